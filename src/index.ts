@@ -1,0 +1,7 @@
+// The public API. The CLI (src/cli.ts) is a thin shell over these functions.
+export { loadModel, loadModelFromBytes, type LoadOptions } from './onnx/load.js';
+export { saveModel, serializeModel, type SaveOptions, type SaveResult } from './onnx/save.js';
+export { Model, Graph, Node, attr, shapeOf, elemTypeOf, tensorType, type Attribute, type ValueInfo, type Dim } from './ir/graph.js';
+export { Tensor } from './ir/tensor.js';
+export { DataType, dataTypeName } from './ir/dtype.js';
+export { OnnxpressError } from './errors.js';
