@@ -5,3 +5,4 @@ export { Model, Graph, Node, attr, shapeOf, elemTypeOf, tensorType, type Attribu
 export { Tensor } from './ir/tensor.js';
 export { DataType, dataTypeName } from './ir/dtype.js';
 export { OnnxpressError } from './errors.js';
+export { cloneModel } from './onnx/clone.js';
