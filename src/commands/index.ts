@@ -1,4 +1,6 @@
 // Every CLI command, in the order `onnxpress --help` lists them.
 import type { CliCommand } from './command.js';
+import { convertCommand } from './convert.js';
+import { inspectCommand } from './inspect.js';
 
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [inspectCommand, convertCommand];

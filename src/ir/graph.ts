@@ -26,8 +26,9 @@ export function shapeOf(info: ValueInfo | undefined): Dim[] | undefined {
   const shape = info?.type?.tensor_type?.shape;
   if (!shape) return undefined;
   return (shape.dim ?? []).map((d) => {
-    if (d.dim_value !== undefined && d.dim_value !== null) return Number(d.dim_value);
-    if (d.dim_param) return d.dim_param;
+    // Decoded messages carry oneof defaults on their prototype: test own fields only.
+    if (Object.prototype.hasOwnProperty.call(d, 'dim_value') && d.dim_value != null) return Number(d.dim_value);
+    if (Object.prototype.hasOwnProperty.call(d, 'dim_param') && d.dim_param) return d.dim_param;
     return null;
   });
 }

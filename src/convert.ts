@@ -1,0 +1,23 @@
+// `onnxpress convert`: re-save a model, moving weights into or out of one external
+// data file. Nothing else changes: no opset upgrade, no graph edit.
+import { loadModel } from './onnx/load.js';
+import { saveModel, type SaveResult } from './onnx/save.js';
+import { badInput } from './errors.js';
+import { resolve } from 'node:path';
+
+export interface ConvertOptions {
+  /** Put weights in this file beside the output (a plain file name). */
+  externalData?: string;
+  /** With externalData: tensors smaller than this stay inline (default 1024 bytes). */
+  sizeThresholdBytes?: number;
+  /** Pack every weight back into the model file. */
+  inline?: boolean;
+}
+
+export function convertModel(input: string, output: string, options: ConvertOptions = {}): SaveResult {
+  if (options.inline && options.externalData) throw badInput('--inline and --external-data exclude each other');
+  if (resolve(input) === resolve(output)) throw badInput(`${output}: refusing to overwrite the input model; choose another output path`);
+  const model = loadModel(input);
+  const externalData = options.inline ? false : options.externalData;
+  return saveModel(model, output, { externalData, sizeThresholdBytes: options.sizeThresholdBytes });
+}
