@@ -102,7 +102,8 @@ export class Tensor {
     if (!Ctor) return bytes;
     const size = Ctor.BYTES_PER_ELEMENT;
     if (bytes.byteOffset % size === 0) return new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / size);
-    return new Ctor(bytes.slice().buffer, 0, bytes.byteLength / size);
+    // Buffer#slice is a view, not a copy: copy through Uint8Array to get an aligned buffer.
+    return new Ctor(new Uint8Array(bytes).buffer, 0, bytes.byteLength / size);
   }
 
   /** Every numeric dtype decoded to float32 (int64 beyond 2^24 loses precision, as in any float cast). */
