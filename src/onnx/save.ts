@@ -18,6 +18,8 @@ export interface SaveOptions {
   externalData?: string | false;
   /** Tensors smaller than this stay inline when saving external data (default 1024). */
   sizeThresholdBytes?: number;
+  /** Weights past this many bytes go external automatically (default: protobuf's 2 GiB less headroom). */
+  inlineLimitBytes?: number;
 }
 
 export interface SaveResult {
@@ -85,7 +87,8 @@ function chooseExternalFile(model: Model, target: string, options: SaveOptions):
     return options.externalData;
   }
   const hadExternal = [...model.tensors()].some((t) => t.external);
-  if (hadExternal || inlineSizeEstimate(model) > PROTOBUF_LIMIT_BYTES - INLINE_HEADROOM_BYTES) {
+  const limit = options.inlineLimitBytes ?? PROTOBUF_LIMIT_BYTES - INLINE_HEADROOM_BYTES;
+  if (hadExternal || inlineSizeEstimate(model) > limit) {
     return `${basename(target)}.data`;
   }
   return undefined;
