@@ -68,7 +68,7 @@ async function main() {
     bench.add('onnxpress load', () => { loadModel(file); });
     bench.add('onnxpress save', () => { saveModel(loaded, join(dir, 'ours.onnx'), { externalData: false }); });
     await bench.run();
-    const median = (name: string) => bench.tasks.find((t) => t.name === name)!.result!.latency.p50!;
+    const median = (name: string) => (bench.tasks.find((t) => t.name === name)!.result as { latency: { p50: number } }).latency.p50;
 
     const py = spawnSync('/usr/bin/python3', ['-c', PY, file, join(dir, 'py.onnx')], { encoding: 'utf8', maxBuffer: 1 << 20 });
     const pyTimes = py.status === 0 ? JSON.parse(py.stdout) as { loadMs: number; saveMs: number } : undefined;

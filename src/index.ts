@@ -6,3 +6,7 @@ export { Tensor } from './ir/tensor.js';
 export { DataType, dataTypeName } from './ir/dtype.js';
 export { OnnxpressError } from './errors.js';
 export { cloneModel } from './onnx/clone.js';
+export { inspectModel, type InspectReport } from './inspect.js';
+export { convertModel, type ConvertOptions } from './convert.js';
+export { optimizeModel, type OptimizeOptions, type OptimizeReport } from './optimize.js';
+export { allPasses, defaultPipeline } from '../passes/index.js';

@@ -2,5 +2,6 @@
 import type { CliCommand } from './command.js';
 import { convertCommand } from './convert.js';
 import { inspectCommand } from './inspect.js';
+import { optimizeCommand } from './optimize.js';
 
-export const commands: CliCommand[] = [inspectCommand, convertCommand];
+export const commands: CliCommand[] = [inspectCommand, convertCommand, optimizeCommand];

@@ -3,6 +3,8 @@
 // would silently drop float8/int4 tensors, functions, metadata_props on nodes and
 // device configurations on a round trip. Field numbers are facts of the spec; a test
 // checks that every field onnx-proto knows has the same number and type here.
+// Every repeated number is written packed (proto3's default): parsers accept both
+// encodings, and packed is smaller for dims, ints and floats.
 export const ONNX_PROTO_TEXT = `
 syntax = "proto2";
 package onnx;
@@ -23,8 +25,8 @@ message AttributeProto {
   optional GraphProto g = 6;
   optional SparseTensorProto sparse_tensor = 22;
   optional TypeProto tp = 14;
-  repeated float floats = 7;
-  repeated int64 ints = 8;
+  repeated float floats = 7 [packed = true];
+  repeated int64 ints = 8 [packed = true];
   repeated bytes strings = 9;
   repeated TensorProto tensors = 10;
   repeated GraphProto graphs = 11;
@@ -54,7 +56,7 @@ message NodeProto {
 
 message IntIntListEntryProto {
   optional int64 key = 1;
-  repeated int64 value = 2;
+  repeated int64 value = 2 [packed = true];
 }
 
 message NodeDeviceConfigurationProto {
@@ -65,7 +67,7 @@ message NodeDeviceConfigurationProto {
 
 message ShardingSpecProto {
   optional string tensor_name = 1;
-  repeated int64 device = 2;
+  repeated int64 device = 2 [packed = true];
   repeated IntIntListEntryProto index_to_device_group_map = 3;
   repeated ShardedDimProto sharded_dim = 4;
 }
@@ -141,7 +143,7 @@ message TensorProto {
     COMPLEX128 = 15; BFLOAT16 = 16; FLOAT8E4M3FN = 17; FLOAT8E4M3FNUZ = 18; FLOAT8E5M2 = 19;
     FLOAT8E5M2FNUZ = 20; UINT4 = 21; INT4 = 22; FLOAT4E2M1 = 23; FLOAT8E8M0 = 24; UINT2 = 25; INT2 = 26;
   }
-  repeated int64 dims = 1;
+  repeated int64 dims = 1 [packed = true];
   optional int32 data_type = 2;
   message Segment {
     optional int64 begin = 1;
@@ -169,7 +171,7 @@ message TensorProto {
 message SparseTensorProto {
   optional TensorProto values = 1;
   optional TensorProto indices = 2;
-  repeated int64 dims = 3;
+  repeated int64 dims = 3 [packed = true];
 }
 
 message TensorShapeProto {

@@ -9,7 +9,8 @@ import { ONNX_PROTO_TEXT } from './onnx-proto-text.js';
 protobuf.util.Long = Long;
 protobuf.configure();
 
-const root = protobuf.parse(ONNX_PROTO_TEXT, { keepCase: true }).root;
+// resolveAll() settles field features (packed encoding) before encoders are generated.
+const root = protobuf.parse(ONNX_PROTO_TEXT, { keepCase: true }).root.resolveAll();
 
 export const ModelProtoType = root.lookupType('onnx.ModelProto');
 export const TensorProtoType = root.lookupType('onnx.TensorProto');

@@ -1,0 +1,179 @@
+// Nodes whose inputs are all constant are computed once, now, by onnxruntime itself
+// (exact, and every op it supports is covered), and their outputs become initializers.
+// Shape and Size of statically shaped values fold without running anything.
+// Size cap: a folded value may not take more bytes than the constants it frees (plus a
+// small slack), so folding never bloats the file: ConstantOfShape of a weight stays.
+import type { Graph, Model, Node } from '../src/ir/graph.js';
+import { Graph as GraphClass, Model as ModelClass } from '../src/ir/graph.js';
+import { DataType } from '../src/ir/dtype.js';
+import { removeNode } from '../src/ir/mutate.js';
+import { inferShapes } from '../src/ir/shapes.js';
+import { Tensor } from '../src/ir/tensor.js';
+import { runOnce } from '../src/runtime/ort.js';
+import { fromHostTensor } from '../src/runtime/tensor-files.js';
+import { PassReport, type Pass, type PassContext } from './pass.js';
+
+/** Ops that must not be folded: random, or producing non-tensor values. */
+const NEVER_FOLD = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli', 'Constant']);
+const DEFAULT_SLACK_BYTES = 4096;
+
+export const foldConstants: Pass = {
+  name: 'fold-constants',
+  description: 'compute nodes whose inputs are all constant (and Shape of static shapes) into initializers',
+  async run(graph: Graph, ctx: PassContext) {
+    const report = new PassReport();
+    foldShapes(graph, report);
+    const cone = constantCone(graph);
+    if (cone.nodes.length === 0) return report.result();
+    const slack = ctx.options.foldSlackBytes ?? DEFAULT_SLACK_BYTES;
+    const frontier = frontierOf(graph, cone.nodes);
+    if (frontier.length === 0) return report.result();
+    let values: Map<string, Tensor>;
+    try {
+      values = await evaluate(ctx.model, graph, cone.nodes, frontier);
+    } catch (err) {
+      report.skip(`onnxruntime could not evaluate the constant part: ${(err as Error).message}`);
+      return report.result();
+    }
+    const foldable = new Map<string, Tensor>();
+    for (const name of frontier) {
+      const value = values.get(name);
+      if (!value) continue;
+      const freed = freedBytes(graph, cone.nodes, name);
+      if (value.byteLength > freed + slack) report.skip(`'${name}': folding would add ${value.byteLength - freed} bytes`);
+      else foldable.set(name, value);
+    }
+    const consumers = graph.consumers();
+    const producers = graph.producers();
+    for (const node of new Set([...foldable.keys()].map((n) => producers.get(n)!))) {
+      // A node with several outputs goes only when every output anyone reads is folded.
+      const read = node.outputs.filter((o) => o && (consumers.has(o) || graph.outputNames().has(o)));
+      if (!read.every((o) => foldable.has(o))) { report.skip(`${node.describe()}: some outputs cannot be folded`); continue; }
+      removeNode(graph, node);
+      for (const o of read) {
+        const value = foldable.get(o)!;
+        value.name = o;
+        graph.initializers.set(o, value);
+        report.count('folded');
+      }
+    }
+    // The nodes that computed folded values are now unread; eliminate-dead-nodes removes them,
+    // but do it here too so that this pass alone leaves a clean graph.
+    removeUnread(graph, cone.nodes);
+    return report.result();
+  },
+};
+
+function foldShapes(graph: Graph, report: PassReport): void {
+  const shapes = inferShapes(graph);
+  for (const node of [...graph.nodes]) {
+    if (!node.isOnnx() || (node.opType !== 'Shape' && node.opType !== 'Size')) continue;
+    const dims = shapes.get(node.inputs[0] ?? '')?.dims;
+    if (!dims || dims.some((d) => typeof d !== 'number')) continue;
+    const all = dims as number[];
+    let values: number[];
+    if (node.opType === 'Size') values = [all.reduce((a, b) => a * b, 1)];
+    else {
+      const rank = all.length;
+      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
+      values = all.slice(clamp(node.getInt('start', 0)), clamp(node.getInt('end', rank)));
+    }
+    const output = node.outputs[0]!;
+    if (graph.outputNames().has(output)) continue;
+    const dimsOut = node.opType === 'Size' ? [] : [values.length];
+    removeNode(graph, node);
+    graph.initializers.set(output, Tensor.fromTyped(output, DataType.INT64, dimsOut, BigInt64Array.from(values.map(BigInt))));
+    report.count('shapesFolded');
+  }
+}
+
+/** Nodes computable from constants alone, in graph order. */
+function constantCone(graph: Graph): { nodes: Node[] } {
+  const constant = new Set<string>();
+  const nodes: Node[] = [];
+  for (const node of graph.nodes) {
+    if (!node.isOnnx() || NEVER_FOLD.has(node.opType) || node.subgraphs().length || /Sequence|Optional/.test(node.opType)) continue;
+    const inputs = node.inputs.filter((i) => i);
+    if (inputs.length === 0) continue;
+    if (!inputs.every((i) => constant.has(i) || graph.findInitializer(i))) continue;
+    nodes.push(node);
+    for (const o of node.outputs) if (o) constant.add(o);
+  }
+  return { nodes };
+}
+
+/** Cone values read by nodes outside the cone (graph outputs keep their producer). */
+function frontierOf(graph: Graph, cone: Node[]): string[] {
+  const inCone = new Set(cone);
+  const outputs = graph.outputNames();
+  const consumers = graph.consumers();
+  const frontier: string[] = [];
+  for (const node of cone) {
+    for (const o of node.outputs) {
+      if (!o || outputs.has(o)) continue;
+      if ((consumers.get(o) ?? []).some((c) => !inCone.has(c))) frontier.push(o);
+    }
+  }
+  return frontier;
+}
+
+/** Runs the cone as a model of its own and returns the frontier values. */
+async function evaluate(model: Model, graph: Graph, cone: Node[], frontier: string[]): Promise<Map<string, Tensor>> {
+  const g = new GraphClass('constant-cone');
+  g.nodes = cone;
+  for (const node of cone) {
+    for (const i of node.inputs) {
+      const t = i ? graph.findInitializer(i) : undefined;
+      if (t && !g.initializers.has(i)) g.initializers.set(i, t);
+    }
+  }
+  g.outputs = frontier.map((name) => ({ name }));
+  const m = new ModelClass(g);
+  m.irVersion = Math.max(model.irVersion, 4); // initializers need not be inputs
+  m.opsetImport = model.opsetImport;
+  m.functions = model.functions;
+  const out = await runOnce(m, {});
+  return new Map(Object.entries(out).map(([name, host]) => [name, fromHostTensor(name, host)]));
+}
+
+/** Bytes of initializers that only the producers of `name` read, so folding it frees them. */
+function freedBytes(graph: Graph, cone: Node[], name: string): number {
+  const producers = graph.producers();
+  const ancestors = new Set<Node>();
+  const stack = [producers.get(name)];
+  while (stack.length) {
+    const n = stack.pop();
+    if (!n || ancestors.has(n)) continue;
+    ancestors.add(n);
+    for (const i of n.inputs) if (i) stack.push(producers.get(i));
+  }
+  const consumers = graph.consumers();
+  let bytes = 0;
+  const counted = new Set<string>();
+  for (const n of ancestors) {
+    if (!cone.includes(n)) continue;
+    for (const i of n.inputs) {
+      const t = graph.initializers.get(i);
+      if (!t || counted.has(i)) continue;
+      counted.add(i);
+      if ((consumers.get(i) ?? []).every((c) => ancestors.has(c)) && !graph.outputNames().has(i)) bytes += t.byteLength;
+    }
+  }
+  return bytes;
+}
+
+function removeUnread(graph: Graph, cone: Node[]): void {
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const consumers = graph.consumers();
+    const outputs = graph.outputNames();
+    for (const node of cone) {
+      if (!graph.nodes.includes(node)) continue;
+      if (node.outputs.every((o) => !o || (!consumers.has(o) && !outputs.has(o)))) {
+        removeNode(graph, node);
+        changed = true;
+      }
+    }
+  }
+}
