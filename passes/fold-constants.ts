@@ -1,8 +1,8 @@
 // Nodes whose inputs are all constant are computed once, now, by onnxruntime itself
 // (exact, and every op it supports is covered), and their outputs become initializers.
 // Shape and Size of statically shaped values fold without running anything.
-// Size cap: a folded value may not take more bytes than the constants it frees (plus a
-// small slack), so folding never bloats the file: ConstantOfShape of a weight stays.
+// Size cap: a folded value may not take more bytes than the nodes and constants it
+// frees, so folding never bloats the file: ConstantOfShape of a weight stays.
 import type { Graph, Model, Node } from '../src/ir/graph.js';
 import { Graph as GraphClass, Model as ModelClass } from '../src/ir/graph.js';
 import { DataType } from '../src/ir/dtype.js';
@@ -10,22 +10,24 @@ import { removeNode } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
 import { Tensor } from '../src/ir/tensor.js';
 import { runOnce } from '../src/runtime/ort.js';
+import { encodedNodeBytes, encodedTensorBytes } from '../src/onnx/encoded-size.js';
 import { fromHostTensor } from '../src/runtime/tensor-files.js';
 import { PassReport, type Pass, type PassContext } from './pass.js';
 
 /** Ops that must not be folded: random, or producing non-tensor values. */
 const NEVER_FOLD = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli', 'Constant']);
-const DEFAULT_SLACK_BYTES = 4096;
+// No slack by default: folding must never make the file larger.
+const DEFAULT_SLACK_BYTES = 0;
 
 export const foldConstants: Pass = {
   name: 'fold-constants',
   description: 'compute nodes whose inputs are all constant (and Shape of static shapes) into initializers',
   async run(graph: Graph, ctx: PassContext) {
     const report = new PassReport();
-    foldShapes(graph, report);
+    const slack = ctx.options.foldSlackBytes ?? DEFAULT_SLACK_BYTES;
+    foldShapes(graph, report, slack);
     const cone = constantCone(graph);
     if (cone.nodes.length === 0) return report.result();
-    const slack = ctx.options.foldSlackBytes ?? DEFAULT_SLACK_BYTES;
     const frontier = frontierOf(graph, cone.nodes);
     if (frontier.length === 0) return report.result();
     let values: Map<string, Tensor>;
@@ -36,11 +38,18 @@ export const foldConstants: Pass = {
       return report.result();
     }
     const foldable = new Map<string, Tensor>();
-    for (const name of frontier) {
+    for (const [name, value] of values) value.name = name;
+    // Folding everything at once can free what no single value frees (several Slices of
+    // one weight); take that when it does not grow the file, else judge value by value.
+    if (bytesAfterFoldingAll(graph, cone.nodes, values) <= slack) {
+      for (const [name, value] of values) foldable.set(name, value);
+    } else for (const name of frontier) {
       const value = values.get(name);
       if (!value) continue;
+      value.name = name;
+      const cost = encodedTensorBytes(value);
       const freed = freedBytes(graph, cone.nodes, name);
-      if (value.byteLength > freed + slack) report.skip(`'${name}': folding would add ${value.byteLength - freed} bytes`);
+      if (cost > freed + slack) report.skip(`'${name}': folding would add ${cost - freed} bytes`);
       else foldable.set(name, value);
     }
     const consumers = graph.consumers();
@@ -64,7 +73,7 @@ export const foldConstants: Pass = {
   },
 };
 
-function foldShapes(graph: Graph, report: PassReport): void {
+function foldShapes(graph: Graph, report: PassReport, slack: number): void {
   const shapes = inferShapes(graph);
   for (const node of [...graph.nodes]) {
     if (!node.isOnnx() || (node.opType !== 'Shape' && node.opType !== 'Size')) continue;
@@ -81,8 +90,13 @@ function foldShapes(graph: Graph, report: PassReport): void {
     const output = node.outputs[0]!;
     if (graph.outputNames().has(output)) continue;
     const dimsOut = node.opType === 'Size' ? [] : [values.length];
+    const tensor = Tensor.fromTyped(output, DataType.INT64, dimsOut, BigInt64Array.from(values.map(BigInt)));
+    if (encodedTensorBytes(tensor) > encodedNodeBytes(node) + slack) {
+      report.skip(`${node.describe()}: the constant would be larger than the node`);
+      continue;
+    }
     removeNode(graph, node);
-    graph.initializers.set(output, Tensor.fromTyped(output, DataType.INT64, dimsOut, BigInt64Array.from(values.map(BigInt))));
+    graph.initializers.set(output, tensor);
     report.count('shapesFolded');
   }
 }
@@ -136,30 +150,78 @@ async function evaluate(model: Model, graph: Graph, cone: Node[], frontier: stri
   return new Map(Object.entries(out).map(([name, host]) => [name, fromHostTensor(name, host)]));
 }
 
-/** Bytes of initializers that only the producers of `name` read, so folding it frees them. */
+/**
+ * Bytes that folding `name` removes from the file: the nodes computing it that compute
+ * nothing else anyone reads, and the initializers only those nodes read.
+ */
 function freedBytes(graph: Graph, cone: Node[], name: string): number {
   const producers = graph.producers();
+  const consumers = graph.consumers();
   const ancestors = new Set<Node>();
   const stack = [producers.get(name)];
   while (stack.length) {
     const n = stack.pop();
-    if (!n || ancestors.has(n)) continue;
+    if (!n || ancestors.has(n) || !cone.includes(n)) continue;
     ancestors.add(n);
     for (const i of n.inputs) if (i) stack.push(producers.get(i));
   }
-  const consumers = graph.consumers();
+  const root = producers.get(name);
+  const outputs = graph.outputNames();
+  const exclusive = [...ancestors].filter((n) => n === root
+    ? n.outputs.length === 1
+    : n.outputs.every((o) => !o || (!outputs.has(o) && (consumers.get(o) ?? []).every((c) => ancestors.has(c)))));
+  const exclusiveSet = new Set(exclusive);
   let bytes = 0;
   const counted = new Set<string>();
-  for (const n of ancestors) {
-    if (!cone.includes(n)) continue;
+  for (const n of exclusive) {
+    bytes += encodedNodeBytes(n);
     for (const i of n.inputs) {
       const t = graph.initializers.get(i);
-      if (!t || counted.has(i)) continue;
+      if (!t || counted.has(i) || outputs.has(i)) continue;
       counted.add(i);
-      if ((consumers.get(i) ?? []).every((c) => ancestors.has(c)) && !graph.outputNames().has(i)) bytes += t.byteLength;
+      if ((consumers.get(i) ?? []).every((c) => exclusiveSet.has(c))) bytes += encodedTensorBytes(t);
     }
   }
   return bytes;
+}
+
+/** Net bytes added if every frontier value becomes an initializer (negative = saved). */
+function bytesAfterFoldingAll(graph: Graph, cone: Node[], values: Map<string, Tensor>): number {
+  let added = 0;
+  for (const v of values.values()) added += encodedTensorBytes(v);
+  // Nodes still needed: walk back from graph outputs and from nodes outside the cone,
+  // stopping at folded values.
+  const producers = graph.producers();
+  const inCone = new Set(cone);
+  const live = new Set<Node>();
+  const stack: string[] = [...graph.outputNames()];
+  for (const n of graph.nodes) if (!inCone.has(n)) {
+    live.add(n);
+    stack.push(...n.inputs);
+    for (const sub of n.subgraphs()) stack.push(...sub.capturedNames());
+  }
+  while (stack.length) {
+    const name = stack.pop()!;
+    if (!name || values.has(name)) continue;
+    const p = producers.get(name);
+    if (!p || live.has(p)) continue;
+    live.add(p);
+    stack.push(...p.inputs);
+  }
+  const stillRead = new Set<string>();
+  for (const n of live) for (const i of n.inputs) stillRead.add(i);
+  for (const o of graph.outputNames()) stillRead.add(o);
+  let removed = 0;
+  const counted = new Set<string>();
+  for (const n of cone) {
+    if (live.has(n)) continue;
+    removed += encodedNodeBytes(n);
+    for (const i of n.inputs) {
+      const t = graph.initializers.get(i);
+      if (t && !counted.has(i) && !stillRead.has(i)) { counted.add(i); removed += encodedTensorBytes(t); }
+    }
+  }
+  return added - removed;
 }
 
 function removeUnread(graph: Graph, cone: Node[]): void {

@@ -16,6 +16,7 @@ import { fuseMatmulAddIntoGemm } from './fuse-matmul-add-into-gemm.js';
 import { fuseMulIntoConv } from './fuse-mul-into-conv.js';
 import { fusePadIntoConv } from './fuse-pad-into-conv.js';
 import { fuseTransposeIntoGemm } from './fuse-transpose-into-gemm.js';
+import { fuseShapeIntoReshape } from './fuse-shape-into-reshape.js';
 import { inferShapesPass } from './infer-shapes.js';
 import { removeInitializerInputs } from './remove-initializer-inputs.js';
 
@@ -36,6 +37,7 @@ export const allPasses: Pass[] = [
   fuseConsecutiveTransposes,
   fuseConsecutiveReshapes,
   fusePadIntoConv,
+  fuseShapeIntoReshape,
   eliminateCommonSubexpressions,
   dedupeInitializers,
   eliminateDeadNodes,

@@ -1,6 +1,6 @@
 import type { CliCommand } from './command.js';
 import { printJson } from './command.js';
-import { parseList } from './parse.js';
+import { parseByteCount, parseList } from './parse.js';
 import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
 import { optimizeModel, type OptimizeReport } from '../optimize.js';
@@ -17,10 +17,12 @@ export const optimizeCommand: CliCommand = {
       .requiredOption('-o, --output <file>', 'where to write the optimized model')
       .option('--passes <names>', 'comma-separated passes to run, in order (see `onnxpress passes`)')
       .option('--skip <names>', 'comma-separated passes to leave out')
+      .option('--fold-growth <bytes>', "bytes constant folding may add to the file ('unlimited' folds like onnxruntime)", '0')
       .option('--json', 'print one JSON object: before, after, passes')
-      .action(async (file: string, opts: { output: string; passes?: string; skip?: string; json?: boolean }) => {
+      .action(async (file: string, opts: { output: string; passes?: string; skip?: string; foldGrowth: string; json?: boolean }) => {
         const model = loadModel(file);
-        const report = await optimizeModel(model, { passes: parseList(opts.passes), skip: parseList(opts.skip) });
+        const foldSlackBytes = opts.foldGrowth === 'unlimited' ? Infinity : parseByteCount('--fold-growth', opts.foldGrowth);
+        const report = await optimizeModel(model, { passes: parseList(opts.passes), skip: parseList(opts.skip), foldSlackBytes });
         saveModel(model, opts.output);
         if (opts.json) printJson({ before: report.before, after: report.after, rounds: report.rounds, passes: report.passes });
         else process.stdout.write(renderOptimize(report, opts.output) + '\n');

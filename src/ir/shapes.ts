@@ -131,6 +131,23 @@ function inferNode(node: Node, ins: (ValueShape | undefined)[], constants: Const
       const value = node.getTensor('value');
       return [{ elemType: value?.dataType ?? DataType.FLOAT, dims: shape ? shape.toNumbers() : undefined }];
     }
+    case 'Slice': return [{ elemType: elem, dims: slice(node, x?.dims, constants) }];
+    case 'Split': return splitShapes(node, x, constants);
+    case 'Pad': return [{ elemType: elem, dims: pad(node, x?.dims, constants) }];
+    case 'Tile': {
+      const reps = constants(node.inputs[1] ?? '')?.toNumbers();
+      return [{ elemType: elem, dims: x?.dims && reps ? x.dims.map((d, i) => (typeof d === 'number' ? d * reps[i]! : null)) : undefined }];
+    }
+    case 'Expand': {
+      const shape = constants(node.inputs[1] ?? '')?.toNumbers();
+      return [{ elemType: elem, dims: x?.dims && shape ? broadcast([x.dims, shape]) : undefined }];
+    }
+    case 'Range': return [{ elemType: elem, dims: [null] }];
+    case 'LSTM': case 'GRU': case 'RNN': return recurrent(node, x?.dims, ins[1]?.dims).map((r) => ({ ...r, elemType: elem }));
+    case 'Resize': case 'Upsample': case 'GatherElements': case 'ScatterElements': case 'ScatterND': case 'Trilu': case 'ReverseSequence':
+      return [{ elemType: elem, dims: op === 'Resize' || op === 'Upsample' ? (x?.dims ? x.dims.map(() => null) : undefined) : x?.dims }];
+    case 'TopK': return [{ elemType: elem, dims: x?.dims ? x.dims.map(() => null) : undefined }, { elemType: DataType.INT64, dims: x?.dims ? x.dims.map(() => null) : undefined }];
+    case 'NonZero': return [{ elemType: DataType.INT64, dims: x?.dims ? [x.dims.length, null] : undefined }];
     case 'DynamicQuantizeLinear': return [{ elemType: DataType.UINT8, dims: x?.dims }, { elemType: DataType.FLOAT, dims: [] }, { elemType: DataType.UINT8, dims: [] }];
     default: return [];
   }
@@ -366,4 +383,61 @@ export function nodeMacs(node: Node, allShapes: ShapeMap): number | undefined {
     }
     default: return undefined;
   }
+}
+
+function slice(node: Node, x: Dim[] | undefined, constants: Constants): Dim[] | undefined {
+  if (!x) return undefined;
+  const fromAttrs = node.getInts('starts') !== undefined;
+  const starts = fromAttrs ? node.getInts('starts') : constants(node.inputs[1] ?? '')?.toNumbers();
+  const ends = fromAttrs ? node.getInts('ends') : constants(node.inputs[2] ?? '')?.toNumbers();
+  const axes = (fromAttrs ? node.getInts('axes') : node.inputs[3] ? constants(node.inputs[3])?.toNumbers() : undefined) ?? starts?.map((_, i) => i);
+  const steps = fromAttrs || !node.inputs[4] ? starts?.map(() => 1) : constants(node.inputs[4])?.toNumbers();
+  if (!starts || !ends || !axes || !steps) return x.map(() => null);
+  const out = [...x];
+  axes.forEach((a, i) => {
+    const axis = norm(a, x.length);
+    const size = x[axis];
+    if (typeof size !== 'number') { out[axis] = null; return; }
+    const step = steps[i]!;
+    const clampStart = (v: number) => (v < 0 ? Math.max(v + size, step > 0 ? 0 : -1) : Math.min(v, step > 0 ? size : size - 1));
+    const start = clampStart(starts[i]!);
+    const end = clampStart(ends[i]!);
+    out[axis] = Math.max(0, Math.ceil((end - start) / step));
+  });
+  return out;
+}
+
+function splitShapes(node: Node, x: ValueShape | undefined, constants: Constants): (ValueShape | undefined)[] {
+  const dims = x?.dims;
+  const n = node.outputs.length;
+  if (!dims) return node.outputs.map(() => ({ elemType: x?.elemType }));
+  const axis = norm(node.getInt('axis', 0), dims.length);
+  const sizes = node.getInts('split') ?? (node.inputs[1] ? constants(node.inputs[1])?.toNumbers() : undefined);
+  const total = dims[axis];
+  return node.outputs.map((_, i) => {
+    const out = [...dims];
+    out[axis] = sizes ? sizes[i] ?? null : typeof total === 'number' && total % n === 0 ? total / n : null;
+    return { elemType: x.elemType, dims: out };
+  });
+}
+
+function pad(node: Node, x: Dim[] | undefined, constants: Constants): Dim[] | undefined {
+  if (!x) return undefined;
+  const pads = node.getInts('pads') ?? constants(node.inputs[1] ?? '')?.toNumbers();
+  if (!pads || node.inputs[3]) return x.map(() => null);
+  const r = x.length;
+  return x.map((d, i) => (typeof d === 'number' ? d + pads[i]! + pads[i + r]! : null));
+}
+
+function recurrent(node: Node, x: Dim[] | undefined, w: Dim[] | undefined): ValueShape[] {
+  const hidden = node.getInt('hidden_size');
+  const dirs = node.getString('direction', 'forward') === 'bidirectional' ? 2 : 1;
+  const layout = node.getInt('layout', 0);
+  const elemType = undefined as number | undefined;
+  void w;
+  if (!x || hidden === undefined) return node.outputs.map(() => ({ elemType }));
+  const [seq, batch] = layout ? [x[1]!, x[0]!] : [x[0]!, x[1]!];
+  const y: Dim[] = layout ? [batch, seq, dirs, hidden] : [seq, dirs, batch, hidden];
+  const h: Dim[] = layout ? [batch, dirs, hidden] : [dirs, batch, hidden];
+  return [{ dims: y }, { dims: h }, { dims: h }];
 }

@@ -53,7 +53,7 @@ function valueInfoToProto(v: ValueInfo): ValueInfoProto {
   return p;
 }
 
-function nodeToProto(n: Node, placer?: ExternalPlacer): NodeProto {
+export function nodeToProto(n: Node, placer?: ExternalPlacer): NodeProto {
   const p: NodeProto = { input: n.inputs, output: n.outputs, op_type: n.opType, attribute: n.attributes.map((a) => attributeToProto(a, placer)) };
   if (n.name !== undefined) p.name = n.name;
   if (n.domain !== undefined) p.domain = n.domain;

@@ -1,0 +1,66 @@
+// Reshape(x, Concat(Shape(y)[a:b], constants)) where the dims taken from y are x's own dims
+// at the same positions is Reshape(x, constant) with 0 ("copy this dim") in those places.
+// PyTorch exports flatten this way (batch dim from Shape); the constant shape then lets
+// the Shape/Concat chain go and later passes see a static Reshape.
+import type { Graph, Node } from '../src/ir/graph.js';
+import { attr } from '../src/ir/graph.js';
+import type { Dim } from '../src/ir/graph.js';
+import { DataType } from '../src/ir/dtype.js';
+import { NameAllocator } from '../src/ir/mutate.js';
+import { inferShapes } from '../src/ir/shapes.js';
+import { Tensor } from '../src/ir/tensor.js';
+import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pattern/rule.js';
+
+interface ShapeMatch { reshape: Node; target: number[] }
+
+export const fuseShapeIntoReshape = rulePass<ShapeMatch>('fuse-shape-into-reshape', 'replace a Reshape target built from Shape of the same dims by a constant with 0 (copy) entries', {
+  rootOps: ['Reshape'],
+  match(reshape, index): Match<ShapeMatch> {
+    const concat = index.producerOf(reshape.inputs[1], 'Concat');
+    if (!concat) return noMatch('target is not a Concat');
+    const shapes = inferShapes(index.graph);
+    const data = shapes.get(reshape.inputs[0]!)?.dims;
+    if (!data) return noMatch('input rank unknown');
+    const target: number[] = [];
+    for (const piece of concat.inputs) {
+      const constant = index.constant(piece);
+      if (constant) {
+        const values = constant.toNumbers();
+        if (values.includes(0) && reshape.getInt('allowzero', 0) === 1) return noMatch('a constant 0 would change meaning');
+        target.push(...values);
+        continue;
+      }
+      const dims = shapeSlice(index, piece, shapes);
+      if (!dims) return noMatch(`'${piece}' is neither a constant nor a Shape slice`);
+      for (const d of dims) {
+        if (!sameDim(d, data[target.length])) return noMatch('Shape dims are not the input dims at the same positions');
+        target.push(0);
+      }
+    }
+    if (target.filter((v) => v === -1).length > 1) return noMatch('more than one -1');
+    return matched({ reshape, target });
+  },
+  apply({ reshape, target }, graph: Graph) {
+    const name = new NameAllocator(graph).next(`${reshape.name || reshape.outputs[0]}_shape`);
+    graph.initializers.set(name, Tensor.fromTyped(name, DataType.INT64, [target.length], BigInt64Array.from(target.map(BigInt))));
+    reshape.inputs[1] = name;
+    if (reshape.attr('allowzero')) reshape.setAttr(attr.int('allowzero', 0));
+    return ['fused'];
+  },
+});
+
+/** The dims a Shape node (with start/end) reports, when its input's shape is known. */
+function shapeSlice(index: GraphIndex, name: string, shapes: ReturnType<typeof inferShapes>): Dim[] | undefined {
+  const shape = index.producerOf(name, 'Shape');
+  if (!shape) return undefined;
+  const dims = shapes.get(shape.inputs[0]!)?.dims;
+  if (!dims) return undefined;
+  const rank = dims.length;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
+  return dims.slice(clamp(shape.getInt('start', 0)), clamp(shape.getInt('end', rank)));
+}
+
+/** Two dims are provably equal: the same number, or the same symbol. */
+function sameDim(a: Dim | undefined, b: Dim | undefined): boolean {
+  return a !== null && a !== undefined && a === b;
+}
