@@ -1,0 +1,196 @@
+// Model inputs from disk or from a seeded generator. A folder of samples holds, for a
+// single-input model, one file per sample (.npy, ONNX TensorProto .pb, PNG/JPEG, JSON);
+// for several inputs, a sub-folder per input name with matching file names; or the
+// test_data_set_N/input_K.pb layout of the ONNX test suite.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { badInput } from '../errors.js';
+import type { HostTensor } from './ort.js';
+import { parseNpy } from './data/npy.js';
+import { IMAGE_EXTENSIONS, readImage, type ImageOptions } from './data/images.js';
+import { readTensorPb, toHostTensor } from './tensor-files.js';
+
+export interface InputSpec {
+  name: string;
+  /** onnxruntime type name: 'float32', 'int64', ... */
+  type: string;
+  /** Numbers, symbolic names, or -1 for unknown. */
+  dims: (number | string)[];
+}
+
+export type Sample = Record<string, HostTensor>;
+
+export interface LoadSamplesOptions {
+  image?: ImageOptions;
+  /** Read at most this many samples (in file-name order). */
+  limit?: number;
+  /** Sizes for symbolic dims (batch=1), used to shape image inputs. */
+  dimOverrides?: Record<string, number>;
+}
+
+export interface LoadedSamples {
+  samples: Sample[];
+  /** The file (single input) or folder entry each sample came from, for labels. */
+  ids: string[];
+}
+
+const DATA_EXTENSIONS = ['.npy', '.pb', '.json', ...IMAGE_EXTENSIONS];
+
+export function loadSamples(dir: string, specs: InputSpec[], options: LoadSamplesOptions = {}): LoadedSamples {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw badInput(`${dir}: not a folder of samples`);
+  const entries = readdirSync(dir).sort(naturalOrder);
+  const testSets = entries.filter((e) => /^test_data_set_\d+$/.test(e));
+  let result: LoadedSamples;
+  if (testSets.length) {
+    result = { samples: [], ids: [] };
+    for (const set of testSets.slice(0, options.limit)) {
+      const sample: Sample = {};
+      specs.forEach((spec, k) => { sample[spec.name] = readOne(join(dir, set, `input_${k}.pb`), spec, options); });
+      result.samples.push(sample);
+      result.ids.push(set);
+    }
+  } else if (specs.length === 1 && entries.some((e) => DATA_EXTENSIONS.includes(extname(e).toLowerCase()))) {
+    const files = entries.filter((e) => DATA_EXTENSIONS.includes(extname(e).toLowerCase())).slice(0, options.limit);
+    result = { samples: files.map((f) => ({ [specs[0]!.name]: readOne(join(dir, f), specs[0]!, options) })), ids: files };
+  } else {
+    const missing = specs.filter((s) => !existsSync(join(dir, safeFolderName(s.name))));
+    if (missing.length) throw badInput(`${dir}: no sample files, and no sub-folder for input '${missing[0]!.name}' (one folder per input name when a model has several inputs)`);
+    const names = readdirSync(join(dir, safeFolderName(specs[0]!.name))).filter((e) => DATA_EXTENSIONS.includes(extname(e).toLowerCase())).sort(naturalOrder).slice(0, options.limit);
+    result = { samples: names.map((file) => Object.fromEntries(specs.map((s) => [s.name, readOne(join(dir, safeFolderName(s.name), file), s, options)]))), ids: names };
+  }
+  if (result.samples.length === 0) throw badInput(`${dir}: holds no samples`);
+  return result;
+}
+
+function safeFolderName(inputName: string): string {
+  return inputName.replace(/[\\/:]/g, '_');
+}
+
+function readOne(file: string, spec: InputSpec, options: LoadSamplesOptions): HostTensor {
+  if (!existsSync(file)) throw badInput(`input '${spec.name}': ${file} is missing`);
+  const ext = extname(file).toLowerCase();
+  let tensor: HostTensor;
+  if (ext === '.npy') tensor = parseNpy(readFileSync(file), file);
+  else if (ext === '.pb') tensor = toHostTensor(readTensorPb(file));
+  else if (ext === '.json') tensor = fromJson(file, spec);
+  else tensor = readImage(file, concreteDims(spec, options.dimOverrides), options.image);
+  return conform(tensor, spec, file);
+}
+
+function fromJson(file: string, spec: InputSpec): HostTensor {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw badInput(`${file}: not valid JSON`);
+  }
+  const dims: number[] = [];
+  for (let v = value; Array.isArray(v); v = v[0]) dims.push(v.length);
+  const flat = (Array.isArray(value) ? (value as unknown[]).flat(Infinity) : [value]) as number[];
+  if (flat.some((x) => typeof x !== 'number')) throw badInput(`${file}: JSON samples must be (nested) arrays of numbers`);
+  const data = spec.type === 'int64' ? BigInt64Array.from(flat.map((x) => BigInt(Math.trunc(x)))) : spec.type === 'int32' ? Int32Array.from(flat) : Float32Array.from(flat);
+  return { type: spec.type === 'int64' || spec.type === 'int32' ? spec.type : 'float32', dims, data };
+}
+
+/** Checks dtype and shape against the input spec; adds a leading batch dim of 1 when that is all that differs. */
+function conform(t: HostTensor, spec: InputSpec, file: string): HostTensor {
+  if (t.type !== spec.type) throw badInput(`input '${spec.name}': ${file} holds ${t.type}, the model expects ${spec.type}`);
+  let dims = t.dims;
+  if (dims.length === spec.dims.length - 1 && (spec.dims[0] === 1 || typeof spec.dims[0] === 'string' || spec.dims[0] === -1)) dims = [1, ...dims];
+  const ok = dims.length === spec.dims.length && dims.every((d, i) => typeof spec.dims[i] !== 'number' || spec.dims[i] === -1 || spec.dims[i] === d);
+  if (!ok) throw badInput(`input '${spec.name}': ${file} has shape [${t.dims.join(', ')}], the model expects [${spec.dims.join(', ')}]`);
+  return { ...t, dims };
+}
+
+export function concreteDims(spec: InputSpec, overrides: Record<string, number> = {}): number[] {
+  return spec.dims.map((d) => (typeof d === 'number' && d > 0 ? d : typeof d === 'string' && overrides[d] ? overrides[d]! : overrides[spec.name] ?? 1));
+}
+
+function naturalOrder(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** Parses '--dim batch=1' and '--shape input=1x3x224x224' style overrides. */
+export function parseDimOverrides(dims: string[] = []): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const d of dims) {
+    const m = /^([^=]+)=(\d+)$/.exec(d);
+    if (!m) throw badInput(`--dim '${d}': expected NAME=SIZE, e.g. batch=1`);
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+export function parseShapeOverrides(shapes: string[] = []): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const s of shapes) {
+    const m = /^([^=]+)=(\d+(?:x\d+)*)$/.exec(s);
+    if (!m) throw badInput(`--shape '${s}': expected NAME=DxDxD, e.g. input=1x3x224x224`);
+    out[m[1]!] = m[2]!.split('x').map(Number);
+  }
+  return out;
+}
+
+/** xorshift32: the same seed gives the same samples on every machine. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+export interface GenerateOptions {
+  dimOverrides?: Record<string, number>;
+  shapeOverrides?: Record<string, number[]>;
+  /** Value range per input name, [low, high); default [0, 1) for floats and [0, 4) for ints. */
+  ranges?: Record<string, [number, number]>;
+}
+
+/** `count` seeded random samples shaped by the input specs. */
+export function generateSamples(specs: InputSpec[], count: number, seed: number, options: GenerateOptions = {}): Sample[] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const sample: Sample = {};
+    for (const spec of specs) {
+      const dims = options.shapeOverrides?.[spec.name] ?? concreteDims(spec, options.dimOverrides);
+      const n = dims.reduce((a, b) => a * b, 1);
+      const [lo, hi] = options.ranges?.[spec.name] ?? (spec.type.startsWith('float') ? [0, 1] : [0, 4]);
+      const value = () => lo + rand() * (hi - lo);
+      let data: ArrayBufferView;
+      switch (spec.type) {
+        case 'float32': data = Float32Array.from({ length: n }, value); break;
+        case 'int64': data = BigInt64Array.from({ length: n }, () => BigInt(Math.floor(value()))); break;
+        case 'int32': data = Int32Array.from({ length: n }, () => Math.floor(value())); break;
+        case 'bool': data = Uint8Array.from({ length: n }, () => (rand() < 0.5 ? 1 : 0)); break;
+        case 'uint8': data = Uint8Array.from({ length: n }, () => Math.floor(value())); break;
+        default: throw badInput(`input '${spec.name}': cannot generate ${spec.type} values`);
+      }
+      sample[spec.name] = { type: spec.type, dims, data };
+    }
+    return sample;
+  });
+}
+
+/** Labels for samples: a JSON array (in sample order), a JSON {id: label} map, or CSV lines 'id,label'. */
+export function loadLabels(file: string, ids: string[]): number[] {
+  if (!existsSync(file)) throw badInput(`${file}: labels file is missing`);
+  const text = readFileSync(file, 'utf8');
+  let map: Record<string, number> | undefined;
+  let list: number[] | undefined;
+  if (file.endsWith('.json')) {
+    const value = JSON.parse(text) as unknown;
+    if (Array.isArray(value)) list = value.map(Number);
+    else map = value as Record<string, number>;
+  } else {
+    map = {};
+    for (const line of text.split(/\r?\n/)) {
+      const [id, label] = line.split(',').map((s) => s.trim());
+      if (id && label !== undefined && /^-?\d+$/.test(label)) map[id] = Number(label);
+    }
+  }
+  const labels = ids.map((id, i) => (list ? list[i] : map![id] ?? map![id.replace(/\.[^.]+$/, '')]));
+  const missing = labels.findIndex((l) => l === undefined || Number.isNaN(l));
+  if (missing >= 0) throw badInput(`${file}: no label for sample '${ids[missing]}'`);
+  return labels as number[];
+}
