@@ -10,3 +10,5 @@ export { inspectModel, type InspectReport } from './inspect.js';
 export { convertModel, type ConvertOptions } from './convert.js';
 export { optimizeModel, type OptimizeOptions, type OptimizeReport } from './optimize.js';
 export { allPasses, defaultPipeline } from '../passes/index.js';
+export { quantizeModel, type QuantizeOptions, type QuantizeReport } from './quantize/index.js';
+export { loadSamples, generateSamples, loadLabels, type Sample, type InputSpec } from './runtime/samples.js';

@@ -3,5 +3,6 @@ import type { CliCommand } from './command.js';
 import { convertCommand } from './convert.js';
 import { inspectCommand } from './inspect.js';
 import { optimizeCommand } from './optimize.js';
+import { quantizeCommand } from './quantize.js';
 
-export const commands: CliCommand[] = [inspectCommand, convertCommand, optimizeCommand];
+export const commands: CliCommand[] = [inspectCommand, convertCommand, optimizeCommand, quantizeCommand];

@@ -34,7 +34,8 @@ export function parseNpy(bytes: Uint8Array, file: string): HostTensor {
   const dataStart = start + headerLen;
   const need = count * dtype.ctor.BYTES_PER_ELEMENT;
   if (bytes.byteLength - dataStart < need) throw badInput(`${file}: holds ${bytes.byteLength - dataStart} bytes of data, its shape needs ${need}`);
-  const copy = bytes.slice(dataStart, dataStart + need);
+  // Copy through Uint8Array: Buffer#slice would share the file's pooled memory.
+  const copy = new Uint8Array(bytes.subarray(dataStart, dataStart + need));
   return { type: dtype.type, dims, data: new dtype.ctor(copy.buffer) };
 }
 

@@ -1,0 +1,141 @@
+// Activation ranges for static quantization, from running the float model on real samples.
+// minmax: the observed range. percentile: the range holding that share of |x|. entropy:
+// the clipping threshold whose 8-bit histogram loses the least information (KL divergence),
+// as TensorRT and onnxruntime calibrate.
+import type { Model } from '../ir/graph.js';
+import { cloneModel } from '../onnx/clone.js';
+import { openSession } from '../runtime/ort.js';
+import type { Sample } from '../runtime/samples.js';
+
+export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
+
+export interface CalibrationOptions {
+  method: CalibrationMethod;
+  /** For 'percentile': the share of |x| kept, in percent (default 99.999). */
+  percentile?: number;
+  /** Histogram bins for percentile/entropy (default 2048). */
+  bins?: number;
+}
+
+export interface Range { min: number; max: number }
+
+const BATCH_OUTPUTS = 400; // tensors fetched per session, to bound memory on large graphs
+
+/** Ranges of the named float tensors over the samples. */
+export async function calibrate(model: Model, tensors: string[], samples: Sample[], options: CalibrationOptions): Promise<Map<string, Range>> {
+  const ranges = new Map<string, Range>();
+  for (let i = 0; i < tensors.length; i += BATCH_OUTPUTS) {
+    const group = tensors.slice(i, i + BATCH_OUTPUTS);
+    for (const [k, v] of await calibrateGroup(model, group, samples, options)) ranges.set(k, v);
+  }
+  return ranges;
+}
+
+async function calibrateGroup(model: Model, tensors: string[], samples: Sample[], options: CalibrationOptions): Promise<Map<string, Range>> {
+  const probe = cloneModel(model);
+  const existing = probe.graph.outputNames();
+  for (const t of tensors) if (!existing.has(t)) probe.graph.outputs.push({ name: t });
+  const session = await openSession(probe);
+  try {
+    const minmax = new Map<string, Range>();
+    const run = async (visit: (name: string, data: Float32Array) => void) => {
+      for (const sample of samples) {
+        const out = await session.run(sample, tensors);
+        for (const name of tensors) {
+          const t = out[name];
+          if (t && t.type === 'float32') visit(name, t.data as Float32Array);
+        }
+      }
+    };
+    await run((name, data) => {
+      const r = minmax.get(name) ?? { min: Infinity, max: -Infinity };
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i]!;
+        if (v < r.min) r.min = v;
+        if (v > r.max) r.max = v;
+      }
+      minmax.set(name, r);
+    });
+    if (options.method === 'minmax') return minmax;
+    // Second pass: histograms of |x| over [0, max |x|].
+    const bins = options.bins ?? 2048;
+    const hists = new Map<string, { counts: Float64Array; width: number }>();
+    for (const [name, r] of minmax) hists.set(name, { counts: new Float64Array(bins), width: Math.max(Math.abs(r.min), Math.abs(r.max)) / bins || 1 });
+    await run((name, data) => {
+      const h = hists.get(name)!;
+      const inv = 1 / h.width;
+      for (let i = 0; i < data.length; i++) {
+        const b = Math.min(bins - 1, Math.floor(Math.abs(data[i]!) * inv));
+        h.counts[b]!++;
+      }
+    });
+    const out = new Map<string, Range>();
+    for (const [name, r] of minmax) {
+      const h = hists.get(name)!;
+      const nonNegative = r.min >= 0;
+      const threshold = options.method === 'percentile'
+        ? percentileThreshold(h.counts, h.width, options.percentile ?? 99.999)
+        : entropyThreshold(h.counts, h.width, nonNegative ? 255 : 127);
+      out.set(name, nonNegative ? { min: 0, max: Math.min(threshold, r.max) } : { min: Math.max(-threshold, r.min), max: Math.min(threshold, r.max) });
+    }
+    return out;
+  } finally {
+    await session.release();
+  }
+}
+
+export function percentileThreshold(counts: Float64Array, width: number, percentile: number): number {
+  const total = counts.reduce((a, b) => a + b, 0);
+  const want = (total * percentile) / 100;
+  let acc = 0;
+  for (let i = 0; i < counts.length; i++) {
+    acc += counts[i]!;
+    if (acc >= want) return (i + 1) * width;
+  }
+  return counts.length * width;
+}
+
+/**
+ * The threshold T minimizing KL(P || Q), where P is the histogram clipped at T (outliers
+ * folded into the last bin) and Q is P quantized to `levels` bins and expanded back.
+ */
+export function entropyThreshold(counts: Float64Array, width: number, levels: number): number {
+  const n = counts.length;
+  let best = n;
+  let bestKl = Infinity;
+  const start = Math.min(n, levels + 1);
+  const step = Math.max(1, Math.floor((n - start) / 256));
+  for (let i = start; i <= n; i += step) {
+    const p = counts.slice(0, i);
+    let outliers = 0;
+    for (let k = i; k < n; k++) outliers += counts[k]!;
+    p[i - 1]! += outliers;
+    const q = new Float64Array(i);
+    const per = i / levels;
+    for (let j = 0; j < levels; j++) {
+      const lo = Math.floor(j * per);
+      const hi = j === levels - 1 ? i : Math.floor((j + 1) * per);
+      let sum = 0;
+      let nonZero = 0;
+      for (let k = lo; k < hi; k++) { sum += counts[k]!; if (counts[k]! > 0) nonZero++; }
+      for (let k = lo; k < hi; k++) if (counts[k]! > 0) q[k] = sum / nonZero;
+    }
+    const kl = klDivergence(p, q);
+    if (kl < bestKl) { bestKl = kl; best = i; }
+  }
+  return best * width;
+}
+
+function klDivergence(p: Float64Array, q: Float64Array): number {
+  let ps = 0, qs = 0;
+  for (let i = 0; i < p.length; i++) { ps += p[i]!; qs += q[i]!; }
+  if (ps === 0 || qs === 0) return Infinity;
+  let kl = 0;
+  for (let i = 0; i < p.length; i++) {
+    const a = p[i]! / ps;
+    if (a === 0) continue;
+    const b = q[i]! / qs;
+    kl += b === 0 ? a * 20 : a * Math.log(a / b); // a missing bin costs a large fixed penalty
+  }
+  return kl;
+}

@@ -1,0 +1,99 @@
+// int8 dynamic quantization: weights stored as int8, activations quantized at run time.
+// MatMul/Gemm become DynamicQuantizeLinear + MatMulInteger, Conv becomes
+// DynamicQuantizeLinear + ConvInteger; the int32 result is scaled back to float by
+// x_scale * w_scale (per output channel with --per-channel). Standard ONNX ops only.
+import { Node, attr, type Graph, type Model } from '../ir/graph.js';
+import { DataType } from '../ir/dtype.js';
+import { NameAllocator, topologicalSort } from '../ir/mutate.js';
+import { inferShapes } from '../ir/shapes.js';
+import { Tensor } from '../ir/tensor.js';
+import type { LeftInFloat, QuantizeOptions } from './options.js';
+import { quantizeWeights, type QuantOptions } from './quant-math.js';
+
+export const DYNAMIC_OPS = ['MatMul', 'Gemm', 'Conv'];
+const RECURRENT = ['LSTM', 'GRU', 'RNN'];
+
+export function quantizeDynamic(model: Model, o: QuantizeOptions, left: LeftInFloat[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const weightOptions: QuantOptions = { type: 'int8', symmetric: true, reduceRange: o.reduceRange };
+  for (const g of model.graphs()) {
+    const shapes = inferShapes(g);
+    const names = new NameAllocator(g);
+    for (const node of [...g.nodes]) {
+      const name = node.name || node.outputs[0] || '?';
+      if (!node.isOnnx()) continue;
+      if (RECURRENT.includes(node.opType)) { left.push({ node: name, opType: node.opType, reason: 'standard ONNX has no integer recurrent op' }); continue; }
+      if (!DYNAMIC_OPS.includes(node.opType) || (o.opTypes && !o.opTypes.includes(node.opType))) continue;
+      if (o.excludeOpTypes?.includes(node.opType) || o.excludeNodes?.includes(name)) { left.push({ node: name, opType: node.opType, reason: 'excluded' }); continue; }
+      if (g !== model.graph) { left.push({ node: name, opType: node.opType, reason: 'inside a subgraph (If/Loop/Scan body)' }); continue; }
+      const reason = rewrite(g, node, names, shapes, weightOptions, o.perChannel ?? false);
+      if (reason) left.push({ node: name, opType: node.opType, reason });
+      else counts[node.opType] = (counts[node.opType] ?? 0) + 1;
+    }
+    topologicalSort(g);
+  }
+  return counts;
+}
+
+function rewrite(g: Graph, node: Node, names: NameAllocator, shapes: ReturnType<typeof inferShapes>, wo: QuantOptions, perChannel: boolean): string | undefined {
+  const x = node.inputs[0]!;
+  const w = g.findInitializer(node.inputs[1] ?? '');
+  if (!w || w.dataType !== DataType.FLOAT) return 'weights are not a float constant';
+  if (shapes.get(x)?.elemType !== DataType.FLOAT) return 'input is not known to be float';
+  const base = node.name || node.outputs[0]!;
+  const out = node.outputs[0]!;
+  let weight = w.toFloat32();
+  let dims = w.dims;
+  let axis: number;
+  if (node.opType === 'Gemm') {
+    if (node.getInt('transA', 0) || node.getFloat('alpha', 1) !== 1 || (node.inputs[2] && node.getFloat('beta', 1) !== 1)) return 'Gemm with transA, alpha or beta';
+    if (shapes.get(x)?.dims?.length !== 2) return 'Gemm input rank unknown';
+    if (node.getInt('transB', 0)) { weight = transpose2d(weight, dims[0]!, dims[1]!); dims = [dims[1]!, dims[0]!]; }
+    axis = 1;
+  } else if (node.opType === 'MatMul') {
+    if (dims.length !== 2) return 'MatMul weights are not 2-D';
+    axis = 1;
+  } else {
+    axis = 0; // Conv: output channels lead the weights
+  }
+  const q = quantizeWeights(weight, dims, wo, perChannel ? axis : undefined);
+  const wq = names.next(`${node.inputs[1]}_quantized`);
+  g.initializers.set(wq, Tensor.fromTyped(wq, DataType.INT8, dims, q.values));
+  const channels = q.scales.length;
+  const scaleDims = node.opType === 'Conv' && channels > 1 ? [channels, ...dims.slice(2).map(() => 1)] : channels > 1 ? [channels] : [];
+  const ws = names.next(`${node.inputs[1]}_scale`);
+  g.initializers.set(ws, Tensor.fromFloat32(ws, scaleDims, q.scales));
+
+  const xq = names.next(`${x}_quantized`), xs = names.next(`${x}_scale`), xz = names.next(`${x}_zero_point`);
+  const integer = names.next(`${base}_int32`), asFloat = names.next(`${base}_float`), scale = names.next(`${base}_output_scale`);
+  const scaled = node.inputs[2] && node.opType !== 'MatMul' ? names.next(`${base}_scaled`) : out;
+  const added: Node[] = [
+    new Node({ opType: 'DynamicQuantizeLinear', inputs: [x], outputs: [xq, xs, xz], name: names.next(`${base}_DynamicQuantizeLinear`) }),
+    node.opType === 'Conv'
+      ? new Node({ opType: 'ConvInteger', inputs: [xq, wq, xz], outputs: [integer], name: names.next(`${base}_ConvInteger`), attributes: node.attributes.filter((a) => a.name !== 'activation') })
+      : new Node({ opType: 'MatMulInteger', inputs: [xq, wq, xz], outputs: [integer], name: names.next(`${base}_MatMulInteger`) }),
+    new Node({ opType: 'Cast', inputs: [integer], outputs: [asFloat], name: names.next(`${base}_Cast`), attributes: [attr.int('to', DataType.FLOAT)] }),
+    new Node({ opType: 'Mul', inputs: [xs, ws], outputs: [scale], name: names.next(`${base}_scale_Mul`) }),
+    new Node({ opType: 'Mul', inputs: [asFloat, scale], outputs: [scaled], name: names.next(`${base}_Mul`) }),
+  ];
+  if (scaled !== out) {
+    let bias = node.inputs[2]!;
+    if (node.opType === 'Conv') {
+      // Conv bias [C] broadcasts over [N, C, H, W] only as [C, 1, 1].
+      const b = g.findInitializer(bias);
+      if (!b) return 'Conv bias is not a constant';
+      bias = names.next(`${bias}_reshaped`);
+      g.initializers.set(bias, Tensor.fromFloat32(bias, [b.elementCount, ...dims.slice(2).map(() => 1)], b.toFloat32()));
+    }
+    added.push(new Node({ opType: 'Add', inputs: [scaled, bias], outputs: [out], name: names.next(`${base}_bias_Add`) }));
+  }
+  const at = g.nodes.indexOf(node);
+  g.nodes.splice(at, 1, ...added);
+  return undefined;
+}
+
+function transpose2d(w: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c]!;
+  return out;
+}

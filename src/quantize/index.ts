@@ -1,0 +1,113 @@
+// `quantizeModel`: one entry point for the four modes. Works in place on the given model
+// (pass a clone to keep the original), folding BatchNorm and cleaning up first.
+import type { Model } from '../ir/graph.js';
+import { dataTypeFromOrtName } from '../ir/dtype.js';
+import { upgradeOpset } from '../ir/upgrade-opset.js';
+import { OnnxpressError } from '../errors.js';
+import { cloneModel } from '../onnx/clone.js';
+import { serializeModel } from '../onnx/save.js';
+import { optimizeModel } from '../optimize.js';
+import { openSession } from '../runtime/ort.js';
+import { generateSamples, type Sample } from '../runtime/samples.js';
+import { quantizeDynamic } from './dynamic.js';
+import { convertToFp16, staticValueTypes } from './fp16.js';
+import { quantizeInt4 } from './int4.js';
+import type { LeftInFloat, QuantizeOptions, QuantizeReport } from './options.js';
+import { quantizeStatic } from './static-qdq.js';
+
+export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat } from './options.js';
+
+function nodeCount(model: Model): number {
+  let n = 0;
+  for (const g of model.graphs()) n += g.nodes.length;
+  return n;
+}
+
+export async function quantizeModel(model: Model, options: QuantizeOptions): Promise<QuantizeReport> {
+  const before = { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) };
+  const warnings: string[] = [];
+  if (options.optimizeFirst !== false) await optimizeModel(model);
+  const left: LeftInFloat[] = [];
+  const opsetFrom = model.opset('') ?? 1;
+  let quantized: Record<string, number>;
+  switch (options.mode) {
+    case 'int8-dynamic': {
+      // DynamicQuantizeLinear, MatMulInteger and ConvInteger arrived in opset 10/11.
+      ensureOpset(model, 11, warnings);
+      quantized = quantizeDynamic(model, options, left);
+      break;
+    }
+    case 'int8-static': {
+      const wantPerChannel = options.perChannel ?? true;
+      const perChannel = wantPerChannel && tryOpset(model, 13, warnings);
+      if (!perChannel) {
+        if (wantPerChannel) warnings.push('per-channel weights need opset 13; quantized per tensor instead');
+        ensureOpset(model, 10, warnings);
+      }
+      quantized = await quantizeStatic(model, options, left, perChannel);
+      break;
+    }
+    case 'fp16': {
+      const types = await observedValueTypes(model, options.calibration);
+      quantized = convertToFp16(model, options, left, types);
+      break;
+    }
+    case 'int4': {
+      quantized = quantizeInt4(model, options, left, warnings);
+      break;
+    }
+    default:
+      throw new OnnxpressError('BAD_INPUT', `unknown mode '${String(options.mode)}' (int8-dynamic, int8-static, fp16, int4)`);
+  }
+  // Float weights that were replaced are unread now.
+  await optimizeModel(model, { passes: ['eliminate-dead-nodes'] });
+  return {
+    mode: options.mode,
+    before,
+    after: { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) },
+    quantized,
+    leftInFloat: left,
+    warnings,
+    opset: { from: opsetFrom, to: model.opset('') ?? opsetFrom },
+  };
+}
+
+function tryOpset(model: Model, target: number, warnings: string[]): boolean {
+  const r = upgradeOpset(model, target);
+  if (r.ok && r.from < target) warnings.push(`opset raised from ${r.from} to ${target} (${r.rewritten} nodes rewritten to the newer form)`);
+  return r.ok;
+}
+
+function ensureOpset(model: Model, target: number, warnings: string[]): void {
+  const r = upgradeOpset(model, target);
+  if (!r.ok) throw new OnnxpressError('UNSUPPORTED', `quantization needs opset ${target}, and this opset-${r.from} model cannot be raised safely: ${r.reason}`);
+  if (r.from < target) warnings.push(`opset raised from ${r.from} to ${target} (${r.rewritten} nodes rewritten to the newer form)`);
+}
+
+/**
+ * Element types of every main-graph value, as onnxruntime computes them on one sample
+ * (exact where static inference is not), merged over the statically inferred ones.
+ */
+async function observedValueTypes(model: Model, samples: Sample[] | undefined): Promise<Map<string, number>> {
+  const types = staticValueTypes(model.graph);
+  const probe = cloneModel(model);
+  const outputs = probe.graph.outputNames();
+  const wanted = probe.graph.nodes.flatMap((n) => n.outputs).filter((o) => o && !outputs.has(o));
+  for (const o of wanted) probe.graph.outputs.push({ name: o });
+  try {
+    const session = await openSession(probe);
+    try {
+      const sample = samples?.[0] ?? generateSamples(session.inputs, 1, 1)[0]!;
+      const result = await session.run(sample);
+      for (const [name, t] of Object.entries(result)) {
+        const code = dataTypeFromOrtName(t.type);
+        if (code !== undefined) types.set(name, code);
+      }
+    } finally {
+      await session.release();
+    }
+  } catch {
+    // Models that need real inputs to run (or hold sequences) keep the static types.
+  }
+  return types;
+}

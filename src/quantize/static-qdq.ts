@@ -1,0 +1,158 @@
+// int8 static quantization in QDQ form: QuantizeLinear/DequantizeLinear pairs around the
+// activations of quantizable ops (ranges from calibration), int8 weights behind a
+// DequantizeLinear (per channel where the opset allows), int32 biases. The graph stays
+// standard ONNX; onnxruntime fuses the pairs into integer kernels when it loads it.
+import { Node, attr, type Graph, type Model } from '../ir/graph.js';
+import { DataType } from '../ir/dtype.js';
+import { NameAllocator, topologicalSort } from '../ir/mutate.js';
+import { inferShapes } from '../ir/shapes.js';
+import { Tensor } from '../ir/tensor.js';
+import { OnnxpressError } from '../errors.js';
+import { calibrate, type Range } from './calibrate.js';
+import type { LeftInFloat, QuantizeOptions } from './options.js';
+import { qParams, quantizeBias, quantizeWeights, type QuantOptions } from './quant-math.js';
+
+/** Ops quantized in QDQ form, with the input positions that carry activations. */
+export const STATIC_OPS: Record<string, number[] | 'all'> = {
+  Conv: [0], ConvTranspose: [0], MatMul: [0, 1], Gemm: [0, 1], Add: 'all', Mul: 'all', Relu: [0], Clip: [0],
+  LeakyRelu: [0], Sigmoid: [0], MaxPool: [0], AveragePool: [0], GlobalAveragePool: [0], Concat: 'all',
+  Reshape: [0], Transpose: [0], Flatten: [0], Squeeze: [0], Unsqueeze: [0], Softmax: [0], Resize: [0],
+};
+
+/** Where each weighted op keeps its output channels in the weight tensor. */
+function weightAxis(node: Node, rank: number): number | undefined {
+  if (node.opType === 'Conv') return 0;
+  if (node.opType === 'ConvTranspose') return node.getInt('group', 1) === 1 ? 1 : undefined;
+  if (node.opType === 'Gemm') return node.getInt('transB', 0) ? 0 : 1;
+  if (node.opType === 'MatMul') return rank === 2 ? 1 : undefined;
+  return undefined;
+}
+
+export async function quantizeStatic(model: Model, o: QuantizeOptions, left: LeftInFloat[], perChannel: boolean): Promise<Record<string, number>> {
+  const graph = model.graph;
+  if (!o.calibration?.length) throw new OnnxpressError('BAD_INPUT', 'int8-static needs calibration data (--calibration DIR, or --calibration random to accept random data)');
+  const shapes = inferShapes(graph);
+  const isFloat = (name: string) => shapes.get(name)?.elemType === DataType.FLOAT;
+  const chosen = chooseNodes(model, o, left);
+  // Activation tensors: activation inputs and outputs of the chosen nodes, when float.
+  const activations = new Set<string>();
+  for (const node of chosen) {
+    const positions = STATIC_OPS[node.opType]!;
+    node.inputs.forEach((name, i) => {
+      if (!name || graph.findInitializer(name) || (positions !== 'all' && !positions.includes(i))) return;
+      if (isFloat(name)) activations.add(name);
+    });
+    if (node.outputs[0] && isFloat(node.outputs[0])) activations.add(node.outputs[0]);
+  }
+  const ranges = await calibrate(model, [...activations], o.calibration, { method: o.method ?? 'minmax', percentile: o.percentile });
+  const actOptions: QuantOptions = { type: o.activationType ?? 'uint8', symmetric: o.symmetricActivations ?? false, reduceRange: false };
+  const weightOptions: QuantOptions = { type: o.weightType ?? 'int8', symmetric: o.symmetricWeights ?? true, reduceRange: o.reduceRange };
+  const names = new NameAllocator(graph);
+  const params = new Map<string, { scale: number; zeroPoint: number; dq: string }>();
+  const newNodes: Node[] = [];
+  for (const t of activations) {
+    const r: Range | undefined = ranges.get(t);
+    if (!r || !Number.isFinite(r.min) || !Number.isFinite(r.max)) continue;
+    const p = qParams(r.min, r.max, actOptions);
+    const scale = scalarFloat(graph, names.next(`${t}_scale`), p.scale);
+    const zp = scalarInt(graph, names.next(`${t}_zero_point`), p.zeroPoint, actOptions.type);
+    const q = names.next(`${t}_quantized`);
+    const dq = names.next(`${t}_dequantized`);
+    newNodes.push(nodeOf('QuantizeLinear', [t, scale, zp], [q], names.next(`${t}_QuantizeLinear`)));
+    newNodes.push(nodeOf('DequantizeLinear', [q, scale, zp], [dq], names.next(`${t}_DequantizeLinear`)));
+    params.set(t, { scale: Math.fround(p.scale), zeroPoint: p.zeroPoint, dq });
+  }
+  const weightCache = new Map<string, { dq: string; scales: Float32Array }>();
+  const counts: Record<string, number> = {};
+  for (const node of chosen) {
+    const positions = STATIC_OPS[node.opType]!;
+    let touched = false;
+    node.inputs.forEach((name, i) => {
+      const p = params.get(name);
+      if (p && (positions === 'all' || positions.includes(i))) { node.inputs[i] = p.dq; touched = true; }
+    });
+    const w = graph.findInitializer(node.inputs[1] ?? '');
+    const axis = w ? weightAxis(node, w.dims.length) : undefined;
+    if (w && w.dataType === DataType.FLOAT && (axis !== undefined || node.opType === 'MatMul') && ['Conv', 'ConvTranspose', 'MatMul', 'Gemm'].includes(node.opType)) {
+      const key = `${node.inputs[1]}|${perChannel ? axis : 'tensor'}`;
+      let q = weightCache.get(key);
+      if (!q) {
+        q = addWeight(graph, names, node.inputs[1]!, w, weightOptions, perChannel ? axis : undefined, newNodes);
+        weightCache.set(key, q);
+      }
+      node.inputs[1] = q.dq;
+      touched = true;
+      const xParams = [...params.values()].find((p) => p.dq === node.inputs[0]);
+      const bias = graph.findInitializer(node.inputs[2] ?? '');
+      if (bias && xParams && bias.dataType === DataType.FLOAT && bias.dims.length === 1 && (q.scales.length === 1 || q.scales.length === bias.dims[0])) {
+        node.inputs[2] = addBias(graph, names, node.inputs[2]!, bias, xParams.scale, q.scales, newNodes);
+      }
+    }
+    if (touched) counts[node.opType] = (counts[node.opType] ?? 0) + 1;
+    else left.push({ node: node.name || node.outputs[0] || '?', opType: node.opType, reason: 'no float activation or weight to quantize' });
+  }
+  graph.nodes.push(...newNodes);
+  topologicalSort(graph);
+  return counts;
+}
+
+function chooseNodes(model: Model, o: QuantizeOptions, left: LeftInFloat[]): Node[] {
+  const chosen: Node[] = [];
+  for (const g of model.graphs()) {
+    for (const node of g.nodes) {
+      const name = node.name || node.outputs[0] || '?';
+      if (!node.isOnnx() || !(node.opType in STATIC_OPS)) continue;
+      if (g !== model.graph) { left.push({ node: name, opType: node.opType, reason: 'inside a subgraph (If/Loop/Scan body)' }); continue; }
+      if (o.opTypes && !o.opTypes.includes(node.opType)) continue;
+      if (o.excludeOpTypes?.includes(node.opType)) { left.push({ node: name, opType: node.opType, reason: 'op type excluded' }); continue; }
+      if (o.excludeNodes?.includes(name)) { left.push({ node: name, opType: node.opType, reason: 'node excluded' }); continue; }
+      chosen.push(node);
+    }
+  }
+  return chosen;
+}
+
+function nodeOf(opType: string, inputs: string[], outputs: string[], name: string, axis?: number): Node {
+  const n = new Node({ opType, inputs, outputs, name });
+  if (axis !== undefined) n.setAttr(attr.int('axis', axis));
+  return n;
+}
+
+function scalarFloat(graph: Graph, name: string, value: number): string {
+  graph.initializers.set(name, Tensor.fromFloat32(name, [], Float32Array.of(value)));
+  return name;
+}
+
+function scalarInt(graph: Graph, name: string, value: number, type: 'int8' | 'uint8'): string {
+  graph.initializers.set(name, type === 'int8' ? Tensor.fromTyped(name, DataType.INT8, [], Int8Array.of(value)) : Tensor.fromTyped(name, DataType.UINT8, [], Uint8Array.of(value)));
+  return name;
+}
+
+function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, o: QuantOptions, axis: number | undefined, newNodes: Node[]) {
+  const q = quantizeWeights(w.toFloat32(), w.dims, o, axis);
+  const qName = names.next(`${base}_quantized`);
+  const sName = names.next(`${base}_scale`);
+  const zName = names.next(`${base}_zero_point`);
+  const dq = names.next(`${base}_dequantized`);
+  const perChannel = axis !== undefined;
+  graph.initializers.set(qName, Tensor.fromTyped(qName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, w.dims, q.values));
+  graph.initializers.set(sName, Tensor.fromFloat32(sName, perChannel ? [q.scales.length] : [], q.scales));
+  graph.initializers.set(zName, Tensor.fromTyped(zName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, perChannel ? [q.scales.length] : [], q.zeroPoints));
+  newNodes.push(nodeOf('DequantizeLinear', [qName, sName, zName], [dq], names.next(`${base}_DequantizeLinear`), perChannel ? axis : undefined));
+  return { dq, scales: q.scales };
+}
+
+function addBias(graph: Graph, names: NameAllocator, base: string, bias: Tensor, inputScale: number, weightScales: Float32Array, newNodes: Node[]): string {
+  const b = quantizeBias(bias.toFloat32(), inputScale, weightScales);
+  const qName = names.next(`${base}_quantized`);
+  const sName = names.next(`${base}_scale`);
+  const zName = names.next(`${base}_zero_point`);
+  const dq = names.next(`${base}_dequantized`);
+  // Per-tensor weights give one bias scale: a scalar, which opsets before 13 require.
+  const perChannel = weightScales.length > 1;
+  graph.initializers.set(qName, Tensor.fromTyped(qName, DataType.INT32, bias.dims, b.values));
+  graph.initializers.set(sName, Tensor.fromFloat32(sName, perChannel ? [b.scales.length] : [], perChannel ? b.scales : b.scales.subarray(0, 1)));
+  graph.initializers.set(zName, Tensor.fromTyped(zName, DataType.INT32, perChannel ? [b.scales.length] : [], new Int32Array(perChannel ? b.scales.length : 1)));
+  newNodes.push(nodeOf('DequantizeLinear', [qName, sName, zName], [dq], names.next(`${base}_DequantizeLinear`), perChannel ? 0 : undefined));
+  return dq;
+}
