@@ -137,8 +137,13 @@ function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, 
   const perChannel = axis !== undefined;
   graph.initializers.set(qName, Tensor.fromTyped(qName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, w.dims, q.values));
   graph.initializers.set(sName, Tensor.fromFloat32(sName, perChannel ? [q.scales.length] : [], q.scales));
-  graph.initializers.set(zName, Tensor.fromTyped(zName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, perChannel ? [q.scales.length] : [], q.zeroPoints));
-  newNodes.push(nodeOf('DequantizeLinear', [qName, sName, zName], [dq], names.next(`${base}_DequantizeLinear`), perChannel ? axis : undefined));
+  // A zero point of 0 is the default: symmetric int8 weights need none.
+  const inputs = [qName, sName];
+  if (q.zeroPoints.some((z) => z !== 0)) {
+    graph.initializers.set(zName, Tensor.fromTyped(zName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, perChannel ? [q.scales.length] : [], q.zeroPoints));
+    inputs.push(zName);
+  }
+  newNodes.push(nodeOf('DequantizeLinear', inputs, [dq], names.next(`${base}_DequantizeLinear`), perChannel ? axis : undefined));
   return { dq, scales: q.scales };
 }
 
@@ -146,13 +151,11 @@ function addBias(graph: Graph, names: NameAllocator, base: string, bias: Tensor,
   const b = quantizeBias(bias.toFloat32(), inputScale, weightScales);
   const qName = names.next(`${base}_quantized`);
   const sName = names.next(`${base}_scale`);
-  const zName = names.next(`${base}_zero_point`);
   const dq = names.next(`${base}_dequantized`);
   // Per-tensor weights give one bias scale: a scalar, which opsets before 13 require.
   const perChannel = weightScales.length > 1;
   graph.initializers.set(qName, Tensor.fromTyped(qName, DataType.INT32, bias.dims, b.values));
   graph.initializers.set(sName, Tensor.fromFloat32(sName, perChannel ? [b.scales.length] : [], perChannel ? b.scales : b.scales.subarray(0, 1)));
-  graph.initializers.set(zName, Tensor.fromTyped(zName, DataType.INT32, perChannel ? [b.scales.length] : [], new Int32Array(perChannel ? b.scales.length : 1)));
-  newNodes.push(nodeOf('DequantizeLinear', [qName, sName, zName], [dq], names.next(`${base}_DequantizeLinear`), perChannel ? 0 : undefined));
+  newNodes.push(nodeOf('DequantizeLinear', [qName, sName], [dq], names.next(`${base}_DequantizeLinear`), perChannel ? 0 : undefined));
   return dq;
 }

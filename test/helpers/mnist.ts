@@ -1,0 +1,35 @@
+// The mnist package's digits as model inputs, and top-1 accuracy computed by a plain loop.
+import type { Model } from '../../src/ir/graph.js';
+import { openSession } from '../../src/runtime/ort.js';
+import type { Sample } from '../../src/runtime/samples.js';
+import { readMnistDigits } from '../../models/mnist-digits.js';
+
+export interface DigitOptions { from: number; count: number; plusMinusOne?: boolean; dims?: number[] }
+
+export function digitSamples(inputName: string, o: DigitOptions): { samples: Sample[]; labels: number[] } {
+  const { images, labels } = readMnistDigits();
+  const samples: Sample[] = [];
+  for (let i = o.from; i < o.from + o.count; i++) {
+    const px = o.plusMinusOne ? images[i]!.map((v) => v * 2 - 1) : images[i]!;
+    samples.push({ [inputName]: { type: 'float32', dims: o.dims ?? [1, 1, 28, 28], data: px } });
+  }
+  return { samples, labels: labels.slice(o.from, o.from + o.count) };
+}
+
+/** Top-1 accuracy in percent over the digits. */
+export async function mnistAccuracy(model: string | Uint8Array | Model, o: DigitOptions): Promise<number> {
+  const session = await openSession(model);
+  try {
+    const { samples, labels } = digitSamples(session.inputNames[0]!, o);
+    let right = 0;
+    for (let i = 0; i < samples.length; i++) {
+      const out = Object.values(await session.run(samples[i]!))[0]!.data as Float32Array;
+      let best = 0;
+      for (let k = 1; k < out.length; k++) if (out[k]! > out[best]!) best = k;
+      if (best === labels[i]) right++;
+    }
+    return (100 * right) / samples.length;
+  } finally {
+    await session.release();
+  }
+}
