@@ -5,7 +5,7 @@ import type { Graph, Model, Node } from './graph.js';
 import { DataType } from './dtype.js';
 import { NameAllocator } from './mutate.js';
 import { inferShapes } from './shapes.js';
-import { Tensor } from './tensor.js';
+import { Tensor, type Int64 } from './tensor.js';
 
 export interface UpgradeResult { ok: boolean; from: number; to: number; rewritten: number; reason?: string }
 
@@ -17,9 +17,10 @@ interface Change {
   rewrite?: (node: Node, graph: Graph, names: NameAllocator) => void;
 }
 
-const intsInput = (graph: Graph, names: NameAllocator, base: string, values: number[]): string => {
+// Attribute ints stay exact (INT64_MAX as a Slice end must not round past the int64 range).
+const intsInput = (graph: Graph, names: NameAllocator, base: string, values: Int64[]): string => {
   const name = names.next(base);
-  graph.initializers.set(name, Tensor.fromTyped(name, DataType.INT64, [values.length], BigInt64Array.from(values.map(BigInt))));
+  graph.initializers.set(name, Tensor.fromTyped(name, DataType.INT64, [values.length], BigInt64Array.from(values.map((v) => BigInt.asIntN(64, BigInt(v))))));
   return name;
 };
 
@@ -28,7 +29,7 @@ const attrsToInputs = (version: number, attrs: string[]): Change => ({
   version,
   rewrite(node, graph, names) {
     const inputs = attrs.map((a) => {
-      const v = node.getInts(a);
+      const v = node.attr(a)?.ints;
       if (v === undefined) return '';
       node.removeAttr(a);
       return intsInput(graph, names, `${node.name || node.outputs[0]}_${a}`, v);

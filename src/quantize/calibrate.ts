@@ -75,7 +75,9 @@ async function calibrateGroup(model: Model, tensors: string[], samples: Sample[]
       const nonNegative = r.min >= 0;
       const threshold = options.method === 'percentile'
         ? percentileThreshold(h.counts, h.width, options.percentile ?? 99.999)
-        : entropyThreshold(h.counts, h.width, nonNegative ? 255 : 127);
+        // KL alone clips mass that sits at the edge of the range (an image background of -1);
+        // never clip more than 0.1% of |x|.
+        : Math.max(entropyThreshold(h.counts, h.width, 128), percentileThreshold(h.counts, h.width, 99.9));
       out.set(name, nonNegative ? { min: 0, max: Math.min(threshold, r.max) } : { min: Math.max(-threshold, r.min), max: Math.min(threshold, r.max) });
     }
     return out;
@@ -99,7 +101,11 @@ export function percentileThreshold(counts: Float64Array, width: number, percent
  * The threshold T minimizing KL(P || Q), where P is the histogram clipped at T (outliers
  * folded into the last bin) and Q is P quantized to `levels` bins and expanded back.
  */
-export function entropyThreshold(counts: Float64Array, width: number, levels: number): number {
+export function entropyThreshold(histogram: Float64Array, width: number, levels: number): number {
+  // Exact zeros (most of a ReLU output) are represented exactly whatever the threshold:
+  // leave them out, or they dominate the divergence and push the threshold down.
+  const counts = histogram.slice();
+  counts[0] = 0;
   const n = counts.length;
   let best = n;
   let bestKl = Infinity;

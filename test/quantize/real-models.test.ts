@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/onnx/load.js';
+import { cloneModel } from '../../src/onnx/clone.js';
+import { serializeModel } from '../../src/onnx/save.js';
+import { quantizeModel, type QuantizeMode } from '../../src/quantize/index.js';
+import { openSession, type HostTensor } from '../../src/runtime/ort.js';
+import { readImage } from '../../src/runtime/data/images.js';
+import type { Sample } from '../../src/runtime/samples.js';
+import { npmModels, sharedModel } from '../helpers/corpus.js';
+import { generateFeeds } from '../helpers/feeds.js';
+import { outputsCosine } from '../helpers/metrics.js';
+import { digitSamples } from '../helpers/mnist.js';
+
+async function runAll(model: string | Uint8Array, samples: Sample[]): Promise<Record<string, HostTensor>[]> {
+  const s = await openSession(model);
+  try {
+    const out = [];
+    for (const x of samples) out.push(await s.run(x));
+    return out;
+  } finally {
+    await s.release();
+  }
+}
+
+async function worstCosine(file: string, mode: QuantizeMode, samples: Sample[], method?: 'minmax' | 'percentile' | 'entropy'): Promise<number> {
+  const model = cloneModel(loadModel(file));
+  await quantizeModel(model, { mode, calibration: samples, method, percentile: 99.99 });
+  const [ref, got] = [await runAll(file, samples), await runAll(serializeModel(model), samples)];
+  return Math.min(...ref.map((r, i) => outputsCosine(r, got[i]!)));
+}
+
+const images = {
+  resnet20: () => [{ input: readImage(sharedModel('images/cifar_horse5.png'), [1, 3, 32, 32], { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.243, 0.261] }) }],
+  ultraface: () => [1, 2, 3, 10].map((i) => ({ input: readImage(sharedModel(`images/ultraface_imgs_${i}.jpg`), [1, 3, 240, 320], { scale: 1, mean: [127], std: [128] }) })),
+};
+
+describe('quantized real models agree with the float model on real inputs', () => {
+  for (const [name, file, samples] of [['cifar10-resnet20 (horse photo)', 'cnn/cifar10-resnet20.onnx', images.resnet20], ['ultraface (face photos)', 'cnn/ultraface-rfb-320.onnx', images.ultraface]] as const) {
+    it(`${name}: cosine >= 0.99 for int8, >= 0.999 for fp16`, async () => {
+      const s = samples();
+      expect(await worstCosine(sharedModel(file), 'int8-static', s)).toBeGreaterThanOrEqual(0.99);
+      expect(await worstCosine(sharedModel(file), 'int8-static', s, 'entropy')).toBeGreaterThanOrEqual(0.99);
+      expect(await worstCosine(sharedModel(file), 'int8-dynamic', s)).toBeGreaterThanOrEqual(0.99);
+      expect(await worstCosine(sharedModel(file), 'fp16', s)).toBeGreaterThanOrEqual(0.999);
+    });
+  }
+
+  it('Silero VAD (LSTM, If subgraphs): valid outputs, subgraphs left in float and reported', async () => {
+    for (const m of npmModels()) {
+      const model = loadModel(m.file);
+      const feeds = [generateFeeds(model, 5), generateFeeds(model, 6)];
+      for (const mode of ['int8-dynamic', 'fp16'] as QuantizeMode[]) {
+        const q = cloneModel(model);
+        const report = await quantizeModel(q, { mode });
+        expect(report.leftInFloat.some((l) => /subgraph/.test(l.reason)), `${m.id} ${mode}`).toBe(true);
+        const [ref, got] = [await runAll(m.file, feeds), await runAll(serializeModel(q), feeds)];
+        for (let i = 0; i < feeds.length; i++) expect(outputsCosine(ref[i]!, got[i]!), `${m.id} ${mode}`).toBeGreaterThanOrEqual(mode === 'fp16' ? 0.999 : 0.99);
+      }
+    }
+  });
+});
+
+describe('calibration methods', () => {
+  it('percentile and entropy beat minmax where outliers matter (the Keras MNIST CNN)', async () => {
+    const file = sharedModel('mnist/mnist-keras-nhwc.onnx');
+    const input = loadModel(file).graph.inputs[0]!.name;
+    const calibration = digitSamples(input, { from: 8000, count: 300, dims: [1, 28, 28, 1] }).samples;
+    const scoring = digitSamples(input, { from: 9000, count: 300, dims: [1, 28, 28, 1] }).samples;
+    const meanCosine = async (method: 'minmax' | 'percentile' | 'entropy') => {
+      const model = cloneModel(loadModel(file));
+      await quantizeModel(model, { mode: 'int8-static', calibration, method, percentile: 99.99 });
+      const [ref, got] = [await runAll(file, scoring), await runAll(serializeModel(model), scoring)];
+      return ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length;
+    };
+    const minmax = await meanCosine('minmax');
+    const best = Math.max(await meanCosine('percentile'), await meanCosine('entropy'));
+    expect(best).toBeGreaterThan(minmax);
+  });
+});
