@@ -12,3 +12,5 @@ export { optimizeModel, type OptimizeOptions, type OptimizeReport } from './opti
 export { allPasses, defaultPipeline } from '../passes/index.js';
 export { quantizeModel, type QuantizeOptions, type QuantizeReport } from './quantize/index.js';
 export { loadSamples, generateSamples, loadLabels, type Sample, type InputSpec } from './runtime/samples.js';
+export { benchModels, type BenchReport, type BenchOptions } from './measure/bench.js';
+export { evalModels, perTensorErrors, type EvalReport, type EvalOptions } from './measure/eval.js';

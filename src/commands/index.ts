@@ -4,5 +4,6 @@ import { convertCommand } from './convert.js';
 import { inspectCommand } from './inspect.js';
 import { optimizeCommand } from './optimize.js';
 import { quantizeCommand } from './quantize.js';
+import { benchCommand, evalCommand } from './measure.js';
 
-export const commands: CliCommand[] = [inspectCommand, convertCommand, optimizeCommand, quantizeCommand];
+export const commands: CliCommand[] = [inspectCommand, convertCommand, optimizeCommand, quantizeCommand, benchCommand, evalCommand];

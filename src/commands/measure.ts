@@ -1,0 +1,91 @@
+import type { CliCommand } from './command.js';
+import { printJson } from './command.js';
+import { parseNumber } from './parse.js';
+import { addDataFlags, readData, type DataFlags } from './data-flags.js';
+import { OnnxpressError } from '../errors.js';
+import { benchModels, type BenchReport } from '../measure/bench.js';
+import { evalModels, type EvalReport } from '../measure/eval.js';
+import { loadSamples, parseDimOverrides } from '../runtime/samples.js';
+import { openSession } from '../runtime/ort.js';
+import { formatBytes } from '../inspect.js';
+import { loadModel } from '../onnx/load.js';
+
+export const benchCommand: CliCommand = {
+  name: 'bench',
+  register(program) {
+    program
+      .command('bench')
+      .description('time models in onnxruntime (interleaved when several), with sizes raw/gzip/brotli')
+      .argument('<models...>', '.onnx files; ratios are to the first')
+      .option('--threads <n>', 'intra-op threads', '1')
+      .option('--runs <n>', 'timed runs per model', '50')
+      .option('--warmup <n>', 'warm-up runs per model', '5')
+      .option('--backend <b>', 'node | wasm (onnxruntime-web, the browser target)', 'node')
+      .option('--dim <name=size...>', 'sizes for symbolic dims, e.g. batch=1')
+      .option('--inputs <dir>', 'time on these inputs instead of generated ones')
+      .option('--json', 'print one JSON object')
+      .action(async (files: string[], f: { threads: string; runs: string; warmup: string; backend: string; dim?: string[]; inputs?: string; json?: boolean }) => {
+        if (f.backend !== 'node' && f.backend !== 'wasm') throw new OnnxpressError('BAD_INPUT', `--backend '${f.backend}': expected node or wasm`);
+        for (const file of files) loadModel(file); // a clear error before timing anything
+        let samples;
+        if (f.inputs) {
+          const s = await openSession(files[0]!);
+          samples = loadSamples(f.inputs, s.inputs, { dimOverrides: parseDimOverrides(f.dim) }).samples;
+          await s.release();
+        }
+        const report = await benchModels(files.map((file) => ({ label: file, model: file })), {
+          threads: parseNumber('--threads', f.threads, { min: 1 }),
+          runs: parseNumber('--runs', f.runs, { min: 5 }),
+          warmup: parseNumber('--warmup', f.warmup, { min: 0 }),
+          backend: f.backend,
+          dimOverrides: parseDimOverrides(f.dim),
+          samples,
+          quiet: f.json,
+        });
+        if (f.json) printJson({ ...report, models: report.models.map(({ samplesMs: _, ...m }) => m) });
+        else process.stdout.write(renderBench(report) + '\n');
+      });
+  },
+};
+
+export function renderBench(r: BenchReport): string {
+  const lines = [`backend ${r.backend}, ${r.threads} thread(s), ${r.runs} runs each`, 'model'.padEnd(40) + 'size'.padStart(11) + 'brotli'.padStart(11) + 'init ms'.padStart(10) + 'p50 ms'.padStart(10) + 'p90 ms'.padStart(10)];
+  for (const m of r.models) lines.push(m.file.slice(-40).padEnd(40) + formatBytes(m.bytes).padStart(11) + formatBytes(m.brotliBytes).padStart(11) + m.initMs.toFixed(1).padStart(10) + m.latencyMs.p50.toFixed(3).padStart(10) + m.latencyMs.p90.toFixed(3).padStart(10));
+  for (const q of r.ratios) lines.push(`${q.file}: ${q.ratio.toFixed(3)}x the first model's median (95% CI ${q.ci95[0].toFixed(3)}-${q.ci95[1].toFixed(3)})${q.noisy ? '  NOISY: too spread to separate' : ''}`);
+  return lines.join('\n');
+}
+
+export const evalCommand: CliCommand = {
+  name: 'eval',
+  register(program) {
+    addDataFlags(program
+      .command('eval')
+      .description('compare a candidate model with its reference on the same inputs: errors, agreement, accuracy')
+      .argument('<reference>', 'the original .onnx')
+      .argument('<candidate>', 'the compressed .onnx'), '100')
+      .option('--per-tensor', 'rank the nodes where the error enters')
+      .option('--json', 'print one JSON object')
+      .action(async (reference: string, candidate: string, f: DataFlags & { perTensor?: boolean; json?: boolean }) => {
+        loadModel(reference);
+        loadModel(candidate);
+        const data = await readData(reference, f);
+        const report = await evalModels(reference, candidate, { samples: data.samples, labels: data.labels, perTensor: f.perTensor, quiet: f.json });
+        if (f.json) printJson(report);
+        else process.stdout.write(renderEval(report) + '\n');
+      });
+  },
+};
+
+export function renderEval(r: EvalReport): string {
+  const lines = [`${r.samples} samples`, 'output'.padEnd(24) + 'max abs'.padStart(11) + 'mean abs'.padStart(11) + 'rel'.padStart(10) + 'cosine'.padStart(10) + 'SNR dB'.padStart(9) + 'top-1'.padStart(8) + 'top-5'.padStart(8)];
+  for (const [name, m] of Object.entries(r.outputs)) {
+    lines.push(name.slice(0, 24).padEnd(24) + m.maxAbs.toExponential(2).padStart(11) + m.meanAbs.toExponential(2).padStart(11) + m.rel.toExponential(2).padStart(10) + m.cosine.toFixed(5).padStart(10) + m.snrDb.toFixed(1).padStart(9)
+      + (m.top1Agreement !== undefined ? (100 * m.top1Agreement).toFixed(1).padStart(8) : ''.padStart(8)) + (m.top5Agreement !== undefined ? (100 * m.top5Agreement).toFixed(1).padStart(8) : ''));
+  }
+  if (r.accuracy) lines.push(`accuracy: reference ${r.accuracy.reference.toFixed(2)}%, candidate ${r.accuracy.candidate.toFixed(2)}% (${r.accuracy.delta >= 0 ? '+' : ''}${r.accuracy.delta.toFixed(2)} points)`);
+  if (r.perTensor) {
+    lines.push('where the error enters (most added first):');
+    for (const t of r.perTensor.slice(0, 10)) lines.push(`  ${t.node} (${t.opType}): rel ${t.rel.toExponential(2)}, added ${t.added.toExponential(2)}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,124 @@
+// Latency and size of one or more models, measured side by side. With several models the
+// runs interleave in rounds (A B A B ...) so that machine drift hits all of them alike;
+// each round is a tinybench run. Ratios to the first model come with a bootstrap interval
+// and are flagged noisy when that interval is too wide to separate the models.
+import { readFileSync, statSync } from 'node:fs';
+import { gzipSync, brotliCompressSync, constants as zlib } from 'node:zlib';
+import { Bench } from 'tinybench';
+import type { Model } from '../ir/graph.js';
+import { serializeModel } from '../onnx/save.js';
+import { openSession, type Session } from '../runtime/ort.js';
+import { openWebSession } from '../runtime/ort-web.js';
+import { generateSamples, type Sample } from '../runtime/samples.js';
+import { Progress } from './progress.js';
+import { ratioInterval, summarize, type Summary } from './stats.js';
+
+export interface BenchSource { label: string; model: string | Model }
+
+export interface BenchOptions {
+  /** Intra-op threads (default 1). */
+  threads?: number;
+  /** Timed runs per model (default 50). */
+  runs?: number;
+  /** Warm-up runs per model (default 5). */
+  warmup?: number;
+  backend?: 'node' | 'wasm';
+  /** onnxruntime graph optimization for the timed sessions (default 'all', as deployed). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Inputs to time on (cycled); default one seeded random sample. */
+  samples?: Sample[];
+  dimOverrides?: Record<string, number>;
+  quiet?: boolean;
+}
+
+export interface ModelBench {
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  brotliBytes: number;
+  initMs: number;
+  latencyMs: Summary;
+  /** RSS growth while the session was created and run (approximate: process-wide). */
+  peakRssBytes: number;
+  samplesMs: number[];
+}
+
+export interface BenchRatio { file: string; ratio: number; ci95: [number, number]; noisy: boolean }
+
+export interface BenchReport { backend: 'node' | 'wasm'; threads: number; runs: number; models: ModelBench[]; ratios: BenchRatio[] }
+
+/** A ratio whose 95% interval spans more than this share of its value cannot be trusted. */
+export const NOISY_SPREAD = 0.1;
+const ROUND_RUNS = 5;
+
+function bytesOf(m: string | Model): Uint8Array {
+  return typeof m === 'string' ? readFileSync(m) : serializeModel(m);
+}
+
+export function sizeOf(m: string | Model): { bytes: number; gzipBytes: number; brotliBytes: number } {
+  const raw = bytesOf(m);
+  const external = typeof m === 'string' ? externalBytes(m) : 0;
+  return {
+    bytes: raw.byteLength + external,
+    gzipBytes: gzipSync(raw, { level: 9 }).byteLength + external,
+    brotliBytes: brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 9 } }).byteLength + external,
+  };
+}
+
+function externalBytes(file: string): number {
+  try {
+    return statSync(`${file}.data`).size;
+  } catch {
+    return 0;
+  }
+}
+
+export async function benchModels(sources: BenchSource[], options: BenchOptions = {}): Promise<BenchReport> {
+  const backend = options.backend ?? 'node';
+  const threads = backend === 'wasm' ? 1 : options.threads ?? 1;
+  const runs = options.runs ?? 50;
+  const sessions: { session: Session; initMs: number; rssBefore: number }[] = [];
+  for (const s of sources) {
+    const rssBefore = process.memoryUsage().rss;
+    const t = performance.now();
+    const session = backend === 'wasm' ? await openWebSession(s.model) : await openSession(s.model, { threads, optimization: options.optimization ?? 'all' });
+    sessions.push({ session, initMs: performance.now() - t, rssBefore });
+  }
+  const feeds = options.samples?.length ? options.samples : generateSamples(sessions[0]!.session.inputs, 1, 1, { dimOverrides: options.dimOverrides });
+  const samples: number[][] = sources.map(() => []);
+  const peaks = sources.map(() => 0);
+  try {
+    for (const s of sessions) for (let w = 0; w < (options.warmup ?? 5); w++) await s.session.run(feeds[w % feeds.length]!);
+    const progress = new Progress('bench', runs, options.quiet);
+    let k = 0;
+    for (let done = 0; done < runs; done += ROUND_RUNS) {
+      const n = Math.min(ROUND_RUNS, runs - done);
+      for (const [i, s] of sessions.entries()) {
+        const bench = new Bench({ iterations: n, time: 0, warmupIterations: 0, warmupTime: 0, retainSamples: true });
+        bench.add(sources[i]!.label, async () => { await s.session.run(feeds[k++ % feeds.length]!); });
+        await bench.run();
+        const result = bench.tasks[0]!.result as unknown as { latency?: { samples?: number[] } };
+        samples[i]!.push(...(result.latency?.samples ?? []));
+        peaks[i] = Math.max(peaks[i]!, process.memoryUsage().rss - s.rssBefore);
+      }
+      progress.tick(Math.min(runs, done + n));
+    }
+    progress.done();
+  } finally {
+    for (const s of sessions) await s.session.release();
+  }
+  const models = sources.map((s, i): ModelBench => ({
+    file: s.label,
+    ...sizeOf(s.model),
+    initMs: sessions[i]!.initMs,
+    latencyMs: summarize(samples[i]!, i + 1),
+    peakRssBytes: Math.max(0, peaks[i]!),
+    samplesMs: samples[i]!,
+  }));
+  const ratios = models.slice(1).map((m, i): BenchRatio => {
+    const ratio = m.latencyMs.p50 / models[0]!.latencyMs.p50;
+    const ci95 = ratioInterval(models[0]!.samplesMs, m.samplesMs, i + 7);
+    return { file: m.file, ratio, ci95, noisy: (ci95[1] - ci95[0]) / ratio > NOISY_SPREAD };
+  });
+  return { backend, threads, runs, models, ratios };
+}

@@ -1,0 +1,49 @@
+// Order statistics and a seeded bootstrap for confidence intervals of medians and ratios.
+import { seededRandom } from '../runtime/samples.js';
+
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export function sortedCopy(values: number[]): number[] {
+  return [...values].sort((a, b) => a - b);
+}
+
+export function median(values: number[]): number {
+  return quantile(sortedCopy(values), 0.5);
+}
+
+export interface Summary { mean: number; p50: number; p90: number; p99: number; sd: number; ci95: [number, number] }
+
+export function summarize(values: number[], seed = 1): Summary {
+  const s = sortedCopy(values);
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1));
+  return { mean, p50: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99), sd, ci95: bootstrap(values, (x) => median(x), seed) };
+}
+
+/** 95% bootstrap interval of a statistic (1000 resamples, seeded: the same data gives the same interval). */
+export function bootstrap(values: number[], stat: (v: number[]) => number, seed = 1, resamples = 1000): [number, number] {
+  const rand = seededRandom(seed);
+  const stats: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    const pick = Array.from({ length: values.length }, () => values[Math.floor(rand() * values.length)]!);
+    stats.push(stat(pick));
+  }
+  const s = sortedCopy(stats);
+  return [quantile(s, 0.025), quantile(s, 0.975)];
+}
+
+/** Interval of median(b) / median(a) by resampling both. */
+export function ratioInterval(a: number[], b: number[], seed = 1, resamples = 1000): [number, number] {
+  const rand = seededRandom(seed);
+  const pick = (v: number[]) => median(Array.from({ length: v.length }, () => v[Math.floor(rand() * v.length)]!));
+  const ratios: number[] = [];
+  for (let r = 0; r < resamples; r++) ratios.push(pick(b) / pick(a));
+  const s = sortedCopy(ratios);
+  return [quantile(s, 0.025), quantile(s, 0.975)];
+}
