@@ -5,5 +5,8 @@ import { inspectCommand } from './inspect.js';
 import { optimizeCommand } from './optimize.js';
 import { quantizeCommand } from './quantize.js';
 import { benchCommand, evalCommand } from './measure.js';
+import { compressCommand, gateCommand } from './compress.js';
 
-export const commands: CliCommand[] = [inspectCommand, convertCommand, optimizeCommand, quantizeCommand, benchCommand, evalCommand];
+export const commands: CliCommand[] = [
+  compressCommand, gateCommand, inspectCommand, optimizeCommand, quantizeCommand, benchCommand, evalCommand, convertCommand,
+];

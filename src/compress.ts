@@ -1,0 +1,162 @@
+// `compressModel`: the main job. For a target profile, try its recipes (optimize, then
+// quantize), check each result against the profile's op/dtype list, evaluate it against
+// the original on held-out data, time all of them side by side, and pick the best one
+// that meets the tolerances. When none does, return the most error-sensitive nodes to
+// float, a group at a time, until the tolerances hold or nothing is left to gain.
+import type { Model } from './ir/graph.js';
+import { cloneModel } from './onnx/clone.js';
+import { serializeModel } from './onnx/save.js';
+import { benchModels, sizeOf, type ModelBench } from './measure/bench.js';
+import { evalModels, perTensorErrors, type EvalReport } from './measure/eval.js';
+import type { Summary } from './measure/stats.js';
+import { quantizeModel } from './quantize/index.js';
+import type { LeftInFloat } from './quantize/options.js';
+import type { Sample } from './runtime/samples.js';
+import { checkProfile, findTarget, type ProfileViolation, type Recipe, type TargetProfile } from './targets/index.js';
+import { judge, type Tolerances, type Verdict } from './verdict.js';
+
+export const REPORT_VERSION = 1;
+
+export interface CompressData {
+  samples: Sample[];
+  labels?: number[];
+  /** Inputs were generated, not read: accuracy cannot be judged against labels. */
+  generated: boolean;
+}
+
+export interface CompressOptions {
+  target: string | TargetProfile;
+  tolerances: Tolerances;
+  data: CompressData;
+  /** Timed runs per model (default 30). */
+  benchRuns?: number;
+  /** Return sensitive nodes to float when the first recipe fails (default true). */
+  fallback?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface SizeFacts { bytes: number; gzipBytes: number; brotliBytes: number }
+
+export interface CandidateReport extends SizeFacts {
+  recipe: string;
+  latencyMs?: Summary;
+  samplesMs?: number[];
+  outputs: EvalReport['outputs'];
+  accuracy?: EvalReport['accuracy'];
+  violations: ProfileViolation[];
+  verdict: Verdict;
+  /** Nodes returned to float by the accuracy-aware fallback. */
+  keptInFloat: string[];
+  leftInFloat: LeftInFloat[];
+}
+
+export interface CompressReport {
+  version: number;
+  tool: string;
+  target: { name: string; description: string; assumes: string };
+  model: string;
+  tolerances: Tolerances;
+  data: { calibrationSamples: number; evalSamples: number; generated: boolean; labelled: boolean };
+  bench: { backend: string; threads: number; runs: number };
+  original: SizeFacts & { latencyMs?: Summary; samplesMs?: number[] };
+  candidates: CandidateReport[];
+  chosen: string | null;
+  verdict: Verdict;
+  warnings: string[];
+}
+
+export interface CompressResult { report: CompressReport; model: Model | undefined }
+
+interface Built { recipe: Recipe; model: Model; eval: EvalReport; violations: ProfileViolation[]; keptInFloat: string[]; leftInFloat: LeftInFloat[] }
+
+/** Splits samples into calibration and evaluation sets that never overlap. */
+export function splitData(data: CompressData): { calibration: Sample[]; evaluation: Sample[]; labels?: number[] } {
+  const n = data.samples.length;
+  if (n < 2) return { calibration: data.samples, evaluation: data.samples, labels: data.labels };
+  const k = Math.min(200, Math.max(1, Math.floor(n * 0.3)));
+  return { calibration: data.samples.slice(0, k), evaluation: data.samples.slice(k), labels: data.labels?.slice(k) };
+}
+
+export async function compressModel(original: Model, modelName: string, options: CompressOptions): Promise<CompressResult> {
+  const profile = typeof options.target === 'string' ? findTarget(options.target) : options.target;
+  const log = options.log ?? (() => {});
+  const warnings: string[] = [];
+  if (options.data.generated) warnings.push('no --data: calibrated and evaluated on generated inputs; accuracy against real data is unknown');
+  const { calibration, evaluation, labels } = splitData(options.data);
+  const tolerances = options.tolerances;
+
+  const build = async (recipe: Recipe, excludeNodes: string[] = []): Promise<Built> => {
+    const model = cloneModel(original);
+    const q = await quantizeModel(model, { ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes] });
+    warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
+    const evalReport = await evalModels(original, model, { samples: evaluation, labels, quiet: true });
+    return { recipe, model, eval: evalReport, violations: checkProfile(model, profile), keptInFloat: excludeNodes, leftInFloat: q.leftInFloat };
+  };
+
+  const built: Built[] = [];
+  for (const recipe of profile.recipes) {
+    log(`${recipe.name}: quantizing and evaluating`);
+    built.push(await build(recipe));
+  }
+  const originalBytes = sizeOf(original);
+  const accuracyOk = (b: Built) => judge(withoutLatency(tolerances), { eval: b.eval, originalBytes: originalBytes.bytes, bytes: serializeModel(b.model).byteLength }).pass;
+  if (options.fallback !== false && !built.some((b) => accuracyOk(b) && b.violations.length === 0)) {
+    const base = pickByObjective(built.filter((b) => b.violations.length === 0), profile) ?? built[0]!;
+    log(`no recipe met the tolerances: returning the most sensitive nodes of ${base.recipe.name} to float`);
+    const ranked = (await perTensorErrors(original, base.model, evaluation.slice(0, 16))).filter((t) => t.added > 0).map((t) => t.node);
+    for (let count = 1; count <= ranked.length; count *= 2) {
+      const attempt = await build(base.recipe, ranked.slice(0, count));
+      built.push(attempt);
+      if (accuracyOk(attempt) || count >= ranked.length) break;
+    }
+  }
+  log(`timing the original and ${built.length} candidate(s) side by side`);
+  const bench = await benchModels(
+    [{ label: modelName, model: original }, ...built.map((b, i) => ({ label: `${b.recipe.name}#${i}`, model: b.model }))],
+    { backend: profile.bench.backend, threads: profile.bench.threads, runs: options.benchRuns ?? 30, samples: evaluation.slice(0, 8), quiet: true },
+  );
+  const [origBench, ...candBench] = bench.models as [ModelBench, ...ModelBench[]];
+  const candidates: CandidateReport[] = built.map((b, i) => {
+    const size = sizeOf(b.model);
+    const verdict = judge(tolerances, { eval: b.eval, originalBytes: originalBytes.bytes, bytes: size.bytes, originalLatencyMs: origBench.latencyMs.p50, latencyMs: candBench[i]!.latencyMs.p50 });
+    if (b.violations.length) {
+      const check = { metric: 'profile' as const, limit: 0, value: b.violations.length, pass: false, note: b.violations.map((v) => v.detail).join('; ') };
+      verdict.pass = false;
+      verdict.checks.push(check);
+      verdict.failed.push(check);
+    }
+    return {
+      recipe: b.keptInFloat.length ? `${b.recipe.name} + ${b.keptInFloat.length} node(s) in float` : b.recipe.name,
+      ...size, latencyMs: candBench[i]!.latencyMs, samplesMs: candBench[i]!.samplesMs,
+      outputs: b.eval.outputs, accuracy: b.eval.accuracy, violations: b.violations, verdict, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
+    };
+  });
+  const passing = candidates.map((c, i) => ({ c, i })).filter(({ c }) => c.verdict.pass);
+  const best = passing.sort((a, b) => (profile.objective === 'size' ? a.c.bytes - b.c.bytes : a.c.latencyMs!.p50 - b.c.latencyMs!.p50))[0];
+  const fallbackChoice = best ?? candidates.map((c, i) => ({ c, i })).sort((a, b) => a.c.verdict.failed.length - b.c.verdict.failed.length)[0]!;
+  const report: CompressReport = {
+    version: REPORT_VERSION,
+    tool: 'onnxpress 0.1.0',
+    target: { name: profile.name, description: profile.description, assumes: profile.assumes },
+    model: modelName,
+    tolerances,
+    data: { calibrationSamples: calibration.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
+    bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
+    original: { ...originalBytes, latencyMs: origBench.latencyMs, samplesMs: origBench.samplesMs },
+    candidates,
+    chosen: best ? candidates[best.i]!.recipe : null,
+    verdict: fallbackChoice.c.verdict,
+    warnings,
+  };
+  return { report, model: built[fallbackChoice.i]?.model };
+}
+
+function withoutLatency(t: Tolerances): Tolerances {
+  const { maxLatencyMs: _a, maxLatencyRatio: _b, maxSizeBytes: _c, maxSizeRatio: _d, ...rest } = t;
+  return rest;
+}
+
+function pickByObjective(built: Built[], profile: TargetProfile): Built | undefined {
+  if (profile.objective === 'size') return [...built].sort((a, b) => serializeModel(a.model).byteLength - serializeModel(b.model).byteLength)[0];
+  return built[0];
+}

@@ -1,0 +1,77 @@
+// A self-contained HTML report: inline CSS and SVG charts, no scripts, no network.
+import type { CompressReport } from '../compress.js';
+import { formatBytes } from '../inspect.js';
+import { describeCheck } from '../verdict.js';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+interface Bar { label: string; value: number; text: string; highlight?: boolean }
+
+function barChart(title: string, bars: Bar[]): string {
+  const w = 640, rowH = 26, left = 230, max = Math.max(...bars.map((b) => b.value), 1e-12);
+  const rows = bars.map((b, i) => {
+    const len = Math.max(1, ((w - left - 90) * b.value) / max);
+    return `<text x="${left - 8}" y="${i * rowH + 17}" text-anchor="end">${esc(b.label)}</text><rect x="${left}" y="${i * rowH + 4}" width="${len.toFixed(1)}" height="18" fill="${b.highlight ? '#2b7a3d' : '#4a6fa5'}"/><text x="${left + len + 6}" y="${i * rowH + 17}">${esc(b.text)}</text>`;
+  });
+  return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${w} ${bars.length * rowH + 8}" width="${w}" role="img" aria-label="${esc(title)}">${rows.join('')}</svg></figure>`;
+}
+
+/** Latency distribution: a box (p25-p75), whiskers (min, p99) and median per model. */
+function latencyChart(series: { label: string; samples: number[] }[]): string {
+  const w = 640, rowH = 30, left = 230;
+  const all = series.flatMap((s) => s.samples);
+  if (!all.length) return '';
+  const max = Math.max(...all) * 1.05;
+  const x = (v: number) => left + ((w - left - 20) * v) / max;
+  const q = (s: number[], p: number) => { const a = [...s].sort((m, n) => m - n); return a[Math.min(a.length - 1, Math.floor(p * (a.length - 1)))]!; };
+  const rows = series.map((s, i) => {
+    const y = i * rowH + 6;
+    const [mn, p25, p50, p75, p99] = [Math.min(...s.samples), q(s.samples, 0.25), q(s.samples, 0.5), q(s.samples, 0.75), q(s.samples, 0.99)];
+    return `<text x="${left - 8}" y="${y + 14}" text-anchor="end">${esc(s.label)}</text><line x1="${x(mn)}" x2="${x(p99)}" y1="${y + 10}" y2="${y + 10}" stroke="#555"/><rect x="${x(p25)}" y="${y}" width="${Math.max(1, x(p75) - x(p25))}" height="20" fill="#c9d7ea" stroke="#4a6fa5"/><line x1="${x(p50)}" x2="${x(p50)}" y1="${y}" y2="${y + 20}" stroke="#111" stroke-width="2"/>`;
+  });
+  return `<figure><figcaption>Latency distribution (ms; box p25-p75, line median, whisker min-p99; axis 0-${max.toFixed(3)} ms)</figcaption><svg viewBox="0 0 ${w} ${series.length * rowH + 10}" width="${w}" role="img" aria-label="latency distribution">${rows.join('')}</svg></figure>`;
+}
+
+/** Size against latency, one point per candidate, labelled with accuracy: the Pareto view. */
+function paretoChart(r: CompressReport): string {
+  const pts = [{ label: 'original', bytes: r.original.bytes, ms: r.original.latencyMs?.p50 ?? 0, acc: 'reference' }, ...r.candidates.map((c) => ({ label: c.recipe, bytes: c.bytes, ms: c.latencyMs?.p50 ?? 0, acc: c.accuracy ? `${c.accuracy.candidate.toFixed(2)}%` : `cos ${Math.min(...Object.values(c.outputs).map((o) => o.cosine)).toFixed(4)}` }))];
+  const w = 640, h = 320, pad = 50;
+  const maxB = Math.max(...pts.map((p) => p.bytes)) * 1.1, maxMs = Math.max(...pts.map((p) => p.ms)) * 1.1 || 1;
+  const dots = pts.map((p) => {
+    const cx = pad + ((w - 2 * pad) * p.bytes) / maxB, cy = h - pad - ((h - 2 * pad) * p.ms) / maxMs;
+    return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="6" fill="${p.label === 'original' ? '#999' : p.label === r.chosen ? '#2b7a3d' : '#4a6fa5'}"/><text x="${(cx + 9).toFixed(1)}" y="${(cy - 8).toFixed(1)}">${esc(p.label)} (${esc(p.acc)})</text>`;
+  });
+  return `<figure><figcaption>Size / latency / accuracy (lower left is better)</figcaption><svg viewBox="0 0 ${w} ${h}" width="${w}" role="img" aria-label="pareto chart"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#333"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#333"/><text x="${w / 2}" y="${h - 12}" text-anchor="middle">size (0-${esc(formatBytes(maxB))})</text><text x="14" y="${h / 2}" transform="rotate(-90 14 ${h / 2})" text-anchor="middle">p50 latency (0-${maxMs.toFixed(3)} ms)</text>${dots.join('')}</svg></figure>`;
+}
+
+export function renderHtml(r: CompressReport): string {
+  const chosen = r.candidates.find((c) => c.recipe === r.chosen);
+  const outputs = Object.keys(r.candidates[0]?.outputs ?? {});
+  const accuracyBars: Bar[] = r.candidates.flatMap((c) => outputs.map((o) => ({ label: `${c.recipe}: ${o}`, value: c.outputs[o]!.cosine, text: `cosine ${c.outputs[o]!.cosine.toFixed(5)}`, highlight: c === chosen })));
+  const sizeBars: Bar[] = [{ label: 'original', value: r.original.bytes, text: formatBytes(r.original.bytes) }, ...r.candidates.map((c) => ({ label: c.recipe, value: c.bytes, text: `${formatBytes(c.bytes)} (${(r.original.bytes / c.bytes).toFixed(2)}x smaller)`, highlight: c === chosen }))];
+  const checks = r.verdict.checks.map((c) => `<li class="${c.pass ? 'ok' : 'bad'}">${c.pass ? '✔' : '✘'} ${esc(describeCheck(c))}</li>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>onnxpress report: ${esc(r.model)}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem;max-width:60rem;color:#222}
+h1{font-size:1.4rem}.verdict{font-weight:700;padding:.2rem .6rem;border-radius:4px;color:#fff}
+.pass{background:#2b7a3d}.fail{background:#b3261e}li.ok{color:#2b7a3d}li.bad{color:#b3261e}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}th:first-child,td:first-child{text-align:left}
+figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.3rem}svg text{font-size:12px;fill:#222}
+</style></head><body>
+<h1>${esc(r.model)} for ${esc(r.target.name)} <span class="verdict ${r.verdict.pass ? 'pass' : 'fail'}">${r.verdict.pass ? 'PASS' : 'FAIL'}</span></h1>
+<p>${esc(r.target.description)}. ${esc(r.target.assumes)}</p>
+<ul>${checks}</ul>
+<table><tr><th>model</th><th>size</th><th>gzip</th><th>brotli</th><th>p50 ms</th><th>p90 ms</th><th>accuracy</th></tr>
+<tr><td>original</td><td>${formatBytes(r.original.bytes)}</td><td>${formatBytes(r.original.gzipBytes)}</td><td>${formatBytes(r.original.brotliBytes)}</td><td>${r.original.latencyMs?.p50.toFixed(3) ?? '-'}</td><td>${r.original.latencyMs?.p90.toFixed(3) ?? '-'}</td><td>${chosen?.accuracy ? chosen.accuracy.reference.toFixed(2) + '%' : '-'}</td></tr>
+${r.candidates.map((c) => `<tr><td>${esc(c.recipe)}${c === chosen ? ' (chosen)' : ''}</td><td>${formatBytes(c.bytes)}</td><td>${formatBytes(c.gzipBytes)}</td><td>${formatBytes(c.brotliBytes)}</td><td>${c.latencyMs?.p50.toFixed(3) ?? '-'}</td><td>${c.latencyMs?.p90.toFixed(3) ?? '-'}</td><td>${c.accuracy ? c.accuracy.candidate.toFixed(2) + '%' : '-'}</td></tr>`).join('\n')}
+</table>
+${barChart('Size', sizeBars)}
+${latencyChart([{ label: 'original', samples: r.original.samplesMs ?? [] }, ...r.candidates.map((c) => ({ label: c.recipe, samples: c.samplesMs ?? [] }))])}
+${barChart('Accuracy per output (cosine similarity to the original)', accuracyBars)}
+${r.candidates.length > 1 ? paretoChart(r) : ''}
+<p>${r.data.evalSamples} evaluation samples, ${r.data.calibrationSamples} calibration samples (held apart)${r.data.generated ? ', generated inputs' : ''}; ${esc(r.bench.backend)} backend, ${r.bench.threads} thread(s), ${r.bench.runs} timed runs per model, interleaved. Report format version ${r.version}, ${esc(r.tool)}.</p>
+${r.warnings.map((w) => `<p><em>${esc(w)}</em></p>`).join('')}
+</body></html>
+`;
+}

@@ -1,0 +1,27 @@
+// Report renderers are pure functions of the report data.
+import type { CompressReport } from '../compress.js';
+import { formatBytes } from '../inspect.js';
+import { describeCheck } from '../verdict.js';
+
+const ms = (v?: number) => (v === undefined ? '-' : v.toFixed(3));
+
+/** A summary fit for a pull-request comment. */
+export function renderMarkdown(r: CompressReport): string {
+  const lines = [
+    `## onnxpress ${r.verdict.pass ? 'PASS ✅' : 'FAIL ❌'} — \`${r.model}\` for **${r.target.name}**`,
+    '',
+    '| model | size | brotli | p50 ms | accuracy | min cosine | verdict |',
+    '|---|---:|---:|---:|---:|---:|---|',
+    `| original | ${formatBytes(r.original.bytes)} | ${formatBytes(r.original.brotliBytes)} | ${ms(r.original.latencyMs?.p50)} | ${r.candidates[0]?.accuracy ? r.candidates[0].accuracy.reference.toFixed(2) + '%' : '-'} | 1 | |`,
+  ];
+  for (const c of r.candidates) {
+    const cos = Math.min(...Object.values(c.outputs).map((o) => o.cosine));
+    lines.push(`| ${c.recipe}${c.recipe === r.chosen ? ' **(chosen)**' : ''} | ${formatBytes(c.bytes)} (${(r.original.bytes / c.bytes).toFixed(2)}x) | ${formatBytes(c.brotliBytes)} | ${ms(c.latencyMs?.p50)} | ${c.accuracy ? c.accuracy.candidate.toFixed(2) + '%' : '-'} | ${cos.toFixed(4)} | ${c.verdict.pass ? 'pass' : 'fail'} |`);
+  }
+  lines.push('', `Tolerances (${r.data.evalSamples} held-out samples, ${r.data.calibrationSamples} for calibration; ${r.bench.backend}, ${r.bench.threads} thread(s), ${r.bench.runs} runs):`, '');
+  for (const c of r.verdict.checks) lines.push(`- ${c.pass ? '✅' : '❌'} ${describeCheck(c)}`);
+  const kept = r.candidates.find((c) => c.recipe === r.chosen)?.keptInFloat ?? [];
+  if (kept.length) lines.push('', `Kept in float by the accuracy fallback: ${kept.map((k) => `\`${k}\``).join(', ')}`);
+  for (const w of r.warnings) lines.push('', `> ${w}`);
+  return lines.join('\n') + '\n';
+}

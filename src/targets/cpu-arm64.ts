@@ -1,0 +1,15 @@
+import { cpus } from 'node:os';
+import { INT8_DTYPES, type TargetProfile } from './profile.js';
+
+export const cpuArm64: TargetProfile = {
+  name: 'cpu-arm64',
+  description: 'Raspberry Pi class ARM64 board: int8, at most 4 threads',
+  assumes: 'a 4-core Cortex-A class CPU running onnxruntime; latency is measured here with the thread count capped at 4, as a proxy (run `onnxpress bench` on the board for real numbers). Static QDQ int8 first (it maps onto the ARM int8 dot-product kernels), dynamic int8 as the alternative.',
+  recipes: [
+    { name: 'int8-static', quantize: { mode: 'int8-static', perChannel: true } },
+    { name: 'int8-dynamic', quantize: { mode: 'int8-dynamic', perChannel: true } },
+  ],
+  bench: { backend: 'node', threads: Math.min(4, Math.max(1, cpus().length)) },
+  objective: 'latency',
+  allowedDtypes: INT8_DTYPES,
+};

@@ -1,0 +1,11 @@
+import { FP16_DTYPES, type TargetProfile } from './profile.js';
+
+export const gpuFp16: TargetProfile = {
+  name: 'gpu-fp16',
+  description: 'GPUs and mobile GPUs: float16 weights and compute',
+  assumes: 'a GPU execution provider with native float16 (CUDA, DirectML, CoreML, WebGPU); inputs and outputs stay float32; ops on the fp16 block list stay float32 behind Casts. No GPU is needed to compress: latency is measured on the CPU provider, which only shows that the model runs.',
+  recipes: [{ name: 'fp16', quantize: { mode: 'fp16', keepIoTypes: true } }],
+  bench: { backend: 'node', threads: 1 },
+  objective: 'size',
+  allowedDtypes: FP16_DTYPES,
+};

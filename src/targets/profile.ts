@@ -1,0 +1,58 @@
+// What an edge target is: the recipes tried for it, how its latency is measured, what
+// decides between candidates, and which ops and dtypes its models may contain.
+import type { QuantizeOptions } from '../quantize/options.js';
+import type { Model } from '../ir/graph.js';
+import { DataType, dataTypeName } from '../ir/dtype.js';
+
+export interface Recipe {
+  name: string;
+  quantize: Omit<QuantizeOptions, 'calibration'>;
+}
+
+export interface TargetProfile {
+  name: string;
+  description: string;
+  /** What the profile assumes about the device, for the README and reports. */
+  assumes: string;
+  recipes: Recipe[];
+  bench: { backend: 'node' | 'wasm'; threads: number };
+  /** Which passing candidate wins. */
+  objective: 'latency' | 'size';
+  /** Op types the output may contain (default domain); undefined = any standard op. */
+  allowedOps?: string[];
+  /** Tensor element types initializers may have. */
+  allowedDtypes: number[];
+  /** Every float input of a compute op must come from DequantizeLinear (full-integer). */
+  fullInteger?: boolean;
+}
+
+export interface ProfileViolation { kind: 'op' | 'dtype' | 'float-compute' | 'domain'; detail: string }
+
+/** Checks a compressed model against its profile's op and dtype lists. */
+export function checkProfile(model: Model, profile: TargetProfile): ProfileViolation[] {
+  const out: ProfileViolation[] = [];
+  const allowed = profile.allowedOps ? new Set(profile.allowedOps) : undefined;
+  const seenOps = new Set<string>();
+  for (const g of model.graphs()) {
+    const producers = g.producers();
+    for (const n of g.nodes) {
+      if (!n.isOnnx()) { seenOps.add(`domain:${n.domain}.${n.opType}`); continue; }
+      if (allowed && !allowed.has(n.opType)) seenOps.add(n.opType);
+      if (profile.fullInteger && !['QuantizeLinear', 'DequantizeLinear'].includes(n.opType) && COMPUTE_OPS.has(n.opType)) {
+        const floatFeed = n.inputs.slice(0, n.opType === 'Conv' || n.opType === 'Gemm' ? 2 : undefined).some((i) => i && !g.findInitializer(i) && producers.get(i)?.opType !== 'DequantizeLinear');
+        if (floatFeed) out.push({ kind: 'float-compute', detail: `${n.describe()} computes in float` });
+      }
+    }
+  }
+  for (const op of seenOps) out.push(op.startsWith('domain:') ? { kind: 'domain', detail: `${op.slice(7)} is not a standard ONNX op` } : { kind: 'op', detail: `${op} is not in the ${profile.name} op list` });
+  const dtypes = new Set(profile.allowedDtypes);
+  const bad = new Set<number>();
+  for (const t of model.tensors()) if (!dtypes.has(t.dataType)) bad.add(t.dataType);
+  for (const d of bad) out.push({ kind: 'dtype', detail: `${dataTypeName(d)} tensors are not allowed on ${profile.name}` });
+  return out;
+}
+
+const COMPUTE_OPS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'Add', 'Mul', 'AveragePool', 'GlobalAveragePool', 'MaxPool', 'Concat', 'Softmax', 'Sigmoid']);
+
+export const INT8_DTYPES = [DataType.FLOAT, DataType.INT8, DataType.UINT8, DataType.INT32, DataType.INT64, DataType.BOOL];
+export const FP16_DTYPES = [DataType.FLOAT16, DataType.FLOAT, DataType.INT32, DataType.INT64, DataType.BOOL];
