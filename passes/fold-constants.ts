@@ -25,14 +25,14 @@ export const foldConstants: Pass = {
   async run(graph: Graph, ctx: PassContext) {
     const report = new PassReport();
     const slack = ctx.options.foldSlackBytes ?? DEFAULT_SLACK_BYTES;
-    foldShapes(graph, report, slack);
-    const cone = constantCone(graph);
+    const shapeValues = staticShapeValues(graph);
+    const cone = constantCone(graph, shapeValues);
     if (cone.nodes.length === 0) return report.result();
     const frontier = frontierOf(graph, cone.nodes);
     if (frontier.length === 0) return report.result();
     let values: Map<string, Tensor>;
     try {
-      values = await evaluate(ctx.model, graph, cone.nodes, frontier);
+      values = await evaluate(ctx.model, graph, cone.nodes, frontier, shapeValues);
     } catch (err) {
       report.skip(`onnxruntime could not evaluate the constant part: ${(err as Error).message}`);
       return report.result();
@@ -73,9 +73,11 @@ export const foldConstants: Pass = {
   },
 };
 
-function foldShapes(graph: Graph, report: PassReport, slack: number): void {
+/** Values of Shape/Size nodes whose input shape is fully static: known without running anything. */
+function staticShapeValues(graph: Graph): Map<string, Tensor> {
   const shapes = inferShapes(graph);
-  for (const node of [...graph.nodes]) {
+  const known = new Map<string, Tensor>();
+  for (const node of graph.nodes) {
     if (!node.isOnnx() || (node.opType !== 'Shape' && node.opType !== 'Size')) continue;
     const dims = shapes.get(node.inputs[0] ?? '')?.dims;
     if (!dims || dims.some((d) => typeof d !== 'number')) continue;
@@ -88,24 +90,21 @@ function foldShapes(graph: Graph, report: PassReport, slack: number): void {
       values = all.slice(clamp(node.getInt('start', 0)), clamp(node.getInt('end', rank)));
     }
     const output = node.outputs[0]!;
-    if (graph.outputNames().has(output)) continue;
-    const dimsOut = node.opType === 'Size' ? [] : [values.length];
-    const tensor = Tensor.fromTyped(output, DataType.INT64, dimsOut, BigInt64Array.from(values.map(BigInt)));
-    if (encodedTensorBytes(tensor) > encodedNodeBytes(node) + slack) {
-      report.skip(`${node.describe()}: the constant would be larger than the node`);
-      continue;
-    }
-    removeNode(graph, node);
-    graph.initializers.set(output, tensor);
-    report.count('shapesFolded');
+    known.set(output, Tensor.fromTyped(output, DataType.INT64, node.opType === 'Size' ? [] : [values.length], BigInt64Array.from(values.map(BigInt))));
   }
+  return known;
 }
 
 /** Nodes computable from constants alone, in graph order. */
-function constantCone(graph: Graph): { nodes: Node[] } {
+function constantCone(graph: Graph, shapeValues: Map<string, Tensor>): { nodes: Node[] } {
   const constant = new Set<string>();
   const nodes: Node[] = [];
   for (const node of graph.nodes) {
+    if (shapeValues.has(node.outputs[0] ?? '')) {
+      nodes.push(node);
+      constant.add(node.outputs[0]!);
+      continue;
+    }
     if (!node.isOnnx() || NEVER_FOLD.has(node.opType) || node.subgraphs().length || /Sequence|Optional/.test(node.opType)) continue;
     const inputs = node.inputs.filter((i) => i);
     if (inputs.length === 0) continue;
@@ -132,22 +131,31 @@ function frontierOf(graph: Graph, cone: Node[]): string[] {
 }
 
 /** Runs the cone as a model of its own and returns the frontier values. */
-async function evaluate(model: Model, graph: Graph, cone: Node[], frontier: string[]): Promise<Map<string, Tensor>> {
+async function evaluate(model: Model, graph: Graph, cone: Node[], frontier: string[], shapeValues: Map<string, Tensor>): Promise<Map<string, Tensor>> {
+  const values = new Map<string, Tensor>();
   const g = new GraphClass('constant-cone');
-  g.nodes = cone;
-  for (const node of cone) {
+  // Shape nodes of static shapes enter as their known values; onnxruntime runs the rest.
+  g.nodes = cone.filter((n) => !shapeValues.has(n.outputs[0] ?? ''));
+  for (const node of g.nodes) {
     for (const i of node.inputs) {
-      const t = i ? graph.findInitializer(i) : undefined;
+      const t = i ? graph.findInitializer(i) ?? shapeValues.get(i) : undefined;
       if (t && !g.initializers.has(i)) g.initializers.set(i, t);
     }
   }
-  g.outputs = frontier.map((name) => ({ name }));
+  const toRun = frontier.filter((name) => {
+    const known = shapeValues.get(name);
+    if (known) values.set(name, new Tensor(name, known.dataType, known.dims, known.data));
+    return !known;
+  });
+  if (toRun.length === 0) return values;
+  g.outputs = toRun.map((name) => ({ name }));
   const m = new ModelClass(g);
   m.irVersion = Math.max(model.irVersion, 4); // initializers need not be inputs
   m.opsetImport = model.opsetImport;
   m.functions = model.functions;
   const out = await runOnce(m, {});
-  return new Map(Object.entries(out).map(([name, host]) => [name, fromHostTensor(name, host)]));
+  for (const [name, host] of Object.entries(out)) values.set(name, fromHostTensor(name, host));
+  return values;
 }
 
 /**

@@ -42,6 +42,9 @@ function readConfig(f: Flags): { config: Record<string, unknown>; base: string }
     throw new OnnxpressError('BAD_INPUT', `${f.config}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not valid JSON'}`);
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new OnnxpressError('BAD_INPUT', `${f.config}: expected a JSON object`);
+  const known = ['$schema', 'model', 'candidate', 'output', 'target', 'data', 'labels', 'tolerances'];
+  const unknown = Object.keys(config).find((k) => !known.includes(k));
+  if (unknown) throw new OnnxpressError('BAD_INPUT', `${f.config}: unknown key '${unknown}' (see schema/onnxpress.gate.schema.json)`);
   return { config: config as Record<string, unknown>, base: dirname(resolve(f.config)) };
 }
 

@@ -39,7 +39,8 @@ function paretoChart(r: CompressReport): string {
   const maxB = Math.max(...pts.map((p) => p.bytes)) * 1.1, maxMs = Math.max(...pts.map((p) => p.ms)) * 1.1 || 1;
   const dots = pts.map((p) => {
     const cx = pad + ((w - 2 * pad) * p.bytes) / maxB, cy = h - pad - ((h - 2 * pad) * p.ms) / maxMs;
-    return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="6" fill="${p.label === 'original' ? '#999' : p.label === r.chosen ? '#2b7a3d' : '#4a6fa5'}"/><text x="${(cx + 9).toFixed(1)}" y="${(cy - 8).toFixed(1)}">${esc(p.label)} (${esc(p.acc)})</text>`;
+    const right = cx > w / 2; // labels of points on the right read leftwards, inside the chart
+    return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="6" fill="${p.label === 'original' ? '#999' : p.label === r.chosen ? '#2b7a3d' : '#4a6fa5'}"/><text x="${(cx + (right ? -9 : 9)).toFixed(1)}" y="${(cy - 8).toFixed(1)}" text-anchor="${right ? 'end' : 'start'}">${esc(p.label)} (${esc(p.acc)})</text>`;
   });
   return `<figure><figcaption>Size / latency / accuracy (lower left is better)</figcaption><svg viewBox="0 0 ${w} ${h}" width="${w}" role="img" aria-label="pareto chart"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#333"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#333"/><text x="${w / 2}" y="${h - 12}" text-anchor="middle">size (0-${esc(formatBytes(maxB))})</text><text x="14" y="${h / 2}" transform="rotate(-90 14 ${h / 2})" text-anchor="middle">p50 latency (0-${maxMs.toFixed(3)} ms)</text>${dots.join('')}</svg></figure>`;
 }

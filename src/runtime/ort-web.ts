@@ -12,7 +12,7 @@ export async function openWebSession(source: string | Uint8Array | Model): Promi
   let session: ort.InferenceSession;
   try {
     const bytes = typeof source === 'string' || source instanceof Uint8Array ? source : serializeModel(source);
-    session = await ort.InferenceSession.create(bytes as Uint8Array, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    session = await ort.InferenceSession.create(bytes as Uint8Array, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   } catch (err) {
     throw new OnnxpressError('RUNTIME', `onnxruntime-web cannot load the model: ${(err as Error).message.split('\n')[0]}`);
   }

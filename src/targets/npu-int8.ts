@@ -9,7 +9,8 @@ export const npuInt8: TargetProfile = {
   bench: { backend: 'node', threads: 1 },
   objective: 'latency',
   allowedOps: ['QuantizeLinear', 'DequantizeLinear', 'Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'Add', 'Mul', 'Relu', 'Clip', 'LeakyRelu', 'Sigmoid',
-    'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Concat', 'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Softmax', 'Resize', 'Pad'],
+    'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Concat', 'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Softmax', 'Resize', 'Pad',
+    'Slice', 'Split', 'Sub', 'Div', 'Exp', 'Tanh', 'HardSwish', 'HardSigmoid'],
   allowedDtypes: [DataType.FLOAT, DataType.INT8, DataType.UINT8, DataType.INT32, DataType.INT64],
   fullInteger: true,
 };

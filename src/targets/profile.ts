@@ -3,6 +3,7 @@
 import type { QuantizeOptions } from '../quantize/options.js';
 import type { Model } from '../ir/graph.js';
 import { DataType, dataTypeName } from '../ir/dtype.js';
+import { inferShapes } from '../ir/shapes.js';
 
 export interface Recipe {
   name: string;
@@ -35,11 +36,14 @@ export function checkProfile(model: Model, profile: TargetProfile): ProfileViola
   const seenOps = new Set<string>();
   for (const g of model.graphs()) {
     const producers = g.producers();
+    const shapes = profile.fullInteger ? inferShapes(g) : undefined;
+    // Only float activations must come through DequantizeLinear; shape arithmetic is int64.
+    const isFloatActivation = (i: string) => i && !g.findInitializer(i) && shapes?.get(i)?.elemType !== DataType.INT64 && shapes?.get(i)?.elemType !== DataType.INT32;
     for (const n of g.nodes) {
       if (!n.isOnnx()) { seenOps.add(`domain:${n.domain}.${n.opType}`); continue; }
       if (allowed && !allowed.has(n.opType)) seenOps.add(n.opType);
       if (profile.fullInteger && !['QuantizeLinear', 'DequantizeLinear'].includes(n.opType) && COMPUTE_OPS.has(n.opType)) {
-        const floatFeed = n.inputs.slice(0, n.opType === 'Conv' || n.opType === 'Gemm' ? 2 : undefined).some((i) => i && !g.findInitializer(i) && producers.get(i)?.opType !== 'DequantizeLinear');
+        const floatFeed = n.inputs.slice(0, n.opType === 'Conv' || n.opType === 'Gemm' ? 2 : undefined).some((i) => isFloatActivation(i) && producers.get(i)?.opType !== 'DequantizeLinear');
         if (floatFeed) out.push({ kind: 'float-compute', detail: `${n.describe()} computes in float` });
       }
     }
