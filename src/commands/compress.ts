@@ -90,7 +90,7 @@ export const compressCommand: CliCommand = {
       .option('--runs <n>', 'timed runs per model', '30')
       .option('--no-fallback', 'do not return sensitive nodes to float when the tolerances fail')
       .option('--json', 'print the report as one JSON object');
-    addToleranceFlags(addDataFlags(cmd, '600'))
+    addToleranceFlags(addDataFlags(cmd, '1000'))
       .action(async (modelArg: string | undefined, f: Flags) => {
         const { config, base } = readConfig(f);
         const modelFile = modelArg ?? str(config, 'model', base);
@@ -130,7 +130,7 @@ export const gateCommand: CliCommand = {
       .option('--markdown <file>', 'write a Markdown summary for a pull-request comment')
       .option('--report <dir>', 'write report.json, report.md and report.html here')
       .option('--json', 'print the report as one JSON object');
-    addToleranceFlags(addDataFlags(cmd, '600'))
+    addToleranceFlags(addDataFlags(cmd, '1000'))
       .action(async (origArg: string | undefined, candArg: string | undefined, f: Flags) => {
         const { config, base } = readConfig(f);
         const origFile = origArg ?? str(config, 'model', base);

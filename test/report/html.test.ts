@@ -1,0 +1,55 @@
+import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/onnx/load.js';
+import { compressModel } from '../../src/compress.js';
+import { writeReports } from '../../src/report/write.js';
+import { renderJunit } from '../../src/report/junit.js';
+import { ensureMnistModel } from '../../models/train-mnist.js';
+import { digitSamples } from '../helpers/mnist.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe('the HTML report in a real browser', () => {
+  it('renders its charts with no console errors; a screenshot is kept in test-artifacts/', async () => {
+    expect(existsSync(CHROMIUM), 'Debian chromium is installed by .ci/run').toBe(true);
+    const { samples, labels } = digitSamples('image', { from: 8000, count: 400 });
+    const { report } = await compressModel(loadModel(ensureMnistModel()), 'mnist-mlp.onnx', { target: 'cpu-x86', tolerances: { maxAccuracyDrop: 0.5 }, data: { samples, labels, generated: false }, benchRuns: 10 });
+    const dir = mkdtempSync(join(tmpdir(), 'onnxpress-html-'));
+    writeReports(dir, report);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
+      const errors: string[] = [];
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      page.on('pageerror', (e) => errors.push(e.message));
+      const requests: string[] = [];
+      page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+      await page.goto(pathToFileURL(join(dir, 'report.html')).href);
+      expect(await page.title()).toContain('mnist-mlp.onnx');
+      expect(await page.locator('svg').count()).toBeGreaterThanOrEqual(4); // size, latency, accuracy, Pareto
+      expect(await page.locator('.verdict').innerText()).toBe(report.verdict.pass ? 'PASS' : 'FAIL');
+      const box = await page.locator('svg').first().boundingBox();
+      expect(box!.width).toBeGreaterThan(300);
+      mkdirSync('test-artifacts', { recursive: true });
+      await page.screenshot({ path: 'test-artifacts/report.png', fullPage: true });
+      expect(errors).toEqual([]);
+      expect(requests).toEqual([]); // self-contained: nothing fetched
+    } finally {
+      await browser.close();
+    }
+    expect(statSync('test-artifacts/report.png').size).toBeGreaterThan(10_000);
+  });
+
+  it('JUnit output has one test case per tolerance', () => {
+    const xml = renderJunit('s', { pass: false, checks: [{ metric: 'minCosine', limit: 0.99, value: 0.5, pass: false }, { metric: 'maxSizeRatio', limit: 0.3, value: 0.25, pass: true }], failed: [{ metric: 'minCosine', limit: 0.99, value: 0.5, pass: false }] });
+    expect(xml).toMatch(/tests="2" failures="1"/);
+    expect(xml).toMatch(/<failure message="minCosine &gt;= 0\.9900: 0\.5000"\/>/);
+  });
+});
