@@ -1,6 +1,6 @@
 // IR -> bytes -> file. Files appear whole or not at all: each is written to a temp
 // name beside its target and renamed into place; a failure removes the temps.
-import { closeSync, openSync, renameSync, rmSync, writeSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OnnxpressError } from '../errors.js';
 import type { Model } from '../ir/graph.js';
@@ -46,6 +46,7 @@ export function saveModel(model: Model, file: string, options: SaveOptions = {})
   const dataName = chooseExternalFile(model, target, options);
   const temps: string[] = [];
   try {
+    mkdirSync(dir, { recursive: true });
     let externalBytes = 0;
     let placer: ExternalPlacer | undefined;
     let dataTemp: string | undefined;

@@ -35,6 +35,9 @@ export interface LoadedSamples {
 }
 
 const DATA_EXTENSIONS = ['.npy', '.pb', '.json', ...IMAGE_EXTENSIONS];
+/** Files in a samples folder that describe the samples rather than being one. */
+const NOT_SAMPLES = new Set(['labels.json', 'labels.csv']);
+const isSampleFile = (e: string) => DATA_EXTENSIONS.includes(extname(e).toLowerCase()) && !NOT_SAMPLES.has(e.toLowerCase());
 
 export function loadSamples(dir: string, specs: InputSpec[], options: LoadSamplesOptions = {}): LoadedSamples {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw badInput(`${dir}: not a folder of samples`);
@@ -49,13 +52,13 @@ export function loadSamples(dir: string, specs: InputSpec[], options: LoadSample
       result.samples.push(sample);
       result.ids.push(set);
     }
-  } else if (specs.length === 1 && entries.some((e) => DATA_EXTENSIONS.includes(extname(e).toLowerCase()))) {
-    const files = entries.filter((e) => DATA_EXTENSIONS.includes(extname(e).toLowerCase())).slice(0, options.limit);
+  } else if (specs.length === 1 && entries.some(isSampleFile)) {
+    const files = entries.filter(isSampleFile).slice(0, options.limit);
     result = { samples: files.map((f) => ({ [specs[0]!.name]: readOne(join(dir, f), specs[0]!, options) })), ids: files };
   } else {
     const missing = specs.filter((s) => !existsSync(join(dir, safeFolderName(s.name))));
     if (missing.length) throw badInput(`${dir}: no sample files, and no sub-folder for input '${missing[0]!.name}' (one folder per input name when a model has several inputs)`);
-    const names = readdirSync(join(dir, safeFolderName(specs[0]!.name))).filter((e) => DATA_EXTENSIONS.includes(extname(e).toLowerCase())).sort(naturalOrder).slice(0, options.limit);
+    const names = readdirSync(join(dir, safeFolderName(specs[0]!.name))).filter(isSampleFile).sort(naturalOrder).slice(0, options.limit);
     result = { samples: names.map((file) => Object.fromEntries(specs.map((s) => [s.name, readOne(join(dir, safeFolderName(s.name), file), s, options)]))), ids: names };
   }
   if (result.samples.length === 0) throw badInput(`${dir}: holds no samples`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,8 +53,12 @@ describe('external data', () => {
     }
   });
 
-  it('writes nothing when the target folder does not exist', () => {
+  it('fails cleanly, leaving nothing, when the target cannot be written', () => {
     const model = loadModel(src);
-    expect(() => saveModel(model, '/nonexistent-dir/x.onnx')).toThrow(/x\.onnx: cannot be written/);
+    const dir = mkdtempSync(join(tmpdir(), 'onnxpress-nowrite-'));
+    const blocker = join(dir, 'file');
+    writeFileSync(blocker, 'not a folder');
+    expect(() => saveModel(model, join(blocker, 'x.onnx'))).toThrow(/x\.onnx: cannot be written/);
+    expect(readdirSync(dir)).toEqual(['file']);
   });
 });
