@@ -49,7 +49,9 @@ export function loadExternalData(model: Model, modelFile: string, baseDir: strin
       closeSync(fd);
     }
   }
-  return [...byFile.keys()].map((p) => relative(baseDir, p) || p);
+  // Paths are real (symlinks resolved), so report them relative to the real folder.
+  const realBase = realpathSync(baseDir);
+  return [...byFile.keys()].map((p) => relative(realBase, p) || p);
 }
 
 function readOne(fd: number, fileSize: number, t: Tensor, modelFile: string): void {

@@ -1,0 +1,49 @@
+// Which weights prune works on: constant float weights of Conv, ConvTranspose, Gemm and
+// MatMul, in main-graph order, with the layout facts each method needs.
+import type { Graph, Model, Node } from '../ir/graph.js';
+import { DataType } from '../ir/dtype.js';
+import type { Tensor } from '../ir/tensor.js';
+
+export interface PrunableLayer {
+  node: Node;
+  name: string;
+  weightName: string;
+  weight: Tensor;
+  /** Number of output units and of reduction (fan-in) elements per output unit. */
+  outputs: number;
+  fanIn: number;
+  /** Element index of (output o, reduction k). */
+  index(o: number, k: number): number;
+}
+
+export function prunableLayers(model: Model): { layers: PrunableLayer[]; skipped: { name: string; reason: string }[] } {
+  const g = model.graph;
+  const layers: PrunableLayer[] = [];
+  const skipped: { name: string; reason: string }[] = [];
+  for (const node of g.nodes) {
+    if (!node.isOnnx() || !['Conv', 'Gemm', 'MatMul'].includes(node.opType)) continue;
+    const name = node.name || node.outputs[0]!;
+    const weightName = node.inputs[1] ?? '';
+    const w = g.findInitializer(weightName);
+    if (!w || w.dataType !== DataType.FLOAT) { skipped.push({ name, reason: 'weights are not a float initializer (computed, or not float)' }); continue; }
+    const layer = describe(node, name, weightName, w, g);
+    if (layer) layers.push(layer);
+    else skipped.push({ name, reason: `unsupported weight layout [${w.dims.join(', ')}]` });
+  }
+  return { layers, skipped };
+}
+
+function describe(node: Node, name: string, weightName: string, w: Tensor, _g: Graph): PrunableLayer | undefined {
+  if (node.opType === 'Conv') {
+    const out = w.dims[0]!;
+    const fanIn = w.elementCount / out;
+    return { node, name, weightName, weight: w, outputs: out, fanIn, index: (o, k) => o * fanIn + k };
+  }
+  if (w.dims.length !== 2) return undefined;
+  const transB = node.opType === 'Gemm' && node.getInt('transB', 0) === 1;
+  const [rows, cols] = w.dims as [number, number];
+  // W is [K, N] (or [N, K] with transB): output n reduces over k.
+  return transB
+    ? { node, name, weightName, weight: w, outputs: rows, fanIn: cols, index: (o, k) => o * cols + k }
+    : { node, name, weightName, weight: w, outputs: cols, fanIn: rows, index: (o, k) => k * cols + o };
+}
