@@ -21,3 +21,4 @@ export { judge, type Tolerances, type Verdict } from './verdict.js';
 export { renderMarkdown } from './report/markdown.js';
 export { renderHtml } from './report/html.js';
 export { renderJunit } from './report/junit.js';
+export { pruneModel, layerSensitivity, chooseLevels, type PruneOptions, type PruneReport } from './prune/index.js';

@@ -6,7 +6,8 @@ import { optimizeCommand } from './optimize.js';
 import { quantizeCommand } from './quantize.js';
 import { benchCommand, evalCommand } from './measure.js';
 import { compressCommand, gateCommand } from './compress.js';
+import { pruneCommand } from './prune.js';
 
 export const commands: CliCommand[] = [
-  compressCommand, gateCommand, inspectCommand, optimizeCommand, quantizeCommand, benchCommand, evalCommand, convertCommand,
+  compressCommand, gateCommand, inspectCommand, optimizeCommand, quantizeCommand, pruneCommand, benchCommand, evalCommand, convertCommand,
 ];

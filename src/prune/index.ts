@@ -91,3 +91,6 @@ export async function pruneModel(model: Model, o: PruneOptions): Promise<PruneRe
   const after = parameterCounts(model);
   return { method: o.method, layers, groups, skipped, parameters: { before: before.params, after: after.total, nonZeroAfter: after.nonZero }, bytes: { before: before.bytes, after: sizes(model) } };
 }
+
+export { layerSensitivity, chooseLevels, SENSITIVITY_LEVELS, type LayerSensitivity } from './sensitivity.js';
+export { prunableLayers } from './weights.js';

@@ -24,7 +24,8 @@ export function prunableLayers(model: Model): { layers: PrunableLayer[]; skipped
     if (!node.isOnnx() || !['Conv', 'Gemm', 'MatMul'].includes(node.opType)) continue;
     const name = node.name || node.outputs[0]!;
     const weightName = node.inputs[1] ?? '';
-    const w = g.findInitializer(weightName);
+    // Before IR 4 weights are also listed as inputs; their initializer is still the weight.
+    const w = g.initializers.get(weightName) ?? g.findInitializer(weightName);
     if (!w || w.dataType !== DataType.FLOAT) { skipped.push({ name, reason: 'weights are not a float initializer (computed, or not float)' }); continue; }
     const layer = describe(node, name, weightName, w, g);
     if (layer) layers.push(layer);

@@ -1,0 +1,71 @@
+import type { CliCommand } from './command.js';
+import { printJson } from './command.js';
+import { parseList, parseNumber } from './parse.js';
+import { addDataFlags, readData, type DataFlags } from './data-flags.js';
+import { OnnxpressError } from '../errors.js';
+import { loadModel } from '../onnx/load.js';
+import { saveModel } from '../onnx/save.js';
+import { chooseLevels, layerSensitivity, prunableLayers, pruneModel, SENSITIVITY_LEVELS, type PruneReport } from '../prune/index.js';
+import { formatBytes } from '../inspect.js';
+
+type Flags = DataFlags & { output: string; method: string; sparsity: string; pattern: string; ratio: string; norm: string; global?: boolean; pruneEnds?: boolean; exclude?: string; sensitivity?: boolean; json?: boolean };
+
+export const pruneCommand: CliCommand = {
+  name: 'prune',
+  register(program) {
+    addDataFlags(program
+      .command('prune')
+      .description('prune weights: magnitude (unstructured), N:M, or whole channels that really shrink the model')
+      .argument('<model>', 'the .onnx file')
+      .requiredOption('-o, --output <file>', 'where to write the pruned model')
+      .option('--method <m>', 'magnitude | nm | channels', 'magnitude')
+      .option('--sparsity <s>', 'magnitude: share of weights zeroed', '0.5')
+      .option('--global', 'magnitude: one threshold across layers instead of per layer')
+      .option('--pattern <n:m>', 'nm: keep N of every M weights along the reduction axis', '2:4')
+      .option('--ratio <r>', 'channels: share of channels removed per group', '0.3')
+      .option('--norm <n>', 'channels: l1 | l2 ranking', 'l1')
+      .option('--prune-ends', 'also prune the first and last weighted layers')
+      .option('--exclude <names>', 'layers (node names) left alone')
+      .option('--sensitivity', 'magnitude: measure each layer alone and choose per-layer levels reaching --sparsity'), '32')
+      .option('--json', 'print one JSON object')
+      .action(async (file: string, f: Flags) => {
+        const model = loadModel(file);
+        const method = f.method as 'magnitude' | 'nm' | 'channels';
+        if (!['magnitude', 'nm', 'channels'].includes(method)) throw new OnnxpressError('BAD_INPUT', `--method '${f.method}': expected magnitude, nm or channels`);
+        const [n, m] = f.pattern.split(':').map(Number);
+        const sparsity = parseNumber('--sparsity', f.sparsity, { min: 0, max: 0.99 });
+        let layerSparsity: Map<string, number> | undefined;
+        let table: Awaited<ReturnType<typeof layerSensitivity>> | undefined;
+        if (f.sensitivity) {
+          if (method !== 'magnitude') throw new OnnxpressError('BAD_INPUT', '--sensitivity works with --method magnitude');
+          const data = await readData(model, f);
+          const layers = prunableLayers(model).layers.map((l) => l.name);
+          const chosen = f.pruneEnds ? layers : layers.slice(1, -1);
+          table = await layerSensitivity(model, data.samples, chosen);
+          layerSparsity = chooseLevels(table, sparsity);
+        }
+        const report = await pruneModel(model, {
+          method, sparsity, layerSparsity, global: f.global, keepEnds: !f.pruneEnds, exclude: parseList(f.exclude),
+          n, m, ratio: parseNumber('--ratio', f.ratio, { min: 0.01, max: 0.95 }), norm: f.norm === 'l2' ? 'l2' : 'l1',
+        });
+        saveModel(model, f.output);
+        if (f.json) printJson({ ...report, sensitivity: table });
+        else {
+          if (table) {
+            process.stdout.write(`sensitivity (output relative error with one layer pruned):\n${'layer'.padEnd(28)}${SENSITIVITY_LEVELS.map((l) => `${l * 100}%`.padStart(9)).join('')}   chosen\n`);
+            for (const row of table) process.stdout.write(`${row.name.slice(0, 27).padEnd(28)}${SENSITIVITY_LEVELS.map((l) => row.errors[String(l)]!.toExponential(1).padStart(9)).join('')}   ${(100 * layerSparsity!.get(row.name)!).toFixed(0)}%\n`);
+          }
+          process.stdout.write(render(report, f.output) + '\n');
+        }
+      });
+  },
+};
+
+function render(r: PruneReport, output: string): string {
+  const lines = [`method      ${r.method}`, `parameters  ${r.parameters.before.toLocaleString('en-US')} -> ${r.parameters.after.toLocaleString('en-US')} (${r.parameters.nonZeroAfter.toLocaleString('en-US')} non-zero)`,
+    `size        raw ${formatBytes(r.bytes.before.raw)} -> ${formatBytes(r.bytes.after.raw)}, gzip ${formatBytes(r.bytes.before.gzip)} -> ${formatBytes(r.bytes.after.gzip)}, brotli ${formatBytes(r.bytes.before.brotli)} -> ${formatBytes(r.bytes.after.brotli)}`];
+  for (const l of r.layers.slice(0, 20)) lines.push(`  ${l.name.padEnd(30)} ${l.sparsity !== undefined ? `${(100 * l.sparsity).toFixed(1)}% zero` : `${l.kept}/${l.channels} channels kept`}`);
+  for (const s of r.skipped.slice(0, 10)) lines.push(`  skipped ${s.name}: ${s.reason}`);
+  lines.push(`wrote ${output}`);
+  return lines.join('\n');
+}
