@@ -1,5 +1,5 @@
-// `compressModel`: the main job. For a target profile, try its recipes (optimize, then
-// quantize), check each result against the profile's op/dtype list, evaluate it against
+// `compressModel`: the main job. For a target profile, optimize once, then try each of its
+// recipes (prune if the recipe says so, then quantize), check each result against the profile's op/dtype list, evaluate it against
 // the original on held-out data, time all of them side by side, and pick the best one
 // that meets the tolerances. When none does, return the most error-sensitive nodes to
 // float, a group at a time, until the tolerances hold or nothing is left to gain.
@@ -9,6 +9,8 @@ import { serializeModel } from './onnx/save.js';
 import { benchModels, sizeOf, type ModelBench } from './measure/bench.js';
 import { evalModels, perTensorErrors, type EvalReport } from './measure/eval.js';
 import type { Summary } from './measure/stats.js';
+import { optimizeModel, type OptimizeReport } from './optimize.js';
+import { pruneModel } from './prune/index.js';
 import { quantizeModel } from './quantize/index.js';
 import type { LeftInFloat } from './quantize/options.js';
 import type { Sample } from './runtime/samples.js';
@@ -45,6 +47,8 @@ export interface CandidateReport extends SizeFacts {
   accuracy?: EvalReport['accuracy'];
   violations: ProfileViolation[];
   verdict: Verdict;
+  /** What each step did, in order: prune, quantize. */
+  steps: string[];
   /** Nodes returned to float by the accuracy-aware fallback. */
   keptInFloat: string[];
   leftInFloat: LeftInFloat[];
@@ -58,6 +62,8 @@ export interface CompressReport {
   tolerances: Tolerances;
   data: { calibrationSamples: number; evalSamples: number; generated: boolean; labelled: boolean };
   bench: { backend: string; threads: number; runs: number };
+  /** The optimize step every recipe starts from (absent in gate reports). */
+  optimize?: { nodesBefore: number; nodesAfter: number; bytesBefore: number; bytesAfter: number; passes: string[] };
   original: SizeFacts & { latencyMs?: Summary; samplesMs?: number[] };
   candidates: CandidateReport[];
   chosen: string | null;
@@ -67,7 +73,7 @@ export interface CompressReport {
 
 export interface CompressResult { report: CompressReport; model: Model | undefined }
 
-interface Built { recipe: Recipe; model: Model; eval: EvalReport; violations: ProfileViolation[]; keptInFloat: string[]; leftInFloat: LeftInFloat[] }
+interface Built { recipe: Recipe; model: Model; eval: EvalReport; violations: ProfileViolation[]; steps: string[]; keptInFloat: string[]; leftInFloat: LeftInFloat[] }
 
 /** Splits samples into calibration and evaluation sets that never overlap. */
 export function splitData(data: CompressData): { calibration: Sample[]; evaluation: Sample[]; labels?: number[] } {
@@ -85,12 +91,25 @@ export async function compressModel(original: Model, modelName: string, options:
   const { calibration, evaluation, labels } = splitData(options.data);
   const tolerances = options.tolerances;
 
+  // Optimizing is exact (up to float rounding), so it runs once and every recipe starts from it;
+  // node names the fallback ranks then mean the same node in every candidate.
+  log('optimizing');
+  const optimized = cloneModel(original);
+  const optimizeReport = await optimizeModel(optimized);
+
   const build = async (recipe: Recipe, excludeNodes: string[] = []): Promise<Built> => {
-    const model = cloneModel(original);
-    const q = await quantizeModel(model, { ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes] });
+    const model = cloneModel(optimized);
+    const steps: string[] = [];
+    if (recipe.prune) {
+      const p = await pruneModel(model, recipe.prune);
+      steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}`);
+    }
+    const q = await quantizeModel(model, { ...recipe.quantize, optimizeFirst: false, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes] });
+    const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
+    steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
     const evalReport = await evalModels(original, model, { samples: evaluation, labels, quiet: true });
-    return { recipe, model, eval: evalReport, violations: checkProfile(model, profile), keptInFloat: excludeNodes, leftInFloat: q.leftInFloat };
+    return { recipe, model, eval: evalReport, violations: checkProfile(model, profile), steps, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat };
   };
 
   const built: Built[] = [];
@@ -101,7 +120,8 @@ export async function compressModel(original: Model, modelName: string, options:
   const originalBytes = sizeOf(original);
   const accuracyOk = (b: Built) => judge(withoutLatency(tolerances), { eval: b.eval, originalBytes: originalBytes.bytes, bytes: serializeModel(b.model).byteLength }).pass;
   if (options.fallback !== false && !built.some((b) => accuracyOk(b) && b.violations.length === 0)) {
-    const base = pickByObjective(built.filter((b) => b.violations.length === 0), profile) ?? built[0]!;
+    // Returning nodes to float undoes quantization error, not pruning error: start from an unpruned recipe.
+    const base = built.find((b) => !b.recipe.prune && b.violations.length === 0) ?? built[0]!;
     log(`no recipe met the tolerances: returning the most sensitive nodes of ${base.recipe.name} to float`);
     const ranked = (await perTensorErrors(original, base.model, evaluation.slice(0, 16))).filter((t) => t.added > 0).map((t) => t.node);
     for (let count = 1; count <= ranked.length; count *= 2) {
@@ -128,11 +148,11 @@ export async function compressModel(original: Model, modelName: string, options:
     return {
       recipe: b.keptInFloat.length ? `${b.recipe.name} + ${b.keptInFloat.length} node(s) in float` : b.recipe.name,
       ...size, latencyMs: candBench[i]!.latencyMs, samplesMs: candBench[i]!.samplesMs,
-      outputs: b.eval.outputs, accuracy: b.eval.accuracy, violations: b.violations, verdict, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
+      outputs: b.eval.outputs, accuracy: b.eval.accuracy, violations: b.violations, verdict, steps: b.steps, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
     };
   });
   const passing = candidates.map((c, i) => ({ c, i })).filter(({ c }) => c.verdict.pass);
-  const best = passing.sort((a, b) => (profile.objective === 'size' ? a.c.bytes - b.c.bytes : a.c.latencyMs!.p50 - b.c.latencyMs!.p50))[0];
+  const best = passing.sort((a, b) => objectiveOf(profile, a.c) - objectiveOf(profile, b.c))[0];
   const fallbackChoice = best ?? candidates.map((c, i) => ({ c, i })).sort((a, b) => a.c.verdict.failed.length - b.c.verdict.failed.length)[0]!;
   const report: CompressReport = {
     version: REPORT_VERSION,
@@ -142,6 +162,7 @@ export async function compressModel(original: Model, modelName: string, options:
     tolerances,
     data: { calibrationSamples: calibration.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
     bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
+    optimize: summarizeOptimize(optimizeReport),
     original: { ...originalBytes, latencyMs: origBench.latencyMs, samplesMs: origBench.samplesMs },
     candidates,
     chosen: best ? candidates[best.i]!.recipe : null,
@@ -156,7 +177,14 @@ function withoutLatency(t: Tolerances): Tolerances {
   return rest;
 }
 
-function pickByObjective(built: Built[], profile: TargetProfile): Built | undefined {
-  if (profile.objective === 'size') return [...built].sort((a, b) => serializeModel(a.model).byteLength - serializeModel(b.model).byteLength)[0];
-  return built[0];
+/** Lower is better; ties keep the profile's recipe order (the sort is stable). */
+function objectiveOf(profile: TargetProfile, c: CandidateReport): number {
+  if (profile.objective === 'size') return c.bytes;
+  if (profile.objective === 'download') return c.brotliBytes;
+  return c.latencyMs?.p50 ?? Infinity;
+}
+
+function summarizeOptimize(r: OptimizeReport): NonNullable<CompressReport['optimize']> {
+  const passes = Object.entries(r.passes).filter(([, p]) => p.changedRounds > 0).map(([name]) => name);
+  return { nodesBefore: r.before.nodeCount, nodesAfter: r.after.nodeCount, bytesBefore: r.before.fileBytes, bytesAfter: r.after.fileBytes, passes };
 }

@@ -42,7 +42,7 @@ export async function gateModels(original: Model, originalName: string, candidat
     data: { calibrationSamples: options.data.samples.length - evaluation.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
     bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
     original: { ...sizes.original, latencyMs: o!.latencyMs, samplesMs: o!.samplesMs },
-    candidates: [{ recipe: candidateName, ...sizes.candidate, latencyMs: c!.latencyMs, samplesMs: c!.samplesMs, outputs: evalReport.outputs, accuracy: evalReport.accuracy, violations, verdict, keptInFloat: [], leftInFloat: [] }],
+    candidates: [{ recipe: candidateName, ...sizes.candidate, latencyMs: c!.latencyMs, samplesMs: c!.samplesMs, outputs: evalReport.outputs, accuracy: evalReport.accuracy, violations, verdict, steps: [], keptInFloat: [], leftInFloat: [] }],
     chosen: verdict.pass ? candidateName : null,
     verdict,
     warnings: options.data.generated ? ['no data: evaluated on generated inputs'] : [],

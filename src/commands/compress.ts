@@ -62,7 +62,13 @@ function str(config: Record<string, unknown>, key: string, base: string, isPath 
 }
 
 function printVerdict(r: CompressReport): string {
-  const lines = [renderMarkdownTable(r), '', ...r.verdict.checks.map((c) => `${c.pass ? 'ok  ' : 'FAIL'} ${describeCheck(c)}`)];
+  const lines = [renderMarkdownTable(r), ''];
+  if (r.optimize) lines.push(`optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`);
+  const chosen = r.candidates.find((c) => c.recipe === r.chosen);
+  if (chosen) lines.push(...chosen.steps);
+  if (chosen?.keptInFloat.length) lines.push(`kept in float by the accuracy fallback: ${chosen.keptInFloat.join(', ')}`);
+  if (lines[lines.length - 1] !== '') lines.push('');
+  lines.push(...r.verdict.checks.map((c) => `${c.pass ? 'ok  ' : 'FAIL'} ${describeCheck(c)}`));
   lines.push('', r.verdict.pass ? `PASS${r.chosen ? `: ${r.chosen}` : ''}` : `FAIL: ${r.verdict.failed.map((c) => c.metric).join(', ')}`);
   return lines.join('\n');
 }

@@ -169,7 +169,7 @@ function applyGroups(g: Graph, roots: Space[], o: ChannelOptions): GroupReport[]
   for (const s of roots) {
     const producers = s.producers.map((p) => p.node.name || p.node.outputs[0]!);
     if (s.blocked) { reports.push({ producers, channels: s.size, kept: s.size, skipped: s.blocked }); continue; }
-    const keepCount = Math.max(1, Math.round(s.size * (1 - o.ratio)));
+    const keepCount = keptChannels(s.size, o.ratio);
     const importance = new Float64Array(s.size);
     for (const p of s.producers) {
       const w = current(p.weight);
@@ -207,6 +207,17 @@ function applyGroups(g: Graph, roots: Space[], o: ChannelOptions): GroupReport[]
     g.valueInfo = [];
   }
   return reports;
+}
+
+/**
+ * How many of `size` channels to keep. CPU conv kernels work on blocks of 8 channels
+ * (onnxruntime's NCHWc layout), so a layer of 16 or more channels keeps a multiple of 8:
+ * an odd count saves parameters but no time.
+ */
+export function keptChannels(size: number, ratio: number): number {
+  const exact = size * (1 - ratio);
+  if (size >= 16 && size % 8 === 0) return Math.min(size, Math.max(8, Math.round(exact / 8) * 8));
+  return Math.max(1, Math.round(exact));
 }
 
 /** Keeps blocks `keep` (each `block` wide) along `axis`. */

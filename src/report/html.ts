@@ -45,6 +45,17 @@ function paretoChart(r: CompressReport): string {
   return `<figure><figcaption>Size / latency / accuracy (lower left is better)</figcaption><svg viewBox="0 0 ${w} ${h}" width="${w}" role="img" aria-label="pareto chart"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#333"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#333"/><text x="${w / 2}" y="${h - 12}" text-anchor="middle">size (0-${esc(formatBytes(maxB))})</text><text x="14" y="${h / 2}" transform="rotate(-90 14 ${h / 2})" text-anchor="middle">p50 latency (0-${maxMs.toFixed(3)} ms)</text>${dots.join('')}</svg></figure>`;
 }
 
+/** What was done to the chosen candidate, and what the fallback kept in float. */
+function steps(r: CompressReport): string {
+  const chosen = r.candidates.find((c) => c.recipe === r.chosen);
+  const items = [
+    ...(r.optimize ? [`optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`] : []),
+    ...(chosen?.steps ?? []),
+    ...(chosen?.keptInFloat.length ? [`kept in float by the accuracy fallback: ${chosen.keptInFloat.join(', ')}`] : []),
+  ];
+  return items.length ? `<h2>Steps</h2><ol>${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ol>` : '';
+}
+
 export function renderHtml(r: CompressReport): string {
   const chosen = r.candidates.find((c) => c.recipe === r.chosen);
   const outputs = Object.keys(r.candidates[0]?.outputs ?? {});
@@ -55,7 +66,7 @@ export function renderHtml(r: CompressReport): string {
 <html lang="en"><head><meta charset="utf-8"><title>onnxpress report: ${esc(r.model)}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;max-width:60rem;color:#222}
-h1{font-size:1.4rem}.verdict{font-weight:700;padding:.2rem .6rem;border-radius:4px;color:#fff}
+h1{font-size:1.4rem}h2{font-size:1.1rem}.verdict{font-weight:700;padding:.2rem .6rem;border-radius:4px;color:#fff}
 .pass{background:#2b7a3d}.fail{background:#b3261e}li.ok{color:#2b7a3d}li.bad{color:#b3261e}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}th:first-child,td:first-child{text-align:left}
 figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.3rem}svg text{font-size:12px;fill:#222}
@@ -63,6 +74,7 @@ figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.3rem}svg text{f
 <h1>${esc(r.model)} for ${esc(r.target.name)} <span class="verdict ${r.verdict.pass ? 'pass' : 'fail'}">${r.verdict.pass ? 'PASS' : 'FAIL'}</span></h1>
 <p>${esc(r.target.description)}. ${esc(r.target.assumes)}</p>
 <ul>${checks}</ul>
+${steps(r)}
 <table><tr><th>model</th><th>size</th><th>gzip</th><th>brotli</th><th>p50 ms</th><th>p90 ms</th><th>accuracy</th></tr>
 <tr><td>original</td><td>${formatBytes(r.original.bytes)}</td><td>${formatBytes(r.original.gzipBytes)}</td><td>${formatBytes(r.original.brotliBytes)}</td><td>${r.original.latencyMs?.p50.toFixed(3) ?? '-'}</td><td>${r.original.latencyMs?.p90.toFixed(3) ?? '-'}</td><td>${chosen?.accuracy ? chosen.accuracy.reference.toFixed(2) + '%' : '-'}</td></tr>
 ${r.candidates.map((c) => `<tr><td>${esc(c.recipe)}${c === chosen ? ' (chosen)' : ''}</td><td>${formatBytes(c.bytes)}</td><td>${formatBytes(c.gzipBytes)}</td><td>${formatBytes(c.brotliBytes)}</td><td>${c.latencyMs?.p50.toFixed(3) ?? '-'}</td><td>${c.latencyMs?.p90.toFixed(3) ?? '-'}</td><td>${c.accuracy ? c.accuracy.candidate.toFixed(2) + '%' : '-'}</td></tr>`).join('\n')}

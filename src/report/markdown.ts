@@ -20,7 +20,13 @@ export function renderMarkdown(r: CompressReport): string {
   }
   lines.push('', `Tolerances (${r.data.evalSamples} held-out samples, ${r.data.calibrationSamples} for calibration; ${r.bench.backend}, ${r.bench.threads} thread(s), ${r.bench.runs} runs):`, '');
   for (const c of r.verdict.checks) lines.push(`- ${c.pass ? '✅' : '❌'} ${describeCheck(c)}`);
-  const kept = r.candidates.find((c) => c.recipe === r.chosen)?.keptInFloat ?? [];
+  const chosen = r.candidates.find((c) => c.recipe === r.chosen);
+  if (r.optimize || chosen?.steps.length) {
+    lines.push('', 'Steps:', '');
+    if (r.optimize) lines.push(`- optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`);
+    for (const step of chosen?.steps ?? []) lines.push(`- ${step}`);
+  }
+  const kept = chosen?.keptInFloat ?? [];
   if (kept.length) lines.push('', `Kept in float by the accuracy fallback: ${kept.map((k) => `\`${k}\``).join(', ')}`);
   for (const w of r.warnings) lines.push('', `> ${w}`);
   return lines.join('\n') + '\n';

@@ -1,13 +1,17 @@
 // What an edge target is: the recipes tried for it, how its latency is measured, what
 // decides between candidates, and which ops and dtypes its models may contain.
 import type { QuantizeOptions } from '../quantize/options.js';
+import type { PruneOptions } from '../prune/index.js';
 import type { Model } from '../ir/graph.js';
 import { DataType, dataTypeName } from '../ir/dtype.js';
 import { inferShapes } from '../ir/shapes.js';
 
+/** One way to compress: prune (optional), then quantize, after the shared optimize step. */
 export interface Recipe {
   name: string;
-  quantize: Omit<QuantizeOptions, 'calibration'>;
+  /** Pruning without fine-tuning: only worth trying where the tolerances can say no. */
+  prune?: PruneOptions;
+  quantize: Omit<QuantizeOptions, 'calibration' | 'optimizeFirst'>;
 }
 
 export interface TargetProfile {
@@ -17,8 +21,8 @@ export interface TargetProfile {
   assumes: string;
   recipes: Recipe[];
   bench: { backend: 'node' | 'wasm'; threads: number };
-  /** Which passing candidate wins. */
-  objective: 'latency' | 'size';
+  /** Which passing candidate wins: lowest median latency, fewest bytes, or fewest brotli bytes (what a browser downloads). */
+  objective: 'latency' | 'size' | 'download';
   /** Op types the output may contain (default domain); undefined = any standard op. */
   allowedOps?: string[];
   /** Tensor element types initializers may have. */
