@@ -21,6 +21,7 @@ const cases = [
   { name: 'ultraface-rfb-320 (conv)', file: join(SHARED, 'cnn/ultraface-rfb-320.onnx'), samples: [1, 2].map((i) => ({ input: readImage(join(SHARED, `images/ultraface_imgs_${i}.jpg`), [1, 3, 240, 320], { scale: 1, mean: [127], std: [128] }) })) },
   { name: 'mnist.onnx (conv + big Gemm)', file: join(SHARED, 'mnist/mnist.onnx'), samples: digits.slice(0, 20).map((d) => ({ input: { ...d.image, data: (d.image.data as Float32Array).map((v) => v * 2 - 1) } })) },
   { name: 'example MLP (matmul)', file: ensureMnistModel(), samples: digits },
+  { name: 'example MLP, batch 64 (matmul)', file: ensureMnistModel(), samples: [0, 1].map((b) => ({ image: { type: 'float32', dims: [64, 1, 28, 28], data: Float32Array.from(digits.slice(b * 32, b * 32 + 64).flatMap((d) => Array.from(d.image.data as Float32Array)).concat(new Array(Math.max(0, 64 - digits.slice(b * 32, b * 32 + 64).length) * 784).fill(0))) } })) },
 ];
 const rows = [];
 for (const c of cases) {

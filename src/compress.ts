@@ -8,7 +8,7 @@ import { cloneModel } from './onnx/clone.js';
 import { serializeModel } from './onnx/save.js';
 import { benchModels, sizeOf, type ModelBench } from './measure/bench.js';
 import { evalModels, perTensorErrors, type EvalReport } from './measure/eval.js';
-import type { Summary } from './measure/stats.js';
+import { ratioInterval, type Summary } from './measure/stats.js';
 import { optimizeModel, type OptimizeReport } from './optimize.js';
 import { pruneModel } from './prune/index.js';
 import { quantizeModel } from './quantize/index.js';
@@ -73,7 +73,7 @@ export interface CompressReport {
 
 export interface CompressResult { report: CompressReport; model: Model | undefined }
 
-interface Built { recipe: Recipe; model: Model; eval: EvalReport; violations: ProfileViolation[]; steps: string[]; keptInFloat: string[]; leftInFloat: LeftInFloat[] }
+interface Built { recipe: Recipe; model: Model; eval: EvalReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; leftInFloat: LeftInFloat[] }
 
 /** Splits samples into calibration and evaluation sets that never overlap. */
 export function splitData(data: CompressData): { calibration: Sample[]; evaluation: Sample[]; labels?: number[] } {
@@ -109,7 +109,7 @@ export async function compressModel(original: Model, modelName: string, options:
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
     const evalReport = await evalModels(original, model, { samples: evaluation, labels, quiet: true });
-    return { recipe, model, eval: evalReport, violations: checkProfile(model, profile), steps, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat };
+    return { recipe, model, eval: evalReport, violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat };
   };
 
   const built: Built[] = [];
@@ -120,13 +120,20 @@ export async function compressModel(original: Model, modelName: string, options:
   const originalBytes = sizeOf(original);
   const accuracyOk = (b: Built) => judge(withoutLatency(tolerances), { eval: b.eval, originalBytes: originalBytes.bytes, bytes: serializeModel(b.model).byteLength }).pass;
   if (options.fallback !== false && !built.some((b) => accuracyOk(b) && b.violations.length === 0)) {
-    // Returning nodes to float undoes quantization error, not pruning error: start from an unpruned recipe.
-    const base = built.find((b) => !b.recipe.prune && b.violations.length === 0) ?? built[0]!;
+    // Returning nodes to float undoes quantization error, not pruning error: start from the
+    // unpruned recipe closest to the tolerances.
+    const unpruned = built.filter((b) => !b.recipe.prune && b.violations.length === 0);
+    const base = [...(unpruned.length ? unpruned : built)].sort((a, b) => closeness(b) - closeness(a))[0]!;
     log(`no recipe met the tolerances: returning the most sensitive nodes of ${base.recipe.name} to float`);
-    const ranked = (await perTensorErrors(original, base.model, evaluation.slice(0, 16))).filter((t) => t.added > 0).map((t) => t.node);
-    for (let count = 1; count <= ranked.length; count *= 2) {
+    // Ranked against the optimized model, whose node names the candidates share.
+    const errors = await perTensorErrors(optimized, base.model, evaluation.slice(0, 16));
+    const quantizedOps = new Set(Object.keys(base.quantized));
+    const ranked = errors.filter((t) => quantizedOps.has(t.opType)).map((t) => t.node);
+    // 1, 2, 4, ... nodes: few builds, and the first groups are the ones that matter most.
+    for (let count = 1; ranked.length > 0; count = Math.min(count * 2, ranked.length)) {
       const attempt = await build(base.recipe, ranked.slice(0, count));
       built.push(attempt);
+      log(`  ${count} node(s) in float: ${accuracyOk(attempt) ? 'tolerances hold' : 'still failing'}`);
       if (accuracyOk(attempt) || count >= ranked.length) break;
     }
   }
@@ -152,7 +159,7 @@ export async function compressModel(original: Model, modelName: string, options:
     };
   });
   const passing = candidates.map((c, i) => ({ c, i })).filter(({ c }) => c.verdict.pass);
-  const best = passing.sort((a, b) => objectiveOf(profile, a.c) - objectiveOf(profile, b.c))[0];
+  const best = pickBest(profile, passing);
   const fallbackChoice = best ?? candidates.map((c, i) => ({ c, i })).sort((a, b) => a.c.verdict.failed.length - b.c.verdict.failed.length)[0]!;
   const report: CompressReport = {
     version: REPORT_VERSION,
@@ -172,16 +179,38 @@ export async function compressModel(original: Model, modelName: string, options:
   return { report, model: built[fallbackChoice.i]?.model };
 }
 
+/** Higher is closer to the original: the worst output cosine, less the top-1 drop as a share. */
+function closeness(b: Built): number {
+  const cosines = Object.values(b.eval.outputs).map((o) => o.cosine);
+  const drop = b.eval.accuracy ? b.eval.accuracy.reference - b.eval.accuracy.candidate : 0;
+  return Math.min(1, ...cosines) - drop / 100;
+}
+
 function withoutLatency(t: Tolerances): Tolerances {
   const { maxLatencyMs: _a, maxLatencyRatio: _b, maxSizeBytes: _c, maxSizeRatio: _d, ...rest } = t;
   return rest;
 }
 
-/** Lower is better; ties keep the profile's recipe order (the sort is stable). */
-function objectiveOf(profile: TargetProfile, c: CandidateReport): number {
-  if (profile.objective === 'size') return c.bytes;
-  if (profile.objective === 'download') return c.brotliBytes;
-  return c.latencyMs?.p50 ?? Infinity;
+/** A candidate replaces the one before it on latency only when surely this much faster. */
+const CLEARLY_FASTER = 0.9;
+
+/**
+ * The passing candidate the profile prefers. Sizes are exact, so they decide directly (ties
+ * keep recipe order). Timings are noisy: a later candidate wins only when the 95% interval
+ * of its latency ratio lies below CLEARLY_FASTER, so the same input picks the same model
+ * unless two candidates run within about 10% of each other.
+ */
+function pickBest<T extends { c: CandidateReport }>(profile: TargetProfile, passing: T[]): T | undefined {
+  if (profile.objective !== 'latency') {
+    const key = (c: CandidateReport) => (profile.objective === 'size' ? c.bytes : c.brotliBytes);
+    return [...passing].sort((a, b) => key(a.c) - key(b.c))[0];
+  }
+  let best = passing[0];
+  for (const p of passing.slice(1)) {
+    if (!best!.c.samplesMs?.length || !p.c.samplesMs?.length) continue;
+    if (ratioInterval(best!.c.samplesMs, p.c.samplesMs)[1] < CLEARLY_FASTER) best = p;
+  }
+  return best;
 }
 
 function summarizeOptimize(r: OptimizeReport): NonNullable<CompressReport['optimize']> {

@@ -116,6 +116,8 @@ export class Tensor {
       return Float32Array.from(d.values);
     }
     const view = this.typedView();
+    // float32 is a plain copy (callers may modify the result); the other types convert.
+    if (this.dataType === DataType.FLOAT) return new Float32Array(view as Float32Array);
     const out = new Float32Array(n);
     const t = this.dataType;
     if (t === DataType.FLOAT16 || t === DataType.BFLOAT16) {

@@ -100,11 +100,22 @@ function retypeAttributes(n: Node): void {
 
 /** float32 -> float16 bits, clamped to the fp16 range so no weight becomes infinite. */
 export function toHalf(t: Tensor): Tensor {
-  const src = t.toFloat32();
+  // Read the float32 values in place when they are aligned; only convert what is not float32.
+  const src = t.dataType === DataType.FLOAT && t.data.kind === 'raw' ? (t.typedView() as Float32Array) : t.toFloat32();
+  const words = new Uint32Array(src.buffer, src.byteOffset, src.length);
   const bits = new Uint16Array(src.length);
   for (let i = 0; i < src.length; i++) {
-    const v = src[i]!;
-    bits[i] = float32ToFloat16(v > FP16_MAX ? FP16_MAX : v < -FP16_MAX ? -FP16_MAX : v);
+    const x = words[i]!;
+    const exp = (x >>> 23) & 0xff;
+    // Normal results (the bulk of weights) inline; subnormals, clamping and NaN take the slow path.
+    if (exp > 112 && exp < 142) {
+      // Round half to even by adding 0xfff plus the lowest kept bit; a carry moves into the exponent.
+      const abs = x & 0x7fffffff;
+      bits[i] = ((x >>> 16) & 0x8000) | (((abs + 0xfff + ((abs >>> 13) & 1)) >>> 13) - 0x1c000);
+    } else {
+      const v = src[i]!;
+      bits[i] = float32ToFloat16(v > FP16_MAX ? FP16_MAX : v < -FP16_MAX ? -FP16_MAX : v);
+    }
   }
   return Tensor.fromTyped(t.name, DataType.FLOAT16, t.dims, bits);
 }

@@ -3,6 +3,8 @@
 // weight conversion runs at hundreds of millions of values per second.
 export type QType = 'int8' | 'uint8';
 
+const ROUND_MAGIC = 6755399441055744; // 1.5 * 2^52
+
 export interface QParams { scale: number; zeroPoint: number }
 
 export interface QuantOptions {
@@ -88,10 +90,8 @@ export function quantizeWeights(w: Float32Array, dims: number[], o: QuantOptions
       const inv = 1 / scales[c]!;
       const zp = zps[c]!;
       for (let k = 0; k < inner; k++) {
-        const x = w[base + k]! * inv;
-        let q = Math.round(x);
-        if (q - x === 0.5 && (q & 1) !== 0) q -= 1; // half to even
-        q += zp;
+        // Adding and removing 1.5 * 2^52 rounds a double half-to-even, as QuantizeLinear does.
+        const q = w[base + k]! * inv + ROUND_MAGIC - ROUND_MAGIC + zp;
         values[base + k] = q < qmin ? qmin : q > qmax ? qmax : q;
       }
     }

@@ -11,6 +11,9 @@ import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
 import { npmModels, sharedModels } from '../helpers/corpus.js';
 import { generateFeeds } from '../helpers/feeds.js';
 import { runCli } from '../helpers/cli.js';
+import { digitSamples } from '../helpers/mnist.js';
+import { evalModels } from '../../src/measure/eval.js';
+import { serializeModel } from '../../src/onnx/save.js';
 
 describe('compress the MNIST classifier for cpu-x86 on real digits', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onnxpress-compress-'));
@@ -49,6 +52,33 @@ describe('compress the MNIST classifier for cpu-x86 on real digits', () => {
     const bad = runCli(['gate', '--config', config, '--max-size-ratio', '0.01', '--junit', join(dir, 'gate-bad.xml')]);
     expect(bad.code).toBe(1);
     expect(readFileSync(join(dir, 'gate-bad.xml'), 'utf8')).toMatch(/<failure message="maxSizeRatio/);
+  });
+});
+
+describe('accuracy-aware fallback on the MNIST classifier', () => {
+  it('when no recipe holds, the most sensitive nodes return to float until it does; the model stays 3.5x smaller', async () => {
+    const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 600 });
+    const original = loadModel(ensureMnistModel());
+    // int8 alone reaches cosine ~0.99993 here: 0.99995 needs a few nodes back in float.
+    const { report, model } = await compressModel(original, 'mnist-mlp.onnx', { target: 'cpu-x86', tolerances: { minCosine: 0.99995 }, data: { samples, labels, generated: false }, benchRuns: 5 });
+    const plain = report.candidates.filter((c) => c.keptInFloat.length === 0);
+    const fallback = report.candidates.filter((c) => c.keptInFloat.length > 0);
+    expect(plain.every((c) => !c.verdict.pass)).toBe(true);
+    expect(fallback.length).toBeGreaterThan(0);
+    expect(report.verdict.pass, report.verdict.failed.map((c) => c.metric).join()).toBe(true);
+    const chosen = report.candidates.find((c) => c.recipe === report.chosen)!;
+    expect(chosen.keptInFloat.length).toBeGreaterThan(0);
+    expect(report.original.bytes / chosen.bytes).toBeGreaterThanOrEqual(3.5);
+    // Each group keeps the previous one's nodes: the list only grows.
+    for (let i = 1; i < fallback.length; i++) expect(fallback[i]!.keptInFloat.slice(0, fallback[i - 1]!.keptInFloat.length)).toEqual(fallback[i - 1]!.keptInFloat);
+    const cosine = (await evalModels(original, model!, { samples: samples.slice(200), quiet: true })).outputs.logits!.cosine;
+    expect(cosine).toBeGreaterThanOrEqual(0.99995);
+  });
+
+  it('same input and options, byte-identical output', async () => {
+    const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 300 });
+    const run = async () => serializeModel((await compressModel(loadModel(ensureMnistModel()), 'm', { target: 'cpu-x86', tolerances: { maxAccuracyDrop: 1 }, data: { samples, labels, generated: false }, benchRuns: 5 })).model!);
+    expect(Buffer.compare(await run(), await run())).toBe(0);
   });
 });
 
