@@ -10,7 +10,7 @@ const DIGITS = 'models/build/mnist-digits';
 ensureMnistModel(DEFAULT_MODEL_PATH, (s) => console.log(s));
 // Digits the model never saw in training: compress calibrates on the first part, scores on the rest.
 if (!existsSync(`${DIGITS}/labels.json`)) exportMnistDigits(DIGITS, { offset: TRAIN_COUNT, count: 2000 });
-const args = ['compress', DEFAULT_MODEL_PATH, '-o', 'models/build/mnist-mlp.cpu-x86.onnx', '--target', 'cpu-x86', '--data', DIGITS, '--max-accuracy-drop', '0.5', '--max-size-ratio', '0.2857', '--report', 'models/build/report'];
+const args = ['compress', DEFAULT_MODEL_PATH, '-o', 'models/build/mnist-mlp.cpu-x86.onnx', '--target', 'cpu-x86', '--data', DIGITS, '--samples', '2000', '--max-accuracy-drop', '0.5', '--max-size-ratio', '0.2857', '--report', 'models/build/report'];
 console.log(`\n$ npx onnxpress ${args.join(' ')}\n`);
 const r = spawnSync(process.execPath, ['bin/onnxpress.js', ...args], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
