@@ -14,10 +14,11 @@ export { quantizeModel, type QuantizeOptions, type QuantizeReport } from './quan
 export { loadSamples, generateSamples, loadLabels, type Sample, type InputSpec } from './runtime/samples.js';
 export { benchModels, type BenchReport, type BenchOptions } from './measure/bench.js';
 export { evalModels, perTensorErrors, type EvalReport, type EvalOptions } from './measure/eval.js';
-export { compressModel, type CompressReport, type CompressOptions } from './compress.js';
+export { compressModel, splitData, REPORT_VERSION, type CompressReport, type CompressOptions, type CompressData, type CandidateReport } from './compress.js';
 export { gateModels, type GateOptions } from './gate.js';
 export { targets, findTarget, checkProfile, type TargetProfile } from './targets/index.js';
-export { judge, type Tolerances, type Verdict } from './verdict.js';
+export { judge, parseTolerances, TOLERANCE_KEYS, type Tolerances, type Verdict, type Check } from './verdict.js';
+export { writeReports } from './report/write.js';
 export { renderMarkdown } from './report/markdown.js';
 export { renderHtml } from './report/html.js';
 export { renderJunit } from './report/junit.js';

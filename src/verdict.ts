@@ -77,5 +77,7 @@ export function formatValue(metric: keyof Tolerances | 'profile', v: number): st
   if (metric === 'maxSizeBytes') return `${Math.round(v)} bytes`;
   if (metric === 'maxLatencyMs') return `${v.toFixed(3)} ms`;
   if (metric === 'maxAccuracyDrop') return `${v.toFixed(2)} points`;
+  // Cosine tolerances live in the fifth decimal and beyond.
+  if (metric === 'minCosine') return v.toFixed(6);
   return v.toFixed(4);
 }

@@ -38,7 +38,7 @@ describe('judge', () => {
 });
 
 /** x -> op -> y with one float or float16 weight. */
-function oneOp(opType: string, domain = '', weightType = DataType.FLOAT, viaDequantize = false): Model {
+function oneOp(opType: string, domain = '', weightType: number = DataType.FLOAT, viaDequantize = false): Model {
   const g = new Graph('g');
   g.inputs.push({ name: 'x', type: tensorType(DataType.FLOAT, [1, 4]) });
   const w = Tensor.fromFloat32('w', [4, 4], new Float32Array(16).fill(0.5));

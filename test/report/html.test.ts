@@ -50,6 +50,6 @@ describe('the HTML report in a real browser', () => {
   it('JUnit output has one test case per tolerance', () => {
     const xml = renderJunit('s', { pass: false, checks: [{ metric: 'minCosine', limit: 0.99, value: 0.5, pass: false }, { metric: 'maxSizeRatio', limit: 0.3, value: 0.25, pass: true }], failed: [{ metric: 'minCosine', limit: 0.99, value: 0.5, pass: false }] });
     expect(xml).toMatch(/tests="2" failures="1"/);
-    expect(xml).toMatch(/<failure message="minCosine &gt;= 0\.9900: 0\.5000"\/>/);
+    expect(xml).toMatch(/<failure message="minCosine &gt;= 0\.990000: 0\.500000"\/>/);
   });
 });
