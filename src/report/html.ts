@@ -8,9 +8,10 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 interface Bar { label: string; value: number; text: string; highlight?: boolean }
 
 function barChart(title: string, bars: Bar[]): string {
-  const w = 640, rowH = 26, left = 230, max = Math.max(...bars.map((b) => b.value), 1e-12);
+  // 260px right of the longest bar hold its text.
+  const w = 760, rowH = 26, left = 230, max = Math.max(...bars.map((b) => b.value), 1e-12);
   const rows = bars.map((b, i) => {
-    const len = Math.max(1, ((w - left - 90) * b.value) / max);
+    const len = Math.max(1, ((w - left - 260) * b.value) / max);
     return `<text x="${left - 8}" y="${i * rowH + 17}" text-anchor="end">${esc(b.label)}</text><rect x="${left}" y="${i * rowH + 4}" width="${len.toFixed(1)}" height="18" fill="${b.highlight ? '#2b7a3d' : '#4a6fa5'}"/><text x="${left + len + 6}" y="${i * rowH + 17}">${esc(b.text)}</text>`;
   });
   return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${w} ${bars.length * rowH + 8}" width="${w}" role="img" aria-label="${esc(title)}">${rows.join('')}</svg></figure>`;
@@ -20,10 +21,11 @@ function barChart(title: string, bars: Bar[]): string {
 function latencyChart(series: { label: string; samples: number[] }[]): string {
   const w = 640, rowH = 30, left = 230;
   const all = series.flatMap((s) => s.samples);
-  if (!all.length) return '';
-  const max = Math.max(...all) * 1.05;
-  const x = (v: number) => left + ((w - left - 20) * v) / max;
   const q = (s: number[], p: number) => { const a = [...s].sort((m, n) => m - n); return a[Math.min(a.length - 1, Math.floor(p * (a.length - 1)))]!; };
+  if (!all.length) return '';
+  // The axis ends at the largest p99 so that one stray sample does not flatten every box.
+  const max = Math.max(...series.filter((s) => s.samples.length).map((s) => q(s.samples, 0.99))) * 1.05;
+  const x = (v: number) => left + ((w - left - 20) * Math.min(v, max)) / max;
   const rows = series.map((s, i) => {
     const y = i * rowH + 6;
     const [mn, p25, p50, p75, p99] = [Math.min(...s.samples), q(s.samples, 0.25), q(s.samples, 0.5), q(s.samples, 0.75), q(s.samples, 0.99)];
@@ -34,15 +36,25 @@ function latencyChart(series: { label: string; samples: number[] }[]): string {
 
 /** Size against latency, one point per candidate, labelled with accuracy: the Pareto view. */
 function paretoChart(r: CompressReport): string {
-  const pts = [{ label: 'original', bytes: r.original.bytes, ms: r.original.latencyMs?.p50 ?? 0, acc: 'reference' }, ...r.candidates.map((c) => ({ label: c.recipe, bytes: c.bytes, ms: c.latencyMs?.p50 ?? 0, acc: c.accuracy ? `${c.accuracy.candidate.toFixed(2)}%` : `cos ${Math.min(...Object.values(c.outputs).map((o) => o.cosine)).toFixed(4)}` }))];
+  // score: higher is more faithful (top-1 with labels, else the worst output cosine).
+  type Point = { label: string; bytes: number; ms: number; acc: string; score: number };
+  const minCos = (c: CompressReport['candidates'][number]) => Math.min(...Object.values(c.outputs).map((o) => o.cosine));
+  const refScore = r.candidates[0]?.accuracy ? r.candidates[0].accuracy.reference : 1;
+  const pts: Point[] = [
+    { label: 'original', bytes: r.original.bytes, ms: r.original.latencyMs?.p50 ?? 0, acc: 'reference', score: refScore },
+    ...r.candidates.map((c) => ({ label: c.recipe, bytes: c.bytes, ms: c.latencyMs?.p50 ?? 0, acc: c.accuracy ? `${c.accuracy.candidate.toFixed(2)}%` : `cos ${minCos(c).toFixed(6)}`, score: c.accuracy ? c.accuracy.candidate : minCos(c) })),
+  ];
   const w = 640, h = 320, pad = 50;
   const maxB = Math.max(...pts.map((p) => p.bytes)) * 1.1, maxMs = Math.max(...pts.map((p) => p.ms)) * 1.1 || 1;
-  const dots = pts.map((p) => {
+  const dominated = (p: Point) => pts.some((q) => q !== p && q.bytes <= p.bytes && q.ms <= p.ms && q.score >= p.score && (q.bytes < p.bytes || q.ms < p.ms || q.score > p.score));
+  const dots = pts.map((p, i) => {
     const cx = pad + ((w - 2 * pad) * p.bytes) / maxB, cy = h - pad - ((h - 2 * pad) * p.ms) / maxMs;
-    const right = cx > w / 2; // labels of points on the right read leftwards, inside the chart
-    return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="6" fill="${p.label === 'original' ? '#999' : p.label === r.chosen ? '#2b7a3d' : '#4a6fa5'}"/><text x="${(cx + (right ? -9 : 9)).toFixed(1)}" y="${(cy - 8).toFixed(1)}" text-anchor="${right ? 'end' : 'start'}">${esc(p.label)} (${esc(p.acc)})</text>`;
+    const color = p.label === 'original' ? '#999' : p.label === r.chosen ? '#2b7a3d' : '#4a6fa5';
+    // Points are numbered and named in the legend below: names beside close points would overlap.
+    return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="6" fill="${dominated(p) ? '#fff' : color}" stroke="${color}" stroke-width="2"/><text x="${(cx + 9).toFixed(1)}" y="${(cy + 4 - 12 * (i % 2)).toFixed(1)}">${i}</text>`;
   });
-  return `<figure><figcaption>Size / latency / accuracy (lower left is better)</figcaption><svg viewBox="0 0 ${w} ${h}" width="${w}" role="img" aria-label="pareto chart"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#333"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#333"/><text x="${w / 2}" y="${h - 12}" text-anchor="middle">size (0-${esc(formatBytes(maxB))})</text><text x="14" y="${h / 2}" transform="rotate(-90 14 ${h / 2})" text-anchor="middle">p50 latency (0-${maxMs.toFixed(3)} ms)</text>${dots.join('')}</svg></figure>`;
+  const legend = pts.map((p, i) => `<li value="${i}">${esc(p.label)}: ${esc(formatBytes(p.bytes))}, ${p.ms.toFixed(3)} ms, ${esc(p.acc)}${dominated(p) ? ' (dominated)' : ''}</li>`).join('');
+  return `<figure><figcaption>Size / latency / accuracy (lower left is better; hollow points are beaten on all three by another point)</figcaption><svg viewBox="0 0 ${w} ${h}" width="${w}" role="img" aria-label="pareto chart"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#333"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#333"/><text x="${w / 2}" y="${h - 12}" text-anchor="middle">size (0-${esc(formatBytes(maxB))})</text><text x="14" y="${h / 2}" transform="rotate(-90 14 ${h / 2})" text-anchor="middle">p50 latency (0-${maxMs.toFixed(3)} ms)</text>${dots.join('')}</svg><ol start="0">${legend}</ol></figure>`;
 }
 
 /** What was done to the chosen candidate, and what the fallback kept in float. */
@@ -59,7 +71,8 @@ function steps(r: CompressReport): string {
 export function renderHtml(r: CompressReport): string {
   const chosen = r.candidates.find((c) => c.recipe === r.chosen);
   const outputs = Object.keys(r.candidates[0]?.outputs ?? {});
-  const accuracyBars: Bar[] = r.candidates.flatMap((c) => outputs.map((o) => ({ label: `${c.recipe}: ${o}`, value: c.outputs[o]!.cosine, text: `cosine ${c.outputs[o]!.cosine.toFixed(5)}`, highlight: c === chosen })));
+  // Cosines of good candidates all sit near 1, where bars of the cosine itself look equal: draw the distance from 1.
+  const accuracyBars: Bar[] = r.candidates.flatMap((c) => outputs.map((o) => ({ label: `${c.recipe}: ${o}`, value: 1 - c.outputs[o]!.cosine, text: `cosine ${c.outputs[o]!.cosine.toFixed(6)}${c.accuracy ? `, top-1 ${c.accuracy.candidate.toFixed(2)}%` : ''}`, highlight: c === chosen })));
   const sizeBars: Bar[] = [{ label: 'original', value: r.original.bytes, text: formatBytes(r.original.bytes) }, ...r.candidates.map((c) => ({ label: c.recipe, value: c.bytes, text: `${formatBytes(c.bytes)} (${(r.original.bytes / c.bytes).toFixed(2)}x smaller)`, highlight: c === chosen }))];
   const checks = r.verdict.checks.map((c) => `<li class="${c.pass ? 'ok' : 'bad'}">${c.pass ? '✔' : '✘'} ${esc(describeCheck(c))}</li>`).join('');
   return `<!doctype html>
@@ -81,7 +94,7 @@ ${r.candidates.map((c) => `<tr><td>${esc(c.recipe)}${c === chosen ? ' (chosen)' 
 </table>
 ${barChart('Size', sizeBars)}
 ${latencyChart([{ label: 'original', samples: r.original.samplesMs ?? [] }, ...r.candidates.map((c) => ({ label: c.recipe, samples: c.samplesMs ?? [] }))])}
-${barChart('Accuracy per output (cosine similarity to the original)', accuracyBars)}
+${barChart('Error per output: 1 - cosine similarity to the original (shorter is better)', accuracyBars)}
 ${r.candidates.length > 1 ? paretoChart(r) : ''}
 <p>${r.data.evalSamples} evaluation samples, ${r.data.calibrationSamples} calibration samples (held apart)${r.data.generated ? ', generated inputs' : ''}; ${esc(r.bench.backend)} backend, ${r.bench.threads} thread(s), ${r.bench.runs} timed runs per model, interleaved. Report format version ${r.version}, ${esc(r.tool)}.</p>
 ${r.warnings.map((w) => `<p><em>${esc(w)}</em></p>`).join('')}
