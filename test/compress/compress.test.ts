@@ -11,6 +11,7 @@ import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
 import { npmModels, sharedModels } from '../helpers/corpus.js';
 import { generateFeeds } from '../helpers/feeds.js';
 import { runCli } from '../helpers/cli.js';
+import { runChecker } from '../helpers/checker.js';
 import { digitSamples } from '../helpers/mnist.js';
 import { evalModels } from '../../src/measure/eval.js';
 import { serializeModel } from '../../src/onnx/save.js';
@@ -32,7 +33,11 @@ describe('compress the MNIST classifier for cpu-x86 on real digits', () => {
     expect(chosen.accuracy.reference - chosen.accuracy.candidate).toBeLessThanOrEqual(0.5);
     expect(report.data.calibrationSamples + report.data.evalSamples).toBe(1000); // held apart, all used
     expect(readdirSync(join(dir, 'report')).sort()).toEqual(['report.html', 'report.json', 'report.md']);
-    expect(existsSync(out)).toBe(true);
+    const saved = JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8'));
+    expect(saved.version).toBe(1);
+    expect(saved.chosen).toBe(report.chosen);
+    expect(readFileSync(join(dir, 'report', 'report.md'), 'utf8')).toMatch(/PASS/);
+    expect(runChecker([out])[out]).toBeNull(); // standard ONNX, by an independent checker
   });
 
   it('FAIL on an impossible tolerance: exit 1, naming the metric', () => {
