@@ -17,7 +17,15 @@ const LAYERS = [784, 128, 64, 10];
 
 interface Layer { w: Float32Array; b: Float32Array; vw: Float32Array; vb: Float32Array; inSize: number; outSize: number }
 
-export function trainMnist(options: { epochs?: number; seed?: number; log?: (s: string) => void } = {}): { model: Model; heldOutAccuracy: number } {
+export interface TrainOptions {
+  epochs?: number;
+  seed?: number;
+  /** Train on the first this many digits (at most TRAIN_COUNT); fewer makes a quick test model. */
+  trainCount?: number;
+  log?: (s: string) => void;
+}
+
+export function trainMnist(options: TrainOptions = {}): { model: Model; heldOutAccuracy: number } {
   const { images, labels } = readMnistDigits();
   const rand = seededRandom(options.seed ?? 7);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
@@ -29,7 +37,7 @@ export function trainMnist(options: { epochs?: number; seed?: number; log?: (s: 
   }
   const epochs = options.epochs ?? 4;
   const batch = 32;
-  const order = Array.from({ length: TRAIN_COUNT }, (_, i) => i);
+  const order = Array.from({ length: Math.min(options.trainCount ?? TRAIN_COUNT, TRAIN_COUNT) }, (_, i) => i);
   for (let epoch = 0; epoch < epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j]!, order[i]!]; }
     const lr = 0.05 * (epoch < 2 ? 1 : 0.3);

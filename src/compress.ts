@@ -89,6 +89,7 @@ export async function compressModel(original: Model, modelName: string, options:
   const warnings: string[] = [];
   if (options.data.generated) warnings.push('no --data: calibrated and evaluated on generated inputs; accuracy against real data is unknown');
   const { calibration, evaluation, labels } = splitData(options.data);
+  if (calibration === evaluation) warnings.push('only one sample: it both calibrates and scores the model');
   const tolerances = options.tolerances;
 
   // Optimizing is exact (up to float rounding), so it runs once and every recipe starts from it;
@@ -114,7 +115,7 @@ export async function compressModel(original: Model, modelName: string, options:
 
   const built: Built[] = [];
   for (const recipe of profile.recipes) {
-    log(`${recipe.name}: quantizing and evaluating`);
+    log(`${recipe.name}: building and evaluating`);
     built.push(await build(recipe));
   }
   const originalBytes = sizeOf(original);
