@@ -195,16 +195,23 @@ function withoutLatency(t: Tolerances): Tolerances {
 /** A candidate replaces the one before it on latency only when surely this much faster. */
 const CLEARLY_FASTER = 0.9;
 
+/** Size-first profiles still skip a candidate more than this much slower than the fastest passing one. */
+const SIZE_FIRST_LATENCY_SLACK = 1.5;
+
 /**
  * The passing candidate the profile prefers. Sizes are exact, so they decide directly (ties
- * keep recipe order). Timings are noisy: a later candidate wins only when the 95% interval
- * of its latency ratio lies below CLEARLY_FASTER, so the same input picks the same model
- * unless two candidates run within about 10% of each other.
+ * keep recipe order) among candidates within SIZE_FIRST_LATENCY_SLACK of the fastest: a few
+ * KiB saved do not pay for a model 4x slower (dynamic int8 convs on WebAssembly). Timings are
+ * noisy: on latency a later candidate wins only when the 95% interval of its latency ratio
+ * lies below CLEARLY_FASTER, so the same input picks the same model unless two candidates run
+ * within about 10% of each other.
  */
 function pickBest<T extends { c: CandidateReport }>(profile: TargetProfile, passing: T[]): T | undefined {
   if (profile.objective !== 'latency') {
     const key = (c: CandidateReport) => (profile.objective === 'size' ? c.bytes : c.brotliBytes);
-    return [...passing].sort((a, b) => key(a.c) - key(b.c))[0];
+    const p50 = (c: CandidateReport) => c.latencyMs?.p50 ?? Infinity;
+    const fastest = Math.min(...passing.map((p) => p50(p.c)));
+    return passing.filter((p) => p50(p.c) <= SIZE_FIRST_LATENCY_SLACK * fastest).sort((a, b) => key(a.c) - key(b.c))[0];
   }
   let best = passing[0];
   for (const p of passing.slice(1)) {
