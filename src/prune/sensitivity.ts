@@ -4,7 +4,7 @@
 // overall sparsity: sensitive layers stay denser, robust ones take more.
 import type { Model } from '../ir/graph.js';
 import { cloneModel } from '../onnx/clone.js';
-import { openSession, type HostTensor } from '../runtime/ort.js';
+import { runSamples, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
 import { magnitudePrune } from './unstructured.js';
 import { prunableLayers } from './weights.js';
@@ -22,19 +22,8 @@ function relError(a: Record<string, HostTensor>, b: Record<string, HostTensor>):
   return ref ? Math.sqrt(err / ref) : Math.sqrt(err);
 }
 
-async function outputs(model: Model, samples: Sample[]): Promise<Record<string, HostTensor>[]> {
-  const s = await openSession(model);
-  try {
-    const out = [];
-    for (const x of samples) out.push(await s.run(x));
-    return out;
-  } finally {
-    await s.release();
-  }
-}
-
 export async function layerSensitivity(model: Model, samples: Sample[], layerNames: string[]): Promise<LayerSensitivity[]> {
-  const reference = await outputs(model, samples);
+  const reference = await runSamples(model, samples);
   const result: LayerSensitivity[] = [];
   for (const name of layerNames) {
     const errors: Record<string, number> = {};
@@ -44,7 +33,7 @@ export async function layerSensitivity(model: Model, samples: Sample[], layerNam
       const layer = prunableLayers(copy).layers.find((l) => l.name === name)!;
       weights = layer.weight.elementCount;
       magnitudePrune(copy.graph, [layer], level, false);
-      const got = await outputs(copy, samples);
+      const got = await runSamples(copy, samples);
       errors[String(level)] = reference.reduce((s, r, i) => s + relError(r, got[i]!), 0) / reference.length;
     }
     result.push({ name, weights, errors });

@@ -98,3 +98,15 @@ export async function runOnce(source: string | Uint8Array | Model, feeds: Record
     await session.release();
   }
 }
+
+/** Runs a model on each sample in turn (one session) and returns the outputs in order. */
+export async function runSamples(source: string | Uint8Array | Model, samples: Record<string, HostTensor>[], options: SessionOptions = {}): Promise<Record<string, HostTensor>[]> {
+  const session = await openSession(source, options);
+  try {
+    const out: Record<string, HostTensor>[] = [];
+    for (const s of samples) out.push(await session.run(s));
+    return out;
+  } finally {
+    await session.release();
+  }
+}

@@ -3,7 +3,7 @@ import { loadModel } from '../../src/onnx/load.js';
 import { cloneModel } from '../../src/onnx/clone.js';
 import { serializeModel } from '../../src/onnx/save.js';
 import { quantizeModel, type QuantizeMode } from '../../src/quantize/index.js';
-import { openSession, type HostTensor } from '../../src/runtime/ort.js';
+import { runSamples } from '../../src/runtime/ort.js';
 import { readImage } from '../../src/runtime/data/images.js';
 import type { Sample } from '../../src/runtime/samples.js';
 import { npmModels, sharedModel } from '../helpers/corpus.js';
@@ -11,21 +11,10 @@ import { generateFeeds } from '../helpers/feeds.js';
 import { outputsCosine } from '../helpers/metrics.js';
 import { digitSamples } from '../helpers/mnist.js';
 
-async function runAll(model: string | Uint8Array, samples: Sample[]): Promise<Record<string, HostTensor>[]> {
-  const s = await openSession(model);
-  try {
-    const out = [];
-    for (const x of samples) out.push(await s.run(x));
-    return out;
-  } finally {
-    await s.release();
-  }
-}
-
 async function worstCosine(file: string, mode: QuantizeMode, samples: Sample[], method?: 'minmax' | 'percentile' | 'entropy'): Promise<number> {
   const model = cloneModel(loadModel(file));
   await quantizeModel(model, { mode, calibration: samples, method, percentile: 99.99 });
-  const [ref, got] = [await runAll(file, samples), await runAll(serializeModel(model), samples)];
+  const [ref, got] = [await runSamples(file, samples), await runSamples(serializeModel(model), samples)];
   return Math.min(...ref.map((r, i) => outputsCosine(r, got[i]!)));
 }
 
@@ -53,7 +42,7 @@ describe('quantized real models agree with the float model on real inputs', () =
         const q = cloneModel(model);
         const report = await quantizeModel(q, { mode });
         expect(report.leftInFloat.some((l) => /subgraph/.test(l.reason)), `${m.id} ${mode}`).toBe(true);
-        const [ref, got] = [await runAll(m.file, feeds), await runAll(serializeModel(q), feeds)];
+        const [ref, got] = [await runSamples(m.file, feeds), await runSamples(serializeModel(q), feeds)];
         for (let i = 0; i < feeds.length; i++) expect(outputsCosine(ref[i]!, got[i]!), `${m.id} ${mode}`).toBeGreaterThanOrEqual(mode === 'fp16' ? 0.999 : 0.99);
       }
     }
@@ -69,7 +58,7 @@ describe('calibration methods', () => {
     const meanCosine = async (method: 'minmax' | 'percentile' | 'entropy') => {
       const model = cloneModel(loadModel(file));
       await quantizeModel(model, { mode: 'int8-static', calibration, method, percentile: 99.99 });
-      const [ref, got] = [await runAll(file, scoring), await runAll(serializeModel(model), scoring)];
+      const [ref, got] = [await runSamples(file, scoring), await runSamples(serializeModel(model), scoring)];
       return ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length;
     };
     const minmax = await meanCosine('minmax');
