@@ -206,7 +206,7 @@ const SIZE_FIRST_LATENCY_SLACK = 1.5;
  * lies below CLEARLY_FASTER, so the same input picks the same model unless two candidates run
  * within about 10% of each other.
  */
-function pickBest<T extends { c: CandidateReport }>(profile: TargetProfile, passing: T[]): T | undefined {
+export function pickBest<T extends { c: CandidateReport }>(profile: TargetProfile, passing: T[]): T | undefined {
   if (profile.objective !== 'latency') {
     const key = (c: CandidateReport) => (profile.objective === 'size' ? c.bytes : c.brotliBytes);
     const p50 = (c: CandidateReport) => c.latencyMs?.p50 ?? Infinity;

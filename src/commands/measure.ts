@@ -5,7 +5,7 @@ import { addDataFlags, readData, type DataFlags } from './data-flags.js';
 import { OnnxpressError } from '../errors.js';
 import { benchModels, type BenchReport } from '../measure/bench.js';
 import { evalModels, type EvalReport } from '../measure/eval.js';
-import { loadSamples, parseDimOverrides } from '../runtime/samples.js';
+import { loadSamples, parseDimOverrides, parseShapeOverrides } from '../runtime/samples.js';
 import { openSession } from '../runtime/ort.js';
 import { formatBytes } from '../inspect.js';
 import { loadModel } from '../onnx/load.js';
@@ -19,12 +19,14 @@ export const benchCommand: CliCommand = {
       .argument('<models...>', '.onnx files; ratios are to the first')
       .option('--threads <n>', 'intra-op threads', '1')
       .option('--runs <n>', 'timed runs per model', '50')
+      .option('--time <ms>', 'time each model for this long instead of a fixed number of runs')
       .option('--warmup <n>', 'warm-up runs per model', '5')
       .option('--backend <b>', 'node | wasm (onnxruntime-web, the browser target)', 'node')
       .option('--dim <name=size...>', 'sizes for symbolic dims, e.g. batch=1')
+      .option('--shape <name=DxD...>', 'a whole input shape, e.g. input=1x3x224x224')
       .option('--inputs <dir>', 'time on these inputs instead of generated ones')
       .option('--json', 'print one JSON object')
-      .action(async (files: string[], f: { threads: string; runs: string; warmup: string; backend: string; dim?: string[]; inputs?: string; json?: boolean }) => {
+      .action(async (files: string[], f: { threads: string; runs: string; time?: string; warmup: string; backend: string; dim?: string[]; shape?: string[]; inputs?: string; json?: boolean }) => {
         if (f.backend !== 'node' && f.backend !== 'wasm') throw new OnnxpressError('BAD_INPUT', `--backend '${f.backend}': expected node or wasm`);
         for (const file of files) loadModel(file); // a clear error before timing anything
         let samples;
@@ -35,7 +37,9 @@ export const benchCommand: CliCommand = {
         }
         const report = await benchModels(files.map((file) => ({ label: file, model: file })), {
           threads: parseNumber('--threads', f.threads, { min: 1 }),
-          runs: parseNumber('--runs', f.runs, { min: 5 }),
+          runs: f.time ? undefined : parseNumber('--runs', f.runs, { min: 5 }),
+          timeMs: f.time ? parseNumber('--time', f.time, { min: 10 }) : undefined,
+          shapeOverrides: parseShapeOverrides(f.shape),
           warmup: parseNumber('--warmup', f.warmup, { min: 0 }),
           backend: f.backend,
           dimOverrides: parseDimOverrides(f.dim),

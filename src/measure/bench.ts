@@ -20,6 +20,8 @@ export interface BenchOptions {
   threads?: number;
   /** Timed runs per model (default 50). */
   runs?: number;
+  /** Or: keep timing until this many milliseconds per model have passed (runs is then the cap). */
+  timeMs?: number;
   /** Warm-up runs per model (default 5). */
   warmup?: number;
   backend?: 'node' | 'wasm';
@@ -28,6 +30,7 @@ export interface BenchOptions {
   /** Inputs to time on (cycled); default one seeded random sample. */
   samples?: Sample[];
   dimOverrides?: Record<string, number>;
+  shapeOverrides?: Record<string, number[]>;
   quiet?: boolean;
 }
 
@@ -76,7 +79,7 @@ function externalBytes(file: string): number {
 export async function benchModels(sources: BenchSource[], options: BenchOptions = {}): Promise<BenchReport> {
   const backend = options.backend ?? 'node';
   const threads = backend === 'wasm' ? 1 : options.threads ?? 1;
-  const runs = options.runs ?? 50;
+  const runs = options.timeMs ? options.runs ?? 100_000 : options.runs ?? 50;
   const sessions: { session: Session; initMs: number; rssBefore: number }[] = [];
   for (const s of sources) {
     const rssBefore = process.memoryUsage().rss;
@@ -84,14 +87,15 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
     const session = backend === 'wasm' ? await openWebSession(s.model) : await openSession(s.model, { threads, optimization: options.optimization ?? 'all' });
     sessions.push({ session, initMs: performance.now() - t, rssBefore });
   }
-  const feeds = options.samples?.length ? options.samples : generateSamples(sessions[0]!.session.inputs, 1, 1, { dimOverrides: options.dimOverrides });
+  const feeds = options.samples?.length ? options.samples : generateSamples(sessions[0]!.session.inputs, 1, 1, { dimOverrides: options.dimOverrides, shapeOverrides: options.shapeOverrides });
   const samples: number[][] = sources.map(() => []);
   const peaks = sources.map(() => 0);
   try {
     for (const s of sessions) for (let w = 0; w < (options.warmup ?? 5); w++) await s.session.run(feeds[w % feeds.length]!);
     const progress = new Progress('bench', runs, options.quiet);
     let k = 0;
-    for (let done = 0; done < runs; done += ROUND_RUNS) {
+    const deadline = options.timeMs ? performance.now() + options.timeMs * sources.length : Infinity;
+    for (let done = 0; done < runs && performance.now() < deadline; done += ROUND_RUNS) {
       const n = Math.min(ROUND_RUNS, runs - done);
       for (const [i, s] of sessions.entries()) {
         const bench = new Bench({ iterations: n, time: 0, warmupIterations: 0, warmupTime: 0, retainSamples: true });
@@ -120,5 +124,5 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
     const ci95 = ratioInterval(models[0]!.samplesMs, m.samplesMs, i + 7);
     return { file: m.file, ratio, ci95, noisy: (ci95[1] - ci95[0]) / ratio > NOISY_SPREAD };
   });
-  return { backend, threads, runs, models, ratios };
+  return { backend, threads, runs: Math.min(...samples.map((x) => x.length)), models, ratios };
 }

@@ -27,6 +27,7 @@ export function quantizeInt4(model: Model, o: QuantizeOptions, left: LeftInFloat
   for (const node of [...g.nodes]) {
     if (!node.isOnnx() || (node.opType !== 'MatMul' && node.opType !== 'Gemm')) continue;
     const name = node.name || node.outputs[0]!;
+    const opType = node.opType; // counted by what it was: MatMulNBits rewrites it
     if (o.excludeNodes?.includes(name)) { left.push({ node: name, opType: node.opType, reason: 'excluded' }); continue; }
     const w = g.findInitializer(node.inputs[1] ?? '');
     if (!w || w.dataType !== DataType.FLOAT || w.dims.length !== 2) { left.push({ node: name, opType: node.opType, reason: 'weights are not a 2-D float constant' }); continue; }
@@ -37,7 +38,7 @@ export function quantizeInt4(model: Model, o: QuantizeOptions, left: LeftInFloat
     const rowsNK = transB ? w.toFloat32() : transposed(w.toFloat32(), K, N);
     const q = quantizeBlocks(rowsNK, N, K, blockSize, symmetric);
     if (o.matMulNBits) {
-      rewriteNBits(g, names, node, q, N, K, blockSize);
+      rewriteNBits(g, names, node, q, N, K, blockSize, symmetric);
     } else {
       // DequantizeLinear(block_size, axis=0) of W [K, N] needs blocks along axis 0: store W^T-blocked as [K, N].
       const values = new Int8Array(K * N);
@@ -56,7 +57,7 @@ export function quantizeInt4(model: Model, o: QuantizeOptions, left: LeftInFloat
       node.inputs[1] = dq;
       if (transB) node.setAttr(attr.int('transB', 0));
     }
-    counts[node.opType] = (counts[node.opType] ?? 0) + 1;
+    counts[opType] = (counts[opType] ?? 0) + 1;
   }
   topologicalSort(g);
   return counts;
@@ -87,7 +88,7 @@ function quantizeBlocks(rows: Float32Array, N: number, K: number, blockSize: num
   return { values, scales, zeroPoints };
 }
 
-function rewriteNBits(g: import('../ir/graph.js').Graph, names: NameAllocator, node: Node, q: Blocks, N: number, K: number, blockSize: number): void {
+function rewriteNBits(g: import('../ir/graph.js').Graph, names: NameAllocator, node: Node, q: Blocks, N: number, K: number, blockSize: number, symmetric: boolean): void {
   // MatMulNBits: B uint8 [N, blocks, blockSize/2] of unsigned 4-bit values (zero point 8 when symmetric).
   const blocks = Math.ceil(K / blockSize);
   const packed = new Uint8Array(N * blocks * (blockSize / 2));
@@ -105,11 +106,12 @@ function rewriteNBits(g: import('../ir/graph.js').Graph, names: NameAllocator, n
   const wq = names.next(`${base}_nbits`), ws = names.next(`${base}_scales`), wz = names.next(`${base}_zero_points`);
   g.initializers.set(wq, Tensor.fromBytes(wq, DataType.UINT8, [N, blocks, blockSize / 2], packed));
   g.initializers.set(ws, Tensor.fromFloat32(ws, [N * blocks], q.scales));
-  g.initializers.set(wz, Tensor.fromBytes(wz, DataType.UINT8, [zps.length], zps));
+  // Symmetric weights sit around 8, MatMulNBits' default zero point: store none.
+  if (!symmetric) g.initializers.set(wz, Tensor.fromBytes(wz, DataType.UINT8, [zps.length], zps));
   const bias = node.opType === 'Gemm' ? node.inputs[2] : undefined;
   node.opType = 'MatMulNBits';
   node.domain = 'com.microsoft';
-  node.inputs = [node.inputs[0]!, wq, ws, wz, '', bias ?? ''];
+  node.inputs = [node.inputs[0]!, wq, ws, symmetric ? '' : wz, '', bias ?? ''];
   while (node.inputs[node.inputs.length - 1] === '') node.inputs.pop();
   node.attributes = [attr.int('K', K), attr.int('N', N), attr.int('bits', 4), attr.int('block_size', blockSize)];
 }

@@ -7,6 +7,7 @@ import { DataType } from '../../src/ir/dtype.js';
 import type { EvalReport } from '../../src/measure/eval.js';
 import { checkProfile, findTarget } from '../../src/targets/index.js';
 import { judge, parseTolerances } from '../../src/verdict.js';
+import { pickBest, type CandidateReport } from '../../src/compress.js';
 
 const evalReport = (cosine: number, accuracy?: [number, number]): EvalReport => ({
   samples: 10,
@@ -73,5 +74,24 @@ describe('checkProfile', () => {
     expect(checkProfile(oneOp('MatMul'), npu).map((v) => v.kind)).toEqual(['float-compute']);
     expect(checkProfile(oneOp('MatMul', '', DataType.FLOAT, true), npu)).toEqual([]);
     expect(checkProfile(oneOp('Einsum', '', DataType.FLOAT, true), npu)).toEqual([{ kind: 'op', detail: 'Einsum is not in the npu-int8 op list' }]);
+  });
+});
+
+describe('pickBest: which passing candidate a profile keeps', () => {
+  const candidate = (recipe: string, bytes: number, brotliBytes: number, samplesMs: number[]) =>
+    ({ c: { recipe, bytes, brotliBytes, samplesMs, latencyMs: { p50: samplesMs[Math.floor(samplesMs.length / 2)]! } } as unknown as CandidateReport });
+  const around = (ms: number) => Array.from({ length: 30 }, (_, i) => ms * (1 + ((i % 5) - 2) * 0.01));
+
+  it('latency: a later recipe wins only when clearly faster', () => {
+    const first = candidate('a', 100, 90, around(1.0));
+    expect(pickBest(findTarget('cpu-x86'), [first, candidate('b', 100, 90, around(0.97))])!.c.recipe).toBe('a');
+    expect(pickBest(findTarget('cpu-x86'), [first, candidate('b', 100, 90, around(0.5))])!.c.recipe).toBe('b');
+  });
+
+  it('download: the smallest brotli size, unless it is over 1.5x slower than the fastest', () => {
+    const wasm = findTarget('wasm');
+    expect(pickBest(wasm, [candidate('a', 100, 90, around(1)), candidate('b', 110, 80, around(1.2))])!.c.recipe).toBe('b');
+    expect(pickBest(wasm, [candidate('a', 100, 90, around(1)), candidate('b', 110, 80, around(4))])!.c.recipe).toBe('a');
+    expect(pickBest(wasm, [])).toBeUndefined();
   });
 });

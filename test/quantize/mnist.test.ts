@@ -61,6 +61,16 @@ describe('size on a weight-dominated model (the example MLP)', () => {
     }
   });
 
+  it("int4 as onnxruntime's MatMulNBits runs and keeps accuracy", async () => {
+    const file = ensureMnistModel();
+    const model = cloneModel(loadModel(file));
+    const report = await quantizeModel(model, { mode: 'int4', matMulNBits: true });
+    expect(report.quantized.Gemm).toBe(3);
+    const q = serializeModel(model);
+    expect(serializeModel(loadModel(file)).byteLength / q.byteLength).toBeGreaterThanOrEqual(6);
+    expect((await mnistAccuracy(file, SCORING)) - (await mnistAccuracy(q, SCORING))).toBeLessThanOrEqual(1.5);
+  });
+
   it('is deterministic: the same input and options give the same bytes', async () => {
     const original = loadModel(ensureMnistModel());
     const calibration = digitSamples('image', CALIBRATION).samples;

@@ -1,0 +1,91 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { benchModels, NOISY_SPREAD } from '../../src/measure/bench.js';
+import { evalModels } from '../../src/measure/eval.js';
+import { openSession } from '../../src/runtime/ort.js';
+import { generateSamples, loadLabels, loadSamples } from '../../src/runtime/samples.js';
+import { exportMnistDigits } from '../../models/export-mnist-digits.js';
+import { encodeNpy } from '../../src/runtime/data/npy.js';
+import { sharedModel } from '../helpers/corpus.js';
+import { runCli } from '../helpers/cli.js';
+
+const MNIST8 = sharedModel('mnist/mnist-8.onnx');
+
+describe('eval', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'onnxpress-eval-'));
+  const data = join(dir, 'digits');
+  exportMnistDigits(data, { offset: 8000, count: 1000 });
+
+  it('reports the true accuracy of mnist-8 on the digits (a hand-written loop agrees within 0.1 points)', async () => {
+    const session = await openSession(MNIST8);
+    const { samples, ids } = loadSamples(data, session.inputs);
+    const labels = loadLabels(join(data, 'labels.json'), ids);
+    let right = 0;
+    for (let i = 0; i < samples.length; i++) {
+      const out = (await session.run(samples[i]!)).Plus214_Output_0!.data as Float32Array;
+      let best = 0;
+      for (let k = 1; k < 10; k++) if (out[k]! > out[best]!) best = k;
+      if (best === labels[i]) right++;
+    }
+    await session.release();
+    const r = runCli(['eval', MNIST8, MNIST8, '--data', data, '--samples', '1000', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.samples).toBe(1000);
+    expect(Math.abs(report.accuracy.reference - (100 * right) / 1000)).toBeLessThanOrEqual(0.1);
+    // The model against itself: no error, full agreement.
+    const o = report.outputs.Plus214_Output_0;
+    expect([o.maxAbs, o.meanAbs, o.rel, o.cosine, o.top1Agreement, o.top5Agreement, report.accuracy.delta]).toEqual([0, 0, 0, 1, 1, 1, 0]);
+  });
+
+  it('the same seed gives the same inputs and figures', async () => {
+    const specs = (await openSession(MNIST8)).inputs;
+    const a = generateSamples(specs, 5, 42), b = generateSamples(specs, 5, 42), c = generateSamples(specs, 5, 43);
+    expect(Buffer.from((a[3]!.Input3!.data as Float32Array).buffer)).toEqual(Buffer.from((b[3]!.Input3!.data as Float32Array).buffer));
+    expect(Buffer.from((a[3]!.Input3!.data as Float32Array).buffer)).not.toEqual(Buffer.from((c[3]!.Input3!.data as Float32Array).buffer));
+    const [r1, r2] = [await evalModels(MNIST8, MNIST8, { samples: a, quiet: true }), await evalModels(MNIST8, MNIST8, { samples: b, quiet: true })];
+    expect(r1).toEqual(r2);
+  });
+
+  it('bad data gets an error naming the input and what was expected', () => {
+    const bad = join(dir, 'bad');
+    exportMnistDigits(bad, { count: 3, shape: [1, 14, 56] });
+    const r = runCli(['eval', MNIST8, MNIST8, '--data', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^onnxpress: input 'Input3': .*00000\.npy has shape \[1, 14, 56\], the model expects \[1, 1, 28, 28\]$/);
+    const wrongType = join(dir, 'int');
+    exportMnistDigits(wrongType, { count: 1 });
+    writeFileSync(join(wrongType, '00000.npy'), encodeNpy({ type: 'int32', dims: [1, 28, 28], data: new Int32Array(784) }));
+    expect(runCli(['eval', MNIST8, MNIST8, '--data', wrongType]).stderr).toMatch(/holds int32, the model expects float32/);
+    writeFileSync(join(wrongType, '00000.npy'), 'garbage');
+    expect(runCli(['eval', MNIST8, MNIST8, '--data', wrongType]).stderr).toMatch(/00000\.npy: not a \.npy file/);
+  });
+});
+
+describe('bench', () => {
+  it('a model against itself: ratio within a few percent of 1, or flagged noisy', async () => {
+    const r = await benchModels([{ label: 'a', model: MNIST8 }, { label: 'a again', model: MNIST8 }], { runs: 100, quiet: true });
+    const q = r.ratios[0]!;
+    expect(q.ci95[0]).toBeLessThanOrEqual(q.ratio);
+    expect(q.ci95[1]).toBeGreaterThanOrEqual(q.ratio);
+    expect(q.noisy || Math.abs(q.ratio - 1) < 0.05).toBe(true);
+    expect(q.noisy).toBe((q.ci95[1] - q.ci95[0]) / q.ratio > NOISY_SPREAD);
+    for (const m of r.models) {
+      expect(m.latencyMs.p50).toBeGreaterThan(0);
+      expect(m.latencyMs.p90).toBeGreaterThanOrEqual(m.latencyMs.p50);
+      expect(m.brotliBytes).toBeLessThan(m.bytes);
+    }
+  });
+
+  it('the CLI prints the documented JSON, on both backends', () => {
+    for (const backend of ['node', 'wasm']) {
+      const r = runCli(['bench', MNIST8, '--runs', '20', '--backend', backend, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const m = JSON.parse(r.stdout).models[0];
+      for (const k of ['file', 'bytes', 'gzipBytes', 'brotliBytes', 'initMs', 'latencyMs', 'peakRssBytes']) expect(m).toHaveProperty(k);
+      for (const k of ['mean', 'p50', 'p90', 'p99', 'sd', 'ci95']) expect(m.latencyMs).toHaveProperty(k);
+    }
+  });
+});
