@@ -62,7 +62,7 @@ function str(config: Record<string, unknown>, key: string, base: string, isPath 
 }
 
 function printVerdict(r: CompressReport): string {
-  const lines = [renderMarkdownTable(r), ''];
+  const lines = [renderTextTable(r), ''];
   if (r.optimize) lines.push(`optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`);
   const chosen = r.candidates.find((c) => c.recipe === r.chosen);
   if (chosen) lines.push(...chosen.steps);
@@ -73,7 +73,7 @@ function printVerdict(r: CompressReport): string {
   return lines.join('\n');
 }
 
-function renderMarkdownTable(r: CompressReport): string {
+function renderTextTable(r: CompressReport): string {
   const row = (name: string, bytes: number, p50?: number, acc?: string) => name.slice(0, 40).padEnd(42) + formatBytes(bytes).padStart(11) + (p50 === undefined ? '-' : p50.toFixed(3)).padStart(10) + (acc ?? '-').padStart(10);
   const lines = ['model'.padEnd(42) + 'size'.padStart(11) + 'p50 ms'.padStart(10) + 'top-1'.padStart(10)];
   const ref = r.candidates[0]?.accuracy?.reference;

@@ -46,6 +46,18 @@ describe('compress the MNIST classifier for cpu-x86 on real digits', () => {
     expect(r.stdout).toMatch(/FAIL: maxSizeBytes/);
   });
 
+  it('compress reads model, output, target, data and tolerances from --config; flags win', () => {
+    const config = join(dir, 'compress.json');
+    writeFileSync(config, JSON.stringify({ model: resolve(model), output: 'from-config.onnx', target: 'cpu-x86', data: 'digits', tolerances: { maxSizeRatio: 0.3 } }));
+    const ok = runCli(['compress', '--config', config, '--json', '--runs', '5']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).tolerances).toEqual({ maxSizeRatio: 0.3 });
+    expect(existsSync(join(dir, 'from-config.onnx'))).toBe(true); // relative to the config file
+    const strict = runCli(['compress', '--config', config, '--max-size-ratio', '0.1', '--runs', '5', '--no-fallback']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/FAIL: maxSizeRatio/);
+  });
+
   it('gate with a config file writes JUnit and Markdown, and fails what it should', () => {
     const small = join(dir, 'small.onnx');
     const config = join(dir, 'onnxpress.gate.json');
