@@ -6,12 +6,14 @@ import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { compressModel } from '../../src/compress.js';
+import { gateModels } from '../../src/gate.js';
 import { writeReports } from '../../src/report/write.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { ensureMnistModel } from '../../models/train-mnist.js';
 import { digitSamples } from '../helpers/mnist.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('the HTML report in a real browser', () => {
   it('renders its charts with no console errors; a screenshot is kept in test-artifacts/', async () => {
@@ -20,10 +22,7 @@ describe('the HTML report in a real browser', () => {
     const { report } = await compressModel(loadModel(ensureMnistModel()), 'mnist-mlp.onnx', { target: 'cpu-x86', tolerances: { maxAccuracyDrop: 0.5 }, data: { samples, labels, generated: false }, benchRuns: 10 });
     const dir = mkdtempSync(join(tmpdir(), 'onnxpress-html-'));
     writeReports(dir, report);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
     try {
       const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
       const errors: string[] = [];
@@ -45,6 +44,29 @@ describe('the HTML report in a real browser', () => {
       await browser.close();
     }
     expect(statSync('test-artifacts/report.png').size).toBeGreaterThan(10_000);
+  });
+
+  it('a gate report (one candidate, no Pareto chart) renders too, FAIL shown as such', async () => {
+    const { samples, labels } = digitSamples('image', { from: 8000, count: 200 });
+    const original = loadModel(ensureMnistModel());
+    const { model } = await compressModel(original, 'm', { target: 'cpu-x86', tolerances: {}, data: { samples, labels, generated: false }, benchRuns: 5, fallback: false });
+    const report = await gateModels(original, 'mnist-mlp.onnx', model!, 'mnist-mlp.int8.onnx', { tolerances: { maxSizeRatio: 0.01 }, data: { samples, labels, generated: false }, benchRuns: 5 });
+    const dir = mkdtempSync(join(tmpdir(), 'onnxpress-gate-html-'));
+    writeReports(dir, report);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(pathToFileURL(join(dir, 'report.html')).href);
+      expect(await page.locator('.verdict').innerText()).toBe('FAIL');
+      expect(await page.locator('svg').count()).toBe(3); // size, latency, error per output
+      expect(await page.locator('li.bad').innerText()).toMatch(/maxSizeRatio/);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('JUnit output has one test case per tolerance', () => {
