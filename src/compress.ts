@@ -119,8 +119,10 @@ export async function compressModel(original: Model, modelName: string, options:
     built.push(await build(recipe));
   }
   const originalBytes = sizeOf(original);
-  const accuracyOk = (b: Built) => judge(withoutLatency(tolerances), { eval: b.eval, originalBytes: originalBytes.bytes, bytes: serializeModel(b.model).byteLength }).pass;
-  if (options.fallback !== false && !built.some((b) => accuracyOk(b) && b.violations.length === 0)) {
+  const meetsQuality = (b: Built) => judge(qualityOnly(tolerances), { eval: b.eval, originalBytes: originalBytes.bytes, bytes: serializeModel(b.model).byteLength }).pass;
+  const noneMeetsQuality = !built.some((b) => meetsQuality(b) && b.violations.length === 0);
+  if (profile.fullInteger && !built.some(meetsQuality)) warnings.push(`${profile.name} runs every op in integer: no node can return to float, so there is no accuracy fallback`);
+  if (options.fallback !== false && noneMeetsQuality && !profile.fullInteger) {
     // Returning nodes to float undoes quantization error, not pruning error: start from the
     // unpruned recipe closest to the tolerances.
     const unpruned = built.filter((b) => !b.recipe.prune && b.violations.length === 0);
@@ -134,8 +136,8 @@ export async function compressModel(original: Model, modelName: string, options:
     for (let count = 1; ranked.length > 0; count = Math.min(count * 2, ranked.length)) {
       const attempt = await build(base.recipe, ranked.slice(0, count));
       built.push(attempt);
-      log(`  ${count} node(s) in float: ${accuracyOk(attempt) ? 'tolerances hold' : 'still failing'}`);
-      if (accuracyOk(attempt) || count >= ranked.length) break;
+      log(`  ${count} node(s) in float: ${meetsQuality(attempt) ? 'tolerances hold' : 'still failing'}`);
+      if (meetsQuality(attempt) || count >= ranked.length) break;
     }
   }
   log(`timing the original and ${built.length} candidate(s) side by side`);
@@ -187,7 +189,8 @@ function closeness(b: Built): number {
   return Math.min(1, ...cosines) - drop / 100;
 }
 
-function withoutLatency(t: Tolerances): Tolerances {
+/** The tolerances returning nodes to float can help with: not size, not latency. */
+function qualityOnly(t: Tolerances): Tolerances {
   const { maxLatencyMs: _a, maxLatencyRatio: _b, maxSizeBytes: _c, maxSizeRatio: _d, ...rest } = t;
   return rest;
 }

@@ -92,6 +92,14 @@ describe('accuracy-aware fallback on the MNIST classifier', () => {
     expect(cosine).toBeGreaterThanOrEqual(0.99995);
   });
 
+  it('npu-int8 has no fallback (a float node would leave the accelerator) and says so', async () => {
+    const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 200 });
+    const { report } = await compressModel(loadModel(ensureMnistModel()), 'm', { target: 'npu-int8', tolerances: { minCosine: 0.999999 }, data: { samples, labels, generated: false }, benchRuns: 5 });
+    expect(report.verdict.pass).toBe(false);
+    expect(report.candidates.every((c) => c.keptInFloat.length === 0)).toBe(true);
+    expect(report.warnings.join('\n')).toMatch(/no node can return to float/);
+  });
+
   it('same input and options, byte-identical output', async () => {
     const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 300 });
     const run = async () => serializeModel((await compressModel(loadModel(ensureMnistModel()), 'm', { target: 'cpu-x86', tolerances: { maxAccuracyDrop: 1 }, data: { samples, labels, generated: false }, benchRuns: 5 })).model!);
