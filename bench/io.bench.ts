@@ -97,4 +97,31 @@ async function main() {
   }
 }
 
+/** A model past protobuf's 2 GiB limit: saved with external data automatically, loaded and saved again. */
+async function big(gib: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'onnxpress-io-big-'));
+  try {
+    const file = join(dir, 'big.onnx');
+    const saved = saveModel(syntheticModel(gib * 1024), file);
+    const total = saved.fileBytes + saved.externalBytes;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+      import { loadModel } from './src/onnx/load.ts';
+      import { saveModel } from './src/onnx/save.ts';
+      const before = process.memoryUsage().rss;
+      let t = performance.now();
+      const m = loadModel(process.argv[1]);
+      const loadMs = performance.now() - t;
+      t = performance.now();
+      saveModel(m, process.argv[1] + '.copy.onnx');
+      console.log(JSON.stringify({ baselineRss: before, maxRss: process.resourceUsage().maxRSS * 1024, loadMs, saveMs: performance.now() - t }));
+    `, file], { encoding: 'utf8', cwd: process.cwd(), maxBuffer: 1 << 20 });
+    if (child.status !== 0) { console.log('big model child failed:', child.stderr.slice(0, 500)); return; }
+    const r = JSON.parse(child.stdout.trim().split('\n').pop()!);
+    console.log(`\n${(total / 2 ** 30).toFixed(2)} GiB model (external data file ${saved.externalFile}): load ${(r.loadMs / 1000).toFixed(1)} s, save ${(r.saveMs / 1000).toFixed(1)} s; peak memory added ${((r.maxRss - r.baselineRss) / total).toFixed(2)}x the model's size`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 await main();
+if (process.env.IO_BENCH_BIG_GIB) await big(Number(process.env.IO_BENCH_BIG_GIB));

@@ -1,6 +1,6 @@
 // bytes -> IR. Initializer bytes are views of the file buffer (zero-copy); external
 // tensors are read from their files; the result is checked before it is returned.
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { OnnxpressError, badModel } from '../errors.js';
 import type { Model } from '../ir/graph.js';
@@ -31,8 +31,7 @@ export function loadModel(file: string, options: LoadOptions = {}): Model {
   }
   if (size === 0) throw badModel(file, 'is empty');
   if (size > PROTOBUF_LIMIT_BYTES) throw badModel(file, `is ${size} bytes, past protobuf's 2 GiB limit; such models keep their weights in external data`);
-  const bytes = readFileSync(file);
-  return loadModelFromBytes(bytes, { file, baseDir: dirname(resolve(file)), ...options });
+  return loadModelFromBytes(readWhole(file, size), { file, baseDir: dirname(resolve(file)), ...options });
 }
 
 export interface LoadBytesOptions extends LoadOptions {
@@ -72,6 +71,23 @@ export function loadModelFromBytes(bytes: Uint8Array, options: LoadBytesOptions 
   for (const t of model.tensors()) if (t.external) externalBytes += t.byteLength;
   model.source = { file, fileBytes: bytes.byteLength, externalFiles, externalBytes };
   return model;
+}
+
+/** One allocation of the known size, filled by large reads (steadier than readFileSync for big files). */
+function readWhole(file: string, size: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const bytes = Buffer.allocUnsafe(size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, bytes, done, Math.min(size - done, 1 << 30), done);
+      if (n <= 0) throw badModel(file, 'changed size while being read');
+      done += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function shortReason(err: unknown): string {

@@ -1,7 +1,7 @@
 // One rule per test: the verdict's arithmetic and the profile checker on graphs built in
 // code. The real-model behaviour of both is in compress.test.ts.
 import { describe, expect, it } from 'vitest';
-import { Graph, Model, Node, tensorType } from '../../src/ir/graph.js';
+import { Graph, Model, Node, attr, tensorType } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { DataType } from '../../src/ir/dtype.js';
 import type { EvalReport } from '../../src/measure/eval.js';
@@ -63,6 +63,13 @@ describe('checkProfile', () => {
   it('accepts a plain float MatMul on cpu-x86 and rejects float16 weights there', () => {
     expect(checkProfile(oneOp('MatMul'), findTarget('cpu-x86'))).toEqual([]);
     expect(checkProfile(oneOp('MatMul', '', DataType.FLOAT16), findTarget('cpu-x86'))).toEqual([{ kind: 'dtype', detail: 'float16 tensors are not allowed on cpu-x86' }]);
+  });
+
+  it('rejects values computed in a dtype the profile lacks (a Cast to float16 on cpu-x86)', () => {
+    const model = oneOp('MatMul');
+    model.graph.nodes.push(new Node({ opType: 'Cast', name: 'half', inputs: ['y'], outputs: ['y16'], attributes: [attr.int('to', DataType.FLOAT16)] }));
+    expect(checkProfile(model, findTarget('cpu-x86'))).toEqual([{ kind: 'dtype', detail: 'float16 values are computed, which cpu-x86 does not allow' }]);
+    expect(checkProfile(model, findTarget('gpu-fp16'))).toEqual([]);
   });
 
   it('rejects ops outside the standard domain on every profile', () => {
