@@ -17,6 +17,8 @@ import { fuseMulIntoConv } from './fuse-mul-into-conv.js';
 import { fusePadIntoConv } from './fuse-pad-into-conv.js';
 import { fuseTransposeIntoGemm } from './fuse-transpose-into-gemm.js';
 import { fuseShapeIntoReshape } from './fuse-shape-into-reshape.js';
+import { fuseLayerNorm } from './fuse-layer-norm.js';
+import { fuseGelu } from './fuse-gelu.js';
 import { inferShapesPass } from './infer-shapes.js';
 import { removeInitializerInputs } from './remove-initializer-inputs.js';
 
@@ -38,6 +40,8 @@ export const allPasses: Pass[] = [
   fuseConsecutiveReshapes,
   fusePadIntoConv,
   fuseShapeIntoReshape,
+  fuseLayerNorm,
+  fuseGelu,
   eliminateCommonSubexpressions,
   dedupeInitializers,
   eliminateDeadNodes,
