@@ -17,7 +17,8 @@ export type ShapeMap = Map<string, ValueShape>;
 
 /** Infers shapes of every value in `graph` (outer-scope values seen through `outer`). */
 export function inferShapes(graph: Graph, outer?: ShapeMap): ShapeMap {
-  const shapes: ShapeMap = new Map(outer);
+  // A subgraph reads values of its enclosing graphs: start from what is known there.
+  const shapes: ShapeMap = new Map(outer ?? (graph.parent ? inferShapes(graph.parent) : undefined));
   for (const v of [...graph.inputs, ...graph.valueInfo, ...graph.outputs]) {
     const dims = shapeOf(v);
     const elemType = elemTypeOf(v);
