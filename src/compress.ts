@@ -4,6 +4,7 @@
 // that meets the tolerances. When none does, return the most error-sensitive nodes to
 // float, a group at a time, until the tolerances hold or nothing is left to gain.
 import type { Model } from './ir/graph.js';
+import { OnnxpressError } from './errors.js';
 import { cloneModel } from './onnx/clone.js';
 import { serializeModel } from './onnx/save.js';
 import { benchModels, sizeOf, type ModelBench } from './measure/bench.js';
@@ -98,11 +99,16 @@ export async function compressModel(original: Model, modelName: string, options:
   const optimized = cloneModel(original);
   const optimizeReport = await optimizeModel(optimized);
 
-  const build = async (recipe: Recipe, excludeNodes: string[] = []): Promise<Built> => {
+  /** Undefined when the recipe's pruning found nothing to prune: it would repeat an unpruned recipe. */
+  const build = async (recipe: Recipe, excludeNodes: string[] = []): Promise<Built | undefined> => {
     const model = cloneModel(optimized);
     const steps: string[] = [];
     if (recipe.prune) {
       const p = await pruneModel(model, recipe.prune);
+      if (p.layers.length === 0) {
+        warnings.push(`${recipe.name}: nothing could be pruned (${p.skipped.length} group(s) skipped), so it is not tried`);
+        return undefined;
+      }
       steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}`);
     }
     const q = await quantizeModel(model, { ...recipe.quantize, optimizeFirst: false, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes] });
@@ -116,8 +122,10 @@ export async function compressModel(original: Model, modelName: string, options:
   const built: Built[] = [];
   for (const recipe of profile.recipes) {
     log(`${recipe.name}: building and evaluating`);
-    built.push(await build(recipe));
+    const b = await build(recipe);
+    if (b) built.push(b);
   }
+  if (built.length === 0) throw new OnnxpressError('UNSUPPORTED', `${profile.name}: no recipe applies to this model (nothing to prune)`);
   const originalBytes = sizeOf(original);
   const meetsQuality = (b: Built) => judge(qualityOnly(tolerances), { eval: b.eval, originalBytes: originalBytes.bytes, bytes: serializeModel(b.model).byteLength }).pass;
   const noneMeetsQuality = !built.some((b) => meetsQuality(b) && b.violations.length === 0);
@@ -134,7 +142,7 @@ export async function compressModel(original: Model, modelName: string, options:
     const ranked = errors.filter((t) => quantizedOps.has(t.opType)).map((t) => t.node);
     // 1, 2, 4, ... nodes: few builds, and the first groups are the ones that matter most.
     for (let count = 1; ranked.length > 0; count = Math.min(count * 2, ranked.length)) {
-      const attempt = await build(base.recipe, ranked.slice(0, count));
+      const attempt = (await build(base.recipe, ranked.slice(0, count)))!; // the base built, so its recipe does
       built.push(attempt);
       log(`  ${count} node(s) in float: ${meetsQuality(attempt) ? 'tolerances hold' : 'still failing'}`);
       if (meetsQuality(attempt) || count >= ranked.length) break;
