@@ -1,7 +1,7 @@
 // Transpose(Transpose(x, p1), p2) is one Transpose by the composed permutation (or none).
 import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
-import { bypassNode } from '../src/ir/mutate.js';
+import { bypassNode, removeNode } from '../src/ir/mutate.js';
 import { matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
 
 interface TransposeMatch { first: Node; second: Node; perm: number[] }
@@ -20,7 +20,7 @@ export const fuseConsecutiveTransposes = rulePass<TransposeMatch>('fuse-consecut
   apply({ first, second, perm }, graph: Graph) {
     second.inputs[0] = first.inputs[0]!;
     second.setAttr(attr.ints('perm', perm));
-    graph.nodes.splice(graph.nodes.indexOf(first), 1);
+    removeNode(graph, first);
     if (perm.every((p, i) => p === i)) bypassNode(graph, second, second.inputs[0]!);
     return ['fused'];
   },

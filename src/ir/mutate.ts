@@ -85,6 +85,13 @@ export function removeNode(graph: Graph, node: Node): void {
   if (i >= 0) graph.nodes.splice(i, 1);
 }
 
+/** Puts `replacement` where `node` was, keeping the surrounding order. */
+export function replaceNode(graph: Graph, node: Node, replacement: Node[]): void {
+  const i = graph.nodes.indexOf(node);
+  if (i < 0) throw new Error(`replaceNode: ${node.describe()} is not in the graph`);
+  graph.nodes.splice(i, 1, ...replacement);
+}
+
 export function removeNodes(graph: Graph, nodes: Iterable<Node>): void {
   const gone = new Set(nodes);
   if (gone.size) graph.nodes = graph.nodes.filter((n) => !gone.has(n));

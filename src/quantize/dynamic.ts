@@ -4,7 +4,7 @@
 // x_scale * w_scale (per output channel with --per-channel). Standard ONNX ops only.
 import { Node, attr, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
-import { NameAllocator, topologicalSort } from '../ir/mutate.js';
+import { NameAllocator, replaceNode, topologicalSort } from '../ir/mutate.js';
 import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
 import type { LeftInFloat, QuantizeOptions } from './options.js';
@@ -87,8 +87,7 @@ function rewrite(g: Graph, node: Node, names: NameAllocator, shapes: ReturnType<
     }
     added.push(new Node({ opType: 'Add', inputs: [scaled, bias], outputs: [out], name: names.next(`${base}_bias_Add`) }));
   }
-  const at = g.nodes.indexOf(node);
-  g.nodes.splice(at, 1, ...added);
+  replaceNode(g, node, added);
   return undefined;
 }
 
