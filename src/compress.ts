@@ -1,8 +1,9 @@
 // `compressModel`: the main job. For a target profile, optimize once, then try each of its
-// recipes (prune if the recipe says so, then quantize), check each result against the profile's op/dtype list, evaluate it against
-// the original on held-out data, time all of them side by side, and pick the best one
-// that meets the tolerances. When none does, return the most error-sensitive nodes to
-// float, a group at a time, until the tolerances hold or nothing is left to gain.
+// recipes (prune if the recipe says so, then quantize), check each result against the
+// profile's op/dtype list, evaluate it against the original on held-out data, time all of
+// them side by side, and pick the best one that meets the tolerances. When none does, return
+// the most error-sensitive nodes to float, a group at a time, until the tolerances hold or
+// nothing is left to gain.
 import type { Model } from './ir/graph.js';
 import { OnnxpressError } from './errors.js';
 import { cloneModel } from './onnx/clone.js';
