@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { compressModel } from '../../src/compress.js';
+import { gateModels } from '../../src/gate.js';
 import { targets } from '../../src/targets/index.js';
 import { openSession } from '../../src/runtime/ort.js';
 import { exportMnistDigits } from '../../models/export-mnist-digits.js';
@@ -90,6 +91,15 @@ describe('accuracy-aware fallback on the MNIST classifier', () => {
     for (let i = 1; i < fallback.length; i++) expect(fallback[i]!.keptInFloat.slice(0, fallback[i - 1]!.keptInFloat.length)).toEqual(fallback[i - 1]!.keptInFloat);
     const cosine = (await evalModels(original, model!, { samples: samples.slice(200), quiet: true })).outputs.logits!.cosine;
     expect(cosine).toBeGreaterThanOrEqual(0.99995);
+  });
+
+  it('gate --target fails a model built for another profile (fp16 weights on cpu-x86), naming the dtype', async () => {
+    const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 100 });
+    const original = loadModel(ensureMnistModel());
+    const { model: fp16 } = await compressModel(original, 'm', { target: 'gpu-fp16', tolerances: {}, data: { samples, labels, generated: false }, benchRuns: 5 });
+    const report = await gateModels(original, 'mnist-mlp.onnx', fp16!, 'fp16.onnx', { target: 'cpu-x86', tolerances: { minCosine: 0.99 }, data: { samples, labels, generated: false }, benchRuns: 5 });
+    expect(report.verdict.failed.map((c) => c.metric)).toEqual(['profile']);
+    expect(report.verdict.failed[0]!.note).toMatch(/float16 tensors are not allowed on cpu-x86/);
   });
 
   it('npu-int8 has no fallback (a float node would leave the accelerator) and says so', async () => {
