@@ -105,7 +105,8 @@ export async function compressModel(original: Model, modelName: string, options:
     const model = cloneModel(optimized);
     const steps: string[] = [];
     if (recipe.prune) {
-      const p = await pruneModel(model, recipe.prune);
+      // The model was optimized once above; pruning need not do it again.
+      const p = await pruneModel(model, { ...recipe.prune, optimizeFirst: false });
       if (p.layers.length === 0) {
         warnings.push(`${recipe.name}: nothing could be pruned (${p.skipped.length} group(s) skipped), so it is not tried`);
         return undefined;

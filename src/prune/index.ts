@@ -1,8 +1,7 @@
 // `pruneModel`: magnitude (unstructured), N:M, or structured channel pruning, in place.
-import { brotliCompressSync, gzipSync } from 'node:zlib';
 import type { Model } from '../ir/graph.js';
 import { OnnxpressError } from '../errors.js';
-import { serializeModel } from '../onnx/save.js';
+import { sizeOf } from '../measure/bench.js';
 import { optimizeModel } from '../optimize.js';
 import { pruneChannels, type GroupReport } from './channels.js';
 import { magnitudePrune, nmPrune } from './unstructured.js';
@@ -24,6 +23,8 @@ export interface PruneOptions {
   /** channels: share of channels removed per group, ranking norm. */
   ratio?: number;
   norm?: 'l1' | 'l2';
+  /** channels: fold BatchNorm and clean up first (default true; false when the caller already optimized). */
+  optimizeFirst?: boolean;
 }
 
 export interface LayerReport { name: string; opType: string; sparsity?: number; channels?: number; kept?: number }
@@ -40,8 +41,8 @@ export interface PruneReport {
 export interface SizeSet { raw: number; gzip: number; brotli: number }
 
 function sizes(model: Model): SizeSet {
-  const bytes = serializeModel(model);
-  return { raw: bytes.byteLength, gzip: gzipSync(bytes, { level: 9 }).byteLength, brotli: brotliCompressSync(bytes).byteLength };
+  const s = sizeOf(model);
+  return { raw: s.bytes, gzip: s.gzipBytes, brotli: s.brotliBytes };
 }
 
 function parameterCounts(model: Model): { total: number; nonZero: number } {
@@ -61,7 +62,7 @@ export async function pruneModel(model: Model, o: PruneOptions): Promise<PruneRe
   let skipped: { name: string; reason: string }[] = [];
   if (o.method === 'channels') {
     // BatchNorm and bias folding first: fewer tensors to keep aligned, and constants made visible.
-    await optimizeModel(model);
+    if (o.optimizeFirst !== false) await optimizeModel(model);
     const ratio = o.ratio ?? 0.3;
     if (!(ratio > 0 && ratio < 1)) throw new OnnxpressError('BAD_INPUT', `--ratio ${ratio}: expected a share between 0 and 1`);
     groups = pruneChannels(model, { ratio, norm: o.norm ?? 'l1', exclude: o.exclude });
