@@ -6,6 +6,7 @@ import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
 import { openSession } from '../runtime/ort.js';
 import { generateSamples, loadSamples, parseDimOverrides, type Sample } from '../runtime/samples.js';
+import { addImageFlags, imageOptionsOf } from './data-flags.js';
 import { quantizeModel, type QuantizeMode, type QuantizeReport } from '../quantize/index.js';
 import type { Model } from '../ir/graph.js';
 import { formatBytes } from '../inspect.js';
@@ -20,7 +21,7 @@ interface Flags {
 export const quantizeCommand: CliCommand = {
   name: 'quantize',
   register(program) {
-    program
+    const cmd = program
       .command('quantize')
       .description('quantize a model: int8-dynamic, int8-static (QDQ, calibrated), fp16, int4 (weight-only)')
       .argument('<model>', 'the .onnx file')
@@ -44,11 +45,8 @@ export const quantizeCommand: CliCommand = {
       .option('--block-size <n>', 'int4: weights per block along K', '32')
       .option('--matmul-nbits', "int4: emit onnxruntime's com.microsoft.MatMulNBits instead of DequantizeLinear")
       .option('--dim <name=size...>', 'sizes for symbolic dims (e.g. batch=1) when reading or generating samples')
-      .option('--mean <list>', 'images: per-channel mean after scaling')
-      .option('--std <list>', 'images: per-channel std')
-      .option('--scale <s>', 'images: pixel scale (default 1/255)')
-      .option('--layout <l>', 'images: NCHW | NHWC')
-      .option('--json', 'print one JSON object')
+      .option('--json', 'print one JSON object');
+    addImageFlags(cmd)
       .action(async (file: string, f: Flags) => {
         const model = loadModel(file);
         const mode = f.mode as QuantizeMode;
@@ -95,12 +93,7 @@ async function readCalibration(model: Model, f: Flags): Promise<Sample[]> {
     process.stderr.write('warning: calibrating on random data; ranges will not match real inputs\n');
     return generateSamples(specs, Math.min(limit, 32), 1, { dimOverrides: dims });
   }
-  const nums = (s?: string) => s?.split(',').map(Number);
-  return loadSamples(f.calibration!, specs, {
-    limit,
-    dimOverrides: dims,
-    image: { mean: nums(f.mean), std: nums(f.std), scale: f.scale ? Number(f.scale) : undefined, layout: f.layout as 'NCHW' | 'NHWC' | undefined },
-  }).samples;
+  return loadSamples(f.calibration!, specs, { limit, dimOverrides: dims, image: imageOptionsOf(f) }).samples;
 }
 
 function render(r: QuantizeReport, output: string): string {
