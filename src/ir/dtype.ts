@@ -16,11 +16,6 @@ export function dataTypeName(code: number): string {
   return NAMES[code] ?? `dtype(${code})`;
 }
 
-export function dataTypeFromName(name: string): number | undefined {
-  const code = (DataType as Record<string, number>)[name.toUpperCase()];
-  return code;
-}
-
 const BITS: Record<number, number> = {
   1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64,
   14: 64, 15: 128, 16: 16, 17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4, 23: 4, 24: 8, 25: 2, 26: 2,
@@ -36,10 +31,6 @@ export function rawByteLength(code: number, count: number): number | undefined {
   const bits = BITS[code];
   if (bits === undefined) return undefined;
   return Math.ceil((count * bits) / 8);
-}
-
-export function isFloatType(code: number): boolean {
-  return code === 1 || code === 10 || code === 11 || code === 16 || (code >= 17 && code <= 20) || code === 23 || code === 24;
 }
 
 /** onnxruntime-common's tensor type names. */

@@ -2,8 +2,6 @@
 // hand: these helpers keep names unique, see values captured by subgraphs, and leave
 // graph outputs named as they were.
 import type { Graph, Node, ValueInfo } from './graph.js';
-import { Node as NodeClass, type NodeInit } from './graph.js';
-import type { Tensor } from './tensor.js';
 
 /** Every value and node name used in the graph, its subgraphs and its enclosing graphs. */
 export function usedNames(graph: Graph): Set<string> {
@@ -97,26 +95,8 @@ export function removeNodes(graph: Graph, nodes: Iterable<Node>): void {
   if (gone.size) graph.nodes = graph.nodes.filter((n) => !gone.has(n));
 }
 
-/** Inserts a new node right before `before` (or at the end), keeping topological order. */
-export function insertNode(graph: Graph, init: NodeInit, before?: Node): Node {
-  const node = new NodeClass(init);
-  const i = before ? graph.nodes.indexOf(before) : -1;
-  if (i >= 0) graph.nodes.splice(i, 0, node);
-  else graph.nodes.push(node);
-  return node;
-}
-
-export function addInitializer(graph: Graph, tensor: Tensor): void {
-  graph.initializers.set(tensor.name, tensor);
-}
-
 export function dropValueInfo(graph: Graph, name: string): void {
   graph.valueInfo = graph.valueInfo.filter((v: ValueInfo) => v.name !== name);
-}
-
-/** Number of readers of a value in this graph, counting subgraph captures and graph outputs. */
-export function useCount(graph: Graph, name: string): number {
-  return (graph.consumers().get(name)?.length ?? 0) + (graph.outputNames().has(name) ? 1 : 0);
 }
 
 /**

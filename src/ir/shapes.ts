@@ -3,7 +3,7 @@
 // outputs no shape (never a guessed one), so a pass that needs a shape leaves the
 // graph alone.
 import { DataType } from './dtype.js';
-import type { Dim, Graph, Model, Node } from './graph.js';
+import type { Dim, Graph, Node } from './graph.js';
 import { elemTypeOf, shapeOf, tensorType } from './graph.js';
 import type { Tensor } from './tensor.js';
 
@@ -62,10 +62,6 @@ export function writeValueInfo(graph: Graph, shapes: ShapeMap): number {
     }
   }
   return added;
-}
-
-export function inferModelShapes(model: Model): ShapeMap {
-  return inferShapes(model.graph);
 }
 
 function constantNodeValue(graph: Graph, name: string): Tensor | undefined {

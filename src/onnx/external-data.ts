@@ -77,8 +77,3 @@ function readOne(fd: number, fileSize: number, t: Tensor, modelFile: string): vo
   t.data = { kind: 'raw', bytes };
 }
 
-export function externalFileName(outFile: string): string {
-  const base = outFile.split(/[\\/]/).pop()!;
-  return `${base}.data`;
-}
-

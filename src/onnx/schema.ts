@@ -14,7 +14,6 @@ const root = protobuf.parse(ONNX_PROTO_TEXT, { keepCase: true }).root.resolveAll
 
 export const ModelProtoType = root.lookupType('onnx.ModelProto');
 export const TensorProtoType = root.lookupType('onnx.TensorProto');
-export const GraphProtoType = root.lookupType('onnx.GraphProto');
 export const NodeProtoType = root.lookupType('onnx.NodeProto');
 export const schemaRoot = root;
 
@@ -156,17 +155,9 @@ export function decodeTensorProto(bytes: Uint8Array): TensorProto {
   return TensorProtoType.decode(bytes) as unknown as TensorProto;
 }
 
-export function encodeTensorProto(tensor: TensorProto): Uint8Array {
-  return TensorProtoType.encode(tensor as unknown as protobuf.Message).finish();
-}
-
 /** Plain-object form for comparing two decodings field by field (presence included). */
 export function modelProtoToObject(model: ModelProto): Record<string, unknown> {
   return ModelProtoType.toObject(model as unknown as protobuf.Message, { longs: String, bytes: String, defaults: false });
-}
-
-export function isLong(v: unknown): v is Long {
-  return Long.isLong(v);
 }
 
 /** number when exact, bigint past 2^53, so int64 attributes survive a round trip. */
