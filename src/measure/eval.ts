@@ -10,6 +10,7 @@ import type { Sample } from '../runtime/samples.js';
 import { inferShapes } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
 import { Progress } from './progress.js';
+import { compareClasses, compareSlices, type ClassComparison, type SliceFigures } from './classes.js';
 
 export interface OutputMetrics { maxAbs: number; meanAbs: number; rel: number; cosine: number; snrDb: number; top1Agreement?: number; top5Agreement?: number }
 
@@ -19,6 +20,10 @@ export interface EvalReport {
   samples: number;
   outputs: Record<string, OutputMetrics>;
   accuracy?: { reference: number; candidate: number; delta: number };
+  /** Per-class recall, precision and F1 of both models (with labels). */
+  classes?: ClassComparison;
+  /** Top-1 per slice (with labels and slices), the most hurt first. */
+  slices?: SliceFigures[];
   perTensor?: TensorError[];
 }
 
@@ -26,6 +31,8 @@ export interface EvalOptions {
   samples: Sample[];
   /** Class per sample: accuracy of the first output's argmax. */
   labels?: number[];
+  /** Slice name per sample (undefined: in no slice); needs labels. */
+  slices?: (string | undefined)[];
   perTensor?: boolean;
   quiet?: boolean;
 }
@@ -79,9 +86,11 @@ export function argmax(values: ArrayLike<number>): number {
 export async function evalModels(reference: Source, candidate: Source, options: EvalOptions): Promise<EvalReport> {
   if (!options.samples.length) throw new OnnxpressError('BAD_INPUT', 'no samples to evaluate on');
   if (options.labels && options.labels.length !== options.samples.length) throw new OnnxpressError('BAD_INPUT', `${options.labels.length} labels for ${options.samples.length} samples`);
+  if (options.slices && !options.labels) throw new OnnxpressError('BAD_INPUT', 'slices need labels: per-slice accuracy compares predictions with the true class');
+  if (options.slices && options.slices.length !== options.samples.length) throw new OnnxpressError('BAD_INPUT', `${options.slices.length} slice entries for ${options.samples.length} samples`);
   const [ref, cand] = [await openSession(reference), await openSession(candidate)];
   const outputs = new Map<string, Accumulator>();
-  let refRight = 0, candRight = 0;
+  const refPredicted: number[] = [], candPredicted: number[] = [];
   const progress = new Progress('eval', options.samples.length, options.quiet);
   try {
     for (const name of ref.outputNames) if (!cand.outputNames.includes(name)) throw new OnnxpressError('BAD_INPUT', `candidate has no output '${name}' (it has ${cand.outputNames.join(', ')})`);
@@ -95,8 +104,8 @@ export async function evalModels(reference: Source, candidate: Source, options: 
       }
       if (options.labels) {
         const first = ref.outputNames[0]!;
-        if (argmax(a[first]!.data as Float32Array) === options.labels[i]) refRight++;
-        if (argmax(b[first]!.data as Float32Array) === options.labels[i]) candRight++;
+        refPredicted.push(argmax(a[first]!.data as Float32Array));
+        candPredicted.push(argmax(b[first]!.data as Float32Array));
       }
       progress.tick(i + 1);
     }
@@ -107,8 +116,14 @@ export async function evalModels(reference: Source, candidate: Source, options: 
   }
   const report: EvalReport = { samples: options.samples.length, outputs: Object.fromEntries([...outputs].map(([k, v]) => [k, v.metrics()])) };
   if (options.labels) {
-    const n = options.samples.length;
-    report.accuracy = { reference: (100 * refRight) / n, candidate: (100 * candRight) / n, delta: (100 * (candRight - refRight)) / n };
+    const labels = options.labels;
+    report.classes = compareClasses(labels, refPredicted, candPredicted);
+    const { reference: r, candidate: c } = report.classes;
+    report.accuracy = { reference: 100 * r.accuracy, candidate: 100 * c.accuracy, delta: 100 * (c.accuracy - r.accuracy) };
+    if (options.slices) {
+      const inSlice = options.slices.flatMap((s, i) => (s === undefined ? [] : [i]));
+      report.slices = compareSlices(inSlice.map((i) => options.slices![i]!), inSlice.map((i) => labels[i]!), inSlice.map((i) => refPredicted[i]!), inSlice.map((i) => candPredicted[i]!));
+    }
   }
   if (options.perTensor) report.perTensor = await perTensorErrors(reference, candidate, options.samples.slice(0, 32));
   return report;
