@@ -8,6 +8,7 @@ import { addDataFlags, readData, type DataFlags } from './data-flags.js';
 import { OnnxpressError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
+import { refuseOverwritingInputs } from '../onnx/output-guard.js';
 import { compressModel, type CompressReport } from '../compress.js';
 import { gateModels } from '../gate.js';
 import { targets } from '../targets/index.js';
@@ -107,6 +108,7 @@ export const compressCommand: CliCommand = {
         if (!output) throw new OnnxpressError('BAD_INPUT', 'no --output given');
         const tolerances = tolerancesOf(f, config, f.config ?? 'flags');
         const original = loadModel(modelFile);
+        refuseOverwritingInputs({ file: output }, original);
         const data = await readData(original, { ...f, data: f.data ?? str(config, 'data', base), labels: f.labels ?? str(config, 'labels', base) });
         const { report, model } = await compressModel(original, modelFile, {
           target, tolerances, data, benchRuns: parseNumber('--runs', f.runs ?? '30', { min: 5 }), fallback: f.fallback,
@@ -146,6 +148,7 @@ export const gateCommand: CliCommand = {
         if (Object.keys(tolerances).length === 0) throw new OnnxpressError('BAD_INPUT', 'no tolerances given: a gate with nothing to check would always pass');
         const original = loadModel(origFile);
         const candidate = loadModel(candFile);
+        for (const file of [f.junit, f.markdown]) if (file) refuseOverwritingInputs({ file, externalData: false }, [original, candidate]);
         const data = await readData(original, { ...f, data: f.data ?? str(config, 'data', base), labels: f.labels ?? str(config, 'labels', base) });
         const report = await gateModels(original, origFile, candidate, candFile, { tolerances, data, target: f.target ?? str(config, 'target', base, false), benchRuns: parseNumber('--runs', f.runs ?? '30', { min: 5 }) });
         if (f.junit) writeFileAtomic(f.junit, renderJunit(`onnxpress gate ${candFile}`, report.verdict));

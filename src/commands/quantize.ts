@@ -4,6 +4,7 @@ import { parseList, parseNumber } from './parse.js';
 import { OnnxpressError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
+import { refuseOverwritingInputs } from '../onnx/output-guard.js';
 import { openSession } from '../runtime/ort.js';
 import { generateSamples, loadSamples, parseDimOverrides, type Sample } from '../runtime/samples.js';
 import { addImageFlags, imageOptionsOf } from './data-flags.js';
@@ -49,6 +50,7 @@ export const quantizeCommand: CliCommand = {
     addImageFlags(cmd)
       .action(async (file: string, f: Flags) => {
         const model = loadModel(file);
+        refuseOverwritingInputs({ file: f.output }, model);
         const mode = f.mode as QuantizeMode;
         if (!['int8-dynamic', 'int8-static', 'fp16', 'int4'].includes(mode)) throw new OnnxpressError('BAD_INPUT', `--mode '${f.mode}': expected int8-dynamic, int8-static, fp16 or int4`);
         const calibration = f.calibration ? await readCalibration(model, f) : undefined;
