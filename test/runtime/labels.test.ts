@@ -1,0 +1,52 @@
+// Every malformed labels file is a one-line BAD_INPUT error naming the file and what is wrong.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OnnxpressError } from '../../src/errors.js';
+import { loadLabels } from '../../src/runtime/labels.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'onnxpress-labels-'));
+const ids = ['000.png', '001.png', '002.png'];
+const write = (name: string, text: string) => { const f = join(dir, name); writeFileSync(f, text); return f; };
+
+function refused(file: string, problem: RegExp) {
+  let err: unknown;
+  try {
+    loadLabels(file, ids);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(OnnxpressError);
+  const e = err as OnnxpressError;
+  expect(e.code).toBe('BAD_INPUT');
+  expect(e.message).not.toContain('\n');
+  expect(e.message.startsWith(`${file}: `)).toBe(true);
+  expect(e.message).toMatch(problem);
+}
+
+describe('loadLabels', () => {
+  it('reads an array, a map (with or without extensions) and CSV with a header', () => {
+    expect(loadLabels(write('a.json', '[1, 0, 1, 1]'), ids)).toEqual([1, 0, 1]);
+    expect(loadLabels(write('m.json', '{"000.png": 0, "001": 1, "002.png": 2, "extra.png": 5}'), ids)).toEqual([0, 1, 2]);
+    expect(loadLabels(write('l.csv', 'file,label\n000.png,3\n001.png, 4\r\n002,5\n\n'), ids)).toEqual([3, 4, 5]);
+  });
+
+  it('refuses what is not JSON, the wrong shape, non-integer labels and too few labels', () => {
+    refused(write('text.json', 'hello'), /not valid JSON/);
+    refused(write('truncated.json', '{"000.png": 0,'), /not valid JSON/);
+    refused(write('number.json', '3'), /expected a JSON array of class indices or an object .*found 3/);
+    refused(write('null.json', 'null'), /found null/);
+    refused(write('float.json', '[0, 1.5, 1]'), /entry 1 \(sample '001\.png'\) is 1\.5, expected a class index/);
+    refused(write('name.json', '{"000.png": "cat", "001.png": 1, "002.png": 0}'), /the label of '000\.png' is "cat"/);
+    refused(write('negative.json', '[0, -1, 1]'), /is -1, expected a class index/);
+    refused(write('nested.json', '[[0], [1], [0]]'), /entry 0 .* is an array/);
+    refused(write('short.json', '[0, 1]'), /holds 2 labels for 3 samples/);
+    refused(write('missing.json', '{"000.png": 0, "001.png": 1}'), /no label for sample '002\.png'/);
+    refused(write('bad.csv', '000.png,0\n001.png;1\n002.png,0'), /line 2: expected 'file,label'/);
+    refused(write('float.csv', '000.png,0\n001.png,0.5\n002.png,0'), /the label of '001\.png' is "0\.5"/);
+    refused(join(dir, 'absent.json'), /labels file is missing/);
+    mkdirSync(join(dir, 'folder.json'));
+    refused(join(dir, 'folder.json'), /cannot be read \(EISDIR\)/);
+  });
+});
