@@ -11,7 +11,7 @@ import { saveModel } from '../onnx/save.js';
 import { refuseOverwritingInputs } from '../onnx/output-guard.js';
 import { compressModel, type CompressReport } from '../compress.js';
 import { gateModels } from '../gate.js';
-import { targets } from '../targets/index.js';
+import { findTarget, targets } from '../targets/index.js';
 import { parseTolerances, describeCheck, TOLERANCE_KEYS, type Tolerances } from '../verdict.js';
 import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
@@ -106,6 +106,7 @@ export const compressCommand: CliCommand = {
         if (!modelFile) throw new OnnxpressError('BAD_INPUT', 'no model given (argument or "model" in --config)');
         if (!target) throw new OnnxpressError('BAD_INPUT', `no --target given (${targets.map((t) => t.name).join(', ')})`);
         if (!output) throw new OnnxpressError('BAD_INPUT', 'no --output given');
+        findTarget(target); // a typo fails before any data is read
         const tolerances = tolerancesOf(f, config, f.config ?? 'flags');
         const original = loadModel(modelFile);
         refuseOverwritingInputs({ file: output }, original);
