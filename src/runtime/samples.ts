@@ -125,7 +125,6 @@ function fromJson(file: string, spec: InputSpec): HostTensor {
   return { type: spec.type === 'int64' || spec.type === 'int32' ? spec.type : 'float32', dims, data };
 }
 
-/** Checks dtype and shape against the input spec; adds a leading batch dim of 1 when that is all that differs. */
 /**
  * Checks dtype and shape against the input spec and the sizes the user fixed (a sample that
  * cannot fit is bad input, never reshaped); adds a leading batch dim of 1 when that is all that differs.
