@@ -64,7 +64,7 @@ export function imageOptionsOf(f: ImageFlags): ImageOptions {
   return { mean: nums(f.mean), std: nums(f.std), scale: f.scale ? parseNumber('--scale', f.scale) : undefined, layout: f.layout as 'NCHW' | 'NHWC' | undefined };
 }
 
-export interface LoadedData { samples: Sample[]; labels?: number[]; generated: boolean }
+export interface LoadedData { samples: Sample[]; labels?: number[]; labelsSource?: { file: string; ids: string[] }; generated: boolean }
 
 export async function readData(model: string | Model, f: DataFlags): Promise<LoadedData> {
   const session = await openSession(model);
@@ -83,5 +83,5 @@ export async function readData(model: string | Model, f: DataFlags): Promise<Loa
   // labels.json written beside the samples lists them in file order, from the first file.
   const labels = labelsFile ? loadLabels(labelsFile, loaded.ids) : undefined;
   printInputShapes(specs, loaded.samples, { origin: `${loaded.samples.length} samples from ${f.data}${labelsFile ? `, labels from ${labelsFile}` : ''}`, notes: loaded.notes });
-  return { samples: loaded.samples, labels, generated: false };
+  return { samples: loaded.samples, labels, labelsSource: labelsFile ? { file: labelsFile, ids: loaded.ids } : undefined, generated: false };
 }

@@ -75,7 +75,7 @@ export const evalCommand: CliCommand = {
         loadModel(reference);
         loadModel(candidate);
         const data = await readData(reference, f);
-        const report = await evalModels(reference, candidate, { samples: data.samples, labels: data.labels, perTensor: f.perTensor, quiet: f.json });
+        const report = await evalModels(reference, candidate, { samples: data.samples, labels: data.labels, labelsSource: data.labelsSource, perTensor: f.perTensor, quiet: f.json });
         if (f.json) printJson(report);
         else process.stdout.write(renderEval(report) + '\n');
       });

@@ -26,6 +26,8 @@ export interface EvalOptions {
   samples: Sample[];
   /** Class per sample: accuracy of the first output's argmax. */
   labels?: number[];
+  /** Where the labels came from, and the id of each sample, for messages. */
+  labelsSource?: { file: string; ids: string[] };
   perTensor?: boolean;
   quiet?: boolean;
 }
@@ -95,6 +97,12 @@ export async function evalModels(reference: Source, candidate: Source, options: 
       }
       if (options.labels) {
         const first = ref.outputNames[0]!;
+        // A class the output cannot produce would only lower accuracy silently: the labels are for another model.
+        const classes = (a[first]!.data as Float32Array).length;
+        if (options.labels[i]! >= classes) {
+          const where = options.labelsSource ? `${options.labelsSource.file}: the label of '${options.labelsSource.ids[i]}'` : `the label of sample ${i}`;
+          throw new OnnxpressError('BAD_INPUT', `${where} is ${options.labels[i]}, but output '${first}' has ${classes} classes`);
+        }
         if (argmax(a[first]!.data as Float32Array) === options.labels[i]) refRight++;
         if (argmax(b[first]!.data as Float32Array) === options.labels[i]) candRight++;
       }

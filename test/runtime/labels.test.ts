@@ -71,5 +71,10 @@ describe('a malformed DATA/labels.json through the CLI', () => {
       expect(r.stderr).toMatch(new RegExp(`^onnxpress: ${join(data, 'labels.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `));
       expect(r.stderr).toMatch(problem);
     }
+    // Well-formed, but a class the two-class model cannot produce: bad input too, naming the entry.
+    writeFileSync(join(data, 'labels.json'), '{"a.png": 0, "b.png": 2}');
+    const r = runCli(['eval', cls, cls, '--data', data]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/labels\.json: the label of 'b\.png' is 2, but output 'softmax_0\.tmp_0' has 2 classes$/);
   });
 });
