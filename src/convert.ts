@@ -3,7 +3,7 @@
 import { loadModel } from './onnx/load.js';
 import { saveModel, type SaveResult } from './onnx/save.js';
 import { badInput } from './errors.js';
-import { resolve } from 'node:path';
+import { refuseOverwritingInputs } from './onnx/output-guard.js';
 
 export interface ConvertOptions {
   /** Put weights in this file beside the output (a plain file name). */
@@ -16,8 +16,8 @@ export interface ConvertOptions {
 
 export function convertModel(input: string, output: string, options: ConvertOptions = {}): SaveResult {
   if (options.inline && options.externalData) throw badInput('--inline and --external-data exclude each other');
-  if (resolve(input) === resolve(output)) throw badInput(`${output}: refusing to overwrite the input model; choose another output path`);
   const model = loadModel(input);
   const externalData = options.inline ? false : options.externalData;
+  refuseOverwritingInputs({ file: output, externalData }, model);
   return saveModel(model, output, { externalData, sizeThresholdBytes: options.sizeThresholdBytes });
 }

@@ -1,6 +1,7 @@
 // The public API. The CLI (src/cli.ts) is a thin shell over these functions.
 export { loadModel, loadModelFromBytes, type LoadOptions } from './onnx/load.js';
 export { saveModel, serializeModel, type SaveOptions, type SaveResult } from './onnx/save.js';
+export { refuseOverwritingInputs, type OutputFiles } from './onnx/output-guard.js';
 export { Model, Graph, Node, attr, shapeOf, elemTypeOf, tensorType, type Attribute, type ValueInfo, type Dim } from './ir/graph.js';
 export { Tensor } from './ir/tensor.js';
 export { DataType, dataTypeName } from './ir/dtype.js';
@@ -12,7 +13,8 @@ export { optimizeModel, type OptimizeOptions, type OptimizeReport } from './opti
 export { allPasses, defaultPipeline } from '../passes/index.js';
 export { quantizeModel, type QuantizeOptions, type QuantizeReport } from './quantize/index.js';
 export { loadSamples, generateSamples, loadLabels, type Sample, type InputSpec } from './runtime/samples.js';
-export { benchModels, type BenchReport, type BenchOptions } from './measure/bench.js';
+export { describeInputShapes, wantedDims, type ShapeOverrides } from './runtime/input-shapes.js';
+export { benchModels, compareLatency, type BenchReport, type BenchOptions, type BenchRatio } from './measure/bench.js';
 export { evalModels, perTensorErrors, type EvalReport, type EvalOptions } from './measure/eval.js';
 export { compressModel, splitData, REPORT_VERSION, type CompressReport, type CompressOptions, type CompressData, type CandidateReport } from './compress.js';
 export { gateModels, type GateOptions } from './gate.js';

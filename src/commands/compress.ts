@@ -8,9 +8,10 @@ import { addDataFlags, readData, type DataFlags } from './data-flags.js';
 import { OnnxpressError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
+import { refuseOverwritingInputs } from '../onnx/output-guard.js';
 import { compressModel, type CompressReport } from '../compress.js';
 import { gateModels } from '../gate.js';
-import { targets } from '../targets/index.js';
+import { findTarget, targets } from '../targets/index.js';
 import { parseTolerances, describeCheck, TOLERANCE_KEYS, type Tolerances } from '../verdict.js';
 import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
@@ -105,8 +106,10 @@ export const compressCommand: CliCommand = {
         if (!modelFile) throw new OnnxpressError('BAD_INPUT', 'no model given (argument or "model" in --config)');
         if (!target) throw new OnnxpressError('BAD_INPUT', `no --target given (${targets.map((t) => t.name).join(', ')})`);
         if (!output) throw new OnnxpressError('BAD_INPUT', 'no --output given');
+        findTarget(target); // a typo fails before any data is read
         const tolerances = tolerancesOf(f, config, f.config ?? 'flags');
         const original = loadModel(modelFile);
+        refuseOverwritingInputs({ file: output }, original);
         const data = await readData(original, { ...f, data: f.data ?? str(config, 'data', base), labels: f.labels ?? str(config, 'labels', base) });
         const { report, model } = await compressModel(original, modelFile, {
           target, tolerances, data, benchRuns: parseNumber('--runs', f.runs ?? '30', { min: 5 }), fallback: f.fallback,
@@ -146,6 +149,7 @@ export const gateCommand: CliCommand = {
         if (Object.keys(tolerances).length === 0) throw new OnnxpressError('BAD_INPUT', 'no tolerances given: a gate with nothing to check would always pass');
         const original = loadModel(origFile);
         const candidate = loadModel(candFile);
+        for (const file of [f.junit, f.markdown]) if (file) refuseOverwritingInputs({ file, externalData: false }, [original, candidate]);
         const data = await readData(original, { ...f, data: f.data ?? str(config, 'data', base), labels: f.labels ?? str(config, 'labels', base) });
         const report = await gateModels(original, origFile, candidate, candFile, { tolerances, data, target: f.target ?? str(config, 'target', base, false), benchRuns: parseNumber('--runs', f.runs ?? '30', { min: 5 }) });
         if (f.junit) writeFileAtomic(f.junit, renderJunit(`onnxpress gate ${candFile}`, report.verdict));

@@ -1,7 +1,9 @@
-// Flags shared by commands that read samples (eval, compress, gate): folder, count, dims, images.
+// Flags shared by commands that read samples (eval, compress, gate, prune, quantize, bench):
+// folder, count, dims and shapes, images; and the line that says what shapes were fed.
 import type { Command } from 'commander';
 import { openSession } from '../runtime/ort.js';
-import { generateSamples, loadLabels, loadSamples, parseDimOverrides, type Sample } from '../runtime/samples.js';
+import { generateSamples, loadLabels, loadSamples, parseDimOverrides, parseShapeOverrides, type InputSpec, type Sample } from '../runtime/samples.js';
+import { describeInputShapes, dimsDefaultedToOne, type ShapeOverrides } from '../runtime/input-shapes.js';
 import { parseNumber } from './parse.js';
 import { badInput } from '../errors.js';
 import type { ImageOptions } from '../runtime/data/images.js';
@@ -9,7 +11,7 @@ import type { Model } from '../ir/graph.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface DataFlags { data?: string; labels?: string; samples?: string; seed?: string; dim?: string[]; mean?: string; std?: string; scale?: string; layout?: string }
+export interface DataFlags { data?: string; labels?: string; samples?: string; seed?: string; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string }
 
 export function addDataFlags(cmd: Command, defaultSamples: string): Command {
   cmd
@@ -17,8 +19,32 @@ export function addDataFlags(cmd: Command, defaultSamples: string): Command {
     .option('--labels <file>', "class per sample (JSON array or {file: label}, or CSV 'file,label'); default DATA/labels.json when present")
     .option('--samples <n>', 'samples to use at most', defaultSamples)
     .option('--seed <s>', 'seed for generated inputs when there is no --data', '1')
-    .option('--dim <name=size...>', 'sizes for symbolic dims, e.g. batch=1');
-  return addImageFlags(cmd);
+  return addImageFlags(addShapeFlags(cmd));
+}
+
+export type ShapeFlags = Pick<DataFlags, 'dim' | 'shape'>;
+
+export function addShapeFlags(cmd: Command): Command {
+  return cmd
+    .option('--dim <name=size...>', 'sizes for symbolic dims, e.g. batch=1 (images otherwise keep their own height and width)')
+    .option('--shape <name=DxD...>', 'a whole input shape, e.g. input=1x3x224x224');
+}
+
+export function shapeOptionsOf(f: ShapeFlags): ShapeOverrides {
+  return { dimOverrides: parseDimOverrides(f.dim), shapeOverrides: parseShapeOverrides(f.shape) };
+}
+
+/**
+ * Says on stderr what the inputs were fed at, so a shape the user did not expect (a 1x1
+ * image, a one-step sequence) is seen before the numbers are believed.
+ */
+export function printInputShapes(specs: InputSpec[], samples: Sample[], how: { origin: string; notes?: string[]; generatedWith?: ShapeOverrides }): void {
+  process.stderr.write(`inputs: ${describeInputShapes(specs, samples)}; ${how.origin}${(how.notes ?? []).map((n) => `; ${n}`).join('')}\n`);
+  if (!how.generatedWith) return;
+  for (const spec of specs) {
+    const ones = dimsDefaultedToOne(spec, how.generatedWith);
+    if (ones.length) process.stderr.write(`warning: input '${spec.name}': symbolic ${ones.length > 1 ? 'dims' : 'dim'} ${ones.join(', ')} set to 1 for generated inputs; give --dim or --shape, or --data\n`);
+  }
 }
 
 export type ImageFlags = Pick<DataFlags, 'mean' | 'std' | 'scale' | 'layout'>;
@@ -38,21 +64,24 @@ export function imageOptionsOf(f: ImageFlags): ImageOptions {
   return { mean: nums(f.mean), std: nums(f.std), scale: f.scale ? parseNumber('--scale', f.scale) : undefined, layout: f.layout as 'NCHW' | 'NHWC' | undefined };
 }
 
-export interface LoadedData { samples: Sample[]; labels?: number[]; generated: boolean }
+export interface LoadedData { samples: Sample[]; labels?: number[]; labelsSource?: { file: string; ids: string[] }; generated: boolean }
 
 export async function readData(model: string | Model, f: DataFlags): Promise<LoadedData> {
   const session = await openSession(model);
   const specs = session.inputs;
   await session.release();
   const limit = parseNumber('--samples', f.samples ?? '100', { min: 1 });
-  const dimOverrides = parseDimOverrides(f.dim);
-  if (!f.data) return { samples: generateSamples(specs, limit, parseNumber('--seed', f.seed ?? '1'), { dimOverrides }), generated: true };
-  const loaded = loadSamples(f.data, specs, { limit, dimOverrides, image: imageOptionsOf(f) });
-  const labelsFile = f.labels ?? (existsSync(join(f.data, 'labels.json')) ? join(f.data, 'labels.json') : undefined);
-  let labels: number[] | undefined;
-  if (labelsFile) {
-    // labels.json written beside the samples lists them in file order, from the first file.
-    labels = loadLabels(labelsFile, loaded.ids);
+  const shapes = shapeOptionsOf(f);
+  if (!f.data) {
+    const seed = parseNumber('--seed', f.seed ?? '1');
+    const samples = generateSamples(specs, limit, seed, shapes);
+    printInputShapes(specs, samples, { origin: `${samples.length} generated samples (seed ${seed})`, generatedWith: shapes });
+    return { samples, generated: true };
   }
-  return { samples: loaded.samples, labels, generated: false };
+  const loaded = loadSamples(f.data, specs, { limit, ...shapes, image: imageOptionsOf(f) });
+  const labelsFile = f.labels ?? (existsSync(join(f.data, 'labels.json')) ? join(f.data, 'labels.json') : undefined);
+  // labels.json written beside the samples lists them in file order, from the first file.
+  const labels = labelsFile ? loadLabels(labelsFile, loaded.ids) : undefined;
+  printInputShapes(specs, loaded.samples, { origin: `${loaded.samples.length} samples from ${f.data}${labelsFile ? `, labels from ${labelsFile}` : ''}`, notes: loaded.notes });
+  return { samples: loaded.samples, labels, labelsSource: labelsFile ? { file: labelsFile, ids: loaded.ids } : undefined, generated: false };
 }

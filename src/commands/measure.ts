@@ -1,11 +1,11 @@
 import type { CliCommand } from './command.js';
 import { printJson } from './command.js';
 import { parseNumber } from './parse.js';
-import { addDataFlags, readData, type DataFlags } from './data-flags.js';
+import { addDataFlags, addShapeFlags, printInputShapes, readData, shapeOptionsOf, type DataFlags } from './data-flags.js';
 import { OnnxpressError } from '../errors.js';
 import { benchModels, type BenchReport } from '../measure/bench.js';
 import { evalModels, type EvalReport } from '../measure/eval.js';
-import { loadSamples, parseDimOverrides, parseShapeOverrides } from '../runtime/samples.js';
+import { generateSamples, loadSamples } from '../runtime/samples.js';
 import { openSession } from '../runtime/ort.js';
 import { formatBytes } from '../inspect.js';
 import { loadModel } from '../onnx/load.js';
@@ -13,7 +13,7 @@ import { loadModel } from '../onnx/load.js';
 export const benchCommand: CliCommand = {
   name: 'bench',
   register(program) {
-    program
+    addShapeFlags(program
       .command('bench')
       .description('time models in onnxruntime (interleaved when several), with sizes raw/gzip/brotli')
       .argument('<models...>', '.onnx files; ratios are to the first')
@@ -21,28 +21,30 @@ export const benchCommand: CliCommand = {
       .option('--runs <n>', 'timed runs per model', '50')
       .option('--time <ms>', 'time each model for this long instead of a fixed number of runs')
       .option('--warmup <n>', 'warm-up runs per model', '5')
-      .option('--backend <b>', 'node | wasm (onnxruntime-web, the browser target)', 'node')
-      .option('--dim <name=size...>', 'sizes for symbolic dims, e.g. batch=1')
-      .option('--shape <name=DxD...>', 'a whole input shape, e.g. input=1x3x224x224')
+      .option('--backend <b>', 'node | wasm (onnxruntime-web, the browser target)', 'node'))
       .option('--inputs <dir>', 'time on these inputs instead of generated ones')
       .option('--json', 'print one JSON object')
       .action(async (files: string[], f: { threads: string; runs: string; time?: string; warmup: string; backend: string; dim?: string[]; shape?: string[]; inputs?: string; json?: boolean }) => {
         if (f.backend !== 'node' && f.backend !== 'wasm') throw new OnnxpressError('BAD_INPUT', `--backend '${f.backend}': expected node or wasm`);
         for (const file of files) loadModel(file); // a clear error before timing anything
+        const shapes = shapeOptionsOf(f);
+        const s = await openSession(files[0]!);
+        await s.release();
         let samples;
         if (f.inputs) {
-          const s = await openSession(files[0]!);
-          samples = loadSamples(f.inputs, s.inputs, { dimOverrides: parseDimOverrides(f.dim) }).samples;
-          await s.release();
+          const loaded = loadSamples(f.inputs, s.inputs, shapes);
+          samples = loaded.samples;
+          printInputShapes(s.inputs, samples, { origin: `${samples.length} samples from ${f.inputs}`, notes: loaded.notes });
+        } else {
+          samples = generateSamples(s.inputs, 1, 1, shapes); // the sample benchModels would generate
+          printInputShapes(s.inputs, samples, { origin: 'one generated sample', generatedWith: shapes });
         }
         const report = await benchModels(files.map((file) => ({ label: file, model: file })), {
           threads: parseNumber('--threads', f.threads, { min: 1 }),
           runs: f.time ? undefined : parseNumber('--runs', f.runs, { min: 5 }),
           timeMs: f.time ? parseNumber('--time', f.time, { min: 10 }) : undefined,
-          shapeOverrides: parseShapeOverrides(f.shape),
           warmup: parseNumber('--warmup', f.warmup, { min: 0 }),
           backend: f.backend,
-          dimOverrides: parseDimOverrides(f.dim),
           samples,
           quiet: f.json,
         });
@@ -55,7 +57,7 @@ export const benchCommand: CliCommand = {
 export function renderBench(r: BenchReport): string {
   const lines = [`backend ${r.backend}, ${r.threads} thread(s), ${r.runs} runs each`, 'model'.padEnd(40) + 'size'.padStart(11) + 'brotli'.padStart(11) + 'init ms'.padStart(10) + 'p50 ms'.padStart(10) + 'p90 ms'.padStart(10)];
   for (const m of r.models) lines.push(m.file.slice(-40).padEnd(40) + formatBytes(m.bytes).padStart(11) + formatBytes(m.brotliBytes).padStart(11) + m.initMs.toFixed(1).padStart(10) + m.latencyMs.p50.toFixed(3).padStart(10) + m.latencyMs.p90.toFixed(3).padStart(10));
-  for (const q of r.ratios) lines.push(`${q.file}: ${q.ratio.toFixed(3)}x the first model's median (95% CI ${q.ci95[0].toFixed(3)}-${q.ci95[1].toFixed(3)})${q.noisy ? '  NOISY: too spread to separate' : ''}`);
+  for (const q of r.ratios) lines.push(`${q.file}: ${q.ratio.toFixed(3)}x the first model's median (95% CI ${q.ci95[0].toFixed(3)}-${q.ci95[1].toFixed(3)})${q.noisy ? ': NOISY, the interval contains 1 (cannot tell the models apart)' : q.ci95[1] < 1 ? ': faster' : ': slower'}`);
   return lines.join('\n');
 }
 
@@ -73,7 +75,7 @@ export const evalCommand: CliCommand = {
         loadModel(reference);
         loadModel(candidate);
         const data = await readData(reference, f);
-        const report = await evalModels(reference, candidate, { samples: data.samples, labels: data.labels, perTensor: f.perTensor, quiet: f.json });
+        const report = await evalModels(reference, candidate, { samples: data.samples, labels: data.labels, labelsSource: data.labelsSource, perTensor: f.perTensor, quiet: f.json });
         if (f.json) printJson(report);
         else process.stdout.write(renderEval(report) + '\n');
       });

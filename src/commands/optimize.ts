@@ -3,6 +3,7 @@ import { printJson } from './command.js';
 import { parseByteCount, parseList } from './parse.js';
 import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
+import { refuseOverwritingInputs } from '../onnx/output-guard.js';
 import { optimizeModel, type OptimizeReport } from '../optimize.js';
 import { allPasses, defaultPipeline } from '../../passes/index.js';
 import { formatBytes } from '../inspect.js';
@@ -21,6 +22,7 @@ export const optimizeCommand: CliCommand = {
       .option('--json', 'print one JSON object: before, after, passes')
       .action(async (file: string, opts: { output: string; passes?: string; skip?: string; foldGrowth: string; json?: boolean }) => {
         const model = loadModel(file);
+        refuseOverwritingInputs({ file: opts.output }, model);
         const foldSlackBytes = opts.foldGrowth === 'unlimited' ? Infinity : parseByteCount('--fold-growth', opts.foldGrowth);
         const report = await optimizeModel(model, { passes: parseList(opts.passes), skip: parseList(opts.skip), foldSlackBytes });
         saveModel(model, opts.output);

@@ -5,6 +5,7 @@ import { addDataFlags, readData, type DataFlags } from './data-flags.js';
 import { OnnxpressError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
+import { refuseOverwritingInputs } from '../onnx/output-guard.js';
 import { chooseLevels, layerSensitivity, prunableLayers, pruneModel, SENSITIVITY_LEVELS, type PruneReport } from '../prune/index.js';
 import { formatBytes } from '../inspect.js';
 
@@ -30,6 +31,7 @@ export const pruneCommand: CliCommand = {
       .option('--json', 'print one JSON object')
       .action(async (file: string, f: Flags) => {
         const model = loadModel(file);
+        refuseOverwritingInputs({ file: f.output }, model);
         const method = f.method as 'magnitude' | 'nm' | 'channels';
         if (!['magnitude', 'nm', 'channels'].includes(method)) throw new OnnxpressError('BAD_INPUT', `--method '${f.method}': expected magnitude, nm or channels`);
         const [n, m] = f.pattern.split(':').map(Number);

@@ -4,9 +4,10 @@ import { parseList, parseNumber } from './parse.js';
 import { OnnxpressError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
+import { refuseOverwritingInputs } from '../onnx/output-guard.js';
 import { openSession } from '../runtime/ort.js';
-import { generateSamples, loadSamples, parseDimOverrides, type Sample } from '../runtime/samples.js';
-import { addImageFlags, imageOptionsOf } from './data-flags.js';
+import { generateSamples, loadSamples, type Sample } from '../runtime/samples.js';
+import { addImageFlags, addShapeFlags, imageOptionsOf, printInputShapes, shapeOptionsOf } from './data-flags.js';
 import { quantizeModel, type QuantizeMode, type QuantizeReport } from '../quantize/index.js';
 import type { Model } from '../ir/graph.js';
 import { formatBytes } from '../inspect.js';
@@ -15,7 +16,7 @@ interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
-  matmulNbits?: boolean; dim?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean;
+  matmulNbits?: boolean; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean;
 }
 
 export const quantizeCommand: CliCommand = {
@@ -44,11 +45,11 @@ export const quantizeCommand: CliCommand = {
       .option('--block-ops <list>', 'fp16: op types kept in float32 (replaces the default list)')
       .option('--block-size <n>', 'int4: weights per block along K', '32')
       .option('--matmul-nbits', "int4: emit onnxruntime's com.microsoft.MatMulNBits instead of DequantizeLinear")
-      .option('--dim <name=size...>', 'sizes for symbolic dims (e.g. batch=1) when reading or generating samples')
       .option('--json', 'print one JSON object');
-    addImageFlags(cmd)
+    addImageFlags(addShapeFlags(cmd))
       .action(async (file: string, f: Flags) => {
         const model = loadModel(file);
+        refuseOverwritingInputs({ file: f.output }, model);
         const mode = f.mode as QuantizeMode;
         if (!['int8-dynamic', 'int8-static', 'fp16', 'int4'].includes(mode)) throw new OnnxpressError('BAD_INPUT', `--mode '${f.mode}': expected int8-dynamic, int8-static, fp16 or int4`);
         const calibration = f.calibration ? await readCalibration(model, f) : undefined;
@@ -88,12 +89,16 @@ async function readCalibration(model: Model, f: Flags): Promise<Sample[]> {
   const specs = session.inputs;
   await session.release();
   const limit = parseNumber('--samples', f.samples, { min: 1 });
-  const dims = parseDimOverrides(f.dim);
+  const shapes = shapeOptionsOf(f);
   if (f.calibration === 'random') {
     process.stderr.write('warning: calibrating on random data; ranges will not match real inputs\n');
-    return generateSamples(specs, Math.min(limit, 32), 1, { dimOverrides: dims });
+    const samples = generateSamples(specs, Math.min(limit, 32), 1, shapes);
+    printInputShapes(specs, samples, { origin: `${samples.length} generated calibration samples`, generatedWith: shapes });
+    return samples;
   }
-  return loadSamples(f.calibration!, specs, { limit, dimOverrides: dims, image: imageOptionsOf(f) }).samples;
+  const loaded = loadSamples(f.calibration!, specs, { limit, ...shapes, image: imageOptionsOf(f) });
+  printInputShapes(specs, loaded.samples, { origin: `${loaded.samples.length} calibration samples from ${f.calibration}`, notes: loaded.notes });
+  return loaded.samples;
 }
 
 function render(r: QuantizeReport, output: string): string {

@@ -1,7 +1,7 @@
 // Latency and size of one or more models, measured side by side. With several models the
 // runs interleave in rounds (A B A B ...) so that machine drift hits all of them alike;
 // each round is a tinybench run. Ratios to the first model come with a bootstrap interval
-// and are flagged noisy when that interval is too wide to separate the models.
+// and are flagged noisy when that interval contains 1: the models cannot be told apart.
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants as zlib } from 'node:zlib';
 import { Bench } from 'tinybench';
@@ -11,7 +11,7 @@ import { openSession, type Session } from '../runtime/ort.js';
 import { openWebSession } from '../runtime/ort-web.js';
 import { generateSamples, type Sample } from '../runtime/samples.js';
 import { Progress } from './progress.js';
-import { ratioInterval, summarize, type Summary } from './stats.js';
+import { median, ratioInterval, summarize, type Summary } from './stats.js';
 
 export interface BenchSource { label: string; model: string | Model }
 
@@ -46,12 +46,17 @@ export interface ModelBench {
   samplesMs: number[];
 }
 
-export interface BenchRatio { file: string; ratio: number; ci95: [number, number]; noisy: boolean }
+export interface BenchRatio {
+  file: string;
+  /** Median latency over the first model's. */
+  ratio: number;
+  ci95: [number, number];
+  /** The interval contains 1: this run cannot say which model is faster. */
+  noisy: boolean;
+}
 
 export interface BenchReport { backend: 'node' | 'wasm'; threads: number; runs: number; models: ModelBench[]; ratios: BenchRatio[] }
 
-/** A ratio whose 95% interval spans more than this share of its value cannot be trusted. */
-export const NOISY_SPREAD = 0.1;
 const ROUND_RUNS = 5;
 
 function bytesOf(m: string | Model): Uint8Array {
@@ -119,10 +124,18 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
     peakRssBytes: Math.max(0, peaks[i]!),
     samplesMs: samples[i]!,
   }));
-  const ratios = models.slice(1).map((m, i): BenchRatio => {
-    const ratio = m.latencyMs.p50 / models[0]!.latencyMs.p50;
-    const ci95 = ratioInterval(models[0]!.samplesMs, m.samplesMs, i + 7);
-    return { file: m.file, ratio, ci95, noisy: (ci95[1] - ci95[0]) / ratio > NOISY_SPREAD };
-  });
+  const ratios = models.slice(1).map((m, i): BenchRatio => ({ file: m.file, ...compareLatency(models[0]!.samplesMs, m.samplesMs, i + 7) }));
   return { backend, threads, runs: Math.min(...samples.map((x) => x.length)), models, ratios };
 }
+
+/**
+ * How `other` compares with `base`: the ratio of medians and its 95% interval. Noisy means
+ * the interval contains 1, not that it is wide: 0.43-0.55 is wide yet surely faster, and
+ * 0.99-1.01 is narrow yet cannot say which is faster.
+ */
+export function compareLatency(baseMs: number[], otherMs: number[], seed = 7): Omit<BenchRatio, 'file'> {
+  const ratio = median(otherMs) / median(baseMs);
+  const ci95 = ratioInterval(baseMs, otherMs, seed);
+  return { ratio, ci95, noisy: ci95[0] <= 1 && ci95[1] >= 1 };
+}
+

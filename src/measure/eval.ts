@@ -33,6 +33,8 @@ export interface EvalOptions {
   labels?: number[];
   /** Slice name per sample (undefined: in no slice); needs labels. */
   slices?: (string | undefined)[];
+  /** Where the labels came from, and the id of each sample, for messages. */
+  labelsSource?: { file: string; ids: string[] };
   perTensor?: boolean;
   quiet?: boolean;
 }
@@ -104,6 +106,12 @@ export async function evalModels(reference: Source, candidate: Source, options: 
       }
       if (options.labels) {
         const first = ref.outputNames[0]!;
+        // A class the output cannot produce would only lower accuracy silently: the labels are for another model.
+        const classes = (a[first]!.data as Float32Array).length;
+        if (options.labels[i]! >= classes) {
+          const where = options.labelsSource ? `${options.labelsSource.file}: the label of '${options.labelsSource.ids[i]}'` : `the label of sample ${i}`;
+          throw new OnnxpressError('BAD_INPUT', `${where} is ${options.labels[i]}, but output '${first}' has ${classes} classes`);
+        }
         refPredicted.push(argmax(a[first]!.data as Float32Array));
         candPredicted.push(argmax(b[first]!.data as Float32Array));
       }

@@ -6,6 +6,7 @@ import { OnnxpressError } from '../errors.js';
 import type { Model } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import { PROTOBUF_LIMIT_BYTES } from './load.js';
+import { refuseOverwritingInputs } from './output-guard.js';
 import { encodeModelProto } from './schema.js';
 import { modelToProto, type ExternalPlacer } from './to-proto.js';
 
@@ -44,6 +45,8 @@ export function saveModel(model: Model, file: string, options: SaveOptions = {})
   const dir = dirname(target);
   const threshold = options.sizeThresholdBytes ?? 1024;
   const dataName = chooseExternalFile(model, target, options);
+  // A model never overwrites the files it was read from (loaded, edited, saved in place).
+  refuseOverwritingInputs({ file, externalData: dataName ?? false }, model);
   const temps: string[] = [];
   try {
     mkdirSync(dir, { recursive: true });

@@ -7,8 +7,11 @@ import { extname, join } from 'node:path';
 import { badInput } from '../errors.js';
 import type { HostTensor } from './ort.js';
 import { parseNpy } from './data/npy.js';
-import { IMAGE_EXTENSIONS, readImage, type ImageOptions } from './data/images.js';
+import { IMAGE_EXTENSIONS, readImageAt, type ImageOptions } from './data/images.js';
 import { readTensorPb, toHostTensor } from './tensor-files.js';
+import { checkOverrides, formatWanted, wantedDims, type ShapeOverrides } from './input-shapes.js';
+
+export { loadLabels } from './labels.js';
 
 export interface InputSpec {
   name: string;
@@ -20,19 +23,22 @@ export interface InputSpec {
 
 export type Sample = Record<string, HostTensor>;
 
-export interface LoadSamplesOptions {
+export interface LoadSamplesOptions extends ShapeOverrides {
   image?: ImageOptions;
   /** Read at most this many samples (in file-name order). */
   limit?: number;
-  /** Sizes for symbolic dims (batch=1), used to shape image inputs. */
-  dimOverrides?: Record<string, number>;
 }
 
 export interface LoadedSamples {
   samples: Sample[];
   /** The file (single input) or folder entry each sample came from, for labels. */
   ids: string[];
+  /** What reading did to the data that a user should know (images resized, and from what). */
+  notes: string[];
 }
+
+/** State of one folder read: the first image of each input, and the resizes done. */
+interface ReadContext { firstImage: Map<string, { file: string; size: string; dims: number[] }>; resized: Map<string, number> }
 
 const DATA_EXTENSIONS = ['.npy', '.pb', '.json', ...IMAGE_EXTENSIONS];
 /** Files in a samples folder that describe the samples rather than being one. */
@@ -41,43 +47,67 @@ const isSampleFile = (e: string) => DATA_EXTENSIONS.includes(extname(e).toLowerC
 
 export function loadSamples(dir: string, specs: InputSpec[], options: LoadSamplesOptions = {}): LoadedSamples {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw badInput(`${dir}: not a folder of samples`);
+  checkOverrides(specs, options);
+  const ctx: ReadContext = { firstImage: new Map(), resized: new Map() };
+  const read = (file: string, spec: InputSpec) => readOne(file, spec, options, ctx);
   const entries = readdirSync(dir).sort(naturalOrder);
   const testSets = entries.filter((e) => /^test_data_set_\d+$/.test(e));
-  let result: LoadedSamples;
+  let result: Omit<LoadedSamples, 'notes'>;
   if (testSets.length) {
     result = { samples: [], ids: [] };
     for (const set of testSets.slice(0, options.limit)) {
       const sample: Sample = {};
-      specs.forEach((spec, k) => { sample[spec.name] = readOne(join(dir, set, `input_${k}.pb`), spec, options); });
+      specs.forEach((spec, k) => { sample[spec.name] = read(join(dir, set, `input_${k}.pb`), spec); });
       result.samples.push(sample);
       result.ids.push(set);
     }
   } else if (specs.length === 1 && entries.some(isSampleFile)) {
     const files = entries.filter(isSampleFile).slice(0, options.limit);
-    result = { samples: files.map((f) => ({ [specs[0]!.name]: readOne(join(dir, f), specs[0]!, options) })), ids: files };
+    result = { samples: files.map((f) => ({ [specs[0]!.name]: read(join(dir, f), specs[0]!) })), ids: files };
   } else {
     const missing = specs.filter((s) => !existsSync(join(dir, safeFolderName(s.name))));
     if (missing.length) throw badInput(`${dir}: no sample files, and no sub-folder for input '${missing[0]!.name}' (one folder per input name when a model has several inputs)`);
     const names = readdirSync(join(dir, safeFolderName(specs[0]!.name))).filter(isSampleFile).sort(naturalOrder).slice(0, options.limit);
-    result = { samples: names.map((file) => Object.fromEntries(specs.map((s) => [s.name, readOne(join(dir, safeFolderName(s.name), file), s, options)]))), ids: names };
+    result = { samples: names.map((file) => Object.fromEntries(specs.map((s) => [s.name, read(join(dir, safeFolderName(s.name), file), s)]))), ids: names };
   }
   if (result.samples.length === 0) throw badInput(`${dir}: holds no samples`);
-  return result;
+  const notes = [...ctx.resized].map(([how, n]) => `${n} image${n > 1 ? 's' : ''} resized ${how}`);
+  return { ...result, notes };
 }
 
 function safeFolderName(inputName: string): string {
   return inputName.replace(/[\\/:]/g, '_');
 }
 
-function readOne(file: string, spec: InputSpec, options: LoadSamplesOptions): HostTensor {
+function readOne(file: string, spec: InputSpec, options: LoadSamplesOptions, ctx: ReadContext): HostTensor {
   if (!existsSync(file)) throw badInput(`input '${spec.name}': ${file} is missing`);
   const ext = extname(file).toLowerCase();
   let tensor: HostTensor;
   if (ext === '.npy') tensor = parseNpy(readFileSync(file), file);
   else if (ext === '.pb') tensor = toHostTensor(readTensorPb(file));
   else if (ext === '.json') tensor = fromJson(file, spec);
-  else tensor = readImage(file, concreteDims(spec, options.dimOverrides), options.image);
-  return conform(tensor, spec, file);
+  else tensor = readImageSample(file, spec, options, ctx);
+  return conform(tensor, spec, file, options);
+}
+
+/**
+ * An image at the size the input wants; where the model leaves H or W free and the user
+ * gave no size, at the image's own size. Images of differing sizes for free H/W are
+ * refused, not resized to the first one's: the result would depend on which file sorts
+ * first and would stretch the others out of their aspect ratio, silently changing what
+ * accuracy and calibration measure. A demanding user wants to choose that size; one
+ * flag (--shape or --dim) does it, and the message says which.
+ */
+function readImageSample(file: string, spec: InputSpec, options: LoadSamplesOptions, ctx: ReadContext): HostTensor {
+  const image = readImageAt(file, wantedDims(spec, options), options.image);
+  const own = `${image.sourceWidth}x${image.sourceHeight}`, fed = `${image.width}x${image.height}`;
+  const first = ctx.firstImage.get(spec.name);
+  if (!first) ctx.firstImage.set(spec.name, { file, size: fed, dims: image.tensor.dims });
+  else if (image.sizeFromImage && first.size !== fed) {
+    throw badInput(`input '${spec.name}' leaves the image size free (${formatWanted(spec, options)}): ${file} is ${own} but ${first.file} is ${first.size}; give one size to resize all of them to (e.g. --shape ${spec.name}=${first.dims.join('x')})`);
+  }
+  if (own !== fed) ctx.resized.set(`from ${own} to ${fed}`, (ctx.resized.get(`from ${own} to ${fed}`) ?? 0) + 1);
+  return image.tensor;
 }
 
 function fromJson(file: string, spec: InputSpec): HostTensor {
@@ -95,18 +125,23 @@ function fromJson(file: string, spec: InputSpec): HostTensor {
   return { type: spec.type === 'int64' || spec.type === 'int32' ? spec.type : 'float32', dims, data };
 }
 
-/** Checks dtype and shape against the input spec; adds a leading batch dim of 1 when that is all that differs. */
-function conform(t: HostTensor, spec: InputSpec, file: string): HostTensor {
+/**
+ * Checks dtype and shape against the input spec and the sizes the user fixed (a sample that
+ * cannot fit is bad input, never reshaped); adds a leading batch dim of 1 when that is all that differs.
+ */
+function conform(t: HostTensor, spec: InputSpec, file: string, o: ShapeOverrides): HostTensor {
   if (t.type !== spec.type) throw badInput(`input '${spec.name}': ${file} holds ${t.type}, the model expects ${spec.type}`);
+  const wanted = wantedDims(spec, o);
   let dims = t.dims;
-  if (dims.length === spec.dims.length - 1 && (spec.dims[0] === 1 || typeof spec.dims[0] === 'string' || spec.dims[0] === -1)) dims = [1, ...dims];
-  const ok = dims.length === spec.dims.length && dims.every((d, i) => typeof spec.dims[i] !== 'number' || spec.dims[i] === -1 || spec.dims[i] === d);
-  if (!ok) throw badInput(`input '${spec.name}': ${file} has shape [${t.dims.join(', ')}], the model expects [${spec.dims.join(', ')}]`);
+  if (dims.length === wanted.length - 1 && (wanted[0] === 1 || wanted[0] === undefined)) dims = [1, ...dims];
+  const ok = dims.length === wanted.length && dims.every((d, i) => wanted[i] === undefined || wanted[i] === d);
+  if (!ok) throw badInput(`input '${spec.name}': ${file} has shape [${t.dims.join(', ')}], the model expects ${formatWanted(spec, o)}`);
   return { ...t, dims };
 }
 
-export function concreteDims(spec: InputSpec, overrides: Record<string, number> = {}): number[] {
-  return spec.dims.map((d) => (typeof d === 'number' && d > 0 ? d : typeof d === 'string' && overrides[d] ? overrides[d]! : overrides[spec.name] ?? 1));
+/** Dims to generate an input at: the wanted dims, 1 where nothing fixes the size. */
+export function concreteDims(spec: InputSpec, overrides: Record<string, number> = {}, shapes?: Record<string, number[]>): number[] {
+  return wantedDims(spec, { dimOverrides: overrides, shapeOverrides: shapes }).map((d) => d ?? 1);
 }
 
 function naturalOrder(a: string, b: string): number {
@@ -143,20 +178,19 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export interface GenerateOptions {
-  dimOverrides?: Record<string, number>;
-  shapeOverrides?: Record<string, number[]>;
+export interface GenerateOptions extends ShapeOverrides {
   /** Value range per input name, [low, high); default [0, 1) for floats and [0, 4) for ints. */
   ranges?: Record<string, [number, number]>;
 }
 
 /** `count` seeded random samples shaped by the input specs. */
 export function generateSamples(specs: InputSpec[], count: number, seed: number, options: GenerateOptions = {}): Sample[] {
+  checkOverrides(specs, options);
   const rand = seededRandom(seed);
   return Array.from({ length: count }, () => {
     const sample: Sample = {};
     for (const spec of specs) {
-      const dims = options.shapeOverrides?.[spec.name] ?? concreteDims(spec, options.dimOverrides);
+      const dims = concreteDims(spec, options.dimOverrides, options.shapeOverrides);
       const n = dims.reduce((a, b) => a * b, 1);
       const [lo, hi] = options.ranges?.[spec.name] ?? (spec.type.startsWith('float') ? [0, 1] : [0, 4]);
       const value = () => lo + rand() * (hi - lo);
@@ -173,27 +207,4 @@ export function generateSamples(specs: InputSpec[], count: number, seed: number,
     }
     return sample;
   });
-}
-
-/** Labels for samples: a JSON array (in sample order), a JSON {id: label} map, or CSV lines 'id,label'. */
-export function loadLabels(file: string, ids: string[]): number[] {
-  if (!existsSync(file)) throw badInput(`${file}: labels file is missing`);
-  const text = readFileSync(file, 'utf8');
-  let map: Record<string, number> | undefined;
-  let list: number[] | undefined;
-  if (file.endsWith('.json')) {
-    const value = JSON.parse(text) as unknown;
-    if (Array.isArray(value)) list = value.map(Number);
-    else map = value as Record<string, number>;
-  } else {
-    map = {};
-    for (const line of text.split(/\r?\n/)) {
-      const [id, label] = line.split(',').map((s) => s.trim());
-      if (id && label !== undefined && /^-?\d+$/.test(label)) map[id] = Number(label);
-    }
-  }
-  const labels = ids.map((id, i) => (list ? list[i] : map![id] ?? map![id.replace(/\.[^.]+$/, '')]));
-  const missing = labels.findIndex((l) => l === undefined || Number.isNaN(l));
-  if (missing >= 0) throw badInput(`${file}: no label for sample '${ids[missing]}'`);
-  return labels as number[];
 }

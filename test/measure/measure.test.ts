@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { benchModels, NOISY_SPREAD } from '../../src/measure/bench.js';
+import { benchModels, compareLatency } from '../../src/measure/bench.js';
+import { renderBench } from '../../src/commands/measure.js';
 import { evalModels } from '../../src/measure/eval.js';
 import { openSession } from '../../src/runtime/ort.js';
 import { generateSamples, loadLabels, loadSamples } from '../../src/runtime/samples.js';
@@ -65,13 +66,15 @@ describe('eval', () => {
 });
 
 describe('bench', () => {
-  it('a model against itself: ratio within a few percent of 1, or flagged noisy', async () => {
+  it('a model against itself: ratio within a few percent of 1, or flagged noisy (its interval contains 1)', async () => {
     const r = await benchModels([{ label: 'a', model: MNIST8 }, { label: 'a again', model: MNIST8 }], { runs: 100, quiet: true });
     const q = r.ratios[0]!;
     expect(q.ci95[0]).toBeLessThanOrEqual(q.ratio);
     expect(q.ci95[1]).toBeGreaterThanOrEqual(q.ratio);
     expect(q.noisy || Math.abs(q.ratio - 1) < 0.05).toBe(true);
-    expect(q.noisy).toBe((q.ci95[1] - q.ci95[0]) / q.ratio > NOISY_SPREAD);
+    expect(q.noisy).toBe(q.ci95[0] <= 1 && q.ci95[1] >= 1);
+    // The same timings on both sides cannot be told apart, however spread they are.
+    expect(compareLatency(r.models[0]!.samplesMs, r.models[0]!.samplesMs).noisy).toBe(true);
     for (const m of r.models) {
       expect(m.latencyMs.p50).toBeGreaterThan(0);
       expect(m.latencyMs.p90).toBeGreaterThanOrEqual(m.latencyMs.p50);
@@ -87,5 +90,45 @@ describe('bench', () => {
       for (const k of ['file', 'bytes', 'gzipBytes', 'brotliBytes', 'initMs', 'latencyMs', 'peakRssBytes']) expect(m).toHaveProperty(k);
       for (const k of ['mean', 'p50', 'p90', 'p99', 'sd', 'ci95']) expect(m.latencyMs).toHaveProperty(k);
     }
+  });
+});
+
+describe('bench: NOISY means the interval cannot tell the models apart', () => {
+  // Synthetic timings with a fixed spread (a seeded ramp), so the intervals are exact functions of the data.
+  const base = Array.from({ length: 60 }, (_, i) => 10 + (i % 20) * 0.25);
+  const scaled = (k: number) => base.map((v) => v * k);
+
+  it('a wide interval far from 1 is a clear difference, not noise', () => {
+    const spread = base.map((v, i) => v * (i % 2 ? 0.43 : 0.55));
+    const q = compareLatency(base, spread);
+    expect(q.ci95[1]).toBeLessThan(1);
+    expect(q.ci95[1] - q.ci95[0]).toBeGreaterThan(0.05);
+    expect(q.noisy).toBe(false);
+    const slower = compareLatency(base, scaled(1.3));
+    expect(slower.ci95[0]).toBeGreaterThan(1);
+    expect(slower.noisy).toBe(false);
+  });
+
+  it('an interval containing 1 is noisy, narrow or not', () => {
+    expect(compareLatency(base, scaled(1.0)).noisy).toBe(true);
+    const mixed = compareLatency(base, base.map((v, i) => v * (i % 2 ? 0.7 : 1.4)));
+    expect(mixed.ci95[0]).toBeLessThan(1);
+    expect(mixed.ci95[1]).toBeGreaterThan(1);
+    expect(mixed.noisy).toBe(true);
+  });
+
+  it('the printed verdict says faster, slower or NOISY accordingly', () => {
+    const report = {
+      backend: 'node' as const, threads: 1, runs: 60, models: [],
+      ratios: [
+        { file: 'half.onnx', ...compareLatency(base, scaled(0.5)) },
+        { file: 'same.onnx', ...compareLatency(base, base) },
+        { file: 'slow.onnx', ...compareLatency(base, scaled(2)) },
+      ],
+    };
+    const lines = renderBench(report).split('\n').slice(2);
+    expect(lines[0]).toMatch(/^half\.onnx: 0\.500x .*: faster$/);
+    expect(lines[1]).toMatch(/^same\.onnx: 1\.000x .*: NOISY, the interval contains 1/);
+    expect(lines[2]).toMatch(/^slow\.onnx: 2\.000x .*: slower$/);
   });
 });

@@ -35,10 +35,34 @@ function decode(file: string): Rgba {
 
 /** Reads an image as a float32 tensor shaped for an input of dims [1,C,H,W] or [1,H,W,C]. */
 export function readImage(file: string, dims: number[], options: ImageOptions = {}): HostTensor {
-  const layout = options.layout ?? (dims[3] === 1 || dims[3] === 3 ? 'NHWC' : 'NCHW');
-  const [h, w, c] = layout === 'NCHW' ? [dims[2]!, dims[3]!, dims[1]!] : [dims[1]!, dims[2]!, dims[3]!];
-  if (!(h > 0 && w > 0) || (c !== 1 && c !== 3)) throw badInput(`${file}: the input expects [${dims.join(', ')}], which is not an image layout (1 or 3 channels)`);
+  return readImageAt(file, dims, options).tensor;
+}
+
+export interface ImageRead {
+  tensor: HostTensor;
+  /** The size fed to the model, and the file's own. */
+  width: number;
+  height: number;
+  sourceWidth: number;
+  sourceHeight: number;
+  /** Height or width came from the image, not from the dims asked for. */
+  sizeFromImage: boolean;
+}
+
+/**
+ * Like readImage, but H and W may be left undefined: both free keep the image's own size;
+ * one free follows the other with the image's aspect ratio (PaddleOCR's "height 48").
+ */
+export function readImageAt(file: string, dims: (number | undefined)[], options: ImageOptions = {}): ImageRead {
+  const layout = options.layout ?? (dims[1] !== 1 && dims[1] !== 3 && (dims[3] === 1 || dims[3] === 3) ? 'NHWC' : 'NCHW');
+  const [wantH, wantW, c] = layout === 'NCHW' ? [dims[2], dims[3], dims[1]] : [dims[1], dims[2], dims[3]];
+  const shown = `[${dims.map((d) => d ?? '?').join(', ')}]`;
+  if (dims.length !== 4 || (c !== undefined && c !== 1 && c !== 3)) throw badInput(`${file}: the input expects ${shown}, which is not an image layout (1 or 3 channels)`);
+  if (c === undefined) throw badInput(`${file}: the input ${shown} leaves the channel count free; give the input's shape`);
+  if ((wantH !== undefined && wantH <= 0) || (wantW !== undefined && wantW <= 0)) throw badInput(`${file}: the input expects ${shown}, which is not an image size`);
   const img = decode(file);
+  const h = wantH ?? (wantW === undefined ? img.height : Math.max(1, Math.round((wantW * img.height) / img.width)));
+  const w = wantW ?? (wantH === undefined ? img.width : Math.max(1, Math.round((wantH * img.width) / img.height)));
   const channels = options.channels ?? (c === 1 ? 'gray' : 'rgb');
   const scale = options.scale ?? 1 / 255;
   const mean = options.mean ?? [0];
@@ -56,7 +80,8 @@ export function readImage(file: string, dims: number[], options: ImageOptions = 
       }
     }
   }
-  return { type: 'float32', dims: layout === 'NCHW' ? [1, c, h, w] : [1, h, w, c], data: out };
+  const tensor: HostTensor = { type: 'float32', dims: layout === 'NCHW' ? [1, c, h, w] : [1, h, w, c], data: out };
+  return { tensor, width: w, height: h, sourceWidth: img.width, sourceHeight: img.height, sizeFromImage: wantH === undefined || wantW === undefined };
 }
 
 function sample(img: Rgba, fx: number, fy: number): [number, number, number] {
