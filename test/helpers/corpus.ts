@@ -2,9 +2,13 @@
 // ../shared/models, and models shipped by npm packages. A user's clone has no ../shared:
 // tests that need it take their files from requireShared() and skip, with one line saying
 // what is missing, when it returns undefined.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadModel } from '../../src/onnx/load.js';
+import { saveModel } from '../../src/onnx/save.js';
+import { ensureMnistModel } from '../../models/train-mnist.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const REPO = resolve(HERE, '../..');
@@ -40,8 +44,20 @@ export function sharedOr(rel: string, fallback: () => string): string {
   const file = join(SHARED_MODELS_DIR, rel);
   if (existsSync(file)) return file;
   const other = fallback();
-  sayOnce(`using ${relative(REPO, other)}: ${shownShared(file)} not found (a user's clone has no ../shared)`);
+  const shownOther = other.startsWith(REPO) ? relative(REPO, other) : other;
+  sayOnce(`using ${shownOther}: ${shownShared(file)} not found (a user's clone has no ../shared)`);
   return other;
+}
+
+let externalCopy: string | undefined;
+
+/** The example MLP (models/ builds it) saved with its weights in FILE.data: an external-data model any clone has. */
+export function externalDataModel(): string {
+  if (externalCopy) return externalCopy;
+  const file = join(mkdtempSync(join(tmpdir(), 'onnxpress-extmodel-')), 'mlp.onnx');
+  saveModel(loadModel(ensureMnistModel()), file, { externalData: 'mlp.onnx.data' });
+  externalCopy = file;
+  return file;
 }
 
 function shownShared(file: string): string {
