@@ -13,8 +13,8 @@ import { ensureMnistModel } from '../../models/train-mnist.js';
 import { digitSamples } from '../helpers/mnist.js';
 import { requireSystemFile } from '../helpers/corpus.js';
 
-// Debian's chromium; ONNXPRESS_CHROMIUM names another build (or a missing one, to see the skip).
-const CHROMIUM = requireSystemFile(process.env.ONNXPRESS_CHROMIUM ?? '/usr/bin/chromium', 'chromium')!;
+// Debian's chromium; CHROMIUM_PATH names another build (or a missing one, to see the skip).
+const CHROMIUM = requireSystemFile(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', 'chromium')!;
 const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('the HTML report in a real browser', () => {
