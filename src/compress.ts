@@ -6,6 +6,7 @@
 // nothing is left to gain.
 import type { Model } from './ir/graph.js';
 import { OnnxpressError } from './errors.js';
+import { toolName } from './version.js';
 import { cloneModel } from './onnx/clone.js';
 import { serializeModel } from './onnx/save.js';
 import { benchModels, sizeOf, type ModelBench } from './measure/bench.js';
@@ -176,7 +177,7 @@ export async function compressModel(original: Model, modelName: string, options:
   const fallbackChoice = best ?? candidates.map((c, i) => ({ c, i })).sort((a, b) => a.c.verdict.failed.length - b.c.verdict.failed.length)[0]!;
   const report: CompressReport = {
     version: REPORT_VERSION,
-    tool: 'onnxpress 0.1.0',
+    tool: toolName(),
     target: { name: profile.name, description: profile.description, assumes: profile.assumes },
     model: modelName,
     tolerances,

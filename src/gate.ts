@@ -6,6 +6,7 @@ import { evalModels } from './measure/eval.js';
 import { REPORT_VERSION, splitData, type CompressData, type CompressReport } from './compress.js';
 import { checkProfile, findTarget } from './targets/index.js';
 import { judge, type Tolerances } from './verdict.js';
+import { toolName } from './version.js';
 
 export interface GateOptions {
   tolerances: Tolerances;
@@ -35,7 +36,7 @@ export async function gateModels(original: Model, originalName: string, candidat
   }
   return {
     version: REPORT_VERSION,
-    tool: 'onnxpress 0.1.0',
+    tool: toolName(),
     target: { name: profile?.name ?? 'none', description: profile?.description ?? 'no target profile', assumes: profile?.assumes ?? '' },
     model: originalName,
     tolerances: options.tolerances,

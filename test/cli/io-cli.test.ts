@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { serializeModel } from '../../src/onnx/save.js';
 import { decodeModelProto, modelProtoToObject } from '../../src/onnx/schema.js';
-import { sharedModel } from '../helpers/corpus.js';
+import { externalDataModel, npmModels, requireShared, sharedModel, sharedOr } from '../helpers/corpus.js';
 import { runCli } from '../helpers/cli.js';
+import { ensureMnistModel } from '../../models/train-mnist.js';
 
 const hash = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
@@ -22,8 +23,12 @@ function expectCleanFailure(args: string[], dir: string, mention: RegExp) {
   expect(readdirSync(dir).sort()).toEqual(before); // no output, no temp left
 }
 
+// Without ../shared, generic checks take Silero VAD legacy (npm, 69 raw initializers) or
+// the example MLP models/ builds.
+const sileroLegacy = () => npmModels()[1]!.file;
+
 describe('inspect', () => {
-  it('reports the documented JSON keys on a real model', () => {
+  it.skipIf(!requireShared('cnn/cifar10-resnet20.onnx'))('reports the documented JSON keys on a real model', () => {
     const r = runCli(['inspect', sharedModel('cnn/cifar10-resnet20.onnx'), '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
@@ -35,7 +40,7 @@ describe('inspect', () => {
     expect(report.macs).toBeLessThan(42e6);
   });
 
-  it('sees symbolic dims, external data and subgraphs', () => {
+  it.skipIf(!requireShared('mnist/mnist.onnx'))('sees symbolic dims, external data and subgraphs', () => {
     const mnist = JSON.parse(runCli(['inspect', sharedModel('mnist/mnist.onnx'), '--json']).stdout);
     expect(mnist.inputs[0].shape[0]).toMatch(/^[a-z]/);
     expect(mnist.externalFiles).toEqual(['mnist.onnx.data']);
@@ -47,7 +52,7 @@ describe('inspect', () => {
 describe('convert', () => {
   it('moves weights out to one external file and back inline, outputs unchanged', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnxpress-convert-'));
-    const src = sharedModel('cnn/cifar10-resnet20.onnx');
+    const src = sharedOr('cnn/cifar10-resnet20.onnx', sileroLegacy);
     const srcHash = hash(src);
     const ext = join(dir, 'ext.onnx');
     expect(runCli(['convert', src, '-o', ext, '--external-data', 'weights.bin']).code).toBe(0);
@@ -64,7 +69,8 @@ describe('convert', () => {
 
 describe('bad input: one line, exit 2, nothing written, input untouched', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onnxpress-bad-'));
-  const good = readFileSync(sharedModel('mnist/mnist-8.onnx'));
+  const goodFile = sharedOr('mnist/mnist-8.onnx', ensureMnistModel);
+  const good = readFileSync(goodFile);
   const write = (name: string, bytes: Uint8Array | string) => { const f = join(dir, name); writeFileSync(f, bytes); return f; };
   const out = join(dir, 'out');
   mkdirSync(out);
@@ -81,14 +87,14 @@ describe('bad input: one line, exit 2, nothing written, input untouched', () => 
   });
 
   it('a dangling input and absurd declared sizes', () => {
-    const model = loadModel(sharedModel('mnist/mnist-8.onnx'));
+    const model = loadModel(goodFile);
     model.graph.nodes[2]!.inputs[0] = 'nowhere';
     expectCleanFailure(['inspect', write('dangling.onnx', serializeModel(model))], out, /dangling\.onnx: .*reads 'nowhere', which nothing defines/);
-    const huge = loadModel(sharedModel('mnist/mnist-8.onnx'));
+    const huge = loadModel(goodFile);
     const t = [...huge.graph.initializers.values()][0]!;
     t.dims = [1 << 30, 1 << 30, 4];
     expectCleanFailure(['inspect', write('huge.onnx', serializeModel(huge))], out, /huge\.onnx: tensor .* declares .* elements/);
-    const lying = loadModel(sharedModel('mnist/mnist-8.onnx'));
+    const lying = loadModel(goodFile);
     [...lying.graph.initializers.values()][0]!.dims[0]! += 1;
     expectCleanFailure(['inspect', write('lying.onnx', serializeModel(lying))], out, /lying\.onnx: tensor .* declares \d+ (elements|bytes) .*but holds/);
   });
@@ -96,11 +102,12 @@ describe('bad input: one line, exit 2, nothing written, input untouched', () => 
   it('external data missing, escaping the folder, absolute, or through a symlink', () => {
     const sub = join(dir, 'ext');
     mkdirSync(sub);
-    const model = loadModel(sharedModel('mnist/mnist.onnx'));
+    const withData = sharedOr('mnist/mnist.onnx', externalDataModel);
+    const model = loadModel(withData);
     const setLocation = (loc: string) => { for (const t of model.tensors()) if (t.external) t.external.location = loc; };
     const bytesWith = (loc: string) => { setLocation(loc); return serializeWithExternal(model); };
     expectCleanFailure(['inspect', write('ext/missing.onnx', bytesWith('nothing.data'))], out, /external data file 'nothing\.data' is missing/);
-    copyFileSync(sharedModel('mnist/mnist.onnx.data'), join(dir, 'secret.data'));
+    copyFileSync(`${withData}.data`, join(dir, 'secret.data'));
     expectCleanFailure(['inspect', write('ext/escape.onnx', bytesWith('../secret.data'))], out, /points outside the model's folder/);
     expectCleanFailure(['inspect', write('ext/absolute.onnx', bytesWith(join(dir, 'secret.data')))], out, /is absolute/);
     symlinkSync(join(dir, 'secret.data'), join(sub, 'link.data'));

@@ -1,12 +1,17 @@
-// Runs the real CLI in a child process, as a user would.
+// Runs the real CLI in a child process, as a user would. It runs the TypeScript sources
+// (through tsx), never a dist/ build the checkout may hold from an earlier `npm run build`,
+// so tests always see the code under test; test/package/ checks the built package.
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../bin/onnxpress.js', import.meta.url));
+const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
+// Resolved from here, not from the child's cwd (tests run the CLI in temp dirs).
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 
 export function runCli(args: string[], options: { cwd?: string } = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: options.cwd, timeout: 300_000 });
+  const r = spawnSync(process.execPath, ['--import', TSX, ENTRY, ...args], { encoding: 'utf8', cwd: options.cwd, timeout: 300_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -9,12 +9,12 @@ import { openSession } from '../../src/runtime/ort.js';
 import { generateSamples, loadLabels, loadSamples } from '../../src/runtime/samples.js';
 import { exportMnistDigits } from '../../models/export-mnist-digits.js';
 import { encodeNpy } from '../../src/runtime/data/npy.js';
-import { sharedModel } from '../helpers/corpus.js';
+import { requireShared } from '../helpers/corpus.js';
 import { runCli } from '../helpers/cli.js';
 
-const MNIST8 = sharedModel('mnist/mnist-8.onnx');
+const MNIST8 = requireShared('mnist/mnist-8.onnx')!;
 
-describe('eval', () => {
+describe.skipIf(!MNIST8)('eval', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onnxpress-eval-'));
   const data = join(dir, 'digits');
   exportMnistDigits(data, { offset: 8000, count: 1000 });
@@ -65,7 +65,7 @@ describe('eval', () => {
   });
 });
 
-describe('bench', () => {
+describe.skipIf(!MNIST8)('bench', () => {
   it('a model against itself: ratio within a few percent of 1, or flagged noisy (its interval contains 1)', async () => {
     const r = await benchModels([{ label: 'a', model: MNIST8 }, { label: 'a again', model: MNIST8 }], { runs: 100, quiet: true });
     const q = r.ratios[0]!;

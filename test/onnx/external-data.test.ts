@@ -1,22 +1,25 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { saveModel } from '../../src/onnx/save.js';
 import { decodeModelProto, modelProtoToObject } from '../../src/onnx/schema.js';
-import { sharedModel } from '../helpers/corpus.js';
+import { externalDataModel, sharedOr } from '../helpers/corpus.js';
+import { ensureMnistModel } from '../../models/train-mnist.js';
 import { generateFeeds } from '../helpers/feeds.js';
 import { bitIdentical, tryRun } from '../helpers/run.js';
 import type { HostTensor } from '../../src/runtime/ort.js';
 
 describe('external data', () => {
-  const src = sharedModel('mnist/mnist.onnx'); // PyTorch dynamo export, weights in mnist.onnx.data
+  // PyTorch dynamo export, weights in mnist.onnx.data; in a user's clone, the example MLP saved so.
+  const src = sharedOr('mnist/mnist.onnx', externalDataModel);
+  const manyTensors = () => sharedOr('cnn/cifar10-resnet20.onnx', ensureMnistModel);
 
   it('loads, saves inline and external again, with identical outputs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnxpress-ext-'));
     const model = loadModel(src);
-    expect(model.source!.externalFiles).toEqual(['mnist.onnx.data']);
+    expect(model.source!.externalFiles).toEqual([`${basename(src)}.data`]);
     const feeds = generateFeeds(model, 3);
     const reference = await tryRun(src, feeds);
     expect(reference).toBeDefined();
@@ -42,7 +45,7 @@ describe('external data', () => {
 
   it('goes external automatically past the inline limit, and aligns large tensors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnxpress-auto-'));
-    const model = loadModel(sharedModel('cnn/cifar10-resnet20.onnx'));
+    const model = loadModel(manyTensors());
     // The real limit is 2 GiB; a lowered limit exercises the same decision on a small model.
     const r = saveModel(model, join(dir, 'm.onnx'), { inlineLimitBytes: 100_000 });
     expect(r.externalFile).toBe('m.onnx.data');

@@ -28,7 +28,7 @@ async function ourNodes(file: string, unlimited: boolean): Promise<number> {
 describe('node count against the peers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onnxpress-peers-'));
 
-  it('at least as low as onnxruntime basic on the shared real models', async () => {
+  it.skipIf(!sharedModels().length)('at least as low as onnxruntime basic on the shared real models', async () => {
     const rows: string[] = [];
     for (const m of sharedModels()) {
       const ort = await ortBasicNodes(m.file, dir);
@@ -50,7 +50,8 @@ describe('node count against the peers', () => {
   it('no more nodes than onnx-simplifier (npm onnxsim) on the real trained models', async () => {
     const rows: string[] = [];
     let compared = 0;
-    for (const m of [...sharedModels().filter((s) => !s.id.includes('/light/')), ...npmModels()]) {
+    const models = [...sharedModels().filter((s) => !s.id.includes('/light/')), ...npmModels()];
+    for (const m of models) {
       let theirs: number;
       try {
         // onnxsim takes bytes only: give it the model with its weights inline.
@@ -64,6 +65,6 @@ describe('node count against the peers', () => {
       if (ours > theirs) rows.push(`${m.id}: ours ${ours}, onnxsim ${theirs}`);
     }
     expect(rows).toEqual([]);
-    expect(compared).toBeGreaterThanOrEqual(5);
+    expect(compared).toBeGreaterThanOrEqual(Math.min(5, models.length)); // a user's clone has the 2 npm models
   });
 });

@@ -6,7 +6,7 @@ import { modelProblems } from '../../src/ir/validate.js';
 import { chooseLevels, layerSensitivity, prunableLayers, pruneModel, type PruneOptions } from '../../src/prune/index.js';
 import { openSession } from '../../src/runtime/ort.js';
 import { ensureMnistModel } from '../../models/train-mnist.js';
-import { sharedModel, sharedModels, npmModels } from '../helpers/corpus.js';
+import { requireShared, sharedModels, npmModels } from '../helpers/corpus.js';
 import { generateFeeds } from '../helpers/feeds.js';
 import { digitSamples, mnistAccuracy } from '../helpers/mnist.js';
 
@@ -15,7 +15,8 @@ const SCORING = { from: 9000, count: 1000 };
 describe('unstructured and N:M pruning change nothing but the zeroed weights', () => {
   for (const opts of [{ method: 'magnitude', sparsity: 0.5 }, { method: 'magnitude', sparsity: 0.7, global: true }, { method: 'nm', n: 2, m: 4 }] as PruneOptions[]) {
     it(`${opts.method} ${JSON.stringify(opts)} on the real models`, async () => {
-      for (const file of [sharedModel('mnist/mnist-8.onnx'), sharedModel('cnn/cifar10-resnet20.onnx'), ensureMnistModel()]) {
+      const shared = [requireShared('mnist/mnist-8.onnx'), requireShared('cnn/cifar10-resnet20.onnx')].filter((f) => f !== undefined);
+      for (const file of [...shared, ensureMnistModel()]) {
         const original = loadModel(file);
         const pruned = cloneModel(original);
         const report = await pruneModel(pruned, opts);
@@ -47,8 +48,9 @@ describe('unstructured and N:M pruning change nothing but the zeroed weights', (
 });
 
 describe('structured channel pruning', () => {
-  it('ratio 0.3 on CIFAR ResNet-20 removes at least 40% of the parameters; same input and output shapes', async () => {
-    const file = sharedModel('cnn/cifar10-resnet20.onnx');
+  const resnet20 = requireShared('cnn/cifar10-resnet20.onnx');
+  it.skipIf(!resnet20)('ratio 0.3 on CIFAR ResNet-20 removes at least 40% of the parameters; same input and output shapes', async () => {
+    const file = resnet20!;
     const model = loadModel(file);
     const report = await pruneModel(model, { method: 'channels', ratio: 0.3 });
     expect(1 - report.parameters.after / report.parameters.before).toBeGreaterThanOrEqual(0.4);
@@ -74,13 +76,14 @@ describe('structured channel pruning', () => {
       await s.run(generateFeeds(loadModel(m.file), 3));
       await s.release();
     }
-    expect(prunedGroups).toBeGreaterThan(30);
+    if (sharedModels().length) expect(prunedGroups).toBeGreaterThan(30); // the floor the shared CNNs set
   });
 });
 
 describe('accuracy on the mnist digits', () => {
-  it('each method at two levels (printed), and sensitivity-chosen levels keep top-1 within 1 point at 50% sparsity', async () => {
-    const file = sharedModel('mnist/mnist.onnx');
+  const mnist = requireShared('mnist/mnist.onnx');
+  it.skipIf(!mnist)('each method at two levels (printed), and sensitivity-chosen levels keep top-1 within 1 point at 50% sparsity', async () => {
+    const file = mnist!;
     const opts = { ...SCORING, plusMinusOne: true };
     const base = await mnistAccuracy(file, opts);
     const rows: string[] = [`float ${base.toFixed(2)}%`];

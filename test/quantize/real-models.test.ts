@@ -6,7 +6,7 @@ import { quantizeModel, type QuantizeMode } from '../../src/quantize/index.js';
 import { runSamples } from '../../src/runtime/ort.js';
 import { readImage } from '../../src/runtime/data/images.js';
 import type { Sample } from '../../src/runtime/samples.js';
-import { npmModels, sharedModel } from '../helpers/corpus.js';
+import { npmModels, requireShared, sharedModel } from '../helpers/corpus.js';
 import { generateFeeds } from '../helpers/feeds.js';
 import { outputsCosine } from '../helpers/metrics.js';
 import { digitSamples } from '../helpers/mnist.js';
@@ -25,7 +25,8 @@ const images = {
 
 describe('quantized real models agree with the float model on real inputs', () => {
   for (const [name, file, samples] of [['cifar10-resnet20 (horse photo)', 'cnn/cifar10-resnet20.onnx', images.resnet20], ['ultraface (face photos)', 'cnn/ultraface-rfb-320.onnx', images.ultraface]] as const) {
-    it(`${name}: cosine >= 0.99 for int8, >= 0.999 for fp16`, async () => {
+    const needs = [file, ...(name.startsWith('cifar') ? ['images/cifar_horse5.png'] : [1, 2, 3, 10].map((i) => `images/ultraface_imgs_${i}.jpg`))];
+    it.skipIf(!needs.every((rel) => requireShared(rel)))(`${name}: cosine >= 0.99 for int8, >= 0.999 for fp16`, async () => {
       const s = samples();
       expect(await worstCosine(sharedModel(file), 'int8-static', s)).toBeGreaterThanOrEqual(0.99);
       expect(await worstCosine(sharedModel(file), 'int8-static', s, 'entropy')).toBeGreaterThanOrEqual(0.99);
@@ -50,7 +51,7 @@ describe('quantized real models agree with the float model on real inputs', () =
 });
 
 describe('calibration methods', () => {
-  it('percentile and entropy beat minmax where outliers matter (the Keras MNIST CNN)', async () => {
+  it.skipIf(!requireShared('mnist/mnist-keras-nhwc.onnx'))('percentile and entropy beat minmax where outliers matter (the Keras MNIST CNN)', async () => {
     const file = sharedModel('mnist/mnist-keras-nhwc.onnx');
     const input = loadModel(file).graph.inputs[0]!.name;
     const calibration = digitSamples(input, { from: 8000, count: 300, dims: [1, 28, 28, 1] }).samples;
