@@ -1,0 +1,125 @@
+// Small graphs built in code, one rule each: inputs, seeded float weights, nodes whose
+// outputs are named after their op, and If nodes whose bodies capture an outer value.
+import { Graph, Model, Node, attr, tensorType, type Attribute, type Dim } from '../../src/ir/graph.js';
+import { DataType } from '../../src/ir/dtype.js';
+import { AttrType } from '../../src/onnx/schema.js';
+import { Tensor } from '../../src/ir/tensor.js';
+import { seededRandom } from '../../src/runtime/samples.js';
+
+export { attr, DataType, Graph, Model, Node, Tensor };
+
+/** An attribute value: integers become INT(S), other numbers FLOAT(S), strings STRING; or a ready Attribute. */
+export type AttrValue = number | number[] | string | Attribute;
+export type Attrs = Record<string, AttrValue>;
+
+/** A FLOAT attribute even when the value is a whole number (alpha: f(1)). */
+export const f = (value: number): Attribute => attr.float('', value);
+/** A FLOATS attribute even when every value is whole. */
+export const fs = (values: number[]): Attribute => attr.floats('', values);
+
+export interface NodeOptions {
+  /** Output names (default: one output named after the op). A number asks for that many. */
+  outputs?: string[] | number;
+  domain?: string;
+  name?: string;
+}
+
+export class GraphBuilder {
+  readonly graph: Graph;
+  private readonly rand: () => number;
+  private readonly counts = new Map<string, number>();
+
+  constructor(name = 'g', seed = 7, parent?: Graph) {
+    this.graph = new Graph(name);
+    this.graph.parent = parent;
+    this.rand = seededRandom(seed);
+  }
+
+  input(name: string, dims: Dim[] | undefined, elemType: number = DataType.FLOAT): string {
+    this.graph.inputs.push({ name, type: tensorType(elemType, dims) });
+    return name;
+  }
+
+  /** Declares `name` a graph output (shape left out unless given: the runtime infers it). */
+  output(name: string, dims?: Dim[], elemType: number = DataType.FLOAT): string {
+    this.graph.outputs.push({ name, type: tensorType(elemType, dims) });
+    return name;
+  }
+
+  /** A FLOAT initializer; values are seeded uniform in [lo, hi) when not given. */
+  weight(name: string, dims: number[], values?: number[], [lo, hi] = [-1, 1]): string {
+    const count = dims.reduce((a, b) => a * b, 1);
+    const data = values ? Float32Array.from(values) : Float32Array.from({ length: count }, () => lo + this.rand() * (hi - lo));
+    if (data.length !== count) throw new Error(`weight '${name}': ${data.length} values for dims [${dims}]`);
+    this.graph.initializers.set(name, Tensor.fromFloat32(name, dims, data));
+    return name;
+  }
+
+  scalar(name: string, value: number): string {
+    return this.weight(name, [], [value]);
+  }
+
+  /** A 1-D INT64 initializer (shapes, axes, pads). */
+  int64(name: string, values: number[], dims: number[] = [values.length]): string {
+    this.graph.initializers.set(name, Tensor.fromTyped(name, DataType.INT64, dims, BigInt64Array.from(values.map(BigInt))));
+    return name;
+  }
+
+  /** Adds a node and returns its first output. */
+  node(opType: string, inputs: string[], attrs: Attrs = {}, options: NodeOptions = {}): string {
+    return this.nodeOutputs(opType, inputs, attrs, options)[0]!;
+  }
+
+  nodeOutputs(opType: string, inputs: string[], attrs: Attrs = {}, options: NodeOptions = {}): string[] {
+    const base = opType.toLowerCase();
+    const fresh = () => {
+      const k = (this.counts.get(base) ?? 0) + 1;
+      this.counts.set(base, k);
+      return k === 1 ? base : `${base}${k}`;
+    };
+    let outputs: string[];
+    if (Array.isArray(options.outputs)) outputs = options.outputs;
+    else {
+      const first = fresh();
+      outputs = [first, ...Array.from({ length: (options.outputs ?? 1) - 1 }, (_, i) => `${first}_out${i + 1}`)];
+    }
+    const attributes = Object.entries(attrs).map(([name, v]) => toAttribute(name, v));
+    this.graph.nodes.push(new Node({ opType, inputs, outputs, name: options.name ?? outputs[0], domain: options.domain, attributes }));
+    return outputs;
+  }
+
+  /**
+   * An If on `cond` whose both branches read the outer value `captured` (Identity in
+   * one branch, Neg in the other): a subgraph boundary for passes to respect.
+   */
+  ifCapturing(cond: string, captured: string, elemType: number = DataType.FLOAT): string {
+    const branch = (op: string) => {
+      const body = new GraphBuilder(`${op.toLowerCase()}_branch`, 1, this.graph);
+      const out = body.node(op, [captured], {}, { outputs: [`${captured}_${op.toLowerCase()}`] });
+      body.output(out, undefined, elemType);
+      return body.graph;
+    };
+    const out = this.node('If', [cond]);
+    const node = this.graph.nodes[this.graph.nodes.length - 1]!;
+    node.attributes = [
+      { name: 'then_branch', type: AttrType.GRAPH, g: branch('Identity') },
+      { name: 'else_branch', type: AttrType.GRAPH, g: branch('Neg') },
+    ];
+    return out;
+  }
+
+  /** The model around this graph; the IR version follows the opset as onnx pairs them. */
+  model(opset = 17, extraDomains: { domain: string; version: number }[] = []): Model {
+    const m = new Model(this.graph);
+    m.irVersion = opset <= 17 ? 8 : opset <= 20 ? 9 : 10;
+    m.opsetImport = [{ domain: '', version: opset }, ...extraDomains];
+    return m;
+  }
+}
+
+function toAttribute(name: string, v: AttrValue): Attribute {
+  if (typeof v === 'string') return attr.string(name, v);
+  if (typeof v === 'number') return Number.isInteger(v) ? attr.int(name, v) : attr.float(name, v);
+  if (Array.isArray(v)) return v.every(Number.isInteger) ? attr.ints(name, v) : attr.floats(name, v);
+  return { ...v, name };
+}
