@@ -6,7 +6,7 @@ import { AttrType } from '../../src/onnx/schema.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { seededRandom } from '../../src/runtime/samples.js';
 
-export { attr, DataType, Graph, Model, Node, Tensor };
+export { attr, AttrType, DataType, Graph, Model, Node, Tensor };
 
 /** An attribute value: integers become INT(S), other numbers FLOAT(S), strings STRING; or a ready Attribute. */
 export type AttrValue = number | number[] | string | Attribute;
@@ -89,23 +89,27 @@ export class GraphBuilder {
   }
 
   /**
-   * An If on `cond` whose both branches read the outer value `captured` (Identity in
-   * one branch, Neg in the other): a subgraph boundary for passes to respect.
+   * An If on `cond` whose branches are built by `then` and `otherwise` (each returns the
+   * branch output; the else branch defaults to the then branch's construction).
    */
-  ifCapturing(cond: string, captured: string, elemType: number = DataType.FLOAT): string {
-    const branch = (op: string) => {
-      const body = new GraphBuilder(`${op.toLowerCase()}_branch`, 1, this.graph);
-      const out = body.node(op, [captured], {}, { outputs: [`${captured}_${op.toLowerCase()}`] });
-      body.output(out, undefined, elemType);
+  ifNode(cond: string, then: (body: GraphBuilder) => string, otherwise = then, elemType: number = DataType.FLOAT): string {
+    const branch = (name: string, build: (body: GraphBuilder) => string) => {
+      const body = new GraphBuilder(name, 1, this.graph);
+      body.output(build(body), undefined, elemType);
       return body.graph;
     };
     const out = this.node('If', [cond]);
-    const node = this.graph.nodes[this.graph.nodes.length - 1]!;
-    node.attributes = [
-      { name: 'then_branch', type: AttrType.GRAPH, g: branch('Identity') },
-      { name: 'else_branch', type: AttrType.GRAPH, g: branch('Neg') },
+    this.graph.nodes[this.graph.nodes.length - 1]!.attributes = [
+      { name: 'then_branch', type: AttrType.GRAPH, g: branch('then_branch', then) },
+      { name: 'else_branch', type: AttrType.GRAPH, g: branch('else_branch', otherwise) },
     ];
     return out;
+  }
+
+  /** An If whose branches read the outer value `captured` (Identity / Neg of it): a subgraph boundary. */
+  ifCapturing(cond: string, captured: string, elemType: number = DataType.FLOAT): string {
+    return this.ifNode(cond, (t) => t.node('Identity', [captured], {}, { outputs: [`${captured}_then`] }),
+      (e) => e.node('Neg', [captured], {}, { outputs: [`${captured}_else`] }), elemType);
   }
 
   /** The model around this graph; the IR version follows the opset as onnx pairs them. */
