@@ -7,6 +7,7 @@ import { Tensor } from '../../src/ir/tensor.js';
 import { seededRandom } from '../../src/runtime/samples.js';
 
 export { attr, AttrType, DataType, Graph, Model, Node, Tensor };
+export type { Attribute };
 
 /** An attribute value: integers become INT(S), other numbers FLOAT(S), strings STRING; or a ready Attribute. */
 export type AttrValue = number | number[] | string | Attribute;
@@ -43,6 +44,12 @@ export class GraphBuilder {
   /** Declares `name` a graph output (shape left out unless given: the runtime infers it). */
   output(name: string, dims?: Dim[], elemType: number = DataType.FLOAT): string {
     this.graph.outputs.push({ name, type: tensorType(elemType, dims) });
+    return name;
+  }
+
+  /** Declares the type of an intermediate value, as value_info. */
+  valueInfo(name: string, dims: Dim[] | undefined, elemType: number = DataType.FLOAT): string {
+    this.graph.valueInfo.push({ name, type: tensorType(elemType, dims) });
     return name;
   }
 

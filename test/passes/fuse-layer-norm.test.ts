@@ -1,0 +1,62 @@
+import { expect } from 'vitest';
+import { GraphBuilder } from '../helpers/graph-builder.js';
+import { testPass } from '../helpers/pass-tester.js';
+
+interface Options {
+  opset?: number;
+  varianceAxes?: number[];
+  squareByMul?: boolean;
+  gammaInput?: boolean;
+  keepdims?: number;
+  extra?: (b: GraphBuilder, d: string) => void;
+}
+
+// The exporter's decomposition over the last axis of x[2,4,8]:
+// d = x - ReduceMean(x); y = d / Sqrt(ReduceMean(d^2) + eps) * gamma + beta
+function layerNorm(o: Options = {}) {
+  return () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [2, 4, 8]);
+    const mean = b.node('ReduceMean', [x], { axes: [-1] });
+    const d = b.node('Sub', [x, mean]);
+    const sq = o.squareByMul ? b.node('Mul', [d, d]) : b.node('Pow', [d, b.scalar('two', 2)]);
+    const variance = b.node('ReduceMean', [sq], { axes: o.varianceAxes ?? [-1], ...(o.keepdims !== undefined ? { keepdims: o.keepdims } : {}) });
+    const std = b.node('Sqrt', [b.node('Add', [variance, b.scalar('eps', 1e-5)])]);
+    const norm = b.node('Div', [d, std]);
+    const gamma = o.gammaInput ? b.input('gamma', [8]) : b.weight('gamma', [8]);
+    b.output(b.node('Add', [b.node('Mul', [norm, gamma]), b.weight('beta', [8])]));
+    o.extra?.(b, d);
+    return b.model(o.opset ?? 17);
+  };
+}
+
+const fused = { ops: { LayerNormalization: 1 }, nodeCount: 1, stats: { fused: 1 } };
+
+testPass('fuse-layer-norm', {
+  kind: 'fusion',
+  invalid: [
+    { name: 'the exporter pattern at opset 17', build: layerNorm(), ...fused, check: (m) => expect(m.graph.nodes[0]!.getInt('axis')).toBe(-1) },
+    { name: 'the square written as d * d', build: layerNorm({ squareByMul: true }), ...fused },
+  ],
+  valid: [
+    { name: 'opset 16 (no LayerNormalization yet)', build: layerNorm({ opset: 16 }), diagnostic: 'opset below 17' },
+    { name: 'the variance over other axes', build: layerNorm({ varianceAxes: [-2] }), diagnostic: 'not the same trailing axes' },
+    { name: 'gamma fed at run time', build: layerNorm({ gammaInput: true }), diagnostic: 'gamma or beta is not constant' },
+    { name: 'x - mean has another reader', build: layerNorm({ extra: (b, d) => b.output(b.node('Relu', [d])) }), diagnostic: 'x - mean has other readers' },
+    { name: 'x - mean is a graph output', build: layerNorm({ extra: (b, d) => b.output(d) }), diagnostic: 'x - mean has other readers' },
+    {
+      name: 'x - mean is captured by an If body',
+      build: layerNorm({ extra: (b, d) => b.output(b.ifCapturing(b.input('cond', [], 9), d)) }),
+      diagnostic: 'x - mean has other readers',
+    },
+    {
+      name: 'a Sqrt of a custom domain',
+      build: () => {
+        const m = layerNorm()();
+        m.graph.nodes.find((n) => n.opType === 'Sqrt')!.domain = 'com.example';
+        return m;
+      },
+      diagnostic: 'no x - mean over Sqrt(var + eps)',
+    },
+  ],
+});
