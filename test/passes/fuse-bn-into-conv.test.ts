@@ -19,11 +19,11 @@ function convBn(o: { bias?: boolean; sharedWeight?: boolean; training?: boolean;
   };
 }
 
-function gemmBn(transB: 0 | 1, alpha = 1) {
+function gemmBn(transB: 0 | 1, alpha = 1, biasDims = [4]) {
   return () => {
     const b = new GraphBuilder();
     const x = b.input('x', [2, 5]);
-    const gemm = b.node('Gemm', [x, b.weight('w', transB ? [4, 5] : [5, 4]), b.weight('gb', [4])], { transB, alpha: f(alpha) });
+    const gemm = b.node('Gemm', [x, b.weight('w', transB ? [4, 5] : [5, 4]), b.weight('gb', biasDims)], { transB, alpha: f(alpha) });
     b.output(b.node('BatchNormalization', [gemm, b.weight('gamma', [4]), b.weight('beta', [4]), b.weight('mean', [4]), b.weight('var', [4], undefined, [0.5, 1.5])], { epsilon: 0.01 }));
     return b.model(13);
   };
@@ -55,6 +55,8 @@ testPass('fuse-bn-into-conv', {
     },
     { name: 'Gemm', build: gemmBn(0), ops: { Gemm: 1, BatchNormalization: 0 }, stats: { fused: 1 } },
     { name: 'Gemm with transB', build: gemmBn(1), ops: { Gemm: 1, BatchNormalization: 0 }, stats: { fused: 1 } },
+    { name: 'Gemm with a [1,N] bias', build: gemmBn(0, 1, [1, 4]), ops: { BatchNormalization: 0 }, stats: { fused: 1 } },
+    { name: 'Gemm with a scalar bias', build: gemmBn(0, 1, [1]), ops: { BatchNormalization: 0 }, stats: { fused: 1 } },
     { name: 'ConvTranspose', build: convTransposeBn(1), ops: { ConvTranspose: 1, BatchNormalization: 0 }, stats: { fused: 1 } },
     { name: 'grouped ConvTranspose', build: convTransposeBn(2), ops: { ConvTranspose: 1, BatchNormalization: 0 }, stats: { fused: 1 } },
   ],
@@ -68,6 +70,18 @@ testPass('fuse-bn-into-conv', {
     },
     { name: 'training-mode BatchNormalization', build: convBn({ training: true }), diagnostic: 'training-mode' },
     { name: 'variance fed at run time', build: convBn({ constVar: false }), diagnostic: 'not float constants' },
+    { name: 'Gemm with a [M,N] bias (varies per row, not per channel)', build: gemmBn(0, 1, [2, 4]), diagnostic: 'Gemm bias varies per row' },
+    {
+      name: 'a per-element BatchNormalization (opset 7, spatial=0)',
+      build: () => {
+        const b = new GraphBuilder();
+        const conv = b.node('Conv', [b.input('x', [1, 3, 6, 6]), b.weight('w', [4, 3, 3, 3])], { pads: [1, 1, 1, 1] });
+        const p = [4, 6, 6];
+        b.output(b.node('BatchNormalization', [conv, b.weight('gamma', p), b.weight('beta', p), b.weight('mean', p), b.weight('var', p, undefined, [0.5, 1.5])], { spatial: 0 }));
+        return b.model(7);
+      },
+      diagnostic: 'not one per output channel',
+    },
     { name: 'Gemm with alpha != 1', build: gemmBn(0, 2), diagnostic: 'alpha != 1' },
     {
       name: 'a BatchNormalization of a custom domain',

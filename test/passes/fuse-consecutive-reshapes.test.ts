@@ -26,6 +26,16 @@ testPass('fuse-consecutive-reshapes', {
     { name: 'Reshape of a Flatten', build: chain([2, 3, 4], flatten, reshape([3, 8])), ops: { Reshape: 1, Flatten: 0 }, stats: { fused: 1 } },
     { name: 'Reshape with allowzero and a literal 0', build: chain([2, 3, 0], reshape([6, 0], 1), reshape([0, 6], 1), undefined, 14), ops: { Reshape: 1 }, stats: { fused: 1 } },
     { name: 'Unsqueeze of a Squeeze on the same axes', build: chain([2, 1, 4], squeeze([1]), unsqueeze([1])), ops: { Squeeze: 0, Unsqueeze: 0 }, nodeCount: 2, stats: { fused: 1 } },
+    {
+      name: 'Unsqueeze of a Squeeze from a graph input to a graph output',
+      build: () => {
+        const b = new GraphBuilder();
+        b.output(unsqueeze([1])(b, squeeze([1])(b, b.input('x', [2, 1, 4]))));
+        return b.model(13);
+      },
+      ops: { Squeeze: 0, Unsqueeze: 0 },
+      stats: { fused: 1 },
+    },
   ],
   valid: [
     { name: 'an outer shape that copies input dims (0)', build: chain([2, 3, 4], reshape([6, 4]), reshape([0, 24])), diagnostic: 'copies input dims (0)' },

@@ -7,6 +7,7 @@ interface Options {
   varianceAxes?: number[];
   squareByMul?: boolean;
   gammaInput?: boolean;
+  gammaDims?: number[];
   keepdims?: number;
   extra?: (b: GraphBuilder, d: string) => void;
 }
@@ -23,7 +24,7 @@ function layerNorm(o: Options = {}) {
     const variance = b.node('ReduceMean', [sq], { axes: o.varianceAxes ?? [-1], ...(o.keepdims !== undefined ? { keepdims: o.keepdims } : {}) });
     const std = b.node('Sqrt', [b.node('Add', [variance, b.scalar('eps', 1e-5)])]);
     const norm = b.node('Div', [d, std]);
-    const gamma = o.gammaInput ? b.input('gamma', [8]) : b.weight('gamma', [8]);
+    const gamma = o.gammaInput ? b.input('gamma', [8]) : b.weight('gamma', o.gammaDims ?? [8]);
     b.output(b.node('Add', [b.node('Mul', [norm, gamma]), b.weight('beta', [8])]));
     o.extra?.(b, d);
     return b.model(o.opset ?? 17);
@@ -36,6 +37,8 @@ testPass('fuse-layer-norm', {
   kind: 'fusion',
   invalid: [
     { name: 'the exporter pattern at opset 17', build: layerNorm(), ...fused, check: (m) => expect(m.graph.nodes[0]!.getInt('axis')).toBe(-1) },
+    { name: 'a scalar gamma', build: layerNorm({ gammaDims: [] }), ...fused },
+    { name: 'a [1] gamma', build: layerNorm({ gammaDims: [1] }), ...fused },
     { name: 'the square written as d * d', build: layerNorm({ squareByMul: true }), ...fused },
   ],
   valid: [
