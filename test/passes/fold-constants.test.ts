@@ -79,6 +79,7 @@ testPass('fold-constants', {
         return b.model(13);
       },
     },
+    { name: 'a weight that is also a graph input (the caller may override it)', build: constantProduct((b) => b.input('w1', [2, 3])) },
     { name: 'a constant value that is a graph output (its producer stays)', build: constantProduct((b, p) => b.output(p)) },
     {
       name: 'a value larger than what it frees (ConstantOfShape of a big shape)',

@@ -46,6 +46,7 @@ testPass('fuse-add-into-conv', {
   valid: [
     { name: 'a [C] addend (broadcasts along the width, not the channels)', build: convAdd({ addendDims: [4] }), diagnostic: 'not a per-channel float constant' },
     { name: 'the addend is fed at run time', build: convAdd({ addendInput: true }), diagnostic: 'not a per-channel float constant' },
+    { name: 'a Conv bias that is also a graph input (overridable)', build: convAdd({ bias: true, extra: (b) => b.input('cb', [4]) }), diagnostic: 'Conv bias is not a float constant' },
     { name: 'the Conv output has another reader', build: convAdd({ extra: (b, conv) => b.output(b.node('Relu', [conv])) }), diagnostic: 'other readers' },
     { name: 'the Conv output is a graph output', build: convAdd({ extra: (b, conv) => b.output(conv) }), diagnostic: 'other readers' },
     {

@@ -68,6 +68,7 @@ testPass('fuse-bn-into-conv', {
       build: convBn({ extra: (b, conv) => b.output(b.ifCapturing(b.input('cond', [], 9), conv)) }),
       diagnostic: 'other readers',
     },
+    { name: 'Conv weights that are also a graph input (overridable)', build: convBn({ extra: (b) => b.input('w', [4, 3, 3, 3]) }), diagnostic: 'weights are not a float constant' },
     { name: 'training-mode BatchNormalization', build: convBn({ training: true }), diagnostic: 'training-mode' },
     { name: 'variance fed at run time', build: convBn({ constVar: false }), diagnostic: 'not float constants' },
     { name: 'Gemm with a [M,N] bias (varies per row, not per channel)', build: gemmBn(0, 1, [2, 4]), diagnostic: 'Gemm bias varies per row' },

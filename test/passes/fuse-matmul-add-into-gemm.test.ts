@@ -54,6 +54,7 @@ testPass('fuse-matmul-add-into-gemm', {
       },
       diagnostic: 'shape [N] or [1, N]',
     },
+    { name: 'a MatMul weight that is also a graph input (overridable)', build: matmulAdd({ extra: (b) => b.input('w', [5, 4]) }), diagnostic: 'constant right side' },
     { name: 'the MatMul output has another reader', build: matmulAdd({ extra: (b, mm) => b.output(b.node('Relu', [mm])) }), diagnostic: 'other readers' },
     { name: 'the MatMul output is a graph output', build: matmulAdd({ extra: (b, mm) => b.output(mm) }), diagnostic: 'other readers' },
     {

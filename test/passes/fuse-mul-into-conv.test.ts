@@ -61,6 +61,7 @@ testPass('fuse-mul-into-conv', {
     { name: 'division by a factor with a zero', build: convMul({ op: 'Div', factor: [1, 0, 2, 3] }), diagnostic: 'non-finite factor' },
     { name: 'a constant divided by the Conv', build: convMul({ op: 'Div', convOnRight: true }), diagnostic: 'no Conv/Gemm input' },
     { name: 'a [C] factor (broadcasts along the width)', build: convMul({ factorDims: [4] }), diagnostic: 'not a per-channel float constant' },
+    { name: 'Conv weights that are also a graph input (overridable)', build: convMul({ extra: (b) => b.input('w', [4, 3, 3, 3]) }), diagnostic: 'weights are not a float constant' },
     { name: 'the Conv output has another reader', build: convMul({ extra: (b, conv) => b.output(b.node('Relu', [conv])) }), diagnostic: 'other readers' },
     { name: 'the Conv output is a graph output', build: convMul({ extra: (b, conv) => b.output(conv) }), diagnostic: 'other readers' },
     {
