@@ -41,6 +41,11 @@ export class GraphBuilder {
     return name;
   }
 
+  /** A boolean scalar input named 'cond', for If nodes. */
+  cond(): string {
+    return this.graph.inputs.some((i) => i.name === 'cond') ? 'cond' : this.input('cond', [], DataType.BOOL);
+  }
+
   /** Declares `name` a graph output (shape left out unless given: the runtime infers it). */
   output(name: string, dims?: Dim[], elemType: number = DataType.FLOAT): string {
     this.graph.outputs.push({ name, type: tensorType(elemType, dims) });

@@ -16,6 +16,7 @@ import { seededRandom } from '../../src/runtime/samples.js';
 import { findPass, type Pass, type PassResult } from '../../passes/index.js';
 import { maxRelativeError } from './compare.js';
 import { bitIdentical } from './run.js';
+import type { GraphBuilder } from './graph-builder.js';
 
 /**
  * 'cleanup' passes only remove or rename, so outputs must be bit-identical; 'fusion'
@@ -68,6 +69,34 @@ export function testPass(passName: string, table: PassTable): void {
       for (const c of table.valid) it(c.name, () => checkValid(pass, c));
     });
   });
+}
+
+/** Makes the intermediate value of a pattern escape it (see escapeCases). */
+export type Escape = (b: GraphBuilder, value: string) => void;
+
+/**
+ * The three ways the intermediate value of a pattern escapes it, so no rewrite may consume
+ * it: another node reads it, it is a graph output, an If body captures it. `build(escape)`
+ * builds the pattern and applies `escape` to that value.
+ */
+export function escapeCases(value: string, build: (escape: Escape) => () => Model, diagnostic?: string | RegExp): ValidCase[] {
+  return [
+    { name: `${value} has another reader`, build: build((b, v) => b.output(b.node('Relu', [v]))), diagnostic },
+    { name: `${value} is a graph output`, build: build((b, v) => b.output(v)), diagnostic },
+    { name: `${value} is captured by an If body`, build: build((b, v) => b.output(b.ifCapturing(b.cond(), v))), diagnostic },
+  ];
+}
+
+/** The pattern with its first `opType` node moved to a custom domain (same op name, other meaning). */
+export function inCustomDomain(build: () => Model, opType: string): () => Model {
+  return () => {
+    const m = build();
+    const node = m.graph.nodes.find((n) => n.opType === opType);
+    if (!node) throw new Error(`inCustomDomain: no ${opType} node`);
+    node.domain = 'com.example';
+    m.opsetImport.push({ domain: 'com.example', version: 1 });
+    return m;
+  };
 }
 
 /** Runs `pass` once over every graph of `model`, main graph first, as one manager round does. */

@@ -9,7 +9,7 @@ const find = (b: GraphBuilder, out: string) => b.graph.nodes.find((n) => n.outpu
 function withIf() {
   const b = new GraphBuilder();
   const relu = b.node('Relu', [b.input('x', [2])]);
-  const y = b.output(b.ifCapturing(b.input('cond', [], 9), relu));
+  const y = b.output(b.ifCapturing(b.cond(), relu));
   const body = find(b, y).subgraphs()[0]!;
   return { b, relu, body };
 }
@@ -50,7 +50,7 @@ describe('replaceAllUses', () => {
   it('renames a subgraph output that was the value itself', () => {
     const b = new GraphBuilder();
     const relu = b.node('Relu', [b.input('x', [2])]);
-    const y = b.output(b.ifNode(b.input('cond', [], 9), () => relu, (e) => e.node('Neg', [relu], {}, { outputs: ['n'] })));
+    const y = b.output(b.ifNode(b.cond(), () => relu, (e) => e.node('Neg', [relu], {}, { outputs: ['n'] })));
     const then = find(b, y).subgraphs()[0]!;
     replaceAllUses(b.graph, relu, 'x');
     expect(then.outputs.map((o) => o.name)).toEqual(['x']);
@@ -59,7 +59,7 @@ describe('replaceAllUses', () => {
   it('stops at a subgraph that defines the same name (shadowing)', () => {
     const b = new GraphBuilder();
     const relu = b.node('Relu', [b.input('x', [2])]);
-    const y = b.output(b.ifNode(b.input('cond', [], 9), (t) => t.node('Abs', [t.node('Neg', ['x'], {}, { outputs: [relu] })], {}, { outputs: ['n1'] }),
+    const y = b.output(b.ifNode(b.cond(), (t) => t.node('Abs', [t.node('Neg', ['x'], {}, { outputs: [relu] })], {}, { outputs: ['n1'] }),
       (e) => e.node('Neg', [relu], {}, { outputs: ['n2'] })));
     const [then, otherwise] = find(b, y).subgraphs();
     replaceAllUses(b.graph, relu, 'x');
@@ -98,7 +98,7 @@ describe('bypassNode', () => {
     const b = new GraphBuilder();
     const relu = b.node('Relu', [b.input('x', [2])]);
     b.output(b.node('Identity', [relu]));
-    b.output(b.ifCapturing(b.input('cond', [], 9), relu));
+    b.output(b.ifCapturing(b.cond(), relu));
     expect(bypassNode(b.graph, find(b, 'identity'), relu)).toBe(false);
     expect(ops(b)).toEqual(['Relu', 'Identity', 'If']);
   });

@@ -216,7 +216,7 @@ describe('inferShapes: subgraphs', () => {
   it('a subgraph sees the shapes of the values it captures', () => {
     const b = new GraphBuilder();
     const relu = b.node('Relu', [b.input('x', ['N', 3])]);
-    const y = b.output(b.ifCapturing(b.input('cond', [], DataType.BOOL), relu));
+    const y = b.output(b.ifCapturing(b.cond(), relu));
     const then = b.graph.nodes.find((n) => n.outputs.includes(y))!.subgraphs()[0]!;
     expect(inferShapes(then).get('relu_then')?.dims).toEqual(['N', 3]);
   });

@@ -17,6 +17,19 @@ function withConstant(value: Attribute, o: { domain?: string; constIsOutput?: bo
 const t3 = Tensor.fromFloat32('', [3], Float32Array.of(1, 2, 3));
 const converted = { ops: { Constant: 0 }, nodeCount: 1, stats: { converted: 1 } };
 
+// x[3] -> If whose then-branch adds a Constant to x.
+function constantInIf(irVersion?: number) {
+  return () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [3]);
+    b.output(b.ifNode(b.cond(), (t) => t.node('Add', [x, t.node('Constant', [], { value: attr.tensor('value', t3) })], {}, { outputs: ['y_then'] }),
+      (e) => e.node('Neg', [x], {}, { outputs: ['y_else'] })));
+    const m = b.model(irVersion ? 9 : 13);
+    if (irVersion) m.irVersion = irVersion;
+    return m;
+  };
+}
+
 testPass('constant-to-initializer', {
   kind: 'cleanup',
   invalid: [
@@ -29,34 +42,12 @@ testPass('constant-to-initializer', {
       ...converted,
       check: (m) => expect(m.graph.inputs.map((i) => i.name)).toEqual(['x', 'constant']),
     },
-    {
-      name: 'a Constant inside an If body',
-      build: () => {
-        const b = new GraphBuilder();
-        const x = b.input('x', [3]);
-        b.output(b.ifNode(b.input('cond', [], 9), (t) => t.node('Add', [x, t.node('Constant', [], { value: attr.tensor('value', t3) })], {}, { outputs: ['y_then'] }),
-          (e) => e.node('Neg', [x], {}, { outputs: ['y_else'] })));
-        return b.model(13);
-      },
-      ops: { Constant: 0 },
-      stats: { converted: 1 },
-    },
+    { name: 'a Constant inside an If body', build: constantInIf(), ops: { Constant: 0 }, stats: { converted: 1 } },
   ],
   valid: [
     { name: 'a Constant that is a graph output', build: withConstant(attr.tensor('value', t3), { constIsOutput: true }), diagnostic: 'is a graph output' },
     { name: 'a value kind it does not convert (value_string)', build: withConstant(attr.string('value_string', 'a')), diagnostic: 'sparse or unusual value' },
     { name: 'a Constant of a custom domain', build: withConstant(attr.tensor('value', t3), { domain: 'com.example' }) },
-    {
-      name: 'IR 3: a Constant inside a subgraph (subgraph inputs are positional)',
-      build: () => {
-        const b = new GraphBuilder();
-        const x = b.input('x', [3]);
-        b.output(b.ifNode(b.input('cond', [], 9), (t) => t.node('Add', [x, t.node('Constant', [], { value: attr.tensor('value', t3) })], {}, { outputs: ['y_then'] }),
-          (e) => e.node('Neg', [x], {}, { outputs: ['y_else'] })));
-        const m = b.model(9);
-        m.irVersion = 3;
-        return m;
-      },
-    },
+    { name: 'IR 3: a Constant inside a subgraph (subgraph inputs are positional)', build: constantInIf(3) },
   ],
 });

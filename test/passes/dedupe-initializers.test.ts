@@ -36,7 +36,7 @@ testPass('dedupe-initializers', {
         const x = b.input('x', [3]);
         same(b);
         b.output(b.node('Add', [x, 'w1']));
-        b.output(b.ifCapturing(b.input('cond', [], 9), 'w2'));
+        b.output(b.ifCapturing(b.cond(), 'w2'));
         return b.model(13);
       },
       stats: { merged: 1, bytesSaved: 12 },

@@ -46,7 +46,7 @@ testPass('eliminate-common-subexpressions', {
       build: () => {
         const b = new GraphBuilder();
         const x = b.input('x', [2, 3]);
-        const cond = b.input('cond', [], 9);
+        const cond = b.cond();
         b.output(b.ifCapturing(cond, x));
         b.output(b.ifCapturing(cond, x));
         return b.model(13);

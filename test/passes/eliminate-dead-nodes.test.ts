@@ -37,7 +37,7 @@ testPass('eliminate-dead-nodes', {
       build: () => {
         const b = new GraphBuilder();
         const r = b.node('Relu', [b.input('x', [2, 3])]);
-        b.output(b.ifNode(b.input('cond', [], 9), (t) => { t.node('Neg', [r], {}, { outputs: ['dead'] }); return t.node('Identity', [r], {}, { outputs: ['y_then'] }); },
+        b.output(b.ifNode(b.cond(), (t) => { t.node('Neg', [r], {}, { outputs: ['dead'] }); return t.node('Identity', [r], {}, { outputs: ['y_then'] }); },
           (e) => e.node('Neg', [r], {}, { outputs: ['y_else'] })));
         return b.model(13);
       },
@@ -47,8 +47,8 @@ testPass('eliminate-dead-nodes', {
   ],
   valid: [
     { name: 'every node feeds an output', build: graph((b) => b.output(b.node('Neg', ['x']))) },
-    { name: 'a value read only by an If body', build: graph((b) => b.output(b.ifCapturing(b.input('cond', [], 9), b.node('Neg', ['x'])))) },
-    { name: 'a weight read only inside an If body', build: graph((b) => b.output(b.ifCapturing(b.input('cond', [], 9), b.weight('w', [2, 3])))) },
+    { name: 'a value read only by an If body', build: graph((b) => b.output(b.ifCapturing(b.cond(), b.node('Neg', ['x'])))) },
+    { name: 'a weight read only inside an If body', build: graph((b) => b.output(b.ifCapturing(b.cond(), b.weight('w', [2, 3])))) },
     { name: 'an initializer that is also a graph input (a default the caller may override)', build: graph((b) => { b.weight('w', [3]); b.input('w', [3]); }) },
   ],
 });

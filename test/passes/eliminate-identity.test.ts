@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { GraphBuilder } from '../helpers/graph-builder.js';
+import { DataType, GraphBuilder } from '../helpers/graph-builder.js';
 import { testPass } from '../helpers/pass-tester.js';
 
 // x -> Relu -> Identity -> Neg -> y
@@ -18,10 +18,10 @@ function dropout(o: { training?: boolean; maskUsed?: boolean } = {}) {
   return () => {
     const b = new GraphBuilder();
     const r = b.node('Relu', [b.input('x', [2, 3])]);
-    const ins = o.training ? [r, b.scalar('ratio', 0.5), b.input('training', [], 9)] : [r];
+    const ins = o.training ? [r, b.scalar('ratio', 0.5), b.input('training', [], DataType.BOOL)] : [r];
     const [d, mask] = b.nodeOutputs('Dropout', ins, {}, { outputs: 2 });
     b.output(b.node('Neg', [d!]));
-    if (o.maskUsed) b.output(mask!, undefined, 9);
+    if (o.maskUsed) b.output(mask!, undefined, DataType.BOOL);
     return b.model(13);
   };
 }
@@ -43,7 +43,7 @@ testPass('eliminate-identity', {
     },
     {
       name: 'an Identity whose output an If body captures (the body is rewired)',
-      build: chain({ extra: (b, id) => b.output(b.ifCapturing(b.input('cond', [], 9), id)) }),
+      build: chain({ extra: (b, id) => b.output(b.ifCapturing(b.cond(), id)) }),
       ops: { Identity: 1 }, // the If's then-branch Identity reads an outer value and stays
       stats: { removed: 1 },
       check: (m) => expect([...m.graph.nodes.find((n) => n.opType === 'If')!.subgraphs()[0]!.capturedNames()]).toEqual(['relu']),
@@ -53,7 +53,7 @@ testPass('eliminate-identity', {
       build: () => {
         const b = new GraphBuilder();
         const r = b.node('Relu', [b.input('x', [2, 3])]);
-        b.output(b.ifNode(b.input('cond', [], 9), (t) => t.node('Neg', [t.node('Identity', [r], {}, { outputs: ['mid'] })], {}, { outputs: ['y_then'] }),
+        b.output(b.ifNode(b.cond(), (t) => t.node('Neg', [t.node('Identity', [r], {}, { outputs: ['mid'] })], {}, { outputs: ['y_then'] }),
           (e) => e.node('Neg', [r], {}, { outputs: ['y_else'] })));
         return b.model(13);
       },

@@ -15,7 +15,7 @@ describe('GraphIndex', () => {
     b.output(b.node('Abs', [neg]));
     b.output(neg);
     const custom = b.node('Relu', [x], {}, { domain: 'com.example' });
-    b.output(b.ifCapturing(b.input('cond', [], 9), custom));
+    b.output(b.ifCapturing(b.cond(), custom));
     b.weight('w', [2]);
     return b;
   };
