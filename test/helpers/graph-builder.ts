@@ -124,6 +124,19 @@ export class GraphBuilder {
       (e) => e.node('Neg', [captured], {}, { outputs: [`${captured}_else`] }), elemType);
   }
 
+  /** A Loop of two trips whose body reads the outer value `captured` (its scan output stacks copies). */
+  loopCapturing(captured: string, elemType: number = DataType.FLOAT): string {
+    const body = new GraphBuilder('loop_body', 1, this.graph);
+    body.input('iter', [], DataType.INT64);
+    const c = body.input('cond_in', [], DataType.BOOL);
+    body.output(body.node('Identity', [c], {}, { outputs: ['cond_out'] }), [], DataType.BOOL);
+    body.output(body.node('Identity', [captured], {}, { outputs: [`${captured}_copy`] }), undefined, elemType);
+    const trips = this.int64(`${captured}_trips`, [2], []);
+    const out = this.node('Loop', [trips, '']);
+    this.graph.nodes[this.graph.nodes.length - 1]!.attributes = [{ name: 'body', type: AttrType.GRAPH, g: body.graph }];
+    return out;
+  }
+
   /** The model around this graph; the IR version follows the opset as onnx pairs them. */
   model(opset = 17, extraDomains: { domain: string; version: number }[] = []): Model {
     const m = new Model(this.graph);

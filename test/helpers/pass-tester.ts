@@ -75,8 +75,8 @@ export function testPass(passName: string, table: PassTable): void {
 export type Escape = (b: GraphBuilder, value: string) => void;
 
 /**
- * The three ways the intermediate value of a pattern escapes it, so no rewrite may consume
- * it: another node reads it, it is a graph output, an If body captures it. `build(escape)`
+ * The ways the intermediate value of a pattern escapes it, so no rewrite may consume it:
+ * another node reads it, it is a graph output, an If or Loop body captures it. `build(escape)`
  * builds the pattern and applies `escape` to that value.
  */
 export function escapeCases(value: string, build: (escape: Escape) => () => Model, diagnostic?: string | RegExp): ValidCase[] {
@@ -84,6 +84,7 @@ export function escapeCases(value: string, build: (escape: Escape) => () => Mode
     { name: `${value} has another reader`, build: build((b, v) => b.output(b.node('Relu', [v]))), diagnostic },
     { name: `${value} is a graph output`, build: build((b, v) => b.output(v)), diagnostic },
     { name: `${value} is captured by an If body`, build: build((b, v) => b.output(b.ifCapturing(b.cond(), v))), diagnostic },
+    { name: `${value} is captured by a Loop body`, build: build((b, v) => b.output(b.loopCapturing(v))), diagnostic },
   ];
 }
 

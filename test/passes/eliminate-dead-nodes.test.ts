@@ -48,6 +48,7 @@ testPass('eliminate-dead-nodes', {
   valid: [
     { name: 'every node feeds an output', build: graph((b) => b.output(b.node('Neg', ['x']))) },
     { name: 'a value read only by an If body', build: graph((b) => b.output(b.ifCapturing(b.cond(), b.node('Neg', ['x'])))) },
+    { name: 'a value read only by a Loop body', build: graph((b) => b.output(b.loopCapturing(b.node('Neg', ['x'])))) },
     { name: 'a weight read only inside an If body', build: graph((b) => b.output(b.ifCapturing(b.cond(), b.weight('w', [2, 3])))) },
     { name: 'an initializer that is also a graph input (a default the caller may override)', build: graph((b) => { b.weight('w', [3]); b.input('w', [3]); }) },
   ],

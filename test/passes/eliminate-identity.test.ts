@@ -49,6 +49,12 @@ testPass('eliminate-identity', {
       check: (m) => expect([...m.graph.nodes.find((n) => n.opType === 'If')!.subgraphs()[0]!.capturedNames()]).toEqual(['relu']),
     },
     {
+      name: 'an Identity whose output a Loop body captures (the body is rewired)',
+      build: chain({ extra: (b, id) => b.output(b.loopCapturing(id)) }),
+      stats: { removed: 1 },
+      check: (m) => expect([...m.graph.nodes.find((n) => n.opType === 'Loop')!.subgraphs()[0]!.capturedNames()]).toEqual(['relu']),
+    },
+    {
       name: 'an Identity inside an If body',
       build: () => {
         const b = new GraphBuilder();
