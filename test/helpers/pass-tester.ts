@@ -21,7 +21,8 @@ import type { GraphBuilder } from './graph-builder.js';
 /**
  * 'cleanup' passes only remove or rename, so outputs must be bit-identical; 'fusion'
  * passes refold float arithmetic (scaled weights, fused kernels), so outputs agree to
- * a relative error (default 1e-5, of each output's scale).
+ * a relative error (default 1e-4 of each output's scale: far above the rounding of any
+ * x86 or ARM kernel, far below what a wrong weight or a dropped epsilon gives).
  */
 export type PassKind = 'cleanup' | 'fusion';
 
@@ -55,7 +56,7 @@ export interface PassTable {
   valid: ValidCase[];
 }
 
-const FUSION_TOLERANCE = 1e-5;
+const FUSION_TOLERANCE = 1e-4;
 
 export function testPass(passName: string, table: PassTable): void {
   const pass = findPass(passName);

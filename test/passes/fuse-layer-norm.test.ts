@@ -25,7 +25,8 @@ function layerNorm(o: Options = {}) {
     const d = b.node('Sub', [x, mean]);
     const sq = o.squareByMul ? b.node('Mul', [d, d]) : b.node('Pow', [d, b.scalar('two', 2)]);
     const variance = reduceMean(sq, o.varianceAxes ?? [-1], o.keepdims !== undefined ? { keepdims: o.keepdims } : {});
-    const std = b.node('Sqrt', [b.node('Add', [variance, b.scalar('eps', 1e-5)])]);
+    // A large epsilon, so that a fusion dropping or changing it shows in the outputs.
+    const std = b.node('Sqrt', [b.node('Add', [variance, b.scalar('eps', 1e-2)])]);
     const norm = b.node('Div', [d, std]);
     const gamma = o.gammaInput ? b.input('gamma', [8]) : b.weight('gamma', o.gammaDims ?? [8]);
     b.output(b.node('Add', [b.node('Mul', [norm, gamma]), b.weight('beta', [8])]));

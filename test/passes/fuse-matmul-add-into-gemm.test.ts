@@ -40,6 +40,19 @@ testPass('fuse-matmul-add-into-gemm', {
       stats: { fused: 1 },
       check: (m) => expect(m.graph.nodes.filter((n) => n.inputs[1] === 'w')).toHaveLength(2),
     },
+    {
+      name: 'inside an If body, with weights of the outer graph',
+      build: () => {
+        const b = new GraphBuilder();
+        const x = b.input('x', [3, 5]);
+        const [w, bias] = [b.weight('w', [5, 4]), b.weight('bias', [4])];
+        b.output(b.ifNode(b.cond(), (t) => t.node('Add', [t.node('MatMul', [x, w], {}, { outputs: ['mm'] }), bias], {}, { outputs: ['y_then'] }),
+          (e) => e.node('MatMul', [x, w], {}, { outputs: ['y_else'] })));
+        return b.model(13);
+      },
+      ops: { Gemm: 1, MatMul: 1, Add: 0 },
+      stats: { fused: 1 },
+    },
   ],
   valid: [
     { name: 'a 3-D MatMul', build: matmulAdd({ xDims: [2, 3, 5] }), diagnostic: 'not a 2-D MatMul' },
