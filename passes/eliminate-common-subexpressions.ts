@@ -15,7 +15,9 @@ export const eliminateCommonSubexpressions: Pass = {
     const outputs = graph.outputNames();
     const seen = new Map<string, Node>();
     for (const node of [...graph.nodes]) {
-      if (NONDETERMINISTIC.has(node.opType) || node.subgraphs().length) continue;
+      // An op of another domain may keep state or draw random numbers (onnxruntime's CSE
+      // assumes as much for unknown domains): two calls are not provably one.
+      if (!node.isOnnx() || NONDETERMINISTIC.has(node.opType) || node.subgraphs().length) continue;
       const key = nodeKey(node);
       const first = seen.get(key);
       if (!first) { seen.set(key, node); continue; }

@@ -26,13 +26,20 @@ export const fuseBnIntoConv = rulePass<BnMatch>('fuse-bn-into-conv', 'fold Batch
       s[i] = scale[i]! / Math.sqrt(variance[i]! + eps);
       shift[i] = bias[i]! - mean[i]! * s[i]!;
     }
-    if (!index.constant(producer.inputs[1]) || !floatValues(index.constant(producer.inputs[1]))) return noMatch('weights are not a float constant');
+    const w = index.constant(producer.inputs[1]);
+    if (!w || !floatValues(w)) return noMatch('weights are not a float constant');
+    // Before opset 9, spatial=0 gives one parameter per element, not per channel.
+    const channels = producer.opType === 'Conv' ? w.dims[0] : producer.opType === 'ConvTranspose' ? w.dims[1]! * producer.getInt('group', 1) : c;
+    if (channels !== c) return noMatch('parameters are not one per output channel');
     if (producer.inputs[2] && !floatValues(index.constant(producer.inputs[2]))) return noMatch('bias is not a float constant');
     if (producer.opType === 'Gemm') {
       const shapes = inferShapes(index.graph);
       const out = shapes.get(producer.outputs[0]!)?.dims;
       if (!out || out[1] !== c || producer.getFloat('alpha', 1) !== 1) return noMatch('Gemm output width unknown or alpha != 1');
       if (producer.inputs[2] && producer.getFloat('beta', 1) !== 1) return noMatch('Gemm beta != 1');
+      // The fused bias is per output column: a C of shape [M, N] varies per row too.
+      const gemmBias = producer.inputs[2] ? index.constant(producer.inputs[2]) : undefined;
+      if (gemmBias && gemmBias.elementCount !== 1 && (gemmBias.elementCount !== c || gemmBias.dims[gemmBias.dims.length - 1] !== c)) return noMatch('Gemm bias varies per row');
     }
     return matched({ producer, bn, s, shift });
   },

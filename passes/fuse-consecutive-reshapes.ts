@@ -35,7 +35,13 @@ export const fuseConsecutiveReshapes = rulePass<ReshapeMatch>('fuse-consecutive-
   apply({ inner, outer, cancel }, graph: Graph) {
     outer.inputs[0] = inner.inputs[0]!;
     removeNode(graph, inner);
-    if (cancel) bypassNode(graph, outer, outer.inputs[0]!);
+    // When the output cannot be rerouted (a graph input straight to a graph output), the
+    // outer op must still not re-apply its axes to the unsqueezed input: it becomes a copy.
+    if (cancel && !bypassNode(graph, outer, outer.inputs[0]!)) {
+      outer.opType = 'Identity';
+      outer.inputs = [outer.inputs[0]!];
+      outer.attributes = [];
+    }
     return ['fused'];
   },
 });
