@@ -1,7 +1,7 @@
 // Decoded proto messages -> IR. Presence of optional fields is kept (proto2 has-bits),
 // so that writing the IR back gives the same message.
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, StringStringEntryProto, TensorProto, ValueInfoProto } from './schema.js';
-import { fromLong } from './schema.js';
+import { decodeTensorProto, fromLong } from './schema.js';
 import { Graph, Model, Node, type Attribute, type KeyValue, type OpsetId, type ValueInfo } from '../ir/graph.js';
 import { Tensor, type TensorData } from '../ir/tensor.js';
 
@@ -124,6 +124,11 @@ export function tensorFromProto(p: TensorProto): Tensor {
     tensor.meta.explicitDefaultLocation = true;
   }
   return tensor;
+}
+
+/** A serialized TensorProto (a .pb test-data file) as an IR tensor. */
+export function tensorFromBytes(bytes: Uint8Array): Tensor {
+  return tensorFromProto(decodeTensorProto(bytes));
 }
 
 function tensorDataOf(p: TensorProto): TensorData {

@@ -1,5 +1,6 @@
-// The one place that touches protobuf. Everything else sees the IR (src/ir) or the
-// plain proto-shaped interfaces below.
+// The one place that touches protobuf: the schema, the message interfaces the decoder
+// produces, and int64 conversion. Only src/onnx imports this file; everything else sees
+// the IR (src/ir), which declares its own enums and kept message shapes (ir/onnx-types.ts).
 import protobuf from 'protobufjs';
 import Long from 'long';
 import { ONNX_PROTO_TEXT } from './onnx-proto-text.js';
@@ -136,11 +137,6 @@ export interface ModelProto {
   functions?: FunctionProto[];
   configuration?: unknown[];
 }
-
-export const AttrType = {
-  UNDEFINED: 0, FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8,
-  TENSORS: 9, GRAPHS: 10, SPARSE_TENSOR: 11, SPARSE_TENSORS: 12, TYPE_PROTO: 13, TYPE_PROTOS: 14,
-} as const;
 
 /** Decodes bytes into a ModelProto; bytes fields are views of `bytes`, not copies. */
 export function decodeModelProto(bytes: Uint8Array): ModelProto {
