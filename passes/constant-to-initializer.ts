@@ -5,7 +5,7 @@ import { tensorType } from '../src/ir/graph.js';
 import { DataType } from '../src/ir/dtype.js';
 import { removeNode } from '../src/ir/mutate.js';
 import { Tensor } from '../src/ir/tensor.js';
-import { PassReport, type Pass, type PassContext } from './pass.js';
+import { PassReport, type Pass, type PassContext } from '../src/pass/pass.js';
 
 export const constantToInitializer: Pass = {
   name: 'constant-to-initializer',

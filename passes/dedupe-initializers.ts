@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Graph } from '../src/ir/graph.js';
 import { replaceAllUses } from '../src/ir/mutate.js';
-import { PassReport, type Pass } from './pass.js';
+import { PassReport, type Pass } from '../src/pass/pass.js';
 
 export const dedupeInitializers: Pass = {
   name: 'dedupe-initializers',

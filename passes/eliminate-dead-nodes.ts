@@ -1,7 +1,7 @@
 // Nodes whose outputs nobody reads, initializers no node reads, and value_info of values
 // that no longer exist. ONNX ops have no side effects, so an unread node can go.
 import type { Graph } from '../src/ir/graph.js';
-import { PassReport, type Pass } from './pass.js';
+import { PassReport, type Pass } from '../src/pass/pass.js';
 
 export const eliminateDeadNodes: Pass = {
   name: 'eliminate-dead-nodes',

@@ -12,7 +12,7 @@ import { Tensor } from '../src/ir/tensor.js';
 import { runOnce } from '../src/runtime/ort.js';
 import { encodedNodeBytes, encodedTensorBytes } from '../src/onnx/encoded-size.js';
 import { fromHostTensor } from '../src/runtime/tensor-files.js';
-import { PassReport, type Pass, type PassContext } from './pass.js';
+import { PassReport, type Pass, type PassContext } from '../src/pass/pass.js';
 
 /** Ops that must not be folded: random, or producing non-tensor values. */
 const NEVER_FOLD = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli', 'Constant']);

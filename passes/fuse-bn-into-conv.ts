@@ -3,8 +3,8 @@
 import type { Graph, Node } from '../src/ir/graph.js';
 import { bypassNode } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
-import { addFloatInitializer, floatValues } from '../src/pattern/weights.js';
-import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
+import { addFloatInitializer, floatValues } from '../src/pass/weights.js';
+import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pass/rule.js';
 
 interface BnMatch { producer: Node; bn: Node; s: Float32Array; shift: Float32Array }
 

@@ -2,7 +2,7 @@
 // without 0 (copy-a-dim) entries; Unsqueeze(Squeeze(x)) with the same axes is x.
 import type { Graph, Node } from '../src/ir/graph.js';
 import { bypassNode, removeNode } from '../src/ir/mutate.js';
-import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pattern/rule.js';
+import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pass/rule.js';
 
 interface ReshapeMatch { inner: Node; outer: Node; cancel: boolean }
 

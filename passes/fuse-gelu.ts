@@ -1,7 +1,7 @@
 // x * 0.5 * (1 + Erf(x / sqrt(2))), as exporters write GELU before opset 20, is one Gelu.
 import type { Graph, Node } from '../src/ir/graph.js';
 import { removeNodes } from '../src/ir/mutate.js';
-import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pattern/rule.js';
+import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pass/rule.js';
 
 interface GeluMatch { x: string; out: Node; nodes: Node[] }
 

@@ -5,7 +5,7 @@ import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
 import { removeNodes } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
-import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
+import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pass/rule.js';
 
 interface LnMatch { x: string; gamma: string; beta: string; axis: number; epsilon: number; nodes: Node[]; out: Node }
 

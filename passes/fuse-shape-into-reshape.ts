@@ -9,7 +9,7 @@ import { DataType } from '../src/ir/dtype.js';
 import { NameAllocator } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
 import { Tensor } from '../src/ir/tensor.js';
-import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pattern/rule.js';
+import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pass/rule.js';
 
 interface ShapeMatch { reshape: Node; target: number[] }
 

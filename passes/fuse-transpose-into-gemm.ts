@@ -2,7 +2,7 @@
 import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
 import { removeNode } from '../src/ir/mutate.js';
-import { matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
+import { matched, noMatch, rulePass, type Match } from '../src/pass/rule.js';
 
 interface TMatch { gemm: Node; slot: 0 | 1; transpose: Node }
 

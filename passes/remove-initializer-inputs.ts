@@ -3,7 +3,7 @@
 // weights at run time: drop them from the inputs and raise ir_version to 4, as
 // onnxruntime's remove_initializer_from_input tool does.
 import type { Graph } from '../src/ir/graph.js';
-import { PassReport, type Pass, type PassContext } from './pass.js';
+import { PassReport, type Pass, type PassContext } from '../src/pass/pass.js';
 
 export const removeInitializerInputs: Pass = {
   name: 'remove-initializer-inputs',

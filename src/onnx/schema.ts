@@ -178,3 +178,6 @@ export function toLong(v: number | bigint): LongLike {
   if (v <= -9.2e18) return Long.MIN_VALUE;
   return Long.fromNumber(Math.trunc(v));
 }
+
+// The IR owns the attribute kinds; re-exported for code that still imports them from here.
+export { AttrType } from '../ir/onnx-types.js';
