@@ -1,7 +1,7 @@
 // Reshape(Reshape(x)) is the outer Reshape alone, when the outer shape is a constant
 // without 0 (copy-a-dim) entries; Unsqueeze(Squeeze(x)) with the same axes is x.
 import type { Graph, Node } from '../src/ir/graph.js';
-import { bypassNode, removeNode } from '../src/ir/mutate.js';
+import { bypassNode, removeNode, setInput } from '../src/ir/mutate.js';
 import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pass/rule.js';
 
 interface ReshapeMatch { inner: Node; outer: Node; cancel: boolean }
@@ -33,7 +33,7 @@ export const fuseConsecutiveReshapes = rulePass<ReshapeMatch>('fuse-consecutive-
     return matched({ inner, outer, cancel: false });
   },
   apply({ inner, outer, cancel }, graph: Graph) {
-    outer.inputs[0] = inner.inputs[0]!;
+    setInput(outer, 0, inner.inputs[0]!);
     removeNode(graph, inner);
     if (cancel) bypassNode(graph, outer, outer.inputs[0]!);
     return ['fused'];

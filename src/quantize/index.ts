@@ -2,6 +2,7 @@
 // (pass a clone to keep the original), folding BatchNorm and cleaning up first.
 import type { Model } from '../ir/graph.js';
 import { dataTypeFromOrtName } from '../ir/dtype.js';
+import { exposeAsOutputs } from '../ir/mutate.js';
 import { upgradeOpset } from '../ir/upgrade-opset.js';
 import { OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
@@ -93,7 +94,7 @@ async function observedValueTypes(model: Model, samples: Sample[] | undefined): 
   const probe = cloneModel(model);
   const outputs = probe.graph.outputNames();
   const wanted = probe.graph.nodes.flatMap((n) => n.outputs).filter((o) => o && !outputs.has(o));
-  for (const o of wanted) probe.graph.outputs.push({ name: o });
+  exposeAsOutputs(probe.graph, wanted);
   try {
     const session = await openSession(probe);
     try {
