@@ -3,10 +3,11 @@ import { printJson } from './command.js';
 import { parseList, parseNumber } from './parse.js';
 import { OnnxpressError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
-import { saveModel } from '../onnx/save.js';
+import { saveModel, serializeModel } from '../onnx/save.js';
 import { openSession } from '../runtime/ort.js';
 import { generateSamples, loadSamples, parseDimOverrides, type Sample } from '../runtime/samples.js';
 import { addImageFlags, imageOptionsOf } from './data-flags.js';
+import { optimizeModel } from '../optimize.js';
 import { quantizeModel, type QuantizeMode, type QuantizeReport } from '../quantize/index.js';
 import type { Model } from '../ir/graph.js';
 import { formatBytes } from '../inspect.js';
@@ -52,6 +53,9 @@ export const quantizeCommand: CliCommand = {
         const mode = f.mode as QuantizeMode;
         if (!['int8-dynamic', 'int8-static', 'fp16', 'int4'].includes(mode)) throw new OnnxpressError('BAD_INPUT', `--mode '${f.mode}': expected int8-dynamic, int8-static, fp16 or int4`);
         const calibration = f.calibration ? await readCalibration(model, f) : undefined;
+        const before = { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) };
+        // Quantization starts from the optimized graph: BatchNorm folded, constants visible.
+        await optimizeModel(model);
         const report = await quantizeModel(model, {
           mode,
           perChannel: f.perTensor ? false : f.perChannel ? true : undefined,
@@ -70,10 +74,11 @@ export const quantizeCommand: CliCommand = {
           blockSize: parseNumber('--block-size', f.blockSize, { min: 16 }),
           matMulNBits: f.matmulNbits,
         });
-        saveModel(model, f.output);
+        const saved = saveModel(model, f.output);
+        const sizes: Sizes = { before, after: { bytes: saved.fileBytes + saved.externalBytes, nodeCount: nodeCount(model) } };
         for (const w of report.warnings) if (!f.json) process.stderr.write(`warning: ${w}\n`);
-        if (f.json) printJson(report);
-        else process.stdout.write(render(report, f.output) + '\n');
+        if (f.json) { const { mode, ...rest } = report; printJson({ mode, ...sizes, ...rest }); }
+        else process.stdout.write(render(report, sizes, f.output) + '\n');
       });
   },
 };
@@ -96,11 +101,20 @@ async function readCalibration(model: Model, f: Flags): Promise<Sample[]> {
   return loadSamples(f.calibration!, specs, { limit, dimOverrides: dims, image: imageOptionsOf(f) }).samples;
 }
 
-function render(r: QuantizeReport, output: string): string {
+/** Serialized bytes and node counts of the model as loaded and as written (with its external data). */
+interface Sizes { before: { bytes: number; nodeCount: number }; after: { bytes: number; nodeCount: number } }
+
+function nodeCount(model: Model): number {
+  let n = 0;
+  for (const g of model.graphs()) n += g.nodes.length;
+  return n;
+}
+
+function render(r: QuantizeReport, s: Sizes, output: string): string {
   const lines = [
     `mode   ${r.mode}`,
-    `size   ${formatBytes(r.before.bytes)} -> ${formatBytes(r.after.bytes)} (${(r.before.bytes / r.after.bytes).toFixed(2)}x smaller)`,
-    `nodes  ${r.before.nodeCount} -> ${r.after.nodeCount}`,
+    `size   ${formatBytes(s.before.bytes)} -> ${formatBytes(s.after.bytes)} (${(s.before.bytes / s.after.bytes).toFixed(2)}x smaller)`,
+    `nodes  ${s.before.nodeCount} -> ${s.after.nodeCount}`,
     `quantized  ${Object.entries(r.quantized).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing'}`,
   ];
   if (r.leftInFloat.length) {
