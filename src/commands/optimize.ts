@@ -5,7 +5,7 @@ import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
 import { optimizeModel, type OptimizeReport } from '../optimize.js';
 import { allPasses, defaultPipeline } from '../../passes/index.js';
-import { formatBytes } from '../inspect.js';
+import { formatBytes } from '../format.js';
 
 export const optimizeCommand: CliCommand = {
   name: 'optimize',

@@ -7,7 +7,7 @@ import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
 import { optimizeModel } from '../optimize.js';
 import { chooseLevels, layerSensitivity, prunableLayers, pruneModel, SENSITIVITY_LEVELS, type PruneReport } from '../prune/index.js';
-import { formatBytes } from '../inspect.js';
+import { formatBytes } from '../format.js';
 
 type Flags = DataFlags & { output: string; method: string; sparsity: string; pattern: string; ratio: string; norm: string; global?: boolean; pruneEnds?: boolean; exclude?: string; sensitivity?: boolean; json?: boolean };
 

@@ -10,7 +10,7 @@ import { addImageFlags, imageOptionsOf } from './data-flags.js';
 import { optimizeModel } from '../optimize.js';
 import { quantizeModel, type QuantizeMode, type QuantizeReport } from '../quantize/index.js';
 import type { Model } from '../ir/graph.js';
-import { formatBytes } from '../inspect.js';
+import { formatBytes } from '../format.js';
 
 interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
