@@ -7,6 +7,7 @@ import { saveModel, serializeModel } from '../onnx/save.js';
 import { openSession } from '../runtime/ort.js';
 import { generateSamples, loadSamples, parseDimOverrides, type Sample } from '../runtime/samples.js';
 import { addImageFlags, imageOptionsOf } from './data-flags.js';
+import { namingFlags } from './option-flags.js';
 import { optimizeModel } from '../optimize.js';
 import { quantizeModel, type QuantizeMode, type QuantizeReport } from '../quantize/index.js';
 import type { Model } from '../ir/graph.js';
@@ -52,11 +53,12 @@ export const quantizeCommand: CliCommand = {
         const model = loadModel(file);
         const mode = f.mode as QuantizeMode;
         if (!['int8-dynamic', 'int8-static', 'fp16', 'int4'].includes(mode)) throw new OnnxpressError('BAD_INPUT', `--mode '${f.mode}': expected int8-dynamic, int8-static, fp16 or int4`);
+        if (mode === 'int8-static' && !f.calibration) throw new OnnxpressError('BAD_INPUT', 'int8-static needs calibration data (--calibration DIR, or --calibration random to accept random data)');
         const calibration = f.calibration ? await readCalibration(model, f) : undefined;
         const before = { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) };
         // Quantization starts from the optimized graph: BatchNorm folded, constants visible.
         await optimizeModel(model);
-        const report = await quantizeModel(model, {
+        const report = await namingFlags({ blockSize: '--block-size', matMulNBits: '--matmul-nbits' }, () => quantizeModel(model, {
           mode,
           perChannel: f.perTensor ? false : f.perChannel ? true : undefined,
           calibration,
@@ -73,7 +75,7 @@ export const quantizeCommand: CliCommand = {
           fp16BlockOps: parseList(f.blockOps),
           blockSize: parseNumber('--block-size', f.blockSize, { min: 16 }),
           matMulNBits: f.matmulNbits,
-        });
+        }));
         const saved = saveModel(model, f.output);
         const sizes: Sizes = { before, after: { bytes: saved.fileBytes + saved.externalBytes, nodeCount: nodeCount(model) } };
         for (const w of report.warnings) if (!f.json) process.stderr.write(`warning: ${w}\n`);

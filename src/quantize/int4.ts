@@ -6,18 +6,18 @@ import { DataType } from '../ir/dtype.js';
 import { NameAllocator, addInitializer, insertNodes, setInput, setInputs } from '../ir/mutate.js';
 import { Tensor, packInt4 } from '../ir/tensor.js';
 import { upgradeOpset } from '../ir/upgrade-opset.js';
-import { OnnxpressError } from '../errors.js';
+import { OnnxpressError, badOption } from '../errors.js';
 import type { LeftInFloat, QuantizeOptions } from './options.js';
 
 export function quantizeInt4(model: Model, o: QuantizeOptions, left: LeftInFloat[], warnings: string[]): Record<string, number> {
   const blockSize = o.blockSize ?? 32;
-  if (!(blockSize >= 16 && (blockSize & (blockSize - 1)) === 0)) throw new OnnxpressError('BAD_INPUT', `--block-size ${blockSize}: expected a power of two, at least 16`);
+  if (!(blockSize >= 16 && (blockSize & (blockSize - 1)) === 0)) throw badOption(['blockSize'], `blockSize ${blockSize}: expected a power of two, at least 16`);
   const symmetric = o.symmetricWeights ?? true;
   if (o.matMulNBits) {
     if (!model.opsetImport.some((x) => x.domain === 'com.microsoft')) model.opsetImport.push({ domain: 'com.microsoft', version: 1 });
   } else {
     const r = upgradeOpset(model, 21);
-    if (!r.ok) throw new OnnxpressError('UNSUPPORTED', `int4 DequantizeLinear needs opset 21 and this model cannot be raised safely (${r.reason}); try --matmul-nbits`);
+    if (!r.ok) throw new OnnxpressError('UNSUPPORTED', `int4 DequantizeLinear needs opset 21 and this model cannot be raised safely (${r.reason}); try matMulNBits`, { fields: ['matMulNBits'] });
     if (r.from < 21) warnings.push(`opset raised from ${r.from} to 21 for block-wise DequantizeLinear`);
     model.irVersion = Math.max(model.irVersion, 10);
   }

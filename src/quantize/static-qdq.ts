@@ -7,7 +7,7 @@ import { DataType } from '../ir/dtype.js';
 import { NameAllocator, addInitializer, insertNodes, setInput } from '../ir/mutate.js';
 import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
-import { OnnxpressError } from '../errors.js';
+import { badOption } from '../errors.js';
 import { calibrate, type Range } from './calibrate.js';
 import type { LeftInFloat, QuantizeOptions } from './options.js';
 import { qParams, quantizeBias, quantizeWeights, type QuantOptions } from './quant-math.js';
@@ -30,7 +30,7 @@ function weightAxis(node: Node, rank: number): number | undefined {
 
 export async function quantizeStatic(model: Model, o: QuantizeOptions, left: LeftInFloat[], perChannel: boolean): Promise<Record<string, number>> {
   const graph = model.graph;
-  if (!o.calibration?.length) throw new OnnxpressError('BAD_INPUT', 'int8-static needs calibration data (--calibration DIR, or --calibration random to accept random data)');
+  if (!o.calibration?.length) throw badOption(['calibration'], 'int8-static needs calibration samples to measure activation ranges on (calibration)');
   const shapes = inferShapes(graph);
   const isFloat = (name: string) => shapes.get(name)?.elemType === DataType.FLOAT;
   const chosen = chooseNodes(model, o, left);
