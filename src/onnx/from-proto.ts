@@ -42,6 +42,8 @@ export function graphFromProto(p: GraphProto, parent: Graph | undefined): Graph 
   g.parent = parent;
   if (has(p, 'name')) g.name = p.name;
   if (has(p, 'doc_string')) g.docString = p.doc_string;
+  // Decoding builds a graph rather than editing one, so it fills the lists directly (not through
+  // ir/mutate.ts): the file's node order and entries are kept as they are, and validated after.
   for (const t of p.initializer ?? []) {
     const tensor = tensorFromProto(t);
     g.initializers.set(tensor.name, tensor);
