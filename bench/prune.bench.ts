@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { loadModel } from '../src/onnx/load.js';
 import { benchModels } from '../src/measure/bench.js';
+import { optimizeModel } from '../src/optimize.js';
 import { pruneModel } from '../src/prune/index.js';
 import { printTable, requireShared, SHARED } from './helpers.js';
 
@@ -11,6 +12,7 @@ const file = join(SHARED, 'cnn/cifar10-resnet20.onnx');
 const rows = [];
 for (const ratio of [0.3, 0.5]) {
   const pruned = loadModel(file);
+  await optimizeModel(pruned); // channel pruning works on the optimized graph
   const report = await pruneModel(pruned, { method: 'channels', ratio });
   const bench = await benchModels([{ label: 'original', model: file }, { label: `channels ${ratio}`, model: pruned }], { runs: 300, threads: 1, quiet: true });
   const [a, b] = bench.models;

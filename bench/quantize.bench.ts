@@ -5,6 +5,7 @@ import { Bench } from 'tinybench';
 import { loadModel } from '../src/onnx/load.js';
 import { cloneModel } from '../src/onnx/clone.js';
 import { benchModels } from '../src/measure/bench.js';
+import { optimizeModel } from '../src/optimize.js';
 import { quantizeModel } from '../src/quantize/index.js';
 import { quantizeWeights } from '../src/quantize/quant-math.js';
 import { toHalf } from '../src/quantize/fp16.js';
@@ -29,6 +30,7 @@ for (const c of cases) {
   const candidates = [];
   for (const mode of ['int8-static', 'int8-dynamic'] as const) {
     const m = cloneModel(original);
+    await optimizeModel(m);
     await quantizeModel(m, { mode, calibration: c.samples });
     candidates.push({ label: mode, model: m });
   }

@@ -3,9 +3,9 @@
 import type { Graph } from '../src/ir/graph.js';
 import { tensorType } from '../src/ir/graph.js';
 import { DataType } from '../src/ir/dtype.js';
-import { removeNode } from '../src/ir/mutate.js';
+import { addGraphInput, addInitializer, removeNode } from '../src/ir/mutate.js';
 import { Tensor } from '../src/ir/tensor.js';
-import { PassReport, type Pass, type PassContext } from './pass.js';
+import { PassReport, type Pass, type PassContext } from '../src/pass/pass.js';
 
 export const constantToInitializer: Pass = {
   name: 'constant-to-initializer',
@@ -24,8 +24,8 @@ export const constantToInitializer: Pass = {
       if (!tensor || node.attributes.length !== 1) { report.skip(`${node.describe()}: sparse or unusual value`); continue; }
       tensor.name = name;
       removeNode(graph, node);
-      graph.initializers.set(name, tensor);
-      if (needsInput) graph.inputs.push({ name, type: tensorType(tensor.dataType, tensor.dims) });
+      addInitializer(graph, tensor);
+      if (needsInput) addGraphInput(graph, { name, type: tensorType(tensor.dataType, tensor.dims) });
       report.count('converted');
     }
     return report.result();

@@ -1,8 +1,8 @@
 // Initializers with the same dtype, dims and bytes are one value: keep the first.
 import { createHash } from 'node:crypto';
 import type { Graph } from '../src/ir/graph.js';
-import { replaceAllUses } from '../src/ir/mutate.js';
-import { PassReport, type Pass } from './pass.js';
+import { removeInitializer, replaceAllUses } from '../src/ir/mutate.js';
+import { PassReport, type Pass } from '../src/pass/pass.js';
 
 export const dedupeInitializers: Pass = {
   name: 'dedupe-initializers',
@@ -17,7 +17,7 @@ export const dedupeInitializers: Pass = {
       const first = seen.get(key);
       if (!first) { seen.set(key, name); continue; }
       replaceAllUses(graph, name, first);
-      graph.initializers.delete(name);
+      removeInitializer(graph, name);
       report.count('merged');
       report.count('bytesSaved', t.byteLength);
     }

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Attribute, Graph, Node } from '../src/ir/graph.js';
 import { removeNode, replaceAllUses } from '../src/ir/mutate.js';
-import { PassReport, type Pass } from './pass.js';
+import { PassReport, type Pass } from '../src/pass/pass.js';
 
 /** Ops whose outputs differ between two calls with the same inputs. */
 const NONDETERMINISTIC = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli', 'Dropout']);

@@ -1,7 +1,8 @@
 // Nodes whose outputs nobody reads, initializers no node reads, and value_info of values
 // that no longer exist. ONNX ops have no side effects, so an unread node can go.
-import type { Graph } from '../src/ir/graph.js';
-import { PassReport, type Pass } from './pass.js';
+import type { Graph, Node } from '../src/ir/graph.js';
+import { dropValueInfoWhere, removeInitializer, removeNodes } from '../src/ir/mutate.js';
+import { PassReport, type Pass } from '../src/pass/pass.js';
 
 export const eliminateDeadNodes: Pass = {
   name: 'eliminate-dead-nodes',
@@ -11,7 +12,7 @@ export const eliminateDeadNodes: Pass = {
     // Liveness from the graph outputs back through producers; independent of node order.
     const used = new Set<string>(graph.outputNames());
     const producers = graph.producers();
-    const live = new Set<import('../src/ir/graph.js').Node>();
+    const live = new Set<Node>();
     const stack = [...used];
     while (stack.length) {
       const node = producers.get(stack.pop()!);
@@ -21,21 +22,19 @@ export const eliminateDeadNodes: Pass = {
       for (const sub of node.subgraphs()) reads.push(...sub.capturedNames());
       for (const r of reads) if (r && !used.has(r)) { used.add(r); stack.push(r); }
     }
-    const before = graph.nodes.length;
-    graph.nodes = graph.nodes.filter((n) => live.has(n));
-    report.count('nodesRemoved', before - graph.nodes.length);
+    const dead = graph.nodes.filter((n) => !live.has(n));
+    removeNodes(graph, dead);
+    report.count('nodesRemoved', dead.length);
     const inputs = new Set(graph.inputs.map((i) => i.name));
     for (const [name, tensor] of [...graph.initializers]) {
       if (used.has(name) || inputs.has(name)) continue;
-      graph.initializers.delete(name);
+      removeInitializer(graph, name);
       report.count('initializersRemoved');
       report.count('bytesSaved', tensor.byteLength);
     }
     const defined = new Set<string>(used);
     for (const n of graph.nodes) for (const o of n.outputs) defined.add(o);
-    const infoBefore = graph.valueInfo.length;
-    graph.valueInfo = graph.valueInfo.filter((v) => defined.has(v.name));
-    report.count('valueInfoRemoved', infoBefore - graph.valueInfo.length);
+    report.count('valueInfoRemoved', dropValueInfoWhere(graph, (v) => !defined.has(v.name)));
     return report.result();
   },
 };

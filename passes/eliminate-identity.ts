@@ -1,7 +1,7 @@
 // Identity and inference-time Dropout copy their input: readers can read the input directly.
 import type { Graph } from '../src/ir/graph.js';
 import { bypassNode } from '../src/ir/mutate.js';
-import { PassReport, type Pass } from './pass.js';
+import { PassReport, type Pass } from '../src/pass/pass.js';
 
 export const eliminateIdentity: Pass = {
   name: 'eliminate-identity',

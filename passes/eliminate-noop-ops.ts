@@ -4,7 +4,7 @@
 import type { Graph, Node } from '../src/ir/graph.js';
 import { bypassNode } from '../src/ir/mutate.js';
 import { inferShapes, type ShapeMap } from '../src/ir/shapes.js';
-import { PassReport, type Pass } from './pass.js';
+import { PassReport, type Pass } from '../src/pass/pass.js';
 
 export const eliminateNoopOps: Pass = {
   name: 'eliminate-noop-ops',

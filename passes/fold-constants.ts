@@ -6,13 +6,13 @@
 import type { Graph, Model, Node } from '../src/ir/graph.js';
 import { Graph as GraphClass, Model as ModelClass } from '../src/ir/graph.js';
 import { DataType } from '../src/ir/dtype.js';
-import { removeNode } from '../src/ir/mutate.js';
+import { addInitializer, exposeAsOutputs, insertNodes, removeNode } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
 import { Tensor } from '../src/ir/tensor.js';
 import { runOnce } from '../src/runtime/ort.js';
 import { encodedNodeBytes, encodedTensorBytes } from '../src/onnx/encoded-size.js';
 import { fromHostTensor } from '../src/runtime/tensor-files.js';
-import { PassReport, type Pass, type PassContext } from './pass.js';
+import { PassReport, type Pass, type PassContext } from '../src/pass/pass.js';
 
 /** Ops that must not be folded: random, or producing non-tensor values. */
 const NEVER_FOLD = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli', 'Constant']);
@@ -62,7 +62,7 @@ export const foldConstants: Pass = {
       for (const o of read) {
         const value = foldable.get(o)!;
         value.name = o;
-        graph.initializers.set(o, value);
+        addInitializer(graph, value);
         report.count('folded');
       }
     }
@@ -135,11 +135,12 @@ async function evaluate(model: Model, graph: Graph, cone: Node[], frontier: stri
   const values = new Map<string, Tensor>();
   const g = new GraphClass('constant-cone');
   // Shape nodes of static shapes enter as their known values; onnxruntime runs the rest.
-  g.nodes = cone.filter((n) => !shapeValues.has(n.outputs[0] ?? ''));
+  // The cone is in graph order, so the nodes go in already sorted.
+  insertNodes(g, cone.filter((n) => !shapeValues.has(n.outputs[0] ?? '')));
   for (const node of g.nodes) {
     for (const i of node.inputs) {
       const t = i ? graph.findInitializer(i) ?? shapeValues.get(i) : undefined;
-      if (t && !g.initializers.has(i)) g.initializers.set(i, t);
+      if (t && !g.initializers.has(i)) addInitializer(g, t);
     }
   }
   const toRun = frontier.filter((name) => {
@@ -148,7 +149,7 @@ async function evaluate(model: Model, graph: Graph, cone: Node[], frontier: stri
     return !known;
   });
   if (toRun.length === 0) return values;
-  g.outputs = toRun.map((name) => ({ name }));
+  exposeAsOutputs(g, toRun);
   const m = new ModelClass(g);
   m.irVersion = Math.max(model.irVersion, 4); // initializers need not be inputs
   m.opsetImport = model.opsetImport;

@@ -1,10 +1,10 @@
 // Conv followed by Add of a per-channel constant is Conv with that bias (added to any
 // bias it had). mnist-8 and many converter outputs keep biases as separate Adds.
 import type { Graph, Node } from '../src/ir/graph.js';
-import { bypassNode } from '../src/ir/mutate.js';
+import { bypassNode, setInput } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
-import { addFloatInitializer, floatValues, perChannel } from '../src/pattern/weights.js';
-import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
+import { addFloatInitializer, floatValues, perChannel } from '../src/pass/weights.js';
+import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pass/rule.js';
 
 interface AddMatch { conv: Node; add: Node; bias: Float32Array }
 
@@ -32,7 +32,7 @@ export const fuseAddIntoConv = rulePass<AddMatch>('fuse-add-into-conv', 'fold an
   apply({ conv, add, bias }, graph: Graph) {
     const old = conv.inputs[2] ? floatValues(new GraphIndex(graph).constant(conv.inputs[2])) : undefined;
     const b = bias.map((v, i) => v + (old ? old[i]! : 0));
-    conv.inputs[2] = addFloatInitializer(graph, `${conv.name || conv.outputs[0]}_bias`, [b.length], b);
+    setInput(conv, 2, addFloatInitializer(graph, `${conv.name || conv.outputs[0]}_bias`, [b.length], b));
     bypassNode(graph, add, conv.outputs[0]!);
     return ['fused'];
   },

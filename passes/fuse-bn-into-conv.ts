@@ -1,10 +1,10 @@
 // Conv/ConvTranspose/Gemm followed by BatchNormalization (inference) is one Conv with
 // scaled weights: y = s*(Wx + b - mean) + beta, with s = gamma / sqrt(var + eps).
 import type { Graph, Node } from '../src/ir/graph.js';
-import { bypassNode } from '../src/ir/mutate.js';
+import { bypassNode, setInput } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
-import { addFloatInitializer, floatValues } from '../src/pattern/weights.js';
-import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
+import { addFloatInitializer, floatValues } from '../src/pass/weights.js';
+import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pass/rule.js';
 
 interface BnMatch { producer: Node; bn: Node; s: Float32Array; shift: Float32Array }
 
@@ -52,8 +52,8 @@ export const fuseBnIntoConv = rulePass<BnMatch>('fuse-bn-into-conv', 'fold Batch
     const b = new Float32Array(c);
     const oldBias = producer.inputs[2] ? floatValues(index.constant(producer.inputs[2])) : undefined;
     for (let i = 0; i < c; i++) b[i] = (oldBias ? oldBias[oldBias.length === 1 ? 0 : i]! : 0) * s[i]! + shift[i]!;
-    producer.inputs[1] = addFloatInitializer(graph, `${producer.inputs[1]}_bn`, wT.dims, w);
-    producer.inputs[2] = addFloatInitializer(graph, `${producer.name || producer.outputs[0]}_bias_bn`, [c], b);
+    setInput(producer, 1, addFloatInitializer(graph, `${producer.inputs[1]}_bn`, wT.dims, w));
+    setInput(producer, 2, addFloatInitializer(graph, `${producer.name || producer.outputs[0]}_bias_bn`, [c], b));
     if (producer.opType === 'Gemm' && !producer.attr('beta')) producer.setAttr({ name: 'beta', type: 1, f: 1 });
     bypassNode(graph, bn, producer.outputs[0]!);
     return ['fused'];

@@ -1,8 +1,8 @@
 // Reshape(Reshape(x)) is the outer Reshape alone, when the outer shape is a constant
 // without 0 (copy-a-dim) entries; Unsqueeze(Squeeze(x)) with the same axes is x.
 import type { Graph, Node } from '../src/ir/graph.js';
-import { bypassNode, removeNode } from '../src/ir/mutate.js';
-import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pattern/rule.js';
+import { bypassNode, removeNode, setInput } from '../src/ir/mutate.js';
+import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pass/rule.js';
 
 interface ReshapeMatch { inner: Node; outer: Node; cancel: boolean }
 
@@ -33,7 +33,7 @@ export const fuseConsecutiveReshapes = rulePass<ReshapeMatch>('fuse-consecutive-
     return matched({ inner, outer, cancel: false });
   },
   apply({ inner, outer, cancel }, graph: Graph) {
-    outer.inputs[0] = inner.inputs[0]!;
+    setInput(outer, 0, inner.inputs[0]!);
     removeNode(graph, inner);
     // When the output cannot be rerouted (a graph input straight to a graph output), the
     // outer op must still not re-apply its axes to the unsqueezed input: it becomes a copy.

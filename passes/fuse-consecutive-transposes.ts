@@ -1,8 +1,8 @@
 // Transpose(Transpose(x, p1), p2) is one Transpose by the composed permutation (or none).
 import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
-import { bypassNode, removeNode } from '../src/ir/mutate.js';
-import { matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
+import { bypassNode, removeNode, setInput } from '../src/ir/mutate.js';
+import { matched, noMatch, rulePass, type Match } from '../src/pass/rule.js';
 
 interface TransposeMatch { first: Node; second: Node; perm: number[] }
 
@@ -18,7 +18,7 @@ export const fuseConsecutiveTransposes = rulePass<TransposeMatch>('fuse-consecut
     return matched({ first, second, perm: p2.map((i) => p1[i]!) });
   },
   apply({ first, second, perm }, graph: Graph) {
-    second.inputs[0] = first.inputs[0]!;
+    setInput(second, 0, first.inputs[0]!);
     second.setAttr(attr.ints('perm', perm));
     removeNode(graph, first);
     if (perm.every((p, i) => p === i)) bypassNode(graph, second, second.inputs[0]!);

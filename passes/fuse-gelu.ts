@@ -1,7 +1,7 @@
 // x * 0.5 * (1 + Erf(x / sqrt(2))), as exporters write GELU before opset 20, is one Gelu.
 import type { Graph, Node } from '../src/ir/graph.js';
-import { removeNodes } from '../src/ir/mutate.js';
-import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pattern/rule.js';
+import { removeNodes, setInputs } from '../src/ir/mutate.js';
+import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pass/rule.js';
 
 interface GeluMatch { x: string; out: Node; nodes: Node[] }
 
@@ -39,7 +39,7 @@ export const fuseGelu = rulePass<GeluMatch>('fuse-gelu', 'fuse x * 0.5 * (1 + Er
   },
   apply(m, graph: Graph) {
     m.out.opType = 'Gelu';
-    m.out.inputs = [m.x];
+    setInputs(m.out, [m.x]);
     m.out.attributes = [];
     removeNodes(graph, m.nodes);
     return ['fused'];

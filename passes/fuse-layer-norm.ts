@@ -3,9 +3,9 @@
 // is one LayerNormalization (opset >= 17) over the same trailing axes.
 import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
-import { removeNodes } from '../src/ir/mutate.js';
+import { removeNodes, setInputs } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
-import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
+import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pass/rule.js';
 
 interface LnMatch { x: string; gamma: string; beta: string; axis: number; epsilon: number; nodes: Node[]; out: Node }
 
@@ -61,7 +61,7 @@ export const fuseLayerNorm = rulePass<LnMatch>('fuse-layer-norm', 'fuse the deco
   apply(m, graph: Graph) {
     const out = m.out;
     out.opType = 'LayerNormalization';
-    out.inputs = [m.x, m.gamma, m.beta];
+    setInputs(out, [m.x, m.gamma, m.beta]);
     out.attributes = [attr.int('axis', m.axis), attr.float('epsilon', m.epsilon)];
     removeNodes(graph, m.nodes);
     return ['fused'];

@@ -1,9 +1,9 @@
 // A 2-D MatMul with a constant right side, followed by Add of a constant bias, is a Gemm.
 import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
-import { bypassNode } from '../src/ir/mutate.js';
+import { bypassNode, setInputs } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
-import { matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
+import { matched, noMatch, rulePass, type Match } from '../src/pass/rule.js';
 
 interface GemmMatch { matmul: Node; add: Node; bias: string }
 
@@ -30,7 +30,7 @@ export const fuseMatmulAddIntoGemm = rulePass<GemmMatch>('fuse-matmul-add-into-g
   },
   apply({ matmul, add, bias }, graph: Graph) {
     matmul.opType = 'Gemm';
-    matmul.inputs = [matmul.inputs[0]!, matmul.inputs[1]!, bias];
+    setInputs(matmul, [matmul.inputs[0]!, matmul.inputs[1]!, bias]);
     matmul.attributes = [attr.float('alpha', 1), attr.float('beta', 1)];
     bypassNode(graph, add, matmul.outputs[0]!);
     return ['fused'];

@@ -1,10 +1,10 @@
 // Conv or Gemm followed by Mul (or Div) by a per-output-channel constant: scale the
 // weights and bias instead.
 import type { Graph, Node } from '../src/ir/graph.js';
-import { bypassNode } from '../src/ir/mutate.js';
+import { bypassNode, setInput } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
-import { addFloatInitializer, floatValues, perChannel } from '../src/pattern/weights.js';
-import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
+import { addFloatInitializer, floatValues, perChannel } from '../src/pass/weights.js';
+import { GraphIndex, matched, noMatch, rulePass, type Match } from '../src/pass/rule.js';
 
 interface MulMatch { producer: Node; mul: Node; factor: Float32Array }
 
@@ -47,13 +47,13 @@ export const fuseMulIntoConv = rulePass<MulMatch>('fuse-mul-into-conv', 'fold Mu
       const [r, k] = wT.dims as [number, number];
       for (let i = 0; i < r; i++) for (let j = 0; j < k; j++) w[i * k + j]! *= factor[transB ? i : j]!;
     }
-    producer.inputs[1] = addFloatInitializer(graph, `${producer.inputs[1]}_scaled`, wT.dims, w);
+    setInput(producer, 1, addFloatInitializer(graph, `${producer.inputs[1]}_scaled`, wT.dims, w));
     if (producer.inputs[2]) {
       const bT = index.constant(producer.inputs[2])!;
       const b = floatValues(bT)!;
       // A Gemm bias may broadcast ([1] or [N]); expand it to per-channel before scaling.
       const scaled = factor.map((f, i) => f * b[b.length === 1 ? 0 : i]!);
-      producer.inputs[2] = addFloatInitializer(graph, `${producer.inputs[2]}_scaled`, [factor.length], scaled);
+      setInput(producer, 2, addFloatInitializer(graph, `${producer.inputs[2]}_scaled`, [factor.length], scaled));
     }
     bypassNode(graph, mul, producer.outputs[0]!);
     return ['fused'];

@@ -2,8 +2,8 @@
 // is the same as that op's own pads.
 import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
-import { removeNode } from '../src/ir/mutate.js';
-import { matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
+import { removeNode, setInput } from '../src/ir/mutate.js';
+import { matched, noMatch, rulePass, type Match } from '../src/pass/rule.js';
 
 interface PadMatch { pad: Node; consumer: Node; extra: number[] }
 
@@ -31,7 +31,7 @@ export const fusePadIntoConv = rulePass<PadMatch>('fuse-pad-into-conv', 'merge a
   apply({ pad, consumer, extra }, graph: Graph) {
     const current = consumer.getInts('pads') ?? extra.map(() => 0);
     consumer.setAttr(attr.ints('pads', current.map((p, i) => p + extra[i]!)));
-    consumer.inputs[0] = pad.inputs[0]!;
+    setInput(consumer, 0, pad.inputs[0]!);
     removeNode(graph, pad);
     return ['fused'];
   },

@@ -6,10 +6,10 @@ import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
 import type { Dim } from '../src/ir/graph.js';
 import { DataType } from '../src/ir/dtype.js';
-import { NameAllocator } from '../src/ir/mutate.js';
+import { NameAllocator, addInitializer, setInput } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
 import { Tensor } from '../src/ir/tensor.js';
-import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pattern/rule.js';
+import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pass/rule.js';
 
 interface ShapeMatch { reshape: Node; target: number[] }
 
@@ -42,8 +42,7 @@ export const fuseShapeIntoReshape = rulePass<ShapeMatch>('fuse-shape-into-reshap
   },
   apply({ reshape, target }, graph: Graph) {
     const name = new NameAllocator(graph).next(`${reshape.name || reshape.outputs[0]}_shape`);
-    graph.initializers.set(name, Tensor.fromTyped(name, DataType.INT64, [target.length], BigInt64Array.from(target.map(BigInt))));
-    reshape.inputs[1] = name;
+    setInput(reshape, 1, addInitializer(graph, Tensor.fromTyped(name, DataType.INT64, [target.length], BigInt64Array.from(target.map(BigInt)))));
     if (reshape.attr('allowzero')) reshape.setAttr(attr.int('allowzero', 0));
     return ['fused'];
   },

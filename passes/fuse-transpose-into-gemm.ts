@@ -1,8 +1,8 @@
 // Transpose(perm=[1,0]) feeding Gemm's A or B is Gemm with transA/transB flipped.
 import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
-import { removeNode } from '../src/ir/mutate.js';
-import { matched, noMatch, rulePass, type Match } from '../src/pattern/rule.js';
+import { removeNode, setInput } from '../src/ir/mutate.js';
+import { matched, noMatch, rulePass, type Match } from '../src/pass/rule.js';
 
 interface TMatch { gemm: Node; slot: 0 | 1; transpose: Node }
 
@@ -23,7 +23,7 @@ export const fuseTransposeIntoGemm = rulePass<TMatch>('fuse-transpose-into-gemm'
   apply({ gemm, slot, transpose }, graph: Graph) {
     const key = slot === 0 ? 'transA' : 'transB';
     gemm.setAttr(attr.int(key, gemm.getInt(key, 0) ? 0 : 1));
-    gemm.inputs[slot] = transpose.inputs[0]!;
+    setInput(gemm, slot, transpose.inputs[0]!);
     removeNode(graph, transpose);
     return ['fused'];
   },

@@ -1,6 +1,6 @@
 // The pass registry: every pass by name, and the default pipeline (safe for every
 // runtime, standard ONNX only). `onnxpress passes` prints this list.
-import type { Pass } from './pass.js';
+import type { Pass } from '../src/pass/pass.js';
 import { constantToInitializer } from './constant-to-initializer.js';
 import { dedupeInitializers } from './dedupe-initializers.js';
 import { eliminateCommonSubexpressions } from './eliminate-common-subexpressions.js';
@@ -22,7 +22,7 @@ import { fuseGelu } from './fuse-gelu.js';
 import { inferShapesPass } from './infer-shapes.js';
 import { removeInitializerInputs } from './remove-initializer-inputs.js';
 
-export type { Pass, PassContext, PassResult } from './pass.js';
+export type { Pass, PassContext, PassResult } from '../src/pass/pass.js';
 
 /** Every pass, in default-pipeline order; passes not in the default list come last. */
 export const allPasses: Pass[] = [

@@ -2,7 +2,7 @@
 // that read them. Not in the default pipeline: it makes the file larger.
 import type { Graph } from '../src/ir/graph.js';
 import { inferShapes, writeValueInfo } from '../src/ir/shapes.js';
-import { PassReport, type Pass } from './pass.js';
+import { PassReport, type Pass } from '../src/pass/pass.js';
 
 export const inferShapesPass: Pass = {
   name: 'infer-shapes',

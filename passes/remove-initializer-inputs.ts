@@ -3,7 +3,8 @@
 // weights at run time: drop them from the inputs and raise ir_version to 4, as
 // onnxruntime's remove_initializer_from_input tool does.
 import type { Graph } from '../src/ir/graph.js';
-import { PassReport, type Pass, type PassContext } from './pass.js';
+import { removeGraphInputsWhere } from '../src/ir/mutate.js';
+import { PassReport, type Pass, type PassContext } from '../src/pass/pass.js';
 
 export const removeInitializerInputs: Pass = {
   name: 'remove-initializer-inputs',
@@ -11,9 +12,7 @@ export const removeInitializerInputs: Pass = {
   run(graph: Graph, ctx: PassContext) {
     const report = new PassReport();
     if (graph.parent) return report.result(); // subgraph inputs are positional
-    const before = graph.inputs.length;
-    graph.inputs = graph.inputs.filter((i) => !graph.initializers.has(i.name));
-    const removed = before - graph.inputs.length;
+    const removed = removeGraphInputsWhere(graph, (i) => graph.initializers.has(i.name));
     if (removed > 0) {
       ctx.model.irVersion = Math.max(ctx.model.irVersion, 4);
       report.count('inputsRemoved', removed);

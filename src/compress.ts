@@ -107,14 +107,14 @@ export async function compressModel(original: Model, modelName: string, options:
     const steps: string[] = [];
     if (recipe.prune) {
       // The model was optimized once above; pruning need not do it again.
-      const p = await pruneModel(model, { ...recipe.prune, optimizeFirst: false });
+      const p = await pruneModel(model, recipe.prune);
       if (p.layers.length === 0) {
         warnings.push(`${recipe.name}: nothing could be pruned (${p.skipped.length} group(s) skipped), so it is not tried`);
         return undefined;
       }
       steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}`);
     }
-    const q = await quantizeModel(model, { ...recipe.quantize, optimizeFirst: false, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes] });
+    const q = await quantizeModel(model, { ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes] });
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));

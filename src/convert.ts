@@ -2,7 +2,7 @@
 // data file. Nothing else changes: no opset upgrade, no graph edit.
 import { loadModel } from './onnx/load.js';
 import { saveModel, type SaveResult } from './onnx/save.js';
-import { badInput } from './errors.js';
+import { badOption } from './errors.js';
 import { refuseOverwritingInputs } from './onnx/output-guard.js';
 
 export interface ConvertOptions {
@@ -15,7 +15,7 @@ export interface ConvertOptions {
 }
 
 export function convertModel(input: string, output: string, options: ConvertOptions = {}): SaveResult {
-  if (options.inline && options.externalData) throw badInput('--inline and --external-data exclude each other');
+  if (options.inline && options.externalData) throw badOption(['inline', 'externalData'], 'inline and externalData exclude each other');
   const model = loadModel(input);
   const externalData = options.inline ? false : options.externalData;
   refuseOverwritingInputs({ file: output, externalData }, model);

@@ -10,10 +10,16 @@ export type ErrorCode =
 
 export class OnnxpressError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  /**
+   * Option fields the message names as written in it (`blockSize`), so a front end can
+   * say them its own way (the CLI: `--block-size`). Library messages never name CLI flags.
+   */
+  readonly fields?: string[];
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; fields?: string[] }) {
     super(message, options);
     this.name = 'OnnxpressError';
     this.code = code;
+    if (options?.fields?.length) this.fields = options.fields;
   }
 }
 
@@ -23,6 +29,11 @@ export function badModel(file: string, problem: string): OnnxpressError {
 
 export function badInput(message: string): OnnxpressError {
   return new OnnxpressError('BAD_INPUT', message);
+}
+
+/** Bad option values; `message` names each field in `fields` by its option name. */
+export function badOption(fields: string[], message: string): OnnxpressError {
+  return new OnnxpressError('BAD_INPUT', message, { fields });
 }
 
 /** The exit code documented in the README for each error code. */

@@ -4,6 +4,7 @@ import type { Dim, Graph, Model, ValueInfo } from './ir/graph.js';
 import { elemTypeOf, shapeOf } from './ir/graph.js';
 import { dataTypeName } from './ir/dtype.js';
 import { inferShapes, nodeMacs, type ShapeMap } from './ir/shapes.js';
+import { formatBytes } from './format.js';
 
 export interface ValueSummary {
   name: string;
@@ -64,8 +65,8 @@ export function inspectModel(model: Model): InspectReport {
     irVersion: model.irVersion,
     opsets: Object.fromEntries(model.opsetImport.map((o) => [o.domain || 'ai.onnx', o.version])),
     producer: { name: model.producerName, version: model.producerVersion },
-    inputs: model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name)).map(summarize),
-    outputs: model.graph.outputs.map(summarize),
+    inputs: model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name)).map(valueSummary),
+    outputs: model.graph.outputs.map(valueSummary),
     nodeCount,
     opTypes: Object.fromEntries(Object.entries(opTypes).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
     parameters,
@@ -99,7 +100,7 @@ function countMacs(graph: Graph, outer: ShapeMap | undefined): { macs: number; u
   return { macs, unknown };
 }
 
-function summarize(v: ValueInfo): ValueSummary {
+function valueSummary(v: ValueInfo): ValueSummary {
   const elem = elemTypeOf(v);
   return { name: v.name, dtype: elem !== undefined ? dataTypeName(elem) : 'unknown', shape: shapeOf(v) ?? null };
 }
@@ -131,9 +132,5 @@ export function renderInspect(r: InspectReport): string {
   return lines.join('\n');
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
+// Moved to format.ts; re-exported so branches written before the move still build. Import from format.ts.
+export { formatBytes } from './format.js';

@@ -1,13 +1,13 @@
-// The pass manager: runs a list of passes over every graph of a model (subgraphs too)
-// until a round changes nothing, and reports what each pass did.
-import type { Graph, Model } from './ir/graph.js';
-import { OnnxpressError, badInput } from './errors.js';
-import { modelProblems } from './ir/validate.js';
-import { topologicalSort } from './ir/mutate.js';
+// `optimizeModel`: the pass pipeline a user asks for, run by the pass manager
+// (src/pass/manager.ts), with the model's size and op counts before and after.
+import type { Model } from './ir/graph.js';
+import { badInput } from './errors.js';
 import { serializeModel } from './onnx/save.js';
+import { runPasses, type PassSummary } from './pass/manager.js';
+import type { Pass, PassOptions } from './pass/pass.js';
 import { allPasses, defaultPipeline, findPass } from '../passes/index.js';
-import type { Pass, PassContext } from '../passes/pass.js';
-import type { PassOptions } from '../passes/pass.js';
+
+export type { PassSummary } from './pass/manager.js';
 
 export interface OptimizeOptions extends PassOptions {
   /** Pass names to run, in order (default: the default pipeline). */
@@ -24,12 +24,6 @@ export interface ModelSummary {
   nodeCount: number;
   fileBytes: number;
   opTypes: Record<string, number>;
-}
-
-export interface PassSummary {
-  /** Rounds in which the pass changed something. */
-  changedRounds: number;
-  stats: Record<string, number>;
 }
 
 export interface OptimizeReport {
@@ -49,7 +43,8 @@ export function resolvePasses(options: OptimizeOptions): Pass[] {
   return names.filter((n) => !skip.has(n)).map((n) => findPass(n)!);
 }
 
-export function summarize(model: Model): ModelSummary {
+/** Node count, serialized size and op histogram of a model (subgraphs included). */
+export function modelSummary(model: Model): ModelSummary {
   const opTypes: Record<string, number> = {};
   let nodeCount = 0;
   for (const g of model.graphs()) for (const n of g.nodes) {
@@ -63,53 +58,7 @@ export function summarize(model: Model): ModelSummary {
 /** Optimizes `model` in place. */
 export async function optimizeModel(model: Model, options: OptimizeOptions = {}): Promise<OptimizeReport> {
   const passes = resolvePasses(options);
-  const before = summarize(model);
-  const ctx: PassContext = { model, opset: model.opset('') ?? 1, options };
-  const report: OptimizeReport = { before, after: before, rounds: 0, changed: false, passes: {}, diagnostics: [] };
-  for (const p of passes) report.passes[p.name] = { changedRounds: 0, stats: {} };
-  // Passes read graphs in order; ONNX requires topological order, but not every exporter keeps it.
-  for (const graph of model.graphs()) topologicalSort(graph);
-  const maxRounds = options.maxRounds ?? 8;
-  for (let round = 1; round <= maxRounds; round++) {
-    report.rounds = round;
-    let changedThisRound = false;
-    const ran: string[] = [];
-    for (const pass of passes) {
-      let passChanged = false;
-      for (const graph of [...model.graphs()]) {
-        const result = await runPass(pass, graph, ctx, ran);
-        if (result.changed) {
-          passChanged = true;
-          const summary = report.passes[pass.name]!;
-          for (const [k, v] of Object.entries(result.stats)) summary.stats[k] = (summary.stats[k] ?? 0) + v;
-        }
-        if (round === 1) report.diagnostics.push(...result.diagnostics.map((d) => `${pass.name}: ${d}`));
-      }
-      if (passChanged) report.passes[pass.name]!.changedRounds++;
-      if (options.verify) verifyAfter(model, pass.name, ran);
-      ran.push(pass.name);
-      changedThisRound ||= passChanged;
-    }
-    report.changed ||= changedThisRound;
-    if (!changedThisRound) break;
-  }
-  report.after = summarize(model);
-  return report;
-}
-
-async function runPass(pass: Pass, graph: Graph, ctx: PassContext, ran: string[]) {
-  try {
-    return await pass.run(graph, ctx);
-  } catch (err) {
-    const after = ran.length ? ` after passes ${ran.join(', ')}` : '';
-    const message = err instanceof Error ? err.message : String(err);
-    throw new OnnxpressError(err instanceof OnnxpressError ? err.code : 'INTERNAL', `error in pass ${pass.name}${after}: ${message}`);
-  }
-}
-
-function verifyAfter(model: Model, passName: string, ran: string[]): void {
-  const problems = modelProblems(model);
-  if (problems.length) {
-    throw new OnnxpressError('INTERNAL', `pass ${passName} (after ${ran.join(', ') || 'none'}) broke the graph: ${problems[0]}`);
-  }
+  const before = modelSummary(model);
+  const run = await runPasses(model, passes, { passOptions: options, maxRounds: options.maxRounds, verify: options.verify });
+  return { before, after: modelSummary(model), ...run };
 }

@@ -16,7 +16,7 @@ import { parseTolerances, describeCheck, TOLERANCE_KEYS, type Tolerances } from 
 import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { writeFileAtomic, writeReports } from '../report/write.js';
-import { formatBytes } from '../inspect.js';
+import { formatBytes } from '../format.js';
 
 type ToleranceFlags = { [K in keyof Tolerances]?: string };
 type Flags = DataFlags & ToleranceFlags & { output?: string; target?: string; config?: string; report?: string; runs?: string; json?: boolean; junit?: string; markdown?: string; fallback?: boolean };

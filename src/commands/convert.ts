@@ -2,6 +2,7 @@ import type { CliCommand } from './command.js';
 import { printJson } from './command.js';
 import { convertModel } from '../convert.js';
 import { parseByteCount } from './parse.js';
+import { namingFlags } from './option-flags.js';
 
 export const convertCommand: CliCommand = {
   name: 'convert',
@@ -15,12 +16,12 @@ export const convertCommand: CliCommand = {
       .option('--size-threshold <bytes>', 'tensors smaller than this stay inline', '1024')
       .option('--inline', 'store every weight inside the model file')
       .option('--json', 'print what was written as JSON')
-      .action((file: string, opts: { output: string; externalData?: string; sizeThreshold: string; inline?: boolean; json?: boolean }) => {
-        const result = convertModel(file, opts.output, {
+      .action(async (file: string, opts: { output: string; externalData?: string; sizeThreshold: string; inline?: boolean; json?: boolean }) => {
+        const result = await namingFlags({ inline: '--inline', externalData: '--external-data' }, () => convertModel(file, opts.output, {
           externalData: opts.externalData,
           sizeThresholdBytes: parseByteCount('--size-threshold', opts.sizeThreshold),
           inline: opts.inline,
-        });
+        }));
         if (opts.json) printJson(result);
         else process.stdout.write(`wrote ${result.file} (${result.fileBytes} bytes)${result.externalFile ? ` + ${result.externalFile} (${result.externalBytes} bytes)` : ''}\n`);
       });

@@ -7,7 +7,7 @@ import { benchModels, type BenchReport } from '../measure/bench.js';
 import { evalModels, type EvalReport } from '../measure/eval.js';
 import { generateSamples, loadSamples } from '../runtime/samples.js';
 import { openSession } from '../runtime/ort.js';
-import { formatBytes } from '../inspect.js';
+import { formatBytes } from '../format.js';
 import { loadModel } from '../onnx/load.js';
 
 export const benchCommand: CliCommand = {

@@ -6,7 +6,7 @@ import { saveModel } from '../onnx/save.js';
 import { refuseOverwritingInputs } from '../onnx/output-guard.js';
 import { optimizeModel, type OptimizeReport } from '../optimize.js';
 import { allPasses, defaultPipeline } from '../../passes/index.js';
-import { formatBytes } from '../inspect.js';
+import { formatBytes } from '../format.js';
 
 export const optimizeCommand: CliCommand = {
   name: 'optimize',

@@ -6,8 +6,9 @@ import { OnnxpressError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
 import { refuseOverwritingInputs } from '../onnx/output-guard.js';
+import { optimizeModel } from '../optimize.js';
 import { chooseLevels, layerSensitivity, prunableLayers, pruneModel, SENSITIVITY_LEVELS, type PruneReport } from '../prune/index.js';
-import { formatBytes } from '../inspect.js';
+import { formatBytes } from '../format.js';
 
 type Flags = DataFlags & { output: string; method: string; sparsity: string; pattern: string; ratio: string; norm: string; global?: boolean; pruneEnds?: boolean; exclude?: string; sensitivity?: boolean; json?: boolean };
 
@@ -46,6 +47,9 @@ export const pruneCommand: CliCommand = {
           table = await layerSensitivity(model, data.samples, chosen);
           layerSparsity = chooseLevels(table, sparsity);
         }
+        // Channel groups are found on the optimized graph (BatchNorm folded into Conv: fewer
+        // tensors to keep aligned, constants made visible). Magnitude and N:M prune as loaded.
+        if (method === 'channels') await optimizeModel(model);
         const report = await pruneModel(model, {
           method, sparsity, layerSparsity, global: f.global, keepEnds: !f.pruneEnds, exclude: parseList(f.exclude),
           n, m, ratio: parseNumber('--ratio', f.ratio, { min: 0.01, max: 0.95 }), norm: f.norm === 'l2' ? 'l2' : 'l1',

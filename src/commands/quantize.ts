@@ -3,14 +3,16 @@ import { printJson } from './command.js';
 import { parseList, parseNumber } from './parse.js';
 import { OnnxpressError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
-import { saveModel } from '../onnx/save.js';
+import { saveModel, serializeModel } from '../onnx/save.js';
 import { refuseOverwritingInputs } from '../onnx/output-guard.js';
 import { openSession } from '../runtime/ort.js';
 import { generateSamples, loadSamples, type Sample } from '../runtime/samples.js';
 import { addImageFlags, addShapeFlags, imageOptionsOf, printInputShapes, shapeOptionsOf } from './data-flags.js';
+import { namingFlags } from './option-flags.js';
+import { optimizeModel } from '../optimize.js';
 import { quantizeModel, type QuantizeMode, type QuantizeReport } from '../quantize/index.js';
 import type { Model } from '../ir/graph.js';
-import { formatBytes } from '../inspect.js';
+import { formatBytes } from '../format.js';
 
 interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
@@ -52,8 +54,12 @@ export const quantizeCommand: CliCommand = {
         refuseOverwritingInputs({ file: f.output }, model);
         const mode = f.mode as QuantizeMode;
         if (!['int8-dynamic', 'int8-static', 'fp16', 'int4'].includes(mode)) throw new OnnxpressError('BAD_INPUT', `--mode '${f.mode}': expected int8-dynamic, int8-static, fp16 or int4`);
+        if (mode === 'int8-static' && !f.calibration) throw new OnnxpressError('BAD_INPUT', 'int8-static needs calibration data (--calibration DIR, or --calibration random to accept random data)');
         const calibration = f.calibration ? await readCalibration(model, f) : undefined;
-        const report = await quantizeModel(model, {
+        const before = { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) };
+        // Quantization starts from the optimized graph: BatchNorm folded, constants visible.
+        await optimizeModel(model);
+        const report = await namingFlags({ blockSize: '--block-size', matMulNBits: '--matmul-nbits' }, () => quantizeModel(model, {
           mode,
           perChannel: f.perTensor ? false : f.perChannel ? true : undefined,
           calibration,
@@ -70,11 +76,12 @@ export const quantizeCommand: CliCommand = {
           fp16BlockOps: parseList(f.blockOps),
           blockSize: parseNumber('--block-size', f.blockSize, { min: 16 }),
           matMulNBits: f.matmulNbits,
-        });
-        saveModel(model, f.output);
+        }));
+        const saved = saveModel(model, f.output);
+        const sizes: Sizes = { before, after: { bytes: saved.fileBytes + saved.externalBytes, nodeCount: nodeCount(model) } };
         for (const w of report.warnings) if (!f.json) process.stderr.write(`warning: ${w}\n`);
-        if (f.json) printJson(report);
-        else process.stdout.write(render(report, f.output) + '\n');
+        if (f.json) { const { mode, ...rest } = report; printJson({ mode, ...sizes, ...rest }); }
+        else process.stdout.write(render(report, sizes, f.output) + '\n');
       });
   },
 };
@@ -101,11 +108,20 @@ async function readCalibration(model: Model, f: Flags): Promise<Sample[]> {
   return loaded.samples;
 }
 
-function render(r: QuantizeReport, output: string): string {
+/** Serialized bytes and node counts of the model as loaded and as written (with its external data). */
+interface Sizes { before: { bytes: number; nodeCount: number }; after: { bytes: number; nodeCount: number } }
+
+function nodeCount(model: Model): number {
+  let n = 0;
+  for (const g of model.graphs()) n += g.nodes.length;
+  return n;
+}
+
+function render(r: QuantizeReport, s: Sizes, output: string): string {
   const lines = [
     `mode   ${r.mode}`,
-    `size   ${formatBytes(r.before.bytes)} -> ${formatBytes(r.after.bytes)} (${(r.before.bytes / r.after.bytes).toFixed(2)}x smaller)`,
-    `nodes  ${r.before.nodeCount} -> ${r.after.nodeCount}`,
+    `size   ${formatBytes(s.before.bytes)} -> ${formatBytes(s.after.bytes)} (${(s.before.bytes / s.after.bytes).toFixed(2)}x smaller)`,
+    `nodes  ${s.before.nodeCount} -> ${s.after.nodeCount}`,
     `quantized  ${Object.entries(r.quantized).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing'}`,
   ];
   if (r.leftInFloat.length) {

@@ -1,15 +1,15 @@
 // The in-memory model: a Graph of Nodes wired by value names, with constant Tensors.
-// Leaf messages the IR adds nothing to (TypeProto, annotations, device configurations,
-// functions) are kept as the decoder gave them, so a round trip drops nothing.
-import type { AttributeProto, FunctionProto, SparseTensorProto, TypeProto } from '../onnx/schema.js';
-import { AttrType } from '../onnx/schema.js';
+// Leaf messages the IR adds nothing to (value types, annotations, device configurations,
+// functions) are kept as the decoder gave them, so a round trip drops nothing; their
+// shapes are declared in onnx-types.ts.
+import { AttrType, type KeptMessage, type TypeInfo } from './onnx-types.js';
 import type { Int64, Tensor } from './tensor.js';
 
 export type KeyValue = { key: string; value: string };
 
 export interface ValueInfo {
   name: string;
-  type?: TypeProto;
+  type?: TypeInfo;
   docString?: string;
   metadataProps?: KeyValue[];
 }
@@ -33,7 +33,7 @@ export function shapeOf(info: ValueInfo | undefined): Dim[] | undefined {
   });
 }
 
-export function tensorType(elemType: number, dims: Dim[] | undefined): TypeProto {
+export function tensorType(elemType: number, dims: Dim[] | undefined): TypeInfo {
   if (!dims) return { tensor_type: { elem_type: elemType } };
   return {
     tensor_type: {
@@ -57,14 +57,12 @@ export interface Attribute {
   strings?: Uint8Array[];
   tensors?: Tensor[];
   graphs?: Graph[];
-  sparse_tensor?: SparseTensorProto;
-  sparse_tensors?: SparseTensorProto[];
-  tp?: TypeProto;
-  type_protos?: TypeProto[];
+  sparse_tensor?: KeptMessage;
+  sparse_tensors?: KeptMessage[];
+  tp?: TypeInfo;
+  type_protos?: TypeInfo[];
   ref_attr_name?: string;
   doc_string?: string;
-  /** proto fields present in the file but not implied by `type`, kept for a lossless round trip. */
-  raw?: AttributeProto;
 }
 
 export interface NodeInit {
@@ -183,7 +181,7 @@ export class Graph {
   valueInfo: ValueInfo[] = [];
   /** Ordered as in the file; keyed by name. */
   initializers = new Map<string, Tensor>();
-  sparseInitializers: SparseTensorProto[] = [];
+  sparseInitializers: KeptMessage[] = [];
   quantizationAnnotation: unknown[] = [];
   metadataProps?: KeyValue[];
   /** The graph whose node holds this one as an attribute; undefined for the main graph. */
@@ -290,7 +288,7 @@ export class Model {
   graph: Graph;
   metadataProps: KeyValue[] = [];
   trainingInfo: unknown[] = [];
-  functions: FunctionProto[] = [];
+  functions: KeptMessage[] = [];
   configuration: unknown[] = [];
   /** Where the model was read from, when it came from a file. */
   source?: ModelSource;

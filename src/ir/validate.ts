@@ -1,6 +1,7 @@
 // Structural invariants of a graph, checked after loading and between passes:
-// every input is defined somewhere in scope, every value has one producer, and
-// constant tensors hold as many bytes as their dims declare.
+// every input is defined somewhere in scope, every value has one producer, nodes are in
+// topological order (between passes; loading accepts any order, which optimize sorts),
+// and constant tensors hold as many bytes as their dims declare.
 import type { Graph, Model } from './graph.js';
 import { rawByteLength, dataTypeName } from './dtype.js';
 import type { Tensor } from './tensor.js';
@@ -8,9 +9,14 @@ import type { Tensor } from './tensor.js';
 /** The largest element count onnxpress accepts in one tensor (2^40): past it a file is lying. */
 export const MAX_ELEMENTS = 2 ** 40;
 
-export function modelProblems(model: Model): string[] {
+export interface ValidateOptions {
+  /** Require every node to come after the producers of what it reads (default true). */
+  topologicalOrder?: boolean;
+}
+
+export function modelProblems(model: Model, options: ValidateOptions = {}): string[] {
   const problems: string[] = [];
-  checkGraph(model.graph, new Set(), problems, 'graph');
+  checkGraph(model.graph, new Set(), problems, 'graph', options.topologicalOrder !== false);
   for (const t of model.tensors()) {
     const p = tensorProblem(t);
     if (p) problems.push(p);
@@ -18,7 +24,7 @@ export function modelProblems(model: Model): string[] {
   return problems;
 }
 
-function checkGraph(g: Graph, outer: Set<string>, problems: string[], where: string): void {
+function checkGraph(g: Graph, outer: Set<string>, problems: string[], where: string, ordered: boolean): void {
   const defined = new Set<string>(outer);
   for (const i of g.inputs) defined.add(i.name);
   for (const name of g.initializers.keys()) defined.add(name);
@@ -32,11 +38,20 @@ function checkGraph(g: Graph, outer: Set<string>, problems: string[], where: str
       defined.add(o);
     }
   }
+  // Values available to a node: the outer scope, inputs, initializers, and earlier nodes' outputs.
+  const available = new Set<string>([...outer, ...g.inputs.map((i) => i.name), ...g.initializers.keys()]);
   for (const n of g.nodes) {
     for (const i of n.inputs) {
       if (i && !defined.has(i)) problems.push(`${where}: node ${n.describe()} reads '${i}', which nothing defines`);
+      else if (ordered && i && !available.has(i)) problems.push(`${where}: node ${n.describe()} reads '${i}' before the node producing it (not in topological order)`);
     }
-    for (const sub of n.subgraphs()) checkGraph(sub, defined, problems, `${where} > ${n.describe()} body`);
+    for (const sub of n.subgraphs()) {
+      if (ordered) for (const c of sub.capturedNames()) {
+        if (defined.has(c) && !available.has(c)) problems.push(`${where}: node ${n.describe()}'s body reads '${c}' before the node producing it (not in topological order)`);
+      }
+      checkGraph(sub, defined, problems, `${where} > ${n.describe()} body`, ordered);
+    }
+    for (const o of n.outputs) if (o) available.add(o);
   }
   for (const o of g.outputs) {
     if (!defined.has(o.name)) problems.push(`${where}: output '${o.name}' is never produced`);

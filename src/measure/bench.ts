@@ -11,7 +11,7 @@ import { openSession, type Session } from '../runtime/ort.js';
 import { openWebSession } from '../runtime/ort-web.js';
 import { generateSamples, type Sample } from '../runtime/samples.js';
 import { Progress } from './progress.js';
-import { median, ratioInterval, summarize, type Summary } from './stats.js';
+import { median, ratioInterval, sampleSummary, type Summary } from './stats.js';
 
 export interface BenchSource { label: string; model: string | Model }
 
@@ -120,7 +120,7 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
     file: s.label,
     ...sizeOf(s.model),
     initMs: sessions[i]!.initMs,
-    latencyMs: summarize(samples[i]!, i + 1),
+    latencyMs: sampleSummary(samples[i]!, i + 1),
     peakRssBytes: Math.max(0, peaks[i]!),
     samplesMs: samples[i]!,
   }));

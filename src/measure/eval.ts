@@ -8,6 +8,7 @@ import { loadModel } from '../onnx/load.js';
 import { openSession, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
 import { inferShapes } from '../ir/shapes.js';
+import { exposeAsOutputs } from '../ir/mutate.js';
 import { DataType } from '../ir/dtype.js';
 import { Progress } from './progress.js';
 import { compareClasses, compareSlices, type ClassComparison, type SliceFigures } from './classes.js';
@@ -151,10 +152,7 @@ export async function perTensorErrors(reference: Source, candidate: Source, samp
   const refShapes = inferShapes(refModel.graph);
   const candValues = new Set(candModel.graph.nodes.flatMap((n) => n.outputs));
   const shared = refModel.graph.nodes.flatMap((n) => n.outputs).filter((o) => o && candValues.has(o) && refShapes.get(o)?.elemType !== DataType.INT64 && refShapes.get(o)?.elemType !== DataType.BOOL);
-  for (const m of [refModel, candModel]) {
-    const existing = m.graph.outputNames();
-    for (const name of shared) if (!existing.has(name)) m.graph.outputs.push({ name });
-  }
+  for (const m of [refModel, candModel]) exposeAsOutputs(m.graph, shared);
   const [ref, cand] = [await openSession(refModel), await openSession(candModel)];
   const acc = new Map<string, Accumulator>();
   try {

@@ -19,7 +19,8 @@ export function median(values: number[]): number {
 
 export interface Summary { mean: number; p50: number; p90: number; p99: number; sd: number; ci95: [number, number] }
 
-export function summarize(values: number[], seed = 1): Summary {
+/** Mean, percentiles, spread and a bootstrap interval of the median of one set of samples (latencies). */
+export function sampleSummary(values: number[], seed = 1): Summary {
   const s = sortedCopy(values);
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1));

@@ -1,7 +1,7 @@
 // Decoded proto messages -> IR. Presence of optional fields is kept (proto2 has-bits),
 // so that writing the IR back gives the same message.
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, StringStringEntryProto, TensorProto, ValueInfoProto } from './schema.js';
-import { fromLong } from './schema.js';
+import { decodeTensorProto, fromLong } from './schema.js';
 import { Graph, Model, Node, type Attribute, type KeyValue, type OpsetId, type ValueInfo } from '../ir/graph.js';
 import { Tensor, type TensorData } from '../ir/tensor.js';
 
@@ -42,6 +42,8 @@ export function graphFromProto(p: GraphProto, parent: Graph | undefined): Graph 
   g.parent = parent;
   if (has(p, 'name')) g.name = p.name;
   if (has(p, 'doc_string')) g.docString = p.doc_string;
+  // Decoding builds a graph rather than editing one, so it fills the lists directly (not through
+  // ir/mutate.ts): the file's node order and entries are kept as they are, and validated after.
   for (const t of p.initializer ?? []) {
     const tensor = tensorFromProto(t);
     g.initializers.set(tensor.name, tensor);
@@ -124,6 +126,11 @@ export function tensorFromProto(p: TensorProto): Tensor {
     tensor.meta.explicitDefaultLocation = true;
   }
   return tensor;
+}
+
+/** A serialized TensorProto (a .pb test-data file) as an IR tensor. */
+export function tensorFromBytes(bytes: Uint8Array): Tensor {
+  return tensorFromProto(decodeTensorProto(bytes));
 }
 
 function tensorDataOf(p: TensorProto): TensorData {

@@ -58,7 +58,7 @@ export function loadModelFromBytes(bytes: Uint8Array, options: LoadBytesOptions 
   }
   const validate = options.validate !== false;
   if (validate) {
-    const problems = modelProblems(model);
+    const problems = modelProblems(model, { topologicalOrder: false });
     if (problems.length) throw badModel(file, problems[0]! + (problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ''));
   }
   let externalFiles: string[] = [];

@@ -1,5 +1,6 @@
-// The one place that touches protobuf. Everything else sees the IR (src/ir) or the
-// plain proto-shaped interfaces below.
+// The one place that touches protobuf: the schema, the message interfaces the decoder
+// produces, and int64 conversion. Only src/onnx imports this file; everything else sees
+// the IR (src/ir), which declares its own enums and kept message shapes (ir/onnx-types.ts).
 import protobuf from 'protobufjs';
 import Long from 'long';
 import { ONNX_PROTO_TEXT } from './onnx-proto-text.js';
@@ -137,11 +138,6 @@ export interface ModelProto {
   configuration?: unknown[];
 }
 
-export const AttrType = {
-  UNDEFINED: 0, FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8,
-  TENSORS: 9, GRAPHS: 10, SPARSE_TENSOR: 11, SPARSE_TENSORS: 12, TYPE_PROTO: 13, TYPE_PROTOS: 14,
-} as const;
-
 /** Decodes bytes into a ModelProto; bytes fields are views of `bytes`, not copies. */
 export function decodeModelProto(bytes: Uint8Array): ModelProto {
   return ModelProtoType.decode(bytes) as unknown as ModelProto;
@@ -182,3 +178,6 @@ export function toLong(v: number | bigint): LongLike {
   if (v <= -9.2e18) return Long.MIN_VALUE;
   return Long.fromNumber(Math.trunc(v));
 }
+
+// The IR owns the attribute kinds; re-exported for code that still imports them from here.
+export { AttrType } from '../ir/onnx-types.js';

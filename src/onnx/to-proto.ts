@@ -1,8 +1,9 @@
 // IR -> proto messages for encoding. The inverse of from-proto.ts.
-import type { AttributeProto, GraphProto, ModelProto, NodeProto, StringStringEntryProto, TensorProto, ValueInfoProto } from './schema.js';
+import type { AttributeProto, GraphProto, ModelProto, NodeProto, StringStringEntryProto, TensorProto, TypeProto, ValueInfoProto } from './schema.js';
 import { toLong, toULong } from './schema.js';
 import type { Attribute, Graph, KeyValue, Model, Node, ValueInfo } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
+import type { TypeInfo } from '../ir/onnx-types.js';
 
 /** Decides, per tensor, whether its bytes go to an external file and where. */
 export type ExternalPlacer = (tensor: Tensor) => { location: string; offset: number; length: number } | undefined;
@@ -23,6 +24,14 @@ export function modelToProto(model: Model, placer?: ExternalPlacer): ModelProto 
   if (model.functions.length) p.functions = model.functions;
   if (model.configuration.length) p.configuration = model.configuration;
   return p;
+}
+
+/**
+ * The IR's value types are what the decoder gave (int64 dims as its Long objects) or
+ * what the IR built (number dims): both are what the encoder takes, so no copy is made.
+ */
+function typeToProto(t: TypeInfo): TypeProto {
+  return t as TypeProto;
 }
 
 function kv(list: KeyValue[]): StringStringEntryProto[] {
@@ -47,7 +56,7 @@ export function graphToProto(g: Graph, placer?: ExternalPlacer): GraphProto {
 
 function valueInfoToProto(v: ValueInfo): ValueInfoProto {
   const p: ValueInfoProto = { name: v.name };
-  if (v.type !== undefined) p.type = v.type;
+  if (v.type !== undefined) p.type = typeToProto(v.type);
   if (v.docString !== undefined) p.doc_string = v.docString;
   if (v.metadataProps?.length) p.metadata_props = kv(v.metadataProps);
   return p;
@@ -73,14 +82,14 @@ function attributeToProto(a: Attribute, placer?: ExternalPlacer): AttributeProto
   if (a.t !== undefined) p.t = tensorToProto(a.t, undefined);
   if (a.g !== undefined) p.g = graphToProto(a.g, placer);
   if (a.sparse_tensor !== undefined) p.sparse_tensor = a.sparse_tensor;
-  if (a.tp !== undefined) p.tp = a.tp;
+  if (a.tp !== undefined) p.tp = typeToProto(a.tp);
   if (a.floats?.length) p.floats = a.floats;
   if (a.ints?.length) p.ints = a.ints.map(toLong);
   if (a.strings?.length) p.strings = a.strings;
   if (a.tensors?.length) p.tensors = a.tensors.map((t) => tensorToProto(t, undefined));
   if (a.graphs?.length) p.graphs = a.graphs.map((g) => graphToProto(g, placer));
   if (a.sparse_tensors?.length) p.sparse_tensors = a.sparse_tensors;
-  if (a.type_protos?.length) p.type_protos = a.type_protos;
+  if (a.type_protos?.length) p.type_protos = a.type_protos.map(typeToProto);
   if (a.ref_attr_name !== undefined) p.ref_attr_name = a.ref_attr_name;
   if (a.doc_string !== undefined) p.doc_string = a.doc_string;
   return p;

@@ -2,7 +2,6 @@
 import type { Model } from '../ir/graph.js';
 import { OnnxpressError } from '../errors.js';
 import { sizeOf } from '../measure/bench.js';
-import { optimizeModel } from '../optimize.js';
 import { pruneChannels, type GroupReport } from './channels.js';
 import { magnitudePrune, nmPrune } from './unstructured.js';
 import { prunableLayers } from './weights.js';
@@ -23,8 +22,6 @@ export interface PruneOptions {
   /** channels: share of channels removed per group, ranking norm. */
   ratio?: number;
   norm?: 'l1' | 'l2';
-  /** channels: fold BatchNorm and clean up first (default true; false when the caller already optimized). */
-  optimizeFirst?: boolean;
 }
 
 export interface LayerReport { name: string; opType: string; sparsity?: number; channels?: number; kept?: number }
@@ -61,8 +58,6 @@ export async function pruneModel(model: Model, o: PruneOptions): Promise<PruneRe
   let groups: GroupReport[] | undefined;
   let skipped: { name: string; reason: string }[] = [];
   if (o.method === 'channels') {
-    // BatchNorm and bias folding first: fewer tensors to keep aligned, and constants made visible.
-    if (o.optimizeFirst !== false) await optimizeModel(model);
     const ratio = o.ratio ?? 0.3;
     if (!(ratio > 0 && ratio < 1)) throw new OnnxpressError('BAD_INPUT', `--ratio ${ratio}: expected a share between 0 and 1`);
     groups = pruneChannels(model, { ratio, norm: o.norm ?? 'l1', exclude: o.exclude });

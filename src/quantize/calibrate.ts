@@ -3,6 +3,7 @@
 // the clipping threshold whose 8-bit histogram loses the least information (KL divergence),
 // as TensorRT and onnxruntime calibrate.
 import type { Model } from '../ir/graph.js';
+import { exposeAsOutputs } from '../ir/mutate.js';
 import { cloneModel } from '../onnx/clone.js';
 import { openSession } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
@@ -33,8 +34,7 @@ export async function calibrate(model: Model, tensors: string[], samples: Sample
 
 async function calibrateGroup(model: Model, tensors: string[], samples: Sample[], options: CalibrationOptions): Promise<Map<string, Range>> {
   const probe = cloneModel(model);
-  const existing = probe.graph.outputNames();
-  for (const t of tensors) if (!existing.has(t)) probe.graph.outputs.push({ name: t });
+  exposeAsOutputs(probe.graph, tensors);
   const session = await openSession(probe);
   try {
     const minmax = new Map<string, Range>();

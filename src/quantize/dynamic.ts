@@ -4,7 +4,7 @@
 // x_scale * w_scale (per output channel with --per-channel). Standard ONNX ops only.
 import { Node, attr, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
-import { NameAllocator, replaceNode, topologicalSort } from '../ir/mutate.js';
+import { NameAllocator, addInitializer, replaceNode, topologicalSort } from '../ir/mutate.js';
 import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
 import type { LeftInFloat, QuantizeOptions } from './options.js';
@@ -58,11 +58,11 @@ function rewrite(g: Graph, node: Node, names: NameAllocator, shapes: ReturnType<
   }
   const q = quantizeWeights(weight, dims, wo, perChannel ? axis : undefined);
   const wq = names.next(`${node.inputs[1]}_quantized`);
-  g.initializers.set(wq, Tensor.fromTyped(wq, DataType.INT8, dims, q.values));
+  addInitializer(g, Tensor.fromTyped(wq, DataType.INT8, dims, q.values));
   const channels = q.scales.length;
   const scaleDims = node.opType === 'Conv' && channels > 1 ? [channels, ...dims.slice(2).map(() => 1)] : channels > 1 ? [channels] : [];
   const ws = names.next(`${node.inputs[1]}_scale`);
-  g.initializers.set(ws, Tensor.fromFloat32(ws, scaleDims, q.scales));
+  addInitializer(g, Tensor.fromFloat32(ws, scaleDims, q.scales));
 
   const xq = names.next(`${x}_quantized`), xs = names.next(`${x}_scale`), xz = names.next(`${x}_zero_point`);
   const integer = names.next(`${base}_int32`), asFloat = names.next(`${base}_float`), scale = names.next(`${base}_output_scale`);
@@ -83,7 +83,7 @@ function rewrite(g: Graph, node: Node, names: NameAllocator, shapes: ReturnType<
       const b = g.findInitializer(bias);
       if (!b) return 'Conv bias is not a constant';
       bias = names.next(`${bias}_reshaped`);
-      g.initializers.set(bias, Tensor.fromFloat32(bias, [b.elementCount, ...dims.slice(2).map(() => 1)], b.toFloat32()));
+      addInitializer(g, Tensor.fromFloat32(bias, [b.elementCount, ...dims.slice(2).map(() => 1)], b.toFloat32()));
     }
     added.push(new Node({ opType: 'Add', inputs: [scaled, bias], outputs: [out], name: names.next(`${base}_bias_Add`) }));
   }

@@ -5,7 +5,7 @@
 import { Node, attr, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
 import { float32ToFloat16 } from '../ir/float-formats.js';
-import { NameAllocator, topologicalSort } from '../ir/mutate.js';
+import { NameAllocator, dropValueInfoWhere, insertNodes, renameOutput, replaceAllUses, replaceInitializer, setInputs } from '../ir/mutate.js';
 import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
 import type { LeftInFloat, QuantizeOptions } from './options.js';
@@ -51,12 +51,12 @@ export function convertToFp16(model: Model, o: QuantizeOptions, left: LeftInFloa
   const counts: Record<string, number> = {};
   for (const n of [...g.nodes]) {
     const isBlocked = blocked(n);
-    n.inputs = n.inputs.map((i) => {
+    setInputs(n, n.inputs.map((i) => {
       if (!i || !(isFloat(i) || half.has(i))) return i;
       if (isBlocked && half.has(i)) return castTo(i, DataType.FLOAT);
       if (!isBlocked && !half.has(i)) return castTo(i, DataType.FLOAT16);
       return i;
-    });
+    }));
     if (isBlocked) {
       if (n.outputs.some(isFloat)) left.push({ node: n.name || n.outputs[0] || '?', opType: n.opType, reason: n.subgraphs().length ? 'holds a subgraph; kept in float32' : n.isOnnx() ? 'on the fp16 block list' : `custom domain ${n.domain}` });
       continue;
@@ -66,7 +66,7 @@ export function convertToFp16(model: Model, o: QuantizeOptions, left: LeftInFloa
   }
   for (const name of half) {
     const t = g.initializers.get(name);
-    if (t && t.dataType === DataType.FLOAT) g.initializers.set(name, toHalf(t));
+    if (t && t.dataType === DataType.FLOAT) replaceInitializer(g, toHalf(t));
   }
   // Graph outputs: float16 inside, float32 outside with keepIo.
   for (const out of g.outputs) {
@@ -75,8 +75,9 @@ export function convertToFp16(model: Model, o: QuantizeOptions, left: LeftInFloa
       const producer = g.producers().get(out.name);
       if (!producer) continue;
       const inner = names.next(`${out.name}_fp16`);
-      producer.outputs[producer.outputs.indexOf(out.name)] = inner;
-      for (const n of g.nodes) n.inputs = n.inputs.map((i) => (i === out.name ? inner : i));
+      renameOutput(producer, out.name, inner);
+      // Bodies of (blocked, float32) nodes keep reading the float32 value the Cast restores.
+      replaceAllUses(g, out.name, inner, { inSubgraphs: false });
       newNodes.push(new Node({ opType: 'Cast', inputs: [inner], outputs: [out.name], name: names.next(`${out.name}_Cast`), attributes: [attr.int('to', DataType.FLOAT)] }));
     } else if (out.type?.tensor_type) {
       out.type = { ...out.type, tensor_type: { ...out.type.tensor_type, elem_type: DataType.FLOAT16 } };
@@ -84,9 +85,8 @@ export function convertToFp16(model: Model, o: QuantizeOptions, left: LeftInFloa
   }
   if (!keepIo) for (const v of g.inputs) if (half.has(v.name) && v.type?.tensor_type) v.type = { ...v.type, tensor_type: { ...v.type.tensor_type, elem_type: DataType.FLOAT16 } };
   // value_info for retyped values would now lie: drop it; runtimes infer it again.
-  g.valueInfo = g.valueInfo.filter((v) => !half.has(v.name));
-  g.nodes.push(...newNodes);
-  topologicalSort(g);
+  dropValueInfoWhere(g, (v) => half.has(v.name));
+  insertNodes(g, newNodes);
   counts.Cast = (counts.Cast ?? 0) + newNodes.length;
   return counts;
 }

@@ -1,11 +1,13 @@
 // `quantizeModel`: one entry point for the four modes. Works in place on the given model
-// (pass a clone to keep the original), folding BatchNorm and cleaning up first.
+// (pass a clone to keep the original). It does not optimize first: callers that want
+// BatchNorm folded and the graph cleaned up run optimizeModel before (the CLI and compress
+// do, once), and whoever prints sizes measures them (nothing here serializes the model).
 import type { Model } from '../ir/graph.js';
 import { dataTypeFromOrtName } from '../ir/dtype.js';
+import { exposeAsOutputs } from '../ir/mutate.js';
 import { upgradeOpset } from '../ir/upgrade-opset.js';
 import { OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
-import { serializeModel } from '../onnx/save.js';
 import { optimizeModel } from '../optimize.js';
 import { openSession } from '../runtime/ort.js';
 import { generateSamples, type Sample } from '../runtime/samples.js';
@@ -17,16 +19,8 @@ import { quantizeStatic } from './static-qdq.js';
 
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat } from './options.js';
 
-function nodeCount(model: Model): number {
-  let n = 0;
-  for (const g of model.graphs()) n += g.nodes.length;
-  return n;
-}
-
 export async function quantizeModel(model: Model, options: QuantizeOptions): Promise<QuantizeReport> {
-  const before = { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) };
   const warnings: string[] = [];
-  if (options.optimizeFirst !== false) await optimizeModel(model);
   const left: LeftInFloat[] = [];
   const opsetFrom = model.opset('') ?? 1;
   let quantized: Record<string, number>;
@@ -63,8 +57,6 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   await optimizeModel(model, { passes: ['eliminate-dead-nodes'] });
   return {
     mode: options.mode,
-    before,
-    after: { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) },
     quantized,
     leftInFloat: left,
     warnings,
@@ -93,7 +85,7 @@ async function observedValueTypes(model: Model, samples: Sample[] | undefined): 
   const probe = cloneModel(model);
   const outputs = probe.graph.outputNames();
   const wanted = probe.graph.nodes.flatMap((n) => n.outputs).filter((o) => o && !outputs.has(o));
-  for (const o of wanted) probe.graph.outputs.push({ name: o });
+  exposeAsOutputs(probe.graph, wanted);
   try {
     const session = await openSession(probe);
     try {

@@ -3,27 +3,28 @@
 // com.microsoft.MatMulNBits behind an option. Activations stay float.
 import { Node, attr, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
-import { NameAllocator, topologicalSort } from '../ir/mutate.js';
+import { NameAllocator, addInitializer, insertNodes, setInput, setInputs } from '../ir/mutate.js';
 import { Tensor, packInt4 } from '../ir/tensor.js';
 import { upgradeOpset } from '../ir/upgrade-opset.js';
-import { OnnxpressError } from '../errors.js';
+import { OnnxpressError, badOption } from '../errors.js';
 import type { LeftInFloat, QuantizeOptions } from './options.js';
 
 export function quantizeInt4(model: Model, o: QuantizeOptions, left: LeftInFloat[], warnings: string[]): Record<string, number> {
   const blockSize = o.blockSize ?? 32;
-  if (!(blockSize >= 16 && (blockSize & (blockSize - 1)) === 0)) throw new OnnxpressError('BAD_INPUT', `--block-size ${blockSize}: expected a power of two, at least 16`);
+  if (!(blockSize >= 16 && (blockSize & (blockSize - 1)) === 0)) throw badOption(['blockSize'], `blockSize ${blockSize}: expected a power of two, at least 16`);
   const symmetric = o.symmetricWeights ?? true;
   if (o.matMulNBits) {
     if (!model.opsetImport.some((x) => x.domain === 'com.microsoft')) model.opsetImport.push({ domain: 'com.microsoft', version: 1 });
   } else {
     const r = upgradeOpset(model, 21);
-    if (!r.ok) throw new OnnxpressError('UNSUPPORTED', `int4 DequantizeLinear needs opset 21 and this model cannot be raised safely (${r.reason}); try --matmul-nbits`);
+    if (!r.ok) throw new OnnxpressError('UNSUPPORTED', `int4 DequantizeLinear needs opset 21 and this model cannot be raised safely (${r.reason}); try matMulNBits`, { fields: ['matMulNBits'] });
     if (r.from < 21) warnings.push(`opset raised from ${r.from} to 21 for block-wise DequantizeLinear`);
     model.irVersion = Math.max(model.irVersion, 10);
   }
   const g = model.graph;
   const names = new NameAllocator(g);
   const counts: Record<string, number> = {};
+  const newNodes: Node[] = [];
   for (const node of [...g.nodes]) {
     if (!node.isOnnx() || (node.opType !== 'MatMul' && node.opType !== 'Gemm')) continue;
     const name = node.name || node.outputs[0]!;
@@ -49,17 +50,17 @@ export function quantizeInt4(model: Model, o: QuantizeOptions, left: LeftInFloat
       for (let n = 0; n < N; n++) for (let b = 0; b < blocks; b++) { scales[b * N + n] = q.scales[n * blocks + b]!; zps[b * N + n] = q.zeroPoints[n * blocks + b]!; }
       const base = node.inputs[1]!;
       const wq = names.next(`${base}_int4`), ws = names.next(`${base}_scale`), wz = names.next(`${base}_zero_point`), dq = names.next(`${base}_dequantized`);
-      g.initializers.set(wq, Tensor.fromBytes(wq, DataType.INT4, [K, N], packInt4(values)));
-      g.initializers.set(ws, Tensor.fromFloat32(ws, [blocks, N], scales));
+      addInitializer(g, Tensor.fromBytes(wq, DataType.INT4, [K, N], packInt4(values)));
+      addInitializer(g, Tensor.fromFloat32(ws, [blocks, N], scales));
       const inputs = [wq, ws];
-      if (!symmetric) { g.initializers.set(wz, Tensor.fromBytes(wz, DataType.INT4, [blocks, N], packInt4(zps))); inputs.push(wz); }
-      g.nodes.push(new Node({ opType: 'DequantizeLinear', inputs, outputs: [dq], name: names.next(`${base}_DequantizeLinear`), attributes: [attr.int('axis', 0), attr.int('block_size', blockSize)] }));
-      node.inputs[1] = dq;
+      if (!symmetric) { addInitializer(g, Tensor.fromBytes(wz, DataType.INT4, [blocks, N], packInt4(zps))); inputs.push(wz); }
+      newNodes.push(new Node({ opType: 'DequantizeLinear', inputs, outputs: [dq], name: names.next(`${base}_DequantizeLinear`), attributes: [attr.int('axis', 0), attr.int('block_size', blockSize)] }));
+      setInput(node, 1, dq);
       if (transB) node.setAttr(attr.int('transB', 0));
     }
     counts[opType] = (counts[opType] ?? 0) + 1;
   }
-  topologicalSort(g);
+  insertNodes(g, newNodes);
   return counts;
 }
 
@@ -104,15 +105,16 @@ function rewriteNBits(g: import('../ir/graph.js').Graph, names: NameAllocator, n
   }
   const base = node.inputs[1]!;
   const wq = names.next(`${base}_nbits`), ws = names.next(`${base}_scales`), wz = names.next(`${base}_zero_points`);
-  g.initializers.set(wq, Tensor.fromBytes(wq, DataType.UINT8, [N, blocks, blockSize / 2], packed));
-  g.initializers.set(ws, Tensor.fromFloat32(ws, [N * blocks], q.scales));
+  addInitializer(g, Tensor.fromBytes(wq, DataType.UINT8, [N, blocks, blockSize / 2], packed));
+  addInitializer(g, Tensor.fromFloat32(ws, [N * blocks], q.scales));
   // Symmetric weights sit around 8, MatMulNBits' default zero point: store none.
-  if (!symmetric) g.initializers.set(wz, Tensor.fromBytes(wz, DataType.UINT8, [zps.length], zps));
+  if (!symmetric) addInitializer(g, Tensor.fromBytes(wz, DataType.UINT8, [zps.length], zps));
   const bias = node.opType === 'Gemm' ? node.inputs[2] : undefined;
   node.opType = 'MatMulNBits';
   node.domain = 'com.microsoft';
-  node.inputs = [node.inputs[0]!, wq, ws, symmetric ? '' : wz, '', bias ?? ''];
-  while (node.inputs[node.inputs.length - 1] === '') node.inputs.pop();
+  const inputs = [node.inputs[0]!, wq, ws, symmetric ? '' : wz, '', bias ?? ''];
+  while (inputs[inputs.length - 1] === '') inputs.pop(); // trailing optional inputs are left out
+  setInputs(node, inputs);
   node.attributes = [attr.int('K', K), attr.int('N', N), attr.int('bits', 4), attr.int('block_size', blockSize)];
 }
 

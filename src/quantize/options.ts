@@ -29,16 +29,12 @@ export interface QuantizeOptions {
   /** int4: weights per block of this many along K (default 32); MatMulNBits instead of DequantizeLinear. */
   blockSize?: number;
   matMulNBits?: boolean;
-  /** Fold BatchNorm and clean up first with the default optimize pipeline (default true). */
-  optimizeFirst?: boolean;
 }
 
 export interface LeftInFloat { node: string; opType: string; reason: string }
 
 export interface QuantizeReport {
   mode: QuantizeMode;
-  before: { bytes: number; nodeCount: number };
-  after: { bytes: number; nodeCount: number };
   /** Quantized nodes by op type. */
   quantized: Record<string, number>;
   leftInFloat: LeftInFloat[];

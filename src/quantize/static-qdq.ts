@@ -4,10 +4,10 @@
 // standard ONNX; onnxruntime fuses the pairs into integer kernels when it loads it.
 import { Node, attr, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
-import { NameAllocator, topologicalSort } from '../ir/mutate.js';
+import { NameAllocator, addInitializer, insertNodes, setInput } from '../ir/mutate.js';
 import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
-import { OnnxpressError } from '../errors.js';
+import { badOption } from '../errors.js';
 import { calibrate, type Range } from './calibrate.js';
 import type { LeftInFloat, QuantizeOptions } from './options.js';
 import { qParams, quantizeBias, quantizeWeights, type QuantOptions } from './quant-math.js';
@@ -30,7 +30,7 @@ function weightAxis(node: Node, rank: number): number | undefined {
 
 export async function quantizeStatic(model: Model, o: QuantizeOptions, left: LeftInFloat[], perChannel: boolean): Promise<Record<string, number>> {
   const graph = model.graph;
-  if (!o.calibration?.length) throw new OnnxpressError('BAD_INPUT', 'int8-static needs calibration data (--calibration DIR, or --calibration random to accept random data)');
+  if (!o.calibration?.length) throw badOption(['calibration'], 'int8-static needs calibration samples to measure activation ranges on (calibration)');
   const shapes = inferShapes(graph);
   const isFloat = (name: string) => shapes.get(name)?.elemType === DataType.FLOAT;
   const chosen = chooseNodes(model, o, left);
@@ -69,7 +69,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     let touched = false;
     node.inputs.forEach((name, i) => {
       const p = params.get(name);
-      if (p && (positions === 'all' || positions.includes(i))) { node.inputs[i] = p.dq; touched = true; }
+      if (p && (positions === 'all' || positions.includes(i))) { setInput(node, i, p.dq); touched = true; }
     });
     const w = graph.findInitializer(node.inputs[1] ?? '');
     const axis = w ? weightAxis(node, w.dims.length) : undefined;
@@ -80,19 +80,18 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
         q = addWeight(graph, names, node.inputs[1]!, w, weightOptions, perChannel ? axis : undefined, newNodes);
         weightCache.set(key, q);
       }
-      node.inputs[1] = q.dq;
+      setInput(node, 1, q.dq);
       touched = true;
       const xParams = [...params.values()].find((p) => p.dq === node.inputs[0]);
       const bias = graph.findInitializer(node.inputs[2] ?? '');
       if (bias && xParams && bias.dataType === DataType.FLOAT && bias.dims.length === 1 && (q.scales.length === 1 || q.scales.length === bias.dims[0])) {
-        node.inputs[2] = addBias(graph, names, node.inputs[2]!, bias, xParams.scale, q.scales, newNodes);
+        setInput(node, 2, addBias(graph, names, node.inputs[2]!, bias, xParams.scale, q.scales, newNodes));
       }
     }
     if (touched) counts[node.opType] = (counts[node.opType] ?? 0) + 1;
     else left.push({ node: node.name || node.outputs[0] || '?', opType: node.opType, reason: 'no float activation or weight to quantize' });
   }
-  graph.nodes.push(...newNodes);
-  topologicalSort(graph);
+  insertNodes(graph, newNodes);
   return counts;
 }
 
@@ -119,12 +118,12 @@ function nodeOf(opType: string, inputs: string[], outputs: string[], name: strin
 }
 
 function scalarFloat(graph: Graph, name: string, value: number): string {
-  graph.initializers.set(name, Tensor.fromFloat32(name, [], Float32Array.of(value)));
+  addInitializer(graph, Tensor.fromFloat32(name, [], Float32Array.of(value)));
   return name;
 }
 
 function scalarInt(graph: Graph, name: string, value: number, type: 'int8' | 'uint8'): string {
-  graph.initializers.set(name, type === 'int8' ? Tensor.fromTyped(name, DataType.INT8, [], Int8Array.of(value)) : Tensor.fromTyped(name, DataType.UINT8, [], Uint8Array.of(value)));
+  addInitializer(graph, type === 'int8' ? Tensor.fromTyped(name, DataType.INT8, [], Int8Array.of(value)) : Tensor.fromTyped(name, DataType.UINT8, [], Uint8Array.of(value)));
   return name;
 }
 
@@ -135,12 +134,12 @@ function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, 
   const zName = names.next(`${base}_zero_point`);
   const dq = names.next(`${base}_dequantized`);
   const perChannel = axis !== undefined;
-  graph.initializers.set(qName, Tensor.fromTyped(qName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, w.dims, q.values));
-  graph.initializers.set(sName, Tensor.fromFloat32(sName, perChannel ? [q.scales.length] : [], q.scales));
+  addInitializer(graph, Tensor.fromTyped(qName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, w.dims, q.values));
+  addInitializer(graph, Tensor.fromFloat32(sName, perChannel ? [q.scales.length] : [], q.scales));
   // A zero point of 0 is the default: symmetric int8 weights need none.
   const inputs = [qName, sName];
   if (q.zeroPoints.some((z) => z !== 0)) {
-    graph.initializers.set(zName, Tensor.fromTyped(zName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, perChannel ? [q.scales.length] : [], q.zeroPoints));
+    addInitializer(graph, Tensor.fromTyped(zName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, perChannel ? [q.scales.length] : [], q.zeroPoints));
     inputs.push(zName);
   }
   newNodes.push(nodeOf('DequantizeLinear', inputs, [dq], names.next(`${base}_DequantizeLinear`), perChannel ? axis : undefined));
@@ -154,8 +153,8 @@ function addBias(graph: Graph, names: NameAllocator, base: string, bias: Tensor,
   const dq = names.next(`${base}_dequantized`);
   // Per-tensor weights give one bias scale: a scalar, which opsets before 13 require.
   const perChannel = weightScales.length > 1;
-  graph.initializers.set(qName, Tensor.fromTyped(qName, DataType.INT32, bias.dims, b.values));
-  graph.initializers.set(sName, Tensor.fromFloat32(sName, perChannel ? [b.scales.length] : [], perChannel ? b.scales : b.scales.subarray(0, 1)));
+  addInitializer(graph, Tensor.fromTyped(qName, DataType.INT32, bias.dims, b.values));
+  addInitializer(graph, Tensor.fromFloat32(sName, perChannel ? [b.scales.length] : [], perChannel ? b.scales : b.scales.subarray(0, 1)));
   newNodes.push(nodeOf('DequantizeLinear', [qName, sName], [dq], names.next(`${base}_DequantizeLinear`), perChannel ? 0 : undefined));
   return dq;
 }

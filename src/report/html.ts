@@ -1,6 +1,6 @@
 // A self-contained HTML report: inline CSS and SVG charts, no scripts, no network.
 import type { CompressReport } from '../compress.js';
-import { formatBytes } from '../inspect.js';
+import { formatBytes } from '../format.js';
 import { describeCheck } from '../verdict.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -1,6 +1,6 @@
 // Report renderers are pure functions of the report data.
 import type { CompressReport } from '../compress.js';
-import { formatBytes } from '../inspect.js';
+import { formatBytes } from '../format.js';
 import { describeCheck } from '../verdict.js';
 
 const ms = (v?: number) => (v === undefined ? '-' : v.toFixed(3));

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { OnnxpressError } from '../errors.js';
 import { DataType, dataTypeName, ortTypeName } from '../ir/dtype.js';
 import { Tensor, bytesOf } from '../ir/tensor.js';
-import { tensorFromProto } from '../onnx/from-proto.js';
-import { decodeTensorProto } from '../onnx/schema.js';
+import { tensorFromBytes } from '../onnx/from-proto.js';
 import { tensorProblem } from '../ir/validate.js';
 import type { HostTensor } from './ort.js';
 
@@ -14,7 +13,7 @@ import type { HostTensor } from './ort.js';
 export function readTensorPb(file: string): Tensor {
   let tensor: Tensor;
   try {
-    tensor = tensorFromProto(decodeTensorProto(readFileSync(file)));
+    tensor = tensorFromBytes(readFileSync(file));
   } catch (err) {
     throw new OnnxpressError('BAD_INPUT', `${file}: not a TensorProto .pb file (${(err as Error).message.split('\n')[0]})`);
   }

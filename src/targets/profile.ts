@@ -11,7 +11,7 @@ export interface Recipe {
   name: string;
   /** Pruning without fine-tuning: only worth trying where the tolerances can say no. */
   prune?: PruneOptions;
-  quantize: Omit<QuantizeOptions, 'calibration' | 'optimizeFirst'>;
+  quantize: Omit<QuantizeOptions, 'calibration'>;
 }
 
 export interface TargetProfile {

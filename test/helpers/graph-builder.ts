@@ -2,7 +2,7 @@
 // outputs are named after their op, and If nodes whose bodies capture an outer value.
 import { Graph, Model, Node, attr, tensorType, type Attribute, type Dim } from '../../src/ir/graph.js';
 import { DataType } from '../../src/ir/dtype.js';
-import { AttrType } from '../../src/onnx/schema.js';
+import { AttrType } from '../../src/ir/onnx-types.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { seededRandom } from '../../src/runtime/samples.js';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel, loadModelFromBytes } from '../../src/onnx/load.js';
 import { openSession } from '../../src/runtime/ort.js';
 import { serializeModel } from '../../src/onnx/save.js';
-import { optimizeModel, summarize } from '../../src/optimize.js';
+import { modelSummary, optimizeModel } from '../../src/optimize.js';
 import { npmModels, sharedModels } from '../helpers/corpus.js';
 
 // Node counts side by side with onnxruntime's offline optimizer ('basic') and onnx-simplifier's
@@ -17,7 +17,7 @@ async function ortBasicNodes(file: string, dir: string): Promise<number> {
   const out = join(dir, 'ort-basic.onnx');
   const session = await openSession(file, { optimization: 'basic', optimizedModelFilePath: out });
   await session.release();
-  return summarize(loadModel(out, { loadExternalData: false })).nodeCount;
+  return modelSummary(loadModel(out, { loadExternalData: false })).nodeCount;
 }
 
 async function ourNodes(file: string, unlimited: boolean): Promise<number> {
@@ -56,7 +56,7 @@ describe('node count against the peers', () => {
       try {
         // onnxsim takes bytes only: give it the model with its weights inline.
         const simplified = await simplify(serializeModel(loadModel(m.file)));
-        theirs = summarize(loadModelFromBytes(simplified.model, { validate: false })).nodeCount;
+        theirs = modelSummary(loadModelFromBytes(simplified.model, { validate: false })).nodeCount;
       } catch {
         continue; // onnxsim rejects models whose nodes are not topologically sorted (the Keras one)
       }

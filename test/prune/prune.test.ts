@@ -3,6 +3,7 @@ import { loadModel } from '../../src/onnx/load.js';
 import { cloneModel } from '../../src/onnx/clone.js';
 import { serializeModel } from '../../src/onnx/save.js';
 import { modelProblems } from '../../src/ir/validate.js';
+import { optimizeModel } from '../../src/optimize.js';
 import { chooseLevels, layerSensitivity, prunableLayers, pruneModel, type PruneOptions } from '../../src/prune/index.js';
 import { openSession } from '../../src/runtime/ort.js';
 import { ensureMnistModel } from '../../models/train-mnist.js';
@@ -52,6 +53,7 @@ describe('structured channel pruning', () => {
   it.skipIf(!resnet20)('ratio 0.3 on CIFAR ResNet-20 removes at least 40% of the parameters; same input and output shapes', async () => {
     const file = resnet20!;
     const model = loadModel(file);
+    await optimizeModel(model); // channel pruning works on the optimized graph (BatchNorm folded)
     const report = await pruneModel(model, { method: 'channels', ratio: 0.3 });
     expect(1 - report.parameters.after / report.parameters.before).toBeGreaterThanOrEqual(0.4);
     expect(modelProblems(model)).toEqual([]);
@@ -68,6 +70,7 @@ describe('structured channel pruning', () => {
     let prunedGroups = 0;
     for (const m of models) {
       const model = loadModel(m.file);
+      await optimizeModel(model);
       const report = await pruneModel(model, { method: 'channels', ratio: 0.3 });
       expect(modelProblems(model), m.id).toEqual([]);
       prunedGroups += report.groups!.filter((g) => !g.skipped).length;
@@ -89,6 +92,7 @@ describe('accuracy on the mnist digits', () => {
     const rows: string[] = [`float ${base.toFixed(2)}%`];
     for (const o of [{ method: 'magnitude', sparsity: 0.5 }, { method: 'magnitude', sparsity: 0.8 }, { method: 'nm', n: 2, m: 4 }, { method: 'nm', n: 1, m: 4 }, { method: 'channels', ratio: 0.25 }, { method: 'channels', ratio: 0.5 }] as PruneOptions[]) {
       const m = loadModel(file);
+      if (o.method === 'channels') await optimizeModel(m);
       await pruneModel(m, { ...o, keepEnds: false });
       rows.push(`${JSON.stringify(o)} ${(await mnistAccuracy(serializeModel(m), opts)).toFixed(2)}%`);
     }

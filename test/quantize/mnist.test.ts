@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { cloneModel } from '../../src/onnx/clone.js';
 import { saveModel, serializeModel } from '../../src/onnx/save.js';
+import { optimizeModel } from '../../src/optimize.js';
 import { quantizeModel, type QuantizeMode } from '../../src/quantize/index.js';
 import { requireShared } from '../helpers/corpus.js';
 import { checkerAvailable, runChecker } from '../helpers/checker.js';
@@ -32,6 +33,7 @@ describe('quantized MNIST classifiers keep their accuracy on real digits', () =>
       for (const mode of ['int8-static', 'int8-dynamic', 'fp16'] as QuantizeMode[]) {
         const model = cloneModel(original);
         const calibration = digitSamples('x', { ...CALIBRATION, plusMinusOne: c.plusMinusOne }).samples.map((s) => ({ [original.graph.inputs[0]!.name]: s.x! }));
+        await optimizeModel(model);
         const report = await quantizeModel(model, { mode, calibration });
         const acc = await mnistAccuracy(serializeModel(model), { ...SCORING, plusMinusOne: c.plusMinusOne });
         expect(base - acc, `${c.name} ${mode}: ${base} -> ${acc}`).toBeLessThanOrEqual(MAX_DROP[mode]!);
@@ -55,6 +57,7 @@ describe('size on a weight-dominated model (the example MLP)', () => {
     const want: Record<string, number> = { 'int8-static': 3.8, 'int8-dynamic': 3.8, fp16: 1.95, int4: 6 };
     for (const [mode, ratio] of Object.entries(want)) {
       const model = cloneModel(original);
+      await optimizeModel(model);
       await quantizeModel(model, { mode: mode as QuantizeMode, calibration });
       const q = serializeModel(model);
       expect(bytes / q.byteLength, mode).toBeGreaterThanOrEqual(ratio);
@@ -65,6 +68,7 @@ describe('size on a weight-dominated model (the example MLP)', () => {
   it("int4 as onnxruntime's MatMulNBits runs and keeps accuracy", async () => {
     const file = ensureMnistModel();
     const model = cloneModel(loadModel(file));
+    await optimizeModel(model);
     const report = await quantizeModel(model, { mode: 'int4', matMulNBits: true });
     expect(report.quantized.Gemm).toBe(3);
     const q = serializeModel(model);
@@ -75,7 +79,7 @@ describe('size on a weight-dominated model (the example MLP)', () => {
   it('is deterministic: the same input and options give the same bytes', async () => {
     const original = loadModel(ensureMnistModel());
     const calibration = digitSamples('image', CALIBRATION).samples;
-    const once = async () => { const m = cloneModel(original); await quantizeModel(m, { mode: 'int8-static', calibration, method: 'entropy' }); return Buffer.from(serializeModel(m)); };
+    const once = async () => { const m = cloneModel(original); await optimizeModel(m); await quantizeModel(m, { mode: 'int8-static', calibration, method: 'entropy' }); return Buffer.from(serializeModel(m)); };
     expect(Buffer.compare(await once(), await once())).toBe(0);
   });
 });

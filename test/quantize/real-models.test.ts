@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { cloneModel } from '../../src/onnx/clone.js';
 import { serializeModel } from '../../src/onnx/save.js';
+import { optimizeModel } from '../../src/optimize.js';
 import { quantizeModel, type QuantizeMode } from '../../src/quantize/index.js';
 import { runSamples } from '../../src/runtime/ort.js';
 import { readImage } from '../../src/runtime/data/images.js';
@@ -13,6 +14,7 @@ import { digitSamples } from '../helpers/mnist.js';
 
 async function worstCosine(file: string, mode: QuantizeMode, samples: Sample[], method?: 'minmax' | 'percentile' | 'entropy'): Promise<number> {
   const model = cloneModel(loadModel(file));
+  await optimizeModel(model);
   await quantizeModel(model, { mode, calibration: samples, method, percentile: 99.99 });
   const [ref, got] = [await runSamples(file, samples), await runSamples(serializeModel(model), samples)];
   return Math.min(...ref.map((r, i) => outputsCosine(r, got[i]!)));
@@ -41,6 +43,7 @@ describe('quantized real models agree with the float model on real inputs', () =
       const feeds = [generateFeeds(model, 5), generateFeeds(model, 6)];
       for (const mode of ['int8-dynamic', 'fp16'] as QuantizeMode[]) {
         const q = cloneModel(model);
+        await optimizeModel(q);
         const report = await quantizeModel(q, { mode });
         expect(report.leftInFloat.some((l) => /subgraph/.test(l.reason)), `${m.id} ${mode}`).toBe(true);
         const [ref, got] = [await runSamples(m.file, feeds), await runSamples(serializeModel(q), feeds)];
@@ -58,6 +61,7 @@ describe('calibration methods', () => {
     const scoring = digitSamples(input, { from: 9000, count: 300, dims: [1, 28, 28, 1] }).samples;
     const meanCosine = async (method: 'minmax' | 'percentile' | 'entropy') => {
       const model = cloneModel(loadModel(file));
+      await optimizeModel(model);
       await quantizeModel(model, { mode: 'int8-static', calibration, method, percentile: 99.99 });
       const [ref, got] = [await runSamples(file, scoring), await runSamples(serializeModel(model), scoring)];
       return ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length;

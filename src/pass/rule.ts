@@ -4,8 +4,8 @@
 // only tried on the nodes that could start its pattern.
 import type { Graph, Node } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
-import type { Pass, PassContext, PassResult } from '../../passes/pass.js';
-import { PassReport } from '../../passes/pass.js';
+import type { Pass, PassContext, PassResult } from './pass.js';
+import { PassReport } from './pass.js';
 
 export type Match<M> = { ok: true; value: M } | { ok: false; reason: string };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Graph, type Node } from '../helpers/graph-builder.js';
 import { runPassOnce } from '../helpers/pass-tester.js';
-import { GraphIndex, matched, noMatch, rulePass, type Rule } from '../../src/pattern/rule.js';
+import { GraphIndex, matched, noMatch, rulePass, type Rule } from '../../src/pass/rule.js';
 
 const find = (g: Graph, out: string) => g.nodes.find((n) => n.outputs.includes(out))!;
 

@@ -1,7 +1,7 @@
 // What a pass is: a name, a one-line description, and run(graph) -> what it changed.
 // A pass mutates through src/ir/mutate.ts, sees subgraphs through the manager (which
 // runs it on every graph), and leaves the graph alone when it cannot prove a rewrite safe.
-import type { Graph, Model } from '../src/ir/graph.js';
+import type { Graph, Model } from '../ir/graph.js';
 
 export interface PassContext {
   model: Model;

@@ -1,7 +1,7 @@
 // Small helpers fusions use to read and rewrite float weights safely.
 import type { Graph } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
-import { NameAllocator } from '../ir/mutate.js';
+import { NameAllocator, addInitializer } from '../ir/mutate.js';
 import { Tensor } from '../ir/tensor.js';
 
 /** Float32 values of a FLOAT constant, or undefined when it is not one. */
@@ -15,8 +15,7 @@ export function floatValues(t: Tensor | undefined): Float32Array | undefined {
  */
 export function addFloatInitializer(graph: Graph, base: string, dims: number[], values: Float32Array): string {
   const name = new NameAllocator(graph).next(base);
-  graph.initializers.set(name, Tensor.fromFloat32(name, dims, values));
-  return name;
+  return addInitializer(graph, Tensor.fromFloat32(name, dims, values));
 }
 
 /** Per-channel values of a constant that broadcasts as [C] along axis 1 of a rank-`rank` tensor: [C,1,1], [1,C,1,1], [C] for rank 2. */
