@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/onnx/load.js';
+import { serializeModel } from '../../src/onnx/save.js';
+import { tryConvertOpset } from '../../src/convert/opset/index.js';
+import { readTestDataSets, toHostTensor } from '../../src/runtime/tensor-files.js';
+import type { HostTensor } from '../../src/runtime/ort.js';
+import { allBackendModels, type CorpusModel } from '../helpers/corpus.js';
+import { tryRun } from '../helpers/run.js';
+import { allcloseMismatch } from './allclose.js';
+
+// Every backend-suite model below opset 13, raised to 21, computes what it computed
+// before on each of its test data sets. Models onnxruntime could not run at their own
+// opset (most opset-6 ones) are checked against the suite's reference outputs instead.
+interface Case { model: CorpusModel; sets: { feeds: Record<string, HostTensor>; expected: Record<string, HostTensor> }[] }
+
+function cases(): Case[] {
+  const out: Case[] = [];
+  for (const m of allBackendModels()) {
+    const model = loadModel(m.file);
+    const opset = model.opset('');
+    if (opset === undefined || opset >= 13) continue;
+    const inputs = model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name));
+    try {
+      const sets = readTestDataSets(m.testDataDir!).map((s) => ({
+        feeds: Object.fromEntries(inputs.map((spec, k) => [spec.name, toHostTensor(s.inputs[k]!)])),
+        expected: Object.fromEntries(model.graph.outputs.map((o, k) => [o.name, toHostTensor(s.outputs[k]!)])),
+      }));
+      if (sets.length && sets.every((s) => Object.keys(s.feeds).length === inputs.length)) out.push({ model: m, sets });
+    } catch {
+      // sequences, maps and optionals have no host tensor form here
+    }
+  }
+  return out;
+}
+
+describe('opset conversion on the backend suite', () => {
+  it('raises every model below 13 that onnxruntime runs to 21 with the same outputs, refusing at most 5%', async () => {
+    const failures: string[] = [];
+    const refused: string[] = [];
+    let runnable = 0;
+    let converted = 0;
+    let newlyRunnable = 0;
+    for (const c of cases()) {
+      const model = loadModel(c.model.file);
+      const before = [];
+      for (const s of c.sets) before.push(await tryRun(c.model.file, s.feeds));
+      const runs = before.every((b) => b !== undefined);
+      const r = tryConvertOpset(model, 21);
+      if (runs) runnable++;
+      if (r.refusals.length) {
+        if (runs) refused.push(`${c.model.id}: ${r.refusals[0]!.node}: ${r.refusals[0]!.reason}`);
+        expect(model.opset('')).toBe(r.from); // a refusal leaves the model as it was
+        continue;
+      }
+      expect(model.opset('')).toBe(21);
+      const bytes = serializeModel(model);
+      for (const [k, s] of c.sets.entries()) {
+        const after = await tryRun(bytes, s.feeds);
+        if (!runs && !after) break;
+        if (!after) { failures.push(`${c.model.id}: converted model does not run`); break; }
+        // Not runnable before: the suite's reference outputs are the judge.
+        const mismatch = allcloseMismatch(runs ? before[k]! : s.expected, after);
+        if (mismatch) { failures.push(`${c.model.id} (set ${k}): ${mismatch}`); break; }
+        if (k === c.sets.length - 1) { if (runs) converted++; else newlyRunnable++; }
+      }
+    }
+    console.log(`backend suite below opset 13: ${converted}/${runnable} runnable models raised to 21 unchanged, ${newlyRunnable} more now run and match the reference; refused ${refused.length}:\n  ${refused.join('\n  ')}`);
+    expect(failures).toEqual([]);
+    expect(runnable).toBeGreaterThan(250);
+    expect(converted + refused.length).toBe(runnable);
+    expect(converted / runnable).toBeGreaterThanOrEqual(0.95);
+  });
+});
