@@ -1,11 +1,14 @@
-// `onnxpress convert`: re-save a model, moving weights into or out of one external
-// data file. Nothing else changes: no opset upgrade, no graph edit.
+// `onnxpress convert`: re-save a model, optionally at a newer default-domain opset and
+// with weights moved into or out of one external data file.
 import { loadModel } from './onnx/load.js';
 import { saveModel, type SaveResult } from './onnx/save.js';
 import { badInput } from './errors.js';
+import { convertOpset, MAX_OPSET, type OpsetConversion } from './convert/opset/index.js';
 import { resolve } from 'node:path';
 
 export interface ConvertOptions {
+  /** Raise the default-domain opset to this version (no lowering). */
+  opset?: number;
   /** Put weights in this file beside the output (a plain file name). */
   externalData?: string;
   /** With externalData: tensors smaller than this stay inline (default 1024 bytes). */
@@ -14,10 +17,21 @@ export interface ConvertOptions {
   inline?: boolean;
 }
 
-export function convertModel(input: string, output: string, options: ConvertOptions = {}): SaveResult {
-  if (options.inline && options.externalData) throw badInput('--inline and --external-data exclude each other');
+export interface ConvertResult extends SaveResult {
+  /** What the opset conversion did, when `opset` was asked for. */
+  opset?: OpsetConversion;
+}
+
+export function convertModel(input: string, output: string, options: ConvertOptions = {}): ConvertResult {
+  if (options.inline && options.externalData) throw badInput('inline and externalData exclude each other');
+  if (options.opset !== undefined && !(Number.isInteger(options.opset) && options.opset >= 1 && options.opset <= MAX_OPSET)) {
+    throw badInput(`opset: expected an integer from 1 to ${MAX_OPSET}, got ${options.opset}`);
+  }
   if (resolve(input) === resolve(output)) throw badInput(`${output}: refusing to overwrite the input model; choose another output path`);
   const model = loadModel(input);
+  // Converted before anything is written: a refusal leaves no output behind.
+  const opset = options.opset === undefined ? undefined : convertOpset(model, options.opset);
   const externalData = options.inline ? false : options.externalData;
-  return saveModel(model, output, { externalData, sizeThresholdBytes: options.sizeThresholdBytes });
+  const saved = saveModel(model, output, { externalData, sizeThresholdBytes: options.sizeThresholdBytes });
+  return opset ? { ...saved, opset } : saved;
 }
