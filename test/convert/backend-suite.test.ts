@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { serializeModel } from '../../src/onnx/save.js';
@@ -6,6 +9,7 @@ import { readTestDataSets, toHostTensor } from '../../src/runtime/tensor-files.j
 import type { HostTensor } from '../../src/runtime/ort.js';
 import { allBackendModels, type CorpusModel } from '../helpers/corpus.js';
 import { tryRun } from '../helpers/run.js';
+import { checkerAvailable, runChecker } from '../helpers/checker.js';
 import { allcloseMismatch } from './allclose.js';
 
 // Every backend-suite model below opset 13, raised to 21, computes what it computed
@@ -69,5 +73,22 @@ describe('opset conversion on the backend suite', () => {
     expect(runnable).toBeGreaterThan(250);
     expect(converted + refused.length).toBe(runnable);
     expect(converted / runnable).toBeGreaterThanOrEqual(0.95);
+  });
+
+  // onnx.checker (python3-onnx 1.12) knows opsets up to 17: the converted forms are valid ONNX.
+  it.skipIf(!checkerAvailable())('models raised to 17 pass onnx.checker wherever the originals did', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onnxpress-opset17-'));
+    const pairs: [string, string, string][] = [];
+    for (const c of cases()) {
+      const model = loadModel(c.model.file);
+      if (tryConvertOpset(model, 17).refusals.length) continue;
+      const out = join(dir, `${c.model.id.replace(/\//g, '__')}.onnx`);
+      writeFileSync(out, serializeModel(model));
+      pairs.push([c.model.id, c.model.file, out]);
+    }
+    const verdicts = runChecker(pairs.flatMap(([, a, b]) => [a, b]));
+    const broken = pairs.filter(([, a, b]) => verdicts[a] === null && verdicts[b] !== null).map(([id, , b]) => `${id}: ${verdicts[b]}`);
+    expect(broken).toEqual([]);
+    expect(pairs.filter(([, a]) => verdicts[a] === null).length).toBeGreaterThan(250);
   });
 });
