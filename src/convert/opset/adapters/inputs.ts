@@ -1,5 +1,5 @@
 // Moving attributes into inputs, the most common change between opsets.
-import type { Node } from '../../../ir/graph.js';
+import { attr, type Node } from '../../../ir/graph.js';
 import type { AdaptContext } from '../context.js';
 
 /** Sets `node.inputs[index]`, padding skipped optional inputs with '' and dropping trailing empty ones. */
@@ -19,4 +19,10 @@ export function intsAttrToInput(node: Node, ctx: AdaptContext, attrName: string,
 /** A readable stem for the names of values made for a node. */
 export function baseName(node: Node): string {
   return node.name || node.outputs[0] || node.opType;
+}
+
+/** Emits Squeeze/Unsqueeze over `axes` in the form of the target opset (axes an input from 13). */
+export function emitAxesOp(ctx: AdaptContext, where: 'before' | 'after', opType: 'Squeeze' | 'Unsqueeze', input: string, output: string, axes: number[]): void {
+  if (ctx.targetOpset >= 13) ctx.emit(where, { opType, inputs: [input, ctx.ints(`${output}_axes`, axes)], outputs: [output] });
+  else ctx.emit(where, { opType, inputs: [input], outputs: [output], attributes: [attr.ints('axes', axes)] });
 }

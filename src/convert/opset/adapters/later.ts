@@ -4,10 +4,34 @@ import { attr } from '../../../ir/graph.js';
 import { DataType } from '../../../ir/dtype.js';
 import { Tensor } from '../../../ir/tensor.js';
 import type { Adapter } from '../adapter.js';
-import { baseName, setInput } from './inputs.js';
+import { baseName, emitAxesOp, setInput } from './inputs.js';
 
 export const laterAdapters: Adapter[] = [
-  { op: 'Scan', sinceVersion: 9, adapt: () => 'Scan-8 (batch axis and sequence_lens) has no rewrite here' },
+  {
+    // Scan-8 ran its body over a batch axis 0 of every input; Scan-9 has no batch axis.
+    // A batch of one is squeezed away and restored on the outputs; the body is unchanged.
+    op: 'Scan', sinceVersion: 9,
+    adapt(node, ctx) {
+      if (node.inputs[0]) return 'Scan-8 with sequence_lens';
+      const inputs = node.inputs.slice(1);
+      const batch = inputs.map((i) => ctx.dims(i)?.[0]);
+      if (batch.some((b) => b !== 1)) return `Scan-8 over a batch of ${batch.find((b) => b !== 1) ?? 'unknown size'} (Scan-9 has no batch axis)`;
+      const directions = node.getInts('directions');
+      node.removeAttr('directions');
+      if (directions) node.setAttr(attr.ints('scan_input_directions', directions));
+      node.inputs = inputs.map((i) => {
+        const squeezed = ctx.fresh(`${i}_unbatched`);
+        emitAxesOp(ctx, 'before', 'Squeeze', i, squeezed, [0]);
+        return squeezed;
+      });
+      node.outputs = node.outputs.map((o) => {
+        if (!o) return o;
+        const unbatched = ctx.fresh(`${o}_unbatched`);
+        emitAxesOp(ctx, 'after', 'Unsqueeze', unbatched, o, [0]);
+        return unbatched;
+      });
+    },
+  },
   // Scatter-9 is ScatterElements-11 under its old name.
   { op: 'Scatter', sinceVersion: 11, adapt: (n) => { n.opType = 'ScatterElements'; } },
   {
