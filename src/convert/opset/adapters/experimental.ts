@@ -6,7 +6,7 @@ import { type Adapter, forOps } from '../adapter.js';
 import type { AdaptContext } from '../context.js';
 import { baseName } from './inputs.js';
 
-/** Turns `node` into `x * a (+ b)`, the last op of the rewrite; returns the input to give it. */
+/** `input * factor` through a new Mul before the node (or `input` itself for 1); returns the product's name. */
 function scaleBy(node: Node, ctx: AdaptContext, input: string, factor: number, tag: string): string {
   if (factor === 1) return input;
   const out = ctx.fresh(`${baseName(node)}_${tag}`);
@@ -29,8 +29,10 @@ export const experimentalAdapters: Adapter[] = [
     adapt(node, ctx) {
       const refusal = floatOnly(node, ctx);
       if (refusal) return refusal;
-      const bias = node.getFloats('bias') ?? [];
+      const bias = node.getFloats('bias');
       const scaled = scaleBy(node, ctx, node.inputs[0]!, node.getFloat('scale', 1), 'scaled');
+      if (!bias?.length) return becomes(node, 'Identity', [scaled]);
+      // One bias per channel of NCHW data.
       const b = ctx.addConstant(`${baseName(node)}_bias`, DataType.FLOAT, [bias.length, 1, 1], Float32Array.from(bias));
       becomes(node, 'Add', [scaled, b]);
     },

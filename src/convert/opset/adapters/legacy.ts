@@ -1,8 +1,9 @@
 // Changes up to opset 7, the era of pytorch-converted and early Caffe2 exports:
 // consumed_inputs and is_test hints dropped, Cast's `to` made an int, defaults fixed.
-import { attr } from '../../../ir/graph.js';
+import { attr, type Node } from '../../../ir/graph.js';
 import { DataType } from '../../../ir/dtype.js';
 import { type Adapter, forOps } from '../adapter.js';
+import type { AdaptContext } from '../context.js';
 import { baseName, intsAttrToInput, setInput } from './inputs.js';
 
 // consumed_inputs was an in-place hint for the runtime, never part of the meaning.
@@ -72,7 +73,7 @@ export const legacyAdapters: Adapter[] = [
   ...forOps(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less'], 7, legacyBroadcast),
 ];
 
-function renameAttr(node: Parameters<Adapter['adapt']>[0], from: string, to: string): void {
+function renameAttr(node: Node, from: string, to: string): void {
   const a = node.attr(from);
   if (!a) return;
   node.removeAttr(from);
@@ -84,7 +85,7 @@ function renameAttr(node: Parameters<Adapter['adapt']>[0], from: string, to: str
  * without one). Suffix alignment is numpy's; an `axis` elsewhere means B needs trailing
  * 1-dims, added by a Reshape whose 0s copy B's own dims.
  */
-function legacyBroadcast(node: Parameters<Adapter['adapt']>[0], ctx: Parameters<Adapter['adapt']>[1]): string | void {
+function legacyBroadcast(node: Node, ctx: AdaptContext): string | void {
   const broadcast = node.getInt('broadcast', 0);
   const axis = node.getInt('axis');
   node.removeAttr('broadcast');

@@ -10,7 +10,7 @@ export const softmaxAdapters = forOps(['Softmax', 'LogSoftmax', 'Hardmax'], 13, 
   const x = node.inputs[0]!;
   const axis = node.getInt('axis', 1);
   const rank = ctx.rank(x);
-  if (rank !== undefined && (axis < 0 ? axis + rank : axis) === rank - 1) {
+  if (axis === -1 || (rank !== undefined && (axis < 0 ? axis + rank : axis) === rank - 1)) {
     node.setAttr(attr.int('axis', -1));
     return;
   }
