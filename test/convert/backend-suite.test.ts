@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { serializeModel } from '../../src/onnx/save.js';
 import { tryConvertOpset } from '../../src/convert/opset/index.js';
+import { modelProblems } from '../../src/ir/validate.js';
 import { readTestDataSets, toHostTensor } from '../../src/runtime/tensor-files.js';
 import type { HostTensor } from '../../src/runtime/ort.js';
 import { allBackendModels, type CorpusModel } from '../helpers/corpus.js';
@@ -49,6 +50,7 @@ describe('opset conversion on the backend suite', () => {
       const before = [];
       for (const s of c.sets) before.push(await tryRun(c.model.file, s.feeds));
       const runs = before.every((b) => b !== undefined);
+      const problemsBefore = modelProblems(model).length;
       const r = tryConvertOpset(model, 21);
       if (runs) runnable++;
       if (r.refusals.length) {
@@ -57,6 +59,8 @@ describe('opset conversion on the backend suite', () => {
         continue;
       }
       expect(model.opset('')).toBe(21);
+      // Unique names, topological order, no dangling value: wherever the original had them.
+      if (!problemsBefore) expect(modelProblems(model)).toEqual([]);
       const bytes = serializeModel(model);
       for (const [k, s] of c.sets.entries()) {
         const after = await tryRun(bytes, s.feeds);

@@ -7,6 +7,7 @@ import { loadModel } from '../../src/onnx/load.js';
 import { cloneModel } from '../../src/onnx/clone.js';
 import { serializeModel } from '../../src/onnx/save.js';
 import { convertOpset } from '../../src/convert/opset/index.js';
+import { modelProblems } from '../../src/ir/validate.js';
 import type { HostTensor } from '../../src/runtime/ort.js';
 import { NODE_MODULES_DIR, SHARED_MODELS_DIR, npmModels, sharedModels, type CorpusModel } from '../helpers/corpus.js';
 import { generateFeeds, seededRandom } from '../helpers/feeds.js';
@@ -43,6 +44,7 @@ async function checkTargets(m: CorpusModel): Promise<string[]> {
     const model = cloneModel(original);
     convertOpset(model, target);
     expect(model.opset('')).toBe(target);
+    expect(modelProblems(model)).toEqual([]);
     const after = await tryRun(serializeModel(model), feeds);
     const mismatch = after ? allcloseMismatch(before, after) : 'does not run';
     if (mismatch) problems.push(`${m.id} at ${target}: ${mismatch}`);
