@@ -122,4 +122,18 @@ describe('opset adapters on graphs built for one change each', () => {
       expect(Buffer.compare(Buffer.from(serializeModel(model)), Buffer.from(bytes))).toBe(0);
     });
   }
+
+  it('raises model-local functions whose ops did not change, and refuses one whose op did', () => {
+    const fn = (name: string, opType: string) => ({ name, domain: 'local', input: ['a'], output: ['b'], opset_import: [{ domain: '', version: 9 }], node: [{ op_type: opType, input: ['a'], output: ['b'] }] });
+    const plain: Case = { name: 'relu', opset: 9, inputs: [['x', [2]]], nodes: [n('Relu', ['x'], ['y'])], outputs: ['y'] };
+    const ok = build(plain);
+    ok.functions = [fn('act', 'Relu')];
+    expect(tryConvertOpset(ok, 21).refusals).toEqual([]);
+    expect(Number(ok.functions[0]!.opset_import![0]!.version)).toBe(21);
+    const changed = build(plain);
+    changed.functions = [fn('clamp', 'Clip')];
+    const r = tryConvertOpset(changed, 21);
+    expect(r.refusals).toEqual([{ node: "function 'clamp'", reason: expect.stringMatching(/Clip changed after opset 9/) }]);
+    expect(Number(changed.functions[0]!.opset_import![0]!.version)).toBe(9);
+  });
 });

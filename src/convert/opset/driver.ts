@@ -2,6 +2,7 @@
 // op between the model's opset and the target, oldest first. Adapters work on copies and
 // stage what they add; nothing is committed unless every node converted.
 import type { Graph, Model } from '../../ir/graph.js';
+import { fromLong, type OperatorSetIdProto } from '../../onnx/schema.js';
 import { Node } from '../../ir/graph.js';
 import { NameAllocator, replaceNode } from '../../ir/mutate.js';
 import { OnnxpressError } from '../../errors.js';
@@ -69,7 +70,9 @@ export function tryConvertOpset(model: Model, target: number): OpsetConversion {
       else if (plan) planned.push({ graph, node, replacement: plan });
     }
   }
+  const functionImports = functionRefusals(model, target, result.refusals);
   if (result.refusals.length) return result;
+  for (const id of functionImports) id.version = target;
   for (const p of planned) replaceNode(p.graph, p.node, p.replacement);
   for (const ctx of contexts) for (const [name, t] of ctx.initializers) ctx.graph.initializers.set(name, t);
   result.rewritten = planned.length;
@@ -95,6 +98,24 @@ export function refusalMessage(r: OpsetConversion): string {
 export function describeRefusals(refusals: Refusal[]): string {
   const shown = refusals.slice(0, 3).map((x) => `${x.node}: ${x.reason}`).join('; ');
   return refusals.length > 3 ? `${shown} (and ${refusals.length - 3} more)` : shown;
+}
+
+/**
+ * Model-local functions import their own opsets and stay in proto form: they are raised
+ * with the model when none of their ops changed on the way, and refused otherwise.
+ * Returns the function imports to raise.
+ */
+function functionRefusals(model: Model, target: number, refusals: Refusal[]): OperatorSetIdProto[] {
+  const imports: OperatorSetIdProto[] = [];
+  for (const f of model.functions) {
+    const id = f.opset_import?.find((o) => !o.domain || o.domain === 'ai.onnx');
+    const version = id?.version === undefined ? target : Number(fromLong(id.version));
+    if (!id || version >= target) continue;
+    const changed = (f.node ?? []).find((n) => (!n.domain || n.domain === 'ai.onnx') && BY_OP.get(n.op_type ?? '')?.some((a) => a.sinceVersion > version && a.sinceVersion <= target));
+    if (changed) refusals.push({ node: `function '${f.name}'`, reason: `its ${changed.op_type} changed after opset ${version}, and model-local functions are not rewritten` });
+    else imports.push(id);
+  }
+  return imports;
 }
 
 /** The nodes replacing `node`, undefined when nothing changes, or a refusal. */
