@@ -1,9 +1,10 @@
-// `onnxpress convert`: re-save a model, optionally at a newer default-domain opset and
-// with weights moved into or out of one external data file.
+// `onnxpress convert`: re-save a model, moving weights into or out of one external
+// data file, and with `opset` raising its default-domain opset on the way.
 import { loadModel } from './onnx/load.js';
+import type { Model } from './ir/graph.js';
+import { convertOpset, MAX_OPSET, type OpsetConversion } from './convert/opset/index.js';
 import { saveModel, type SaveResult } from './onnx/save.js';
 import { badInput } from './errors.js';
-import { convertOpset, MAX_OPSET, type OpsetConversion } from './convert/opset/index.js';
 import { resolve } from 'node:path';
 
 export interface ConvertOptions {
@@ -23,15 +24,17 @@ export interface ConvertResult extends SaveResult {
 }
 
 export function convertModel(input: string, output: string, options: ConvertOptions = {}): ConvertResult {
-  if (options.inline && options.externalData) throw badInput('inline and externalData exclude each other');
-  if (options.opset !== undefined && !(Number.isInteger(options.opset) && options.opset >= 1 && options.opset <= MAX_OPSET)) {
-    throw badInput(`opset: expected an integer from 1 to ${MAX_OPSET}, got ${options.opset}`);
-  }
+  if (options.inline && options.externalData) throw badInput('--inline and --external-data exclude each other');
   if (resolve(input) === resolve(output)) throw badInput(`${output}: refusing to overwrite the input model; choose another output path`);
   const model = loadModel(input);
   // Converted before anything is written: a refusal leaves no output behind.
-  const opset = options.opset === undefined ? undefined : convertOpset(model, options.opset);
+  const opset = raiseOpset(model, options.opset);
   const externalData = options.inline ? false : options.externalData;
-  const saved = saveModel(model, output, { externalData, sizeThresholdBytes: options.sizeThresholdBytes });
-  return opset ? { ...saved, opset } : saved;
+  return { ...saveModel(model, output, { externalData, sizeThresholdBytes: options.sizeThresholdBytes }), ...(opset && { opset }) };
+}
+
+function raiseOpset(model: Model, target: number | undefined): OpsetConversion | undefined {
+  if (target === undefined) return undefined;
+  if (!(Number.isInteger(target) && target >= 1 && target <= MAX_OPSET)) throw badInput(`opset: expected an integer from 1 to ${MAX_OPSET}, got ${target}`);
+  return convertOpset(model, target);
 }
