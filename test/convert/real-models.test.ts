@@ -68,4 +68,10 @@ describe('opset conversion on real models', () => {
     for (const m of sharedModels()) problems.push(...(await checkTargets(m)));
     expect(problems).toEqual([]);
   });
+
+  it('is deterministic: the same model raised twice gives the same bytes', () => {
+    const file = join(OCR_DIR, 'ch_PP-OCRv4_rec_infer.onnx');
+    const once = () => { const m = loadModel(file); convertOpset(m, 21); return Buffer.from(serializeModel(m)); };
+    expect(Buffer.compare(once(), once())).toBe(0);
+  });
 });
