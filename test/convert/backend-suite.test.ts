@@ -18,12 +18,13 @@ import { allcloseMismatch } from './allclose.js';
 // opset (most opset-6 ones) are checked against the suite's reference outputs instead.
 interface Case { model: CorpusModel; sets: { feeds: Record<string, HostTensor>; expected: Record<string, HostTensor> }[] }
 
-function cases(): Case[] {
+/** Suite models below opset `below` with usable test data. */
+function cases(below = 13): Case[] {
   const out: Case[] = [];
   for (const m of allBackendModels()) {
     const model = loadModel(m.file);
     const opset = model.opset('');
-    if (opset === undefined || opset >= 13) continue;
+    if (opset === undefined || opset >= below) continue;
     const inputs = model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name));
     try {
       const sets = readTestDataSets(m.testDataDir!).map((s) => ({
@@ -41,46 +42,60 @@ function cases(): Case[] {
 const hasSuite = existsSync(TESTDATA_DIR);
 if (!hasSuite) console.log(`skipped: ${TESTDATA_DIR} not found (apt-get install libonnx-testdata)`);
 
+interface SuiteResult { runnable: number; converted: number; newlyRunnable: number; refused: string[]; failures: string[] }
+
+/** Raises every model below `below` to `target` and compares each test data set's outputs. */
+async function raiseSuite(target: number, below = target): Promise<SuiteResult> {
+  const result: SuiteResult = { runnable: 0, converted: 0, newlyRunnable: 0, refused: [], failures: [] };
+  for (const c of cases(below)) {
+    const model = loadModel(c.model.file);
+    const before = [];
+    for (const s of c.sets) before.push(await tryRun(c.model.file, s.feeds));
+    const runs = before.every((b) => b !== undefined);
+    const problemsBefore = modelProblems(model).length;
+    const r = tryConvertOpset(model, target);
+    if (runs) result.runnable++;
+    if (r.refusals.length) {
+      if (runs) result.refused.push(`${c.model.id}: ${r.refusals[0]!.node}: ${r.refusals[0]!.reason}`);
+      expect(model.opset('')).toBe(r.from); // a refusal leaves the model as it was
+      continue;
+    }
+    expect(model.opset('')).toBe(target);
+    // Unique names, topological order, no dangling value: wherever the original had them.
+    if (!problemsBefore) expect(modelProblems(model)).toEqual([]);
+    const bytes = serializeModel(model);
+    for (const [k, s] of c.sets.entries()) {
+      const after = await tryRun(bytes, s.feeds);
+      if (!runs && !after) break;
+      if (!after) { result.failures.push(`${c.model.id}: converted model does not run`); break; }
+      // Not runnable before: the suite's reference outputs are the judge.
+      const mismatch = allcloseMismatch(runs ? before[k]! : s.expected, after);
+      if (mismatch) { result.failures.push(`${c.model.id} (set ${k}): ${mismatch}`); break; }
+      if (k === c.sets.length - 1) { if (runs) result.converted++; else result.newlyRunnable++; }
+    }
+  }
+  return result;
+}
+
 describe.skipIf(!hasSuite)('opset conversion on the backend suite', () => {
   it('raises every model below 13 that onnxruntime runs to 21 with the same outputs, refusing at most 5%', async () => {
-    const failures: string[] = [];
-    const refused: string[] = [];
-    let runnable = 0;
-    let converted = 0;
-    let newlyRunnable = 0;
-    for (const c of cases()) {
-      const model = loadModel(c.model.file);
-      const before = [];
-      for (const s of c.sets) before.push(await tryRun(c.model.file, s.feeds));
-      const runs = before.every((b) => b !== undefined);
-      const problemsBefore = modelProblems(model).length;
-      const r = tryConvertOpset(model, 21);
-      if (runs) runnable++;
-      if (r.refusals.length) {
-        if (runs) refused.push(`${c.model.id}: ${r.refusals[0]!.node}: ${r.refusals[0]!.reason}`);
-        expect(model.opset('')).toBe(r.from); // a refusal leaves the model as it was
-        continue;
-      }
-      expect(model.opset('')).toBe(21);
-      // Unique names, topological order, no dangling value: wherever the original had them.
-      if (!problemsBefore) expect(modelProblems(model)).toEqual([]);
-      const bytes = serializeModel(model);
-      for (const [k, s] of c.sets.entries()) {
-        const after = await tryRun(bytes, s.feeds);
-        if (!runs && !after) break;
-        if (!after) { failures.push(`${c.model.id}: converted model does not run`); break; }
-        // Not runnable before: the suite's reference outputs are the judge.
-        const mismatch = allcloseMismatch(runs ? before[k]! : s.expected, after);
-        if (mismatch) { failures.push(`${c.model.id} (set ${k}): ${mismatch}`); break; }
-        if (k === c.sets.length - 1) { if (runs) converted++; else newlyRunnable++; }
-      }
-    }
-    console.log(`backend suite below opset 13: ${converted}/${runnable} runnable models raised to 21 unchanged, ${newlyRunnable} more now run and match the reference; refused ${refused.length}:\n  ${refused.join('\n  ')}`);
-    expect(failures).toEqual([]);
-    expect(runnable).toBeGreaterThan(250);
-    expect(converted + refused.length).toBe(runnable);
-    expect(converted / runnable).toBeGreaterThanOrEqual(0.95);
+    const r = await raiseSuite(21, 13);
+    console.log(`backend suite below opset 13: ${r.converted}/${r.runnable} runnable models raised to 21 unchanged, ${r.newlyRunnable} more now run and match the reference; refused ${r.refused.length}:\n  ${r.refused.join('\n  ')}`);
+    expect(r.failures).toEqual([]);
+    expect(r.runnable).toBeGreaterThan(250);
+    expect(r.converted + r.refused.length).toBe(r.runnable);
+    expect(r.converted / r.runnable).toBeGreaterThanOrEqual(0.95);
   });
+
+  // Intermediate targets emit the forms of their own opset (Squeeze axes as an attribute
+  // below 13, Resize-10 ...); 17 also carries the suite's opset 13-16 models.
+  for (const target of [10, 12, 17]) {
+    it(`raises every model below ${target} to ${target} with the same outputs`, async () => {
+      const r = await raiseSuite(target);
+      expect(r.failures).toEqual([]);
+      expect(r.converted / r.runnable).toBeGreaterThanOrEqual(0.95);
+    });
+  }
 
   // onnx.checker (python3-onnx 1.12) knows opsets up to 17: the converted forms are valid ONNX.
   it.skipIf(!checkerAvailable())('models raised to 17 pass onnx.checker wherever the originals did', () => {
