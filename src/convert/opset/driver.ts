@@ -4,7 +4,7 @@
 import type { Graph, Model } from '../../ir/graph.js';
 import { fromLong, type OperatorSetIdProto } from '../../onnx/schema.js';
 import { Node } from '../../ir/graph.js';
-import { NameAllocator, replaceNode } from '../../ir/mutate.js';
+import { NameAllocator, addInitializer, replaceNode, topologicalSort } from '../../ir/mutate.js';
 import { OnnxpressError } from '../../errors.js';
 import type { Adapter } from './adapter.js';
 import { ADAPTERS } from './adapters/index.js';
@@ -74,7 +74,9 @@ export function tryConvertOpset(model: Model, target: number): OpsetConversion {
   if (result.refusals.length) return result;
   for (const id of functionImports) id.version = target;
   for (const p of planned) replaceNode(p.graph, p.node, p.replacement);
-  for (const ctx of contexts) for (const [name, t] of ctx.initializers) ctx.graph.initializers.set(name, t);
+  for (const ctx of contexts) for (const t of ctx.initializers.values()) addInitializer(ctx.graph, t);
+  // The output must be valid ONNX, and exporters do write graphs out of order (tf2onnx's Keras MNIST).
+  for (const graph of model.graphs()) topologicalSort(graph);
   result.rewritten = planned.length;
   const entry = model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx');
   if (entry) entry.version = target;
