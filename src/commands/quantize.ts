@@ -15,7 +15,7 @@ interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
-  matmulNbits?: boolean; dim?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean;
+  matmulNbits?: boolean; dim?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
 }
 
 export const quantizeCommand: CliCommand = {
@@ -37,7 +37,7 @@ export const quantizeCommand: CliCommand = {
       .option('--asymmetric-weights', 'asymmetric weight ranges (default symmetric)')
       .option('--activation-type <t>', 'uint8 | int8', 'uint8')
       .option('--reduce-range', '7-bit weights, for CPUs without VNNI')
-      .option('--op-types <list>', 'only quantize these op types')
+      .option('--op-types <list>', 'only quantize these op types (int8-dynamic leaves Conv in float unless listed: ConvInteger is slower on CPU)')
       .option('--exclude-nodes <list>', 'keep these nodes in float')
       .option('--exclude-op-types <list>', 'keep these op types in float')
       .option('--no-keep-io-types', 'fp16: make graph inputs and outputs float16 too')
@@ -45,7 +45,8 @@ export const quantizeCommand: CliCommand = {
       .option('--block-size <n>', 'int4: weights per block along K', '32')
       .option('--matmul-nbits', "int4: emit onnxruntime's com.microsoft.MatMulNBits instead of DequantizeLinear")
       .option('--dim <name=size...>', 'sizes for symbolic dims (e.g. batch=1) when reading or generating samples')
-      .option('--json', 'print one JSON object');
+      .option('--json', 'print one JSON object')
+      .option('--verbose', 'also list the nodes whose shapes could not be inferred, and why');
     addImageFlags(cmd)
       .action(async (file: string, f: Flags) => {
         const model = loadModel(file);
@@ -73,7 +74,7 @@ export const quantizeCommand: CliCommand = {
         saveModel(model, f.output);
         for (const w of report.warnings) if (!f.json) process.stderr.write(`warning: ${w}\n`);
         if (f.json) printJson(report);
-        else process.stdout.write(render(report, f.output) + '\n');
+        else process.stdout.write(render(report, f.output, f.verbose ?? false) + '\n');
       });
   },
 };
@@ -96,7 +97,7 @@ async function readCalibration(model: Model, f: Flags): Promise<Sample[]> {
   return loadSamples(f.calibration!, specs, { limit, dimOverrides: dims, image: imageOptionsOf(f) }).samples;
 }
 
-function render(r: QuantizeReport, output: string): string {
+function render(r: QuantizeReport, output: string, verbose: boolean): string {
   const lines = [
     `mode   ${r.mode}`,
     `size   ${formatBytes(r.before.bytes)} -> ${formatBytes(r.after.bytes)} (${(r.before.bytes / r.after.bytes).toFixed(2)}x smaller)`,
@@ -107,6 +108,11 @@ function render(r: QuantizeReport, output: string): string {
     lines.push(`left in float (${r.leftInFloat.length}):`);
     for (const l of r.leftInFloat.slice(0, 10)) lines.push(`  ${l.node} (${l.opType}): ${l.reason}`);
     if (r.leftInFloat.length > 10) lines.push(`  ... and ${r.leftInFloat.length - 10} more (--json lists all)`);
+  }
+  if (r.shapeUnknown.length && !verbose) lines.push(`shapes unknown at ${r.shapeUnknown.length} nodes (--verbose lists them): layers after them may be missed`);
+  if (verbose && r.shapeUnknown.length) {
+    lines.push(`shapes unknown (${r.shapeUnknown.length}):`);
+    for (const d of r.shapeUnknown) lines.push(`  ${d.node} (${d.opType}): ${d.reason}`);
   }
   lines.push(`wrote ${output}`);
   return lines.join('\n');

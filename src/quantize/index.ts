@@ -2,6 +2,7 @@
 // (pass a clone to keep the original), folding BatchNorm and cleaning up first.
 import type { Model } from '../ir/graph.js';
 import { dataTypeFromOrtName } from '../ir/dtype.js';
+import { shapeDiagnostics } from '../ir/shapes.js';
 import { upgradeOpset } from '../ir/upgrade-opset.js';
 import { OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
@@ -28,13 +29,14 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   const warnings: string[] = [];
   if (options.optimizeFirst !== false) await optimizeModel(model);
   const left: LeftInFloat[] = [];
+  const shapeUnknown = shapeDiagnostics(model.graph);
   const opsetFrom = model.opset('') ?? 1;
   let quantized: Record<string, number>;
   switch (options.mode) {
     case 'int8-dynamic': {
       // DynamicQuantizeLinear, MatMulInteger and ConvInteger arrived in opset 10/11.
       ensureOpset(model, 11, warnings);
-      quantized = quantizeDynamic(model, options, left);
+      quantized = quantizeDynamic(model, options, left, warnings);
       break;
     }
     case 'int8-static': {
@@ -67,6 +69,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     after: { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) },
     quantized,
     leftInFloat: left,
+    shapeUnknown,
     warnings,
     opset: { from: opsetFrom, to: model.opset('') ?? opsetFrom },
   };

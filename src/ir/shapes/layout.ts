@@ -122,7 +122,7 @@ export function slice(ctx: RuleContext): Dim[] | undefined {
 /**
  * The length of size[start:end:step]. Exact for numbers; for symbolic sizes or bounds
  * only the forms exporters write with step 1 ([k:], [:-k], [a:b] with a <= b <= size,
- * which their own arithmetic guarantees), else unknown.
+ * which their own arithmetic guarantees) and only as a symbolic length, else unknown.
  */
 export function slicedLength(size: Dim, start: Dim, end: Dim, step: number): Dim {
   if (typeof size === 'number' && typeof start === 'number' && typeof end === 'number') {
@@ -132,10 +132,9 @@ export function slicedLength(size: Dim, start: Dim, end: Dim, step: number): Dim
   if (step !== 1 || size === null || start === null || end === null) return null;
   const bound = (v: Dim): Dim => (typeof v === 'number' ? (v < 0 ? addDims(size, v) : v >= TO_END ? size : v) : v);
   const length = subDims(bound(end), bound(start));
-  if (typeof length !== 'number') return length;
-  // A fixed length is certain only when both bounds came from the same arithmetic
-  // ([a : a + 3]); [0:5] of a symbolic size could be shorter.
-  return length >= 0 && typeof start !== 'number' && typeof end !== 'number' ? length : null;
+  // A fixed length from symbolic bounds ([a : a + 3]) would still clamp at a size it
+  // cannot compare with: only a symbolic length is given.
+  return typeof length === 'number' ? null : length;
 }
 
 export function split(ctx: RuleContext): (ValueShape | undefined)[] {
