@@ -99,6 +99,7 @@ function ruleContext(node: Node, shapes: ShapeMap, producers: Map<string, Node>,
       const p = producers.get(name);
       return p ? `'${name}' (from ${p.describe()})` : `'${name}'`;
     },
+    subgraph: (g) => inferShapes(g, shapes),
   };
 }
 

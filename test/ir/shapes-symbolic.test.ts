@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataType } from '../../src/ir/dtype.js';
 import { attr } from '../../src/ir/graph.js';
+import { AttrType } from '../../src/onnx/schema.js';
 import { inferShapes, shapeDiagnostics } from '../../src/ir/shapes.js';
 import { addDims, divDims, mulDims, productDims, sameDim, subDims } from '../../src/ir/shapes/symbolic.js';
 import { GraphBuilder } from '../../models/graph-builder.js';
@@ -107,5 +108,29 @@ describe('shape inference through exporter shape arithmetic', () => {
     expect(d.map((x) => x.node)).toEqual(['r', 'custom']);
     expect(d[0]!.reason).toMatch(/target shape 'gather_\d+' \(from 'gather_\d+' \(Gather\)\) has no known length/);
     expect(d[1]!.reason).toMatch(/custom-domain/);
+  });
+});
+
+describe('If', () => {
+  function ifGraph(condKnown: boolean) {
+    const branch = (name: string, rank: number) => {
+      const b = new GraphBuilder(name);
+      const y = b.one('Reshape', ['x', b.ints(`${name}_shape`, rank === 2 ? [-1, 4] : [-1, 2, 2])], [], `${name}_y`);
+      b.output(y, F);
+      return b.build(13).graph;
+    };
+    const b = new GraphBuilder('if');
+    const x = b.input('x', F, ['n', 4]);
+    const cond = condKnown ? b.one('Equal', [b.one('Size', [b.one('Shape', [x])]), b.ints('two', [2], [])]) : b.input('flag', DataType.BOOL, []);
+    b.op('If', [cond], [{ name: 'then_branch', type: AttrType.GRAPH, g: branch('then', 2) }, { name: 'else_branch', type: AttrType.GRAPH, g: branch('else', 3) }], 1, 'if');
+    const g = b.build(13).graph;
+    for (const n of g.nodes) for (const sub of n.subgraphs()) sub.parent = g;
+    return g;
+  }
+  it('takes the branch a known condition picks; otherwise says why the ranks differ', () => {
+    expect(inferShapes(ifGraph(true)).get('if')?.dims).toEqual(['n', 4]);
+    const unknown = ifGraph(false);
+    expect(inferShapes(unknown).get('if')?.dims).toBeUndefined();
+    expect(shapeDiagnostics(unknown).map((d) => d.reason)).toEqual(["output 0: the branches give ranks 2 and 3 and the condition 'flag' is not known"]);
   });
 });

@@ -1,6 +1,6 @@
 // What a shape rule sees of one node: its inputs' shapes and known values, and a way to
 // say why it could not give an output shape.
-import type { Dim, Node } from '../graph.js';
+import type { Dim, Graph, Node } from '../graph.js';
 
 export interface ValueShape {
   elemType?: number;
@@ -32,6 +32,8 @@ export interface RuleContext {
   why(reason: string): undefined;
   /** Describes where input i comes from, for a reason: "'x' (from NonZero 'nz')". */
   source(i: number): string;
+  /** Shapes inside a subgraph of the node (If branches), seeing the values known so far. */
+  subgraph(g: Graph): ShapeMap;
 }
 
 /** An axis attribute as a non-negative index; with `clamp`, limited to [0, rank]. */

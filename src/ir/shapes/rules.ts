@@ -1,10 +1,11 @@
 // The shape rule of each default-domain op: output element types and dims from the
 // inputs. An op without a rule gives its outputs no shape (never a guessed one).
 import { DataType } from '../dtype.js';
-import { shapeOf, type Dim, type Node } from '../graph.js';
+import type { Dim, Node } from '../graph.js';
 import { argReduce, broadcast, convLike, convTranspose, gemm, matmul, recurrent, reduce } from './compute.js';
 import type { RuleContext, ValueShape } from './context.js';
 import * as layout from './layout.js';
+import { sameDim } from './symbolic.js';
 
 const UNARY_SAME = [
   'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Abs', 'Neg', 'Sqrt', 'Reciprocal', 'Floor', 'Ceil',
@@ -95,16 +96,23 @@ function globalPool(ctx: RuleContext): Dim[] | undefined {
   return x ? [x[0]!, x[1]!, ...x.slice(2).map(() => 1)] : undefined;
 }
 
-/** If: the shapes both branches declare for their outputs, where they agree. */
+/** If: the taken branch's output shapes when the condition is known, else where both agree. */
 function ifBranches(ctx: RuleContext): (ValueShape | undefined)[] {
   const branches = ['then_branch', 'else_branch'].map((n) => ctx.node.attr(n)?.g);
-  if (branches.some((b) => !b)) return [];
+  if (!branches[0] || !branches[1]) return [];
+  const cond = ctx.numbers(0)?.[0];
+  if (cond !== undefined) {
+    const taken = branches[cond ? 0 : 1]!;
+    const shapes = ctx.subgraph(taken);
+    return taken.outputs.map((o) => shapes.get(o.name));
+  }
+  const [a, b] = branches.map((g) => { const shapes = ctx.subgraph(g!); return g!.outputs.map((o) => shapes.get(o.name)); });
   return ctx.node.outputs.map((_, k) => {
-    const [a, b] = branches.map((g) => g!.outputs[k]);
-    const [da, db] = [shapeOf(a), shapeOf(b)];
-    const elemType = a?.type?.tensor_type?.elem_type ?? b?.type?.tensor_type?.elem_type;
-    if (!da || !db || da.length !== db.length) return { elemType };
-    return { elemType, dims: da.map((d, i) => (d === db[i] ? d : null)) };
+    const [sa, sb] = [a![k], b![k]];
+    const elemType = sa?.elemType ?? sb?.elemType;
+    if (!sa?.dims || !sb?.dims) return ctx.why(`output ${k}: a branch gives no shape`) ?? { elemType };
+    if (sa.dims.length !== sb.dims.length) return ctx.why(`output ${k}: the branches give ranks ${sa.dims.length} and ${sb.dims.length} and the condition ${ctx.source(0)} is not known`) ?? { elemType };
+    return { elemType, dims: sa.dims.map((d, i) => (sameDim(d, sb.dims![i]) ? d : null)) };
   });
 }
 
