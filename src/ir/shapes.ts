@@ -66,7 +66,9 @@ export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap): Shap
     });
     const unknown = node.outputs.some((o) => o && !shapes.get(o)?.dims);
     const inputsKnown = node.inputs.every((i) => !i || shapes.get(i)?.dims);
-    if (unknown && (reasons.length || inputsKnown)) {
+    // A node holding subgraphs (If) without its own reason follows from what they list.
+    const follows = !reasons.length && node.subgraphs().length > 0;
+    if (unknown && !follows && (reasons.length || inputsKnown)) {
       diagnostics.push({ node: node.name || node.outputs[0] || '?', opType: node.opType, reason: reasons[0] ?? 'the rule gave no rank' });
     }
   }

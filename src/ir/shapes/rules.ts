@@ -110,7 +110,8 @@ function ifBranches(ctx: RuleContext): (ValueShape | undefined)[] {
   return ctx.node.outputs.map((_, k) => {
     const [sa, sb] = [a![k], b![k]];
     const elemType = sa?.elemType ?? sb?.elemType;
-    if (!sa?.dims || !sb?.dims) return ctx.why(`output ${k}: a branch gives no shape`) ?? { elemType };
+    // A branch without a shape has its own diagnostics inside: nothing to add here.
+    if (!sa?.dims || !sb?.dims) return { elemType };
     if (sa.dims.length !== sb.dims.length) return ctx.why(`output ${k}: the branches give ranks ${sa.dims.length} and ${sb.dims.length} and the condition ${ctx.source(0)} is not known`) ?? { elemType };
     return { elemType, dims: sa.dims.map((d, i) => (sameDim(d, sb.dims![i]) ? d : null)) };
   });
