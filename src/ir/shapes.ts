@@ -34,9 +34,14 @@ export function inferShapes(graph: Graph, outer?: ShapeMap): ShapeMap {
   return inferShapesWithDiagnostics(graph, outer).shapes;
 }
 
-export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap): ShapeInference {
+/**
+ * With `branches` false, If outputs are not inferred from their branches: that is how the
+ * enclosing graphs are read to seed a subgraph, so that a pass calling this once per
+ * subgraph match does not infer the whole model each time.
+ */
+export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap, branches = true): ShapeInference {
   // A subgraph reads values of its enclosing graphs: start from what is known there.
-  const shapes: ShapeMap = new Map(outer ?? (graph.parent ? inferShapes(graph.parent) : undefined));
+  const shapes: ShapeMap = new Map(outer ?? (graph.parent ? inferShapesWithDiagnostics(graph.parent, undefined, false).shapes : undefined));
   for (const v of [...graph.inputs, ...graph.valueInfo, ...graph.outputs]) {
     const dims = shapeOf(v);
     const elemType = elemTypeOf(v);
@@ -49,7 +54,7 @@ export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap): Shap
   const diagnostics: ShapeDiagnostic[] = [];
   for (const node of graph.nodes) {
     const reasons: string[] = [];
-    const ctx = ruleContext(node, shapes, producers, reasons);
+    const ctx = ruleContext(node, shapes, producers, reasons, branches);
     let outs: (ValueShape | undefined)[];
     try {
       outs = node.isOnnx('Constant') ? [constantShape(node)] : applyRule(node, ctx);
@@ -83,7 +88,7 @@ export function shapeDiagnostics(graph: Graph, outer?: ShapeMap): ShapeDiagnosti
   return out;
 }
 
-function ruleContext(node: Node, shapes: ShapeMap, producers: Map<string, Node>, reasons: string[]): RuleContext {
+function ruleContext(node: Node, shapes: ShapeMap, producers: Map<string, Node>, reasons: string[], branches: boolean): RuleContext {
   const ins = node.inputs.map((i) => (i ? shapes.get(i) : undefined));
   const value = (i: number) => ins[i]?.value;
   return {
@@ -101,7 +106,7 @@ function ruleContext(node: Node, shapes: ShapeMap, producers: Map<string, Node>,
       const p = producers.get(name);
       return p ? `'${name}' (from ${p.describe()})` : `'${name}'`;
     },
-    subgraph: (g) => inferShapes(g, shapes),
+    subgraph: (g) => (branches ? inferShapes(g, shapes) : undefined),
   };
 }
 
