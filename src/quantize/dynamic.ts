@@ -12,7 +12,7 @@ import type { LeftInFloat, QuantizeOptions } from './options.js';
 import { quantizeWeights, type QuantOptions } from './quant-math.js';
 
 export const DYNAMIC_OPS = ['MatMul', 'Gemm', 'Conv'];
-/** Quantized when opTypes is not given. */
+/** Quantized when opTypes is not given: Conv is left out, see CONV_LEFT_FLOAT. */
 export const DEFAULT_DYNAMIC_OPS = ['MatMul', 'Gemm'];
 const RECURRENT = ['LSTM', 'GRU', 'RNN'];
 
@@ -22,10 +22,13 @@ const RECURRENT = ['LSTM', 'GRU', 'RNN'];
  * quantized model would be smaller but slower.
  */
 export const CONV_LEFT_FLOAT = 'Conv is left in float by int8-dynamic unless opTypes includes it: onnxruntime runs ConvInteger 3-14x slower than float Conv on CPU';
+const CONV_BY_DEFAULT = 'not quantized by default (ConvInteger is slower than float Conv)';
 
 export function quantizeDynamic(model: Model, o: QuantizeOptions, left: LeftInFloat[], warnings: string[] = []): Record<string, number> {
   const counts: Record<string, number> = {};
   const weightOptions: QuantOptions = { type: 'int8', symmetric: true, reduceRange: o.reduceRange };
+  const wanted = o.opTypes ?? DEFAULT_DYNAMIC_OPS;
+  let convsLeft = 0;
   for (const g of model.graphs()) {
     const shapes = inferShapes(g);
     const names = new NameAllocator(g);
@@ -33,8 +36,8 @@ export function quantizeDynamic(model: Model, o: QuantizeOptions, left: LeftInFl
       const name = node.name || node.outputs[0] || '?';
       if (!node.isOnnx()) continue;
       if (RECURRENT.includes(node.opType)) { left.push({ node: name, opType: node.opType, reason: "standard ONNX has no integer recurrent op (onnxruntime's DynamicQuantizeLSTM is a com.microsoft op)" }); continue; }
-      if (node.opType === 'Conv' && !o.opTypes?.includes('Conv')) { if (!o.opTypes) left.push({ node: name, opType: 'Conv', reason: 'not quantized by default (ConvInteger is slower than float Conv)' }); continue; }
-      if (!DYNAMIC_OPS.includes(node.opType) || (o.opTypes && !o.opTypes.includes(node.opType))) continue;
+      if (node.opType === 'Conv' && !o.opTypes) { left.push({ node: name, opType: 'Conv', reason: CONV_BY_DEFAULT }); convsLeft++; continue; }
+      if (!DYNAMIC_OPS.includes(node.opType) || !wanted.includes(node.opType)) continue;
       if (o.excludeOpTypes?.includes(node.opType) || o.excludeNodes?.includes(name)) { left.push({ node: name, opType: node.opType, reason: 'excluded' }); continue; }
       if (g !== model.graph) { left.push({ node: name, opType: node.opType, reason: 'inside a subgraph (If/Loop/Scan body)' }); continue; }
       const reason = rewrite(g, node, names, shapes, weightOptions, o.perChannel ?? false);
@@ -43,8 +46,7 @@ export function quantizeDynamic(model: Model, o: QuantizeOptions, left: LeftInFl
     }
     topologicalSort(g);
   }
-  const convs = left.filter((l) => l.opType === 'Conv' && /by default/.test(l.reason)).length;
-  if (convs) warnings.push(`${convs} Conv left in float. ${CONV_LEFT_FLOAT}`);
+  if (convsLeft) warnings.push(`${convsLeft} Conv left in float. ${CONV_LEFT_FLOAT}`);
   return counts;
 }
 
