@@ -35,13 +35,19 @@ export function inferShapes(graph: Graph, outer?: ShapeMap): ShapeMap {
 }
 
 /**
- * With `branches` false, If outputs are not inferred from their branches: that is how the
- * enclosing graphs are read to seed a subgraph, so that a pass calling this once per
- * subgraph match does not infer the whole model each time.
+ * A subgraph alone is inferred as part of the whole model: the enclosing graphs first
+ * (their If branches with them, kept in `memo`), so it sees what they know at its node.
  */
-export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap, branches = true): ShapeInference {
-  // A subgraph reads values of its enclosing graphs: start from what is known there.
-  const shapes: ShapeMap = new Map(outer ?? (graph.parent ? inferShapesWithDiagnostics(graph.parent, undefined, false).shapes : undefined));
+export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap, memo = new Map<Graph, ShapeInference>()): ShapeInference {
+  const known = outer ? undefined : memo.get(graph);
+  if (known) return known;
+  if (!outer && graph.parent) {
+    const enclosing = inferShapesWithDiagnostics(graph.parent, undefined, memo);
+    const reached = memo.get(graph);
+    if (reached) return reached;
+    outer = enclosing.shapes; // a Loop/Scan body, or a branch not taken
+  }
+  const shapes: ShapeMap = new Map(outer);
   for (const v of [...graph.inputs, ...graph.valueInfo, ...graph.outputs]) {
     const dims = shapeOf(v);
     const elemType = elemTypeOf(v);
@@ -54,7 +60,7 @@ export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap, branc
   const diagnostics: ShapeDiagnostic[] = [];
   for (const node of graph.nodes) {
     const reasons: string[] = [];
-    const ctx = ruleContext(node, shapes, producers, reasons, branches);
+    const ctx = ruleContext(node, shapes, producers, reasons, memo);
     let outs: (ValueShape | undefined)[];
     try {
       outs = node.isOnnx('Constant') ? [constantShape(node)] : applyRule(node, ctx);
@@ -77,7 +83,9 @@ export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap, branc
       diagnostics.push({ node: node.name || node.outputs[0] || '?', opType: node.opType, reason: reasons[0] ?? 'the rule gave no rank' });
     }
   }
-  return { shapes, diagnostics };
+  const result = { shapes, diagnostics };
+  memo.set(graph, result);
+  return result;
 }
 
 /** Root-cause diagnostics of the graph and every subgraph in it. */
@@ -88,7 +96,7 @@ export function shapeDiagnostics(graph: Graph, outer?: ShapeMap): ShapeDiagnosti
   return out;
 }
 
-function ruleContext(node: Node, shapes: ShapeMap, producers: Map<string, Node>, reasons: string[], branches: boolean): RuleContext {
+function ruleContext(node: Node, shapes: ShapeMap, producers: Map<string, Node>, reasons: string[], memo: Map<Graph, ShapeInference>): RuleContext {
   const ins = node.inputs.map((i) => (i ? shapes.get(i) : undefined));
   const value = (i: number) => ins[i]?.value;
   return {
@@ -106,7 +114,7 @@ function ruleContext(node: Node, shapes: ShapeMap, producers: Map<string, Node>,
       const p = producers.get(name);
       return p ? `'${name}' (from ${p.describe()})` : `'${name}'`;
     },
-    subgraph: (g) => (branches ? inferShapes(g, shapes) : undefined),
+    subgraph: (g) => inferShapesWithDiagnostics(g, shapes, memo).shapes,
   };
 }
 

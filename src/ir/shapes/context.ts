@@ -32,8 +32,8 @@ export interface RuleContext {
   why(reason: string): undefined;
   /** Describes where input i comes from, for a reason: "'x' (from NonZero 'nz')". */
   source(i: number): string;
-  /** Shapes inside a subgraph of the node (If branches), seeing the values known so far; undefined when not inferred. */
-  subgraph(g: Graph): ShapeMap | undefined;
+  /** Shapes inside a subgraph of the node (If branches), seeing the values known so far. */
+  subgraph(g: Graph): ShapeMap;
 }
 
 /** An axis attribute as a non-negative index; with `clamp`, limited to [0, rank]. */

@@ -104,10 +104,9 @@ function ifBranches(ctx: RuleContext): (ValueShape | undefined)[] {
   if (cond !== undefined) {
     const taken = branches[cond ? 0 : 1]!;
     const shapes = ctx.subgraph(taken);
-    return shapes ? taken.outputs.map((o) => shapes.get(o.name)) : [];
+    return taken.outputs.map((o) => shapes.get(o.name));
   }
-  const [a, b] = branches.map((g) => { const shapes = ctx.subgraph(g!); return shapes && g!.outputs.map((o) => shapes.get(o.name)); });
-  if (!a || !b) return [];
+  const [a, b] = branches.map((g) => { const shapes = ctx.subgraph(g!); return g!.outputs.map((o) => shapes.get(o.name)); });
   return ctx.node.outputs.map((_, k) => {
     const [sa, sb] = [a![k], b![k]];
     const elemType = sa?.elemType ?? sb?.elemType;
