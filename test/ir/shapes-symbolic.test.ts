@@ -7,7 +7,7 @@ import { DataType } from '../../src/ir/dtype.js';
 import { attr } from '../../src/ir/graph.js';
 import { AttrType } from '../../src/onnx/schema.js';
 import { inferShapes, shapeDiagnostics } from '../../src/ir/shapes.js';
-import { addDims, divDims, mulDims, productDims, sameDim, subDims } from '../../src/ir/shapes/symbolic.js';
+import { addDims, divDims, mulDims, nonNegative, productDims, sameDim, subDims } from '../../src/ir/shapes/symbolic.js';
 import { GraphBuilder } from '../../models/graph-builder.js';
 
 const F = DataType.FLOAT;
@@ -28,6 +28,8 @@ describe('symbolic dims', () => {
     expect(divDims(7, 2)).toBe(3); // int64 Div truncates
     expect(mulDims(null, 'seq')).toBeNull();
     expect(sameDim('a', 'b')).toBe(false);
+    expect(nonNegative(addDims('past', 'seq'))).toBe(true);
+    expect(nonNegative(subDims('past', 'seq'))).toBe(false); // so Equal(past - seq, -1) stays unknown
   });
   it('keeps names outside the grammar as opaque symbols', () => {
     expect(mulDims('floor(a/2)', 2)).toBe('2*floor(a/2)');

@@ -149,3 +149,9 @@ export function sameDim(a: Dim | undefined, b: Dim | undefined): boolean {
   if (a === b) return true;
   return subDims(a, b) === 0;
 }
+
+/** True when `d` cannot be negative: a number >= 0, or a polynomial with no negative coefficient (dims are >= 0). */
+export function nonNegative(d: Dim): boolean {
+  const p = toPoly(d);
+  return p !== undefined && [...p.values()].every((c) => c >= 0);
+}

@@ -7,7 +7,7 @@ import { DataType } from '../dtype.js';
 import type { Dim } from '../graph.js';
 import type { Tensor } from '../tensor.js';
 import { MAX_VALUE_LENGTH, norm, type RuleContext, type ValueShape } from './context.js';
-import { addDims, divDims, mulDims, productDims, sameDim, subDims } from './symbolic.js';
+import { addDims, divDims, mulDims, nonNegative, productDims, sameDim, subDims } from './symbolic.js';
 
 const NO_VALUE_TYPES = new Set<number>([DataType.STRING, DataType.COMPLEX64, DataType.COMPLEX128, DataType.UNDEFINED]);
 const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16]);
@@ -90,8 +90,7 @@ const VALUE_RULES: Record<string, ValueRule> = {
   Min: elementwise((a, b) => (typeof a === 'number' && typeof b === 'number' ? Math.min(a, b) : sameDim(a, b) ? a : null)),
   Neg: (ctx) => ctx.value(0)?.map((d) => mulDims(d, -1)),
   Floor: roundNumbers(Math.floor), Ceil: roundNumbers(Math.ceil), Round: roundNumbers(Math.round),
-  // A dim is never negative, so it differs from any negative number (Equal(shape, -1)).
-  Equal: elementwise((a, b) => (a === null || b === null ? null : sameDim(a, b) ? 1 : typeof a === 'number' && typeof b === 'number' ? 0 : (typeof a === 'number' && a < 0) || (typeof b === 'number' && b < 0) ? 0 : null)),
+  Equal: elementwise(equalDims),
   Less: elementwise((a, b) => (typeof a === 'number' && typeof b === 'number' ? Number(a < b) : null)),
   Greater: elementwise((a, b) => (typeof a === 'number' && typeof b === 'number' ? Number(a > b) : null)),
   Not: (ctx) => ctx.value(0)?.map((d) => (typeof d === 'number' ? Number(d === 0) : null)),
@@ -129,6 +128,17 @@ function elementwise(f: (a: Dim, b: Dim) => Dim): ValueRule {
       return x === null || y === null ? null : f(x, y);
     });
   };
+}
+
+/**
+ * Equal on shape elements. A sum of dims is never negative, so it differs from any
+ * negative number: Equal(shape, -1), which exporters write before Expand and Reshape.
+ */
+function equalDims(a: Dim, b: Dim): Dim {
+  if (sameDim(a, b)) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return 0;
+  const [sym, num] = typeof a === 'number' ? [b, a] : [a, b];
+  return typeof num === 'number' && num < 0 && nonNegative(sym) ? 0 : null;
 }
 
 function realDiv(a: Dim, b: Dim): Dim {
