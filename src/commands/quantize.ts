@@ -18,7 +18,7 @@ interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
-  matmulNbits?: boolean; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean;
+  matmulNbits?: boolean; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
 }
 
 export const quantizeCommand: CliCommand = {
@@ -40,14 +40,15 @@ export const quantizeCommand: CliCommand = {
       .option('--asymmetric-weights', 'asymmetric weight ranges (default symmetric)')
       .option('--activation-type <t>', 'uint8 | int8', 'uint8')
       .option('--reduce-range', '7-bit weights, for CPUs without VNNI')
-      .option('--op-types <list>', 'only quantize these op types')
+      .option('--op-types <list>', 'only quantize these op types (int8-dynamic leaves Conv in float unless listed: ConvInteger is slower on CPU)')
       .option('--exclude-nodes <list>', 'keep these nodes in float')
       .option('--exclude-op-types <list>', 'keep these op types in float')
       .option('--no-keep-io-types', 'fp16: make graph inputs and outputs float16 too')
       .option('--block-ops <list>', 'fp16: op types kept in float32 (replaces the default list)')
       .option('--block-size <n>', 'int4: weights per block along K', '32')
       .option('--matmul-nbits', "int4: emit onnxruntime's com.microsoft.MatMulNBits instead of DequantizeLinear")
-      .option('--json', 'print one JSON object');
+      .option('--json', 'print one JSON object')
+      .option('--verbose', 'also list the nodes whose shapes could not be inferred, and why');
     addImageFlags(addShapeFlags(cmd))
       .action(async (file: string, f: Flags) => {
         const model = loadModel(file);
@@ -81,7 +82,7 @@ export const quantizeCommand: CliCommand = {
         const sizes: Sizes = { before, after: { bytes: saved.fileBytes + saved.externalBytes, nodeCount: nodeCount(model) } };
         for (const w of report.warnings) if (!f.json) process.stderr.write(`warning: ${w}\n`);
         if (f.json) { const { mode, ...rest } = report; printJson({ mode, ...sizes, ...rest }); }
-        else process.stdout.write(render(report, sizes, f.output) + '\n');
+        else process.stdout.write(render(report, sizes, f.output, f.verbose ?? false) + '\n');
       });
   },
 };
@@ -117,7 +118,7 @@ function nodeCount(model: Model): number {
   return n;
 }
 
-function render(r: QuantizeReport, s: Sizes, output: string): string {
+function render(r: QuantizeReport, s: Sizes, output: string, verbose: boolean): string {
   const lines = [
     `mode   ${r.mode}`,
     `size   ${formatBytes(s.before.bytes)} -> ${formatBytes(s.after.bytes)} (${(s.before.bytes / s.after.bytes).toFixed(2)}x smaller)`,
@@ -128,6 +129,11 @@ function render(r: QuantizeReport, s: Sizes, output: string): string {
     lines.push(`left in float (${r.leftInFloat.length}):`);
     for (const l of r.leftInFloat.slice(0, 10)) lines.push(`  ${l.node} (${l.opType}): ${l.reason}`);
     if (r.leftInFloat.length > 10) lines.push(`  ... and ${r.leftInFloat.length - 10} more (--json lists all)`);
+  }
+  if (r.shapeUnknown.length && !verbose) lines.push(`shapes unknown at ${r.shapeUnknown.length} nodes (--verbose lists them): layers after them may be missed`);
+  if (verbose && r.shapeUnknown.length) {
+    lines.push(`shapes unknown (${r.shapeUnknown.length}):`);
+    for (const d of r.shapeUnknown) lines.push(`  ${d.node} (${d.opType}): ${d.reason}`);
   }
   lines.push(`wrote ${output}`);
   return lines.join('\n');

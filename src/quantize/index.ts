@@ -5,6 +5,7 @@
 import type { Model } from '../ir/graph.js';
 import { dataTypeFromOrtName } from '../ir/dtype.js';
 import { exposeAsOutputs } from '../ir/mutate.js';
+import { shapeDiagnostics } from '../ir/shapes.js';
 import { upgradeOpset } from '../ir/upgrade-opset.js';
 import { OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
@@ -22,13 +23,14 @@ export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat } from 
 export async function quantizeModel(model: Model, options: QuantizeOptions): Promise<QuantizeReport> {
   const warnings: string[] = [];
   const left: LeftInFloat[] = [];
+  const shapeUnknown = shapeDiagnostics(model.graph);
   const opsetFrom = model.opset('') ?? 1;
   let quantized: Record<string, number>;
   switch (options.mode) {
     case 'int8-dynamic': {
       // DynamicQuantizeLinear, MatMulInteger and ConvInteger arrived in opset 10/11.
       ensureOpset(model, 11, warnings);
-      quantized = quantizeDynamic(model, options, left);
+      quantized = quantizeDynamic(model, options, left, warnings);
       break;
     }
     case 'int8-static': {
@@ -59,6 +61,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     mode: options.mode,
     quantized,
     leftInFloat: left,
+    shapeUnknown,
     warnings,
     opset: { from: opsetFrom, to: model.opset('') ?? opsetFrom },
   };

@@ -2,6 +2,7 @@
 import type { QType } from './quant-math.js';
 import type { CalibrationMethod } from './calibrate.js';
 import type { Sample } from '../runtime/samples.js';
+import type { ShapeDiagnostic } from '../ir/shapes.js';
 
 export type QuantizeMode = 'int8-dynamic' | 'int8-static' | 'fp16' | 'int4';
 
@@ -15,7 +16,10 @@ export interface QuantizeOptions {
   activationType?: QType;
   weightType?: QType;
   reduceRange?: boolean;
-  /** Only these op types are quantized (default: every supported one). */
+  /**
+   * Only these op types are quantized (default: every supported one, except that
+   * int8-dynamic leaves Conv in float unless it is listed: ConvInteger is slow on CPU).
+   */
   opTypes?: string[];
   excludeOpTypes?: string[];
   excludeNodes?: string[];
@@ -38,6 +42,8 @@ export interface QuantizeReport {
   /** Quantized nodes by op type. */
   quantized: Record<string, number>;
   leftInFloat: LeftInFloat[];
+  /** Nodes whose output shapes inference could not give, and why (a layer after them may be missed). */
+  shapeUnknown: ShapeDiagnostic[];
   warnings: string[];
   opset: { from: number; to: number };
 }

