@@ -85,7 +85,7 @@ export async function pruneModel(model: Model, o: PruneOptions): Promise<PruneRe
       const n = o.n ?? 2, m = o.m ?? 4;
       if (!(n > 0 && n < m)) throw new OnnxpressError('BAD_INPUT', `--pattern ${n}:${m}: expected N:M with 0 < N < M`);
       achieved = nmPrune(g, targets, n, m);
-      for (const l of targets) if (!achieved.has(l.name)) skipped.push({ name: l.name, reason: `reduction size ${l.fanIn} is not a multiple of ${m}` });
+      for (const l of targets) if (!achieved.has(l.name)) skipped.push({ name: l.name, reason: `${l.node.opType === 'Conv' ? 'input channels' : 'reduction size'} ${l.nmRun} not a multiple of ${m}` });
     } else throw new OnnxpressError('BAD_INPUT', `unknown method '${String(o.method)}' (magnitude, nm, channels)`);
     layers = targets.filter((l) => achieved.has(l.name)).map((l) => ({ name: l.name, opType: l.node.opType, sparsity: achieved.get(l.name) }));
   }

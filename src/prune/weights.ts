@@ -14,6 +14,14 @@ export interface PrunableLayer {
   fanIn: number;
   /** Element index of (output o, reduction k). */
   index(o: number, k: number): number;
+  /**
+   * The reduction elements in the order N:M groups run along: for a Conv weight
+   * [K, C, R, S], K x R x S x C (input channels at each kernel position, the layout sparse
+   * kernels and tensor cores read); for Gemm/MatMul the reduction axis as stored.
+   */
+  nmOrder: Int32Array;
+  /** N:M groups must not cross runs of this many elements of `nmOrder` (C for a Conv). */
+  nmRun: number;
 }
 
 export function prunableLayers(model: Model): { layers: PrunableLayer[]; skipped: { name: string; reason: string }[] } {
@@ -38,13 +46,20 @@ function describe(node: Node, name: string, weightName: string, w: Tensor, _g: G
   if (node.opType === 'Conv') {
     const out = w.dims[0]!;
     const fanIn = w.elementCount / out;
-    return { node, name, weightName, weight: w, outputs: out, fanIn, index: (o, k) => o * fanIn + k };
+    const channels = w.dims[1]!;
+    const positions = fanIn / channels;
+    // Position p of channel c sits at k = c * positions + p in the [C, R, S] row.
+    const nmOrder = new Int32Array(fanIn);
+    for (let p = 0; p < positions; p++) for (let c = 0; c < channels; c++) nmOrder[p * channels + c] = c * positions + p;
+    return { node, name, weightName, weight: w, outputs: out, fanIn, index: (o, k) => o * fanIn + k, nmOrder, nmRun: channels };
   }
   if (w.dims.length !== 2) return undefined;
   const transB = node.opType === 'Gemm' && node.getInt('transB', 0) === 1;
   const [rows, cols] = w.dims as [number, number];
+  const fanIn = transB ? cols : rows;
+  const nmOrder = Int32Array.from({ length: fanIn }, (_, k) => k);
   // W is [K, N] (or [N, K] with transB): output n reduces over k.
   return transB
-    ? { node, name, weightName, weight: w, outputs: rows, fanIn: cols, index: (o, k) => o * cols + k }
-    : { node, name, weightName, weight: w, outputs: cols, fanIn: rows, index: (o, k) => k * cols + o };
+    ? { node, name, weightName, weight: w, outputs: rows, fanIn, index: (o, k) => o * cols + k, nmOrder, nmRun: fanIn }
+    : { node, name, weightName, weight: w, outputs: cols, fanIn, index: (o, k) => k * cols + o, nmOrder, nmRun: fanIn };
 }
