@@ -42,7 +42,8 @@ export function prunableLayers(model: Model): { layers: PrunableLayer[]; skipped
   return { layers, skipped };
 }
 
-function describe(node: Node, name: string, weightName: string, w: Tensor, _g: Graph): PrunableLayer | undefined {
+/** The layer view of `node` with weight tensor `w` (which may be a pruned copy of the graph's). */
+export function describe(node: Node, name: string, weightName: string, w: Tensor, _g: Graph): PrunableLayer | undefined {
   if (node.opType === 'Conv') {
     const out = w.dims[0]!;
     const fanIn = w.elementCount / out;
@@ -62,4 +63,38 @@ function describe(node: Node, name: string, weightName: string, w: Tensor, _g: G
   return transB
     ? { node, name, weightName, weight: w, outputs: rows, fanIn, index: (o, k) => o * cols + k, nmOrder, nmRun: fanIn }
     : { node, name, weightName, weight: w, outputs: cols, fanIn, index: (o, k) => k * cols + o, nmOrder, nmRun: fanIn };
+}
+
+/** The layer's weights as `outputs` rows of `fanIn` reduction elements. */
+export function weightRows(l: PrunableLayer): Float64Array {
+  const w = l.weight.toFloat32();
+  const rows = new Float64Array(l.outputs * l.fanIn);
+  for (let o = 0; o < l.outputs; o++) for (let k = 0; k < l.fanIn; k++) rows[o * l.fanIn + k] = w[l.index(o, k)]!;
+  return rows;
+}
+
+/** The inverse of weightRows, in the weight's own layout. */
+export function rowsToWeight(l: PrunableLayer, rows: Float64Array): Float32Array {
+  const w = new Float32Array(l.outputs * l.fanIn);
+  for (let o = 0; o < l.outputs; o++) for (let k = 0; k < l.fanIn; k++) w[l.index(o, k)] = rows[o * l.fanIn + k]!;
+  return w;
+}
+
+/**
+ * The constant per-output bias added to the layer's result, when there is one to adjust:
+ * Conv's and Gemm's third input (Gemm with alpha = beta = 1), or for MatMul the constant of
+ * the one Add reading its output. Not when another node reads the same tensor.
+ */
+export function biasOf(g: Graph, node: Node, outputs: number): string | undefined {
+  const usable = (name: string | undefined) => {
+    const t = name ? g.findInitializer(name) : undefined;
+    if (!t || t.dataType !== DataType.FLOAT || t.elementCount !== outputs || t.dims[t.dims.length - 1] !== outputs) return undefined;
+    return (g.consumers().get(name!) ?? []).length === 1 ? name : undefined;
+  };
+  if (node.opType === 'Conv') return usable(node.inputs[2]);
+  if (node.opType === 'Gemm') return node.getFloat('alpha', 1) === 1 && node.getFloat('beta', 1) === 1 ? usable(node.inputs[2]) : undefined;
+  const readers = g.consumers().get(node.outputs[0]!) ?? [];
+  const add = readers.length === 1 && readers[0]!.opType === 'Add' && readers[0]!.isOnnx() ? readers[0]! : undefined;
+  if (!add || g.outputNames().has(node.outputs[0]!)) return undefined;
+  return usable(add.inputs.find((i) => i !== node.outputs[0]));
 }
