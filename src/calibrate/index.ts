@@ -2,7 +2,8 @@
 // over the samples (so the statistics of one pass stay under a memory budget), and the
 // per-layer sums (means, norms, X^T X) that pruning's reconstruction and, later, the
 // quantizer's data-driven rounding read.
-import type { Model, Node } from '../ir/graph.js';
+import { elemTypeOf, Graph, tensorType, type Model, type Node } from '../ir/graph.js';
+import { inferShapes } from '../ir/shapes.js';
 import { Progress } from '../measure/progress.js';
 import type { Sample } from '../runtime/samples.js';
 import { checkSamples, streamActivations } from './capture.js';
@@ -26,14 +27,22 @@ export interface StatsRequest {
    * delivered pass by pass. Without it such a layer gets means and norms only.
    */
   pieceMultiple?: number;
+  /** Matrices of width x width the caller allocates while using one group's statistics (copies, factors, inverses); counted in the budget. */
+  workMatrices?: number;
+  /** False: means and norms only (what scoring without reconstruction needs). */
+  gram?: boolean;
 }
 
 export interface CollectOptions {
-  /** Bytes the statistics of one pass may hold; default three times the model's weights (at least 1 MB). */
+  /**
+   * Bytes one pass may hold: statistics, the caller's work on them, and one sample's captured
+   * activations; default three times the model's weights (at least 4 MB), so with the model
+   * itself the peak stays near four times its size.
+   */
   budgetBytes?: number;
   /** Rows (conv output positions) sampled per sample and layer; default 1024. */
   maxPositions?: number;
-  /** Columns per piece of a layer whose X^T X is over the budget; default 256. */
+  /** Columns per piece of a layer whose X^T X is over the budget; default 128. */
   pieceColumns?: number;
   /** No progress bar. */
   quiet?: boolean;
@@ -58,36 +67,59 @@ function weightBytes(model: Model): number {
   return bytes;
 }
 
-interface Unit { request: StatsRequest; layout: RowLayout; columns?: Int32Array; gram: boolean; bytes: number }
+interface Unit { request: StatsRequest; layout: RowLayout; columns?: Int32Array; gram: boolean; bytes: number; workBytes: number }
+
+/** Float32 bytes of each value when the inputs have the first sample's shapes (unknown: 0). */
+function activationBytes(model: Model, sample: Sample): Map<string, number> {
+  const g = model.graph;
+  const probe = new Graph();
+  probe.nodes = g.nodes;
+  probe.initializers = g.initializers;
+  probe.inputs = g.inputs.map((i) => (sample[i.name] ? { ...i, type: tensorType(elemTypeOf(i) ?? 1, sample[i.name]!.dims) } : i));
+  const out = new Map<string, number>();
+  for (const [name, v] of inferShapes(probe)) {
+    if (v.dims?.every((d): d is number => typeof d === 'number')) out.set(name, 4 * v.dims.reduce((a, b) => a * b, 1));
+  }
+  return out;
+}
 
 /** Splits requests into units of statistics and packs them, in graph order, into passes under the budget. */
-function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: number, overBudget: CollectReport['overBudget']): Unit[][] {
+function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: number, tensorBytes: Map<string, number>, overBudget: CollectReport['overBudget']): Unit[][] {
   const units: Unit[] = [];
+  const workOf = (r: StatsRequest, width: number) => (r.workMatrices ?? 0) * width * width * 8;
   for (const request of requests) {
     const layout = rowLayout(request.node, request.weightDims);
     const full = LayerStats.bytes(layout.groups, layout.width, true);
-    if (full <= budgetBytes) { units.push({ request, layout, columns: request.columnOrder, gram: true, bytes: full }); continue; }
+    if (request.gram === false) { units.push({ request, layout, columns: request.columnOrder, gram: false, bytes: LayerStats.bytes(layout.groups, layout.width, false), workBytes: 0 }); continue; }
+    if (full + workOf(request, layout.width) <= budgetBytes) { units.push({ request, layout, columns: request.columnOrder, gram: true, bytes: full, workBytes: workOf(request, layout.width) }); continue; }
     const order = request.columnOrder ?? Int32Array.from({ length: layout.width }, (_, j) => j);
     const multiple = request.pieceMultiple ?? 0;
     const size = multiple ? Math.max(multiple, Math.floor(Math.min(pieceColumns, layout.width) / multiple) * multiple) : 0;
-    if (!multiple || layout.groups !== 1 || LayerStats.bytes(1, size, true) > budgetBytes) {
+    if (!multiple || layout.groups !== 1 || LayerStats.bytes(1, size, true) + workOf(request, size) > budgetBytes) {
       overBudget.push({ layer: layerName(request.node), gramBytes: full });
-      units.push({ request, layout, columns: request.columnOrder, gram: false, bytes: LayerStats.bytes(layout.groups, layout.width, false) });
+      units.push({ request, layout, columns: request.columnOrder, gram: false, bytes: LayerStats.bytes(layout.groups, layout.width, false), workBytes: 0 });
       continue;
     }
     let pieces = 0;
     for (let a = 0; a < layout.width; a += size, pieces++) {
       const columns = order.slice(a, Math.min(layout.width, a + size));
-      units.push({ request, layout, columns, gram: true, bytes: LayerStats.bytes(1, columns.length, true) });
+      units.push({ request, layout, columns, gram: true, bytes: LayerStats.bytes(1, columns.length, true), workBytes: workOf(request, columns.length) });
     }
     overBudget.push({ layer: layerName(request.node), gramBytes: full, pieces });
   }
+  // A pass holds its statistics and captured inputs together; the work on them comes one
+  // layer at a time after the pass, so only the largest counts.
   const passes: Unit[][] = [[]];
-  let used = 0;
+  let used = 0, work = 0;
+  let captured = new Set<string>();
   for (const u of units) {
-    if (used + u.bytes > budgetBytes && passes[passes.length - 1]!.length) { passes.push([]); used = 0; }
+    const input = u.request.node.inputs[0]!;
+    const add = () => u.bytes + (captured.has(input) ? 0 : tensorBytes.get(input) ?? 0);
+    if (used + add() + Math.max(work, u.workBytes) > budgetBytes && passes[passes.length - 1]!.length) { passes.push([]); used = 0; work = 0; captured = new Set(); }
     passes[passes.length - 1]!.push(u);
-    used += u.bytes;
+    used += add();
+    work = Math.max(work, u.workBytes);
+    captured.add(input);
   }
   return passes;
 }
@@ -99,16 +131,16 @@ function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: numbe
  */
 export async function streamLayerStats(model: Model, requests: StatsRequest[], samples: Sample[], o: CollectOptions, onPass: (stats: LayerStats[]) => void | Promise<void>): Promise<CollectReport> {
   checkSamples(model, samples);
-  const budgetBytes = o.budgetBytes ?? Math.max(1 << 20, 3 * weightBytes(model));
+  const budgetBytes = o.budgetBytes ?? Math.max(4 << 20, 3 * weightBytes(model));
   const maxPositions = o.maxPositions ?? 1024;
   const overBudget: CollectReport['overBudget'] = [];
-  const passes = plan(requests, budgetBytes, o.pieceColumns ?? 256, overBudget);
+  const passes = plan(requests, budgetBytes, o.pieceColumns ?? 128, activationBytes(model, samples[0]!), overBudget);
   const report: CollectReport = { passes: passes.length, samples: samples.length, peakStatsBytes: 0, peakActivationBytes: 0, budgetBytes, overBudget };
   const progress = new Progress('calibrating', passes.length * samples.length, o.quiet);
   let done = 0;
   for (const pass of passes) {
     const held = pass.map((u) => ({ ...u, stats: new LayerStats(layerName(u.request.node), u.layout, u.columns, u.gram) }));
-    report.peakStatsBytes = Math.max(report.peakStatsBytes, pass.reduce((s, u) => s + u.bytes, 0));
+    report.peakStatsBytes = Math.max(report.peakStatsBytes, pass.reduce((s, u) => s + u.bytes, 0) + Math.max(0, ...pass.map((u) => u.workBytes)));
     const tensors = [...new Set(held.map((u) => u.request.node.inputs[0]!))];
     await streamActivations(model, tensors, samples, (_i, values) => {
       let bytes = 0;

@@ -8,7 +8,8 @@ import type { Graph, Model, Node } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
 import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
-import { consumerView, outputEffect, refitConsumers, type ChannelData } from './channel-refit.js';
+import { consumerView, maskErrors, outputEffect, removeAndRefit, type ChannelData } from './channel-refit.js';
+import { layerName, type LayerStats } from '../calibrate/index.js';
 import type { LayerError } from './data-aware.js';
 
 export type { ChannelData } from './channel-refit.js';
@@ -55,8 +56,11 @@ const JOINS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum']);
 /** Channel groups of a model, found before anything changes (so calibration can look at their layers). */
 export interface ChannelPlan { roots: Space[] }
 
+/** Channel pruning with statistics already gathered for every consumer (or none). */
 export function pruneChannels(model: Model, o: ChannelOptions, data?: ChannelData): GroupReport[] {
-  return applyGroups(model.graph, planChannels(model, o).roots, o, data);
+  const pruner = new ChannelPruner(model.graph, planChannels(model, o), o);
+  if (data) pruner.pruneReady(new Map(data.stats), data.reconstruct);
+  return pruner.finish();
 }
 
 /** The layers that read each prunable group's channels: where activation statistics are needed. */
@@ -188,18 +192,61 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
   return { roots: spaces.filter((s) => s.parent === s.id && s.producers.length) };
 }
 
-function applyGroups(g: Graph, roots: Space[], o: ChannelOptions, data?: ChannelData): GroupReport[] {
-  const reports: GroupReport[] = [];
-  const replaced = new Map<string, Tensor>();
-  const current = (name: string) => replaced.get(name) ?? g.findInitializer(name)!;
-  for (const s of roots) {
+/**
+ * Prunes the groups of a plan one by one, in order, each with the calibration statistics
+ * of its consumers when given; nothing reaches the graph before `finish`, so statistics can
+ * still be gathered from the unchanged model in between.
+ */
+export class ChannelPruner {
+  private readonly reports: GroupReport[] = [];
+  private readonly replaced = new Map<string, Tensor>();
+  private readonly depthwiseGroups = new Map<Node, number>();
+  private next = 0;
+  constructor(private readonly g: Graph, private readonly plan: ChannelPlan, private readonly o: ChannelOptions) {}
+
+  /** Layers whose input statistics each group needs, in the order groups are pruned. */
+  consumerOrder(): Node[] {
+    return channelConsumers(this.plan);
+  }
+
+  /** Prunes the following groups whose consumers all have statistics in `stats`, dropping those statistics. */
+  pruneReady(stats: Map<string, LayerStats>, reconstruct: boolean): void {
+    while (this.next < this.plan.roots.length) {
+      const s = this.plan.roots[this.next]!;
+      const names = s.blocked ? [] : s.consumers.map((c) => layerName(c.node));
+      if (!names.every((n) => stats.has(n))) return;
+      this.pruneSpace(s, { stats, reconstruct });
+      for (const n of names) stats.delete(n);
+      this.next++;
+    }
+  }
+
+  /** Prunes the rest, without data, writes every changed tensor, and reports each group. */
+  finish(): GroupReport[] {
+    while (this.next < this.plan.roots.length) this.pruneSpace(this.plan.roots[this.next++]!);
+    for (const [name, t] of this.replaced) this.g.initializers.set(name, t);
+    for (const [n, groups] of this.depthwiseGroups) n.setAttr({ name: 'group', type: 2, i: groups });
+    // Shapes of pruned values changed: stale value_info would contradict them.
+    if (this.replaced.size) this.g.valueInfo = [];
+    return this.reports;
+  }
+
+  private readonly current = (name: string): Tensor => this.replaced.get(name) ?? this.g.findInitializer(name)!;
+
+  private pruneSpace(s: Space, data?: ChannelData): void {
+    const { g, o, replaced, current } = this;
     const producers = s.producers.map((p) => p.node.name || p.node.outputs[0]!);
-    if (s.blocked) { reports.push({ producers, channels: s.size, kept: s.size, skipped: s.blocked }); continue; }
+    if (s.blocked) { this.reports.push({ producers, channels: s.size, kept: s.size, skipped: s.blocked }); return; }
     const keepCount = keptChannels(s.size, o.ratio);
     const consumers = data ? s.consumers.map((c) => consumerView(g, c, current, data)).filter((c) => c !== undefined) : [];
-    const importance = consumers.length ? outputEffect(consumers, s.size) : weightNorms(s, current, o);
-    const keep = Array.from({ length: s.size }, (_, c) => c).sort((a, b) => importance[b]! - importance[a]! || a - b).slice(0, keepCount).sort((a, b) => a - b);
-    const errors = consumers.length ? refitConsumers(g, consumers, keep, data!.reconstruct, replaced) : undefined;
+    let keep: number[];
+    let errors: LayerError[] | undefined;
+    if (consumers.length && data!.reconstruct) ({ keep, errors } = removeAndRefit(consumers, s.size, keepCount, replaced, current));
+    else {
+      const importance = consumers.length ? outputEffect(consumers, s.size) : weightNorms(s, current, o);
+      keep = Array.from({ length: s.size }, (_, c) => c).sort((a, b) => importance[b]! - importance[a]! || a - b).slice(0, keepCount).sort((a, b) => a - b);
+      if (consumers.length) errors = maskErrors(consumers, keep);
+    }
     const touched = new Set<string>();
     for (const sl of [...s.producers.map((p) => ({ tensor: p.weight, axis: p.axis, block: 1 })), ...s.slices]) {
       const key = `${sl.tensor}|${sl.axis}|${sl.block}`;
@@ -207,21 +254,15 @@ function applyGroups(g: Graph, roots: Space[], o: ChannelOptions, data?: Channel
       touched.add(key);
       replaced.set(sl.tensor, sliceAxis(current(sl.tensor), sl.axis, keep, sl.block));
     }
-    for (const n of s.depthwise) n.setAttr({ name: 'group', type: 2, i: keep.length });
+    for (const n of s.depthwise) this.depthwiseGroups.set(n, keep.length);
     for (const fix of s.shapeFixes) {
       const t = current(fix.tensor);
       const values = t.toNumbers();
       values[fix.index] = keep.length * fix.block;
       replaced.set(fix.tensor, Tensor.fromTyped(t.name, DataType.INT64, t.dims, BigInt64Array.from(values.map(BigInt))));
     }
-    reports.push({ producers, channels: s.size, kept: keepCount, errors });
+    this.reports.push({ producers, channels: s.size, kept: keepCount, errors });
   }
-  for (const [name, t] of replaced) g.initializers.set(name, t);
-  if (replaced.size) {
-    // Shapes of pruned values changed: stale value_info would contradict them.
-    g.valueInfo = [];
-  }
-  return reports;
 }
 
 /** Data-free ranking: the norm of each channel's producer weights. */
@@ -244,14 +285,16 @@ function weightNorms(s: Space, current: (name: string) => Tensor, o: ChannelOpti
 }
 
 /**
- * How many of `size` channels to keep. CPU conv kernels work on blocks of 8 channels
- * (onnxruntime's NCHWc layout), so a layer of 16 or more channels keeps a multiple of 8:
- * an odd count saves parameters but no time.
+ * How many of `size` channels to keep: never fewer than the ratio asks, so a small group is
+ * not cut deeper than the rest. CPU conv kernels work on blocks of 8 channels (onnxruntime's
+ * NCHWc layout), so a layer of 16 or more channels keeps a multiple of 8: an odd count saves
+ * parameters but no time.
  */
 export function keptChannels(size: number, ratio: number): number {
-  const exact = size * (1 - ratio);
-  if (size >= 16 && size % 8 === 0) return Math.min(size, Math.max(8, Math.round(exact / 8) * 8));
-  return Math.max(1, Math.round(exact));
+  // The epsilon keeps 32 * 0.75 = 24.000000000000004 from becoming 25.
+  const exact = size * (1 - ratio) - 1e-9;
+  if (size >= 16 && size % 8 === 0) return Math.min(size, Math.max(8, Math.ceil(exact / 8) * 8));
+  return Math.max(1, Math.ceil(exact));
 }
 
 /** Keeps blocks `keep` (each `block` wide) along `axis`. */

@@ -6,8 +6,8 @@ import { OnnxpressError } from '../errors.js';
 import { sizeOf } from '../measure/bench.js';
 import { optimizeModel } from '../optimize.js';
 import type { Sample } from '../runtime/samples.js';
-import { collectLayerStats, streamLayerStats, type CollectOptions, type CollectReport } from '../calibrate/index.js';
-import { channelConsumers, planChannels, pruneChannels, type GroupReport } from './channels.js';
+import { streamLayerStats, type CollectOptions, type CollectReport, type LayerStats } from '../calibrate/index.js';
+import { ChannelPruner, planChannels, type GroupReport } from './channels.js';
 import { pruneColumnsWithData, type ErrorSums, type LayerError } from './data-aware.js';
 import { Quota, type Selection } from './reconstruct.js';
 import { magnitudePrune, nmPrune } from './unstructured.js';
@@ -102,15 +102,18 @@ export async function pruneModel(model: Model, o: PruneOptions): Promise<PruneRe
     if (o.optimizeFirst !== false) await optimizeModel(model);
     const ratio = o.ratio ?? 0.3;
     const options = { ratio, norm: o.norm ?? 'l1' as const, exclude: o.exclude };
-    let data;
+    const pruner = new ChannelPruner(g, planChannels(model, options), options);
     if (o.calibration) {
-      const consumers = channelConsumers(planChannels(model, options));
-      const requests = consumers.map((node) => ({ node, weightDims: g.findInitializer(node.inputs[1]!)!.dims }));
-      const collected = await collectLayerStats(model, requests, o.calibration, o.statistics);
-      calibration = collected.report;
-      data = { stats: collected.stats, reconstruct };
+      // Groups are pruned as soon as their consumers' statistics are in, and those are dropped.
+      // The re-fit holds a covariance copy, its factor and the inverse beside the statistics.
+      const requests = pruner.consumerOrder().map((node) => ({ node, weightDims: g.findInitializer(node.inputs[1]!)!.dims, workMatrices: 4 }));
+      const pending = new Map<string, LayerStats>();
+      calibration = await streamLayerStats(model, requests, o.calibration, o.statistics ?? {}, (pass) => {
+        for (const st of pass) pending.set(st.layer, st);
+        pruner.pruneReady(pending, reconstruct);
+      });
     }
-    groups = pruneChannels(model, options, data);
+    groups = pruner.finish();
     skipped = groups.filter((r) => r.skipped).map((r) => ({ name: r.producers.join(', '), reason: r.skipped! }));
     layers = groups.filter((r) => !r.skipped).flatMap((r) => r.producers.map((p) => ({ name: p, opType: 'group', channels: r.channels, kept: r.kept })));
     if (o.calibration) layerErrors = groups.flatMap((r) => r.errors ?? []);
@@ -150,7 +153,8 @@ async function pruneWithData(model: Model, targets: PrunableLayer[], o: PruneOpt
   const live = targets.filter((l) => { const s = selection(l); return s.kind === 'nm' || s.sparsity > 0; });
   // Statistics run along N:M's order (input channels at each kernel position for a Conv), so a
   // layer too wide for X^T X whole is taken in pieces that never split an N:M group.
-  const requests = live.map((l) => ({ node: l.node, weightDims: l.weight.dims, columnOrder: l.nmOrder, pieceMultiple: o.method === 'nm' ? m : 1 }));
+  // SparseGPT holds moments, the Hessian, its factor, inverse and the inverse's factor beside the statistics.
+  const requests = live.map((l) => ({ node: l.node, weightDims: l.weight.dims, columnOrder: l.nmOrder, pieceMultiple: o.method === 'nm' ? m : 1, workMatrices: 5, gram: reconstruct }));
   const byName = new Map(live.map((l) => [l.name, l]));
   const sums = new Map<string, ErrorSums>();
   const quotas = new Map<string, Quota>();
