@@ -44,6 +44,11 @@ export interface CollectOptions {
   maxPositions?: number;
   /** Columns per piece of a layer whose X^T X is over the budget; default 128. */
   pieceColumns?: number;
+  /**
+   * Each layer starts a new pass: a caller that changes a layer in onPass then gathers the
+   * next layers' statistics on the changed model (sequential, as SparseGPT prunes).
+   */
+  layerPerPass?: boolean;
   /** No progress bar. */
   quiet?: boolean;
 }
@@ -51,9 +56,11 @@ export interface CollectOptions {
 export interface CollectReport {
   passes: number;
   samples: number;
-  /** Largest statistics held in one pass, and the largest single sample's captured activations. */
+  /** Largest statistics (plus the caller's planned work) held in one pass, and the largest single sample's captured activations. */
   peakStatsBytes: number;
   peakActivationBytes: number;
+  /** Largest sum of the two within one pass: what the budget bounds. */
+  peakPassBytes: number;
   budgetBytes: number;
   /** Layers whose X^T X did not fit the budget whole: taken in diagonal blocks (pieces), or means and norms only. */
   overBudget: { layer: string; gramBytes: number; pieces?: number }[];
@@ -84,7 +91,7 @@ function activationBytes(model: Model, sample: Sample): Map<string, number> {
 }
 
 /** Splits requests into units of statistics and packs them, in graph order, into passes under the budget. */
-function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: number, tensorBytes: Map<string, number>, overBudget: CollectReport['overBudget']): Unit[][] {
+function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: number, tensorBytes: Map<string, number>, layerPerPass: boolean, overBudget: CollectReport['overBudget']): Unit[][] {
   const units: Unit[] = [];
   const workOf = (r: StatsRequest, width: number) => (r.workMatrices ?? 0) * width * width * 8;
   for (const request of requests) {
@@ -115,7 +122,9 @@ function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: numbe
   for (const u of units) {
     const input = u.request.node.inputs[0]!;
     const add = () => u.bytes + (captured.has(input) ? 0 : tensorBytes.get(input) ?? 0);
-    if (used + add() + Math.max(work, u.workBytes) > budgetBytes && passes[passes.length - 1]!.length) { passes.push([]); used = 0; work = 0; captured = new Set(); }
+    const last = passes[passes.length - 1]!;
+    const newLayer = layerPerPass && last.length > 0 && last[last.length - 1]!.request !== u.request;
+    if ((newLayer || used + add() + Math.max(work, u.workBytes) > budgetBytes) && last.length) { passes.push([]); used = 0; work = 0; captured = new Set(); }
     passes[passes.length - 1]!.push(u);
     used += add();
     work = Math.max(work, u.workBytes);
@@ -134,18 +143,20 @@ export async function streamLayerStats(model: Model, requests: StatsRequest[], s
   const budgetBytes = o.budgetBytes ?? Math.max(4 << 20, 3 * weightBytes(model));
   const maxPositions = o.maxPositions ?? 1024;
   const overBudget: CollectReport['overBudget'] = [];
-  const passes = plan(requests, budgetBytes, o.pieceColumns ?? 128, activationBytes(model, samples[0]!), overBudget);
-  const report: CollectReport = { passes: passes.length, samples: samples.length, peakStatsBytes: 0, peakActivationBytes: 0, budgetBytes, overBudget };
+  const passes = plan(requests, budgetBytes, o.pieceColumns ?? 128, activationBytes(model, samples[0]!), o.layerPerPass ?? false, overBudget);
+  const report: CollectReport = { passes: passes.length, samples: samples.length, peakStatsBytes: 0, peakActivationBytes: 0, peakPassBytes: 0, budgetBytes, overBudget };
   const progress = new Progress('calibrating', passes.length * samples.length, o.quiet);
   let done = 0;
   for (const pass of passes) {
     const held = pass.map((u) => ({ ...u, stats: new LayerStats(layerName(u.request.node), u.layout, u.columns, u.gram) }));
-    report.peakStatsBytes = Math.max(report.peakStatsBytes, pass.reduce((s, u) => s + u.bytes, 0) + Math.max(0, ...pass.map((u) => u.workBytes)));
+    const statsBytes = pass.reduce((s, u) => s + u.bytes, 0) + Math.max(0, ...pass.map((u) => u.workBytes));
+    report.peakStatsBytes = Math.max(report.peakStatsBytes, statsBytes);
     const tensors = [...new Set(held.map((u) => u.request.node.inputs[0]!))];
     await streamActivations(model, tensors, samples, (_i, values) => {
       let bytes = 0;
       for (const v of values.values()) bytes += (v.data as ArrayBufferView).byteLength;
       report.peakActivationBytes = Math.max(report.peakActivationBytes, bytes);
+      report.peakPassBytes = Math.max(report.peakPassBytes, statsBytes + bytes);
       for (const u of held) {
         const x = values.get(u.request.node.inputs[0]!);
         if (!x || x.type !== 'float32') continue;

@@ -158,7 +158,8 @@ async function pruneWithData(model: Model, targets: PrunableLayer[], o: PruneOpt
   const byName = new Map(live.map((l) => [l.name, l]));
   const sums = new Map<string, ErrorSums>();
   const quotas = new Map<string, Quota>();
-  const report = await streamLayerStats(model, requests, o.calibration!, o.statistics ?? {}, (pass) => {
+  // Layer by layer: each layer's statistics come from the model with the layers before it pruned.
+  const report = await streamLayerStats(model, requests, o.calibration!, { layerPerPass: reconstruct, ...o.statistics }, (pass) => {
     for (const stats of pass) {
       const l = byName.get(stats.layer)!;
       const sel = selection(l);
