@@ -28,30 +28,42 @@ export function checkSamples(model: Model, samples: Sample[]): void {
 }
 
 export async function streamActivations(model: Model, tensors: string[], samples: Sample[], visit: (sampleIndex: number, values: Map<string, HostTensor>) => void): Promise<void> {
-  const inputs = new Set(model.graph.inputs.map((i) => i.name));
+  await streamActivationsOf([model], tensors, samples, (i, values) => visit(i, values[0]!));
+}
+
+/** The same tensors from several models of one interface (say, before and after pruning), sample by sample. */
+export async function streamActivationsOf(models: Model[], tensors: string[], samples: Sample[], visit: (sampleIndex: number, values: Map<string, HostTensor>[]) => void): Promise<void> {
+  const inputs = new Set(models[0]!.graph.inputs.map((i) => i.name));
   const fetched = tensors.filter((t) => !inputs.has(t));
-  const probe = cloneModel(model);
-  const existing = probe.graph.outputNames();
-  probe.graph.outputs = [...probe.graph.outputs, ...fetched.filter((t) => !existing.has(t)).map((name) => ({ name }))];
-  const session = await openSession(probe);
+  const sessions = [];
   try {
+    for (const model of models) {
+      const probe = cloneModel(model);
+      const existing = probe.graph.outputNames();
+      probe.graph.outputs = [...probe.graph.outputs, ...fetched.filter((t) => !existing.has(t)).map((name) => ({ name }))];
+      sessions.push(await openSession(probe));
+    }
     for (let i = 0; i < samples.length; i++) {
       const sample = samples[i]!;
-      let out: Awaited<ReturnType<typeof session.run>> = {};
-      try {
-        if (fetched.length) out = await session.run(sample, fetched);
-      } catch (err) {
-        // Shapes passed the check; what fails now is the data meeting the graph (a reshape, a concat).
-        throw badInput(`calibration sample ${i} does not fit the model: ${err instanceof OnnxpressError ? err.message : String(err)}`);
+      const all: Map<string, HostTensor>[] = [];
+      for (const session of sessions) {
+        let out: Awaited<ReturnType<typeof session.run>> = {};
+        try {
+          if (fetched.length) out = await session.run(sample, fetched);
+        } catch (err) {
+          // Shapes passed the check; what fails now is the data meeting the graph (a reshape, a concat).
+          throw badInput(`calibration sample ${i} does not fit the model: ${err instanceof OnnxpressError ? err.message : String(err)}`);
+        }
+        const values = new Map<string, HostTensor>();
+        for (const t of tensors) {
+          const v = inputs.has(t) ? sample[t] : out[t];
+          if (v) values.set(t, v);
+        }
+        all.push(values);
       }
-      const values = new Map<string, HostTensor>();
-      for (const t of tensors) {
-        const v = inputs.has(t) ? sample[t] : out[t];
-        if (v) values.set(t, v);
-      }
-      visit(i, values);
+      visit(i, all);
     }
   } finally {
-    await session.release();
+    for (const s of sessions) await s.release();
   }
 }

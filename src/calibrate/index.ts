@@ -6,8 +6,8 @@ import { elemTypeOf, Graph, tensorType, type Model, type Node } from '../ir/grap
 import { inferShapes } from '../ir/shapes.js';
 import { Progress } from '../measure/progress.js';
 import type { Sample } from '../runtime/samples.js';
-import { checkSamples, streamActivations } from './capture.js';
-import { forEachRow, rowLayout, type RowLayout } from './patches.js';
+import { checkSamples, streamActivationsOf } from './capture.js';
+import { forEachRowOf, rowLayout, type RowLayout } from './patches.js';
 import { LayerStats } from './statistics.js';
 
 export { LayerStats } from './statistics.js';
@@ -49,6 +49,11 @@ export interface CollectOptions {
    * next layers' statistics on the changed model (sequential, as SparseGPT prunes).
    */
   layerPerPass?: boolean;
+  /**
+   * The model as it was before the caller started changing it: its layer inputs are
+   * captured beside the current ones, for E[x x_ref^T] (see LayerStats.cross).
+   */
+  reference?: Model;
   /** No progress bar. */
   quiet?: boolean;
 }
@@ -91,18 +96,18 @@ function activationBytes(model: Model, sample: Sample): Map<string, number> {
 }
 
 /** Splits requests into units of statistics and packs them, in graph order, into passes under the budget. */
-function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: number, tensorBytes: Map<string, number>, layerPerPass: boolean, overBudget: CollectReport['overBudget']): Unit[][] {
+function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: number, tensorBytes: Map<string, number>, layerPerPass: boolean, cross: boolean, overBudget: CollectReport['overBudget']): Unit[][] {
   const units: Unit[] = [];
   const workOf = (r: StatsRequest, width: number) => (r.workMatrices ?? 0) * width * width * 8;
   for (const request of requests) {
     const layout = rowLayout(request.node, request.weightDims);
-    const full = LayerStats.bytes(layout.groups, layout.width, true);
+    const full = LayerStats.bytes(layout.groups, layout.width, true, cross);
     if (request.gram === false) { units.push({ request, layout, columns: request.columnOrder, gram: false, bytes: LayerStats.bytes(layout.groups, layout.width, false), workBytes: 0 }); continue; }
     if (full + workOf(request, layout.width) <= budgetBytes) { units.push({ request, layout, columns: request.columnOrder, gram: true, bytes: full, workBytes: workOf(request, layout.width) }); continue; }
     const order = request.columnOrder ?? Int32Array.from({ length: layout.width }, (_, j) => j);
     const multiple = request.pieceMultiple ?? 0;
     const size = multiple ? Math.max(multiple, Math.floor(Math.min(pieceColumns, layout.width) / multiple) * multiple) : 0;
-    if (!multiple || layout.groups !== 1 || LayerStats.bytes(1, size, true) + workOf(request, size) > budgetBytes) {
+    if (!multiple || layout.groups !== 1 || LayerStats.bytes(1, size, true, cross) + workOf(request, size) > budgetBytes) {
       overBudget.push({ layer: layerName(request.node), gramBytes: full });
       units.push({ request, layout, columns: request.columnOrder, gram: false, bytes: LayerStats.bytes(layout.groups, layout.width, false), workBytes: 0 });
       continue;
@@ -110,7 +115,7 @@ function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: numbe
     let pieces = 0;
     for (let a = 0; a < layout.width; a += size, pieces++) {
       const columns = order.slice(a, Math.min(layout.width, a + size));
-      units.push({ request, layout, columns, gram: true, bytes: LayerStats.bytes(1, columns.length, true), workBytes: workOf(request, columns.length) });
+      units.push({ request, layout, columns, gram: true, bytes: LayerStats.bytes(1, columns.length, true, cross), workBytes: workOf(request, columns.length) });
     }
     overBudget.push({ layer: layerName(request.node), gramBytes: full, pieces });
   }
@@ -121,7 +126,7 @@ function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: numbe
   let captured = new Set<string>();
   for (const u of units) {
     const input = u.request.node.inputs[0]!;
-    const add = () => u.bytes + (captured.has(input) ? 0 : tensorBytes.get(input) ?? 0);
+    const add = () => u.bytes + (captured.has(input) ? 0 : (tensorBytes.get(input) ?? 0) * (cross ? 2 : 1));
     const last = passes[passes.length - 1]!;
     const newLayer = layerPerPass && last.length > 0 && last[last.length - 1]!.request !== u.request;
     if ((newLayer || used + add() + Math.max(work, u.workBytes) > budgetBytes) && last.length) { passes.push([]); used = 0; work = 0; captured = new Set(); }
@@ -143,24 +148,26 @@ export async function streamLayerStats(model: Model, requests: StatsRequest[], s
   const budgetBytes = o.budgetBytes ?? Math.max(4 << 20, 3 * weightBytes(model));
   const maxPositions = o.maxPositions ?? 1024;
   const overBudget: CollectReport['overBudget'] = [];
-  const passes = plan(requests, budgetBytes, o.pieceColumns ?? 128, activationBytes(model, samples[0]!), o.layerPerPass ?? false, overBudget);
+  const passes = plan(requests, budgetBytes, o.pieceColumns ?? 128, activationBytes(model, samples[0]!), o.layerPerPass ?? false, Boolean(o.reference), overBudget);
   const report: CollectReport = { passes: passes.length, samples: samples.length, peakStatsBytes: 0, peakActivationBytes: 0, peakPassBytes: 0, budgetBytes, overBudget };
   const progress = new Progress('calibrating', passes.length * samples.length, o.quiet);
   let done = 0;
   for (const pass of passes) {
-    const held = pass.map((u) => ({ ...u, stats: new LayerStats(layerName(u.request.node), u.layout, u.columns, u.gram) }));
+    const held = pass.map((u) => ({ ...u, stats: new LayerStats(layerName(u.request.node), u.layout, u.columns, u.gram, Boolean(o.reference)) }));
     const statsBytes = pass.reduce((s, u) => s + u.bytes, 0) + Math.max(0, ...pass.map((u) => u.workBytes));
     report.peakStatsBytes = Math.max(report.peakStatsBytes, statsBytes);
     const tensors = [...new Set(held.map((u) => u.request.node.inputs[0]!))];
-    await streamActivations(model, tensors, samples, (_i, values) => {
+    await streamActivationsOf(o.reference ? [model, o.reference] : [model], tensors, samples, (_i, [values, referenceValues]) => {
       let bytes = 0;
-      for (const v of values.values()) bytes += (v.data as ArrayBufferView).byteLength;
+      for (const v of values!.values()) bytes += (v.data as ArrayBufferView).byteLength * (o.reference ? 2 : 1);
       report.peakActivationBytes = Math.max(report.peakActivationBytes, bytes);
       report.peakPassBytes = Math.max(report.peakPassBytes, statsBytes + bytes);
       for (const u of held) {
-        const x = values.get(u.request.node.inputs[0]!);
+        const x = values!.get(u.request.node.inputs[0]!);
         if (!x || x.type !== 'float32') continue;
-        forEachRow(u.request.node, u.request.weightDims, x, maxPositions, (g, row) => u.stats.add(g, row));
+        const ref = referenceValues?.get(u.request.node.inputs[0]!);
+        if (ref) forEachRowOf(u.request.node, u.request.weightDims, [x, ref], maxPositions, (g, [row, refRow]) => u.stats.add(g, row!, refRow));
+        else forEachRowOf(u.request.node, u.request.weightDims, [x], maxPositions, (g, [row]) => u.stats.add(g, row!));
       }
       progress.tick(++done);
     });

@@ -50,28 +50,34 @@ export function rowLayout(node: Node, weightDims: readonly number[]): RowLayout 
  * feature map repeats itself, and X^T X costs width^2 per row). `row` is reused.
  */
 export function forEachRow(node: Node, weightDims: readonly number[], x: HostTensor, maxPositions: number, emit: (group: number, row: Float64Array) => void): void {
-  const data = x.data as Float32Array;
+  forEachRowOf(node, weightDims, [x], maxPositions, (group, rows) => emit(group, rows[0]!));
+}
+
+/** forEachRow over several tensors of one shape at once (the same rows of each), e.g. a layer's input in two models. */
+export function forEachRowOf(node: Node, weightDims: readonly number[], xs: HostTensor[], maxPositions: number, emit: (group: number, rows: Float64Array[]) => void): void {
+  const datas = xs.map((x) => x.data as Float32Array);
+  const x = xs[0]!;
   if (node.opType !== 'Conv') {
     const width = rowLayout(node, weightDims).width;
-    const rows = data.length / width;
+    const rows = datas[0]!.length / width;
     const step = Math.max(1, Math.ceil(rows / maxPositions));
-    const row = new Float64Array(width);
+    const out = datas.map(() => new Float64Array(width));
     for (let r = 0; r < rows; r += step) {
-      for (let j = 0; j < width; j++) row[j] = data[r * width + j]!;
-      emit(0, row);
+      datas.forEach((data, t) => { for (let j = 0; j < width; j++) out[t]![j] = data[r * width + j]!; });
+      emit(0, out);
     }
     return;
   }
   const g = convGeometry(node, weightDims);
   if (g.kernel.length !== 2) {
-    // 1-D and 3-D convs: view them as 2-D with a unit axis where possible.
-    if (g.kernel.length === 1) return forEachRow2d(data, [x.dims[0]!, x.dims[1]!, 1, x.dims[2]!], { ...g, kernel: [1, g.kernel[0]!], strides: [1, g.strides[0]!], dilations: [1, g.dilations[0]!], pads: [0, g.pads[0]!, 0, g.pads[1]!] }, maxPositions, emit);
+    // 1-D convs: view them as 2-D with a unit axis. (3-D convs: no rows, so no statistics.)
+    if (g.kernel.length === 1) forEachRow2d(datas, [x.dims[0]!, x.dims[1]!, 1, x.dims[2]!], { ...g, kernel: [1, g.kernel[0]!], strides: [1, g.strides[0]!], dilations: [1, g.dilations[0]!], pads: [0, g.pads[0]!, 0, g.pads[1]!] }, maxPositions, emit);
     return;
   }
-  forEachRow2d(data, x.dims, g, maxPositions, emit);
+  forEachRow2d(datas, x.dims, g, maxPositions, emit);
 }
 
-function forEachRow2d(data: Float32Array, dims: readonly number[], g: ConvGeometry, maxPositions: number, emit: (group: number, row: Float64Array) => void): void {
+function forEachRow2d(datas: Float32Array[], dims: readonly number[], g: ConvGeometry, maxPositions: number, emit: (group: number, rows: Float64Array[]) => void): void {
   const [n, c, h, w] = dims as [number, number, number, number];
   const [kh, kw] = g.kernel as [number, number];
   const [sh, sw] = g.strides as [number, number];
@@ -82,25 +88,28 @@ function forEachRow2d(data: Float32Array, dims: readonly number[], g: ConvGeomet
   const positions = n * outH * outW;
   const step = Math.max(1, Math.ceil(positions / maxPositions));
   const cg = g.channelsPerGroup;
-  const row = new Float64Array(cg * kh * kw);
+  const rows = datas.map(() => new Float64Array(cg * kh * kw));
   if (c !== cg * g.groups) return;
   for (let p = 0; p < positions; p += step) {
     const b = Math.floor(p / (outH * outW));
     const oy = Math.floor(p / outW) % outH;
     const ox = p % outW;
     for (let grp = 0; grp < g.groups; grp++) {
-      let j = 0;
-      for (let ci = 0; ci < cg; ci++) {
-        const plane = (b * c + grp * cg + ci) * h * w;
-        for (let r = 0; r < kh; r++) {
-          const y = oy * sh - pads[0] + r * dh;
-          for (let s = 0; s < kw; s++, j++) {
-            const xx = ox * sw - pads[1] + s * dw;
-            row[j] = y >= 0 && y < h && xx >= 0 && xx < w ? data[plane + y * w + xx]! : 0;
+      for (let t = 0; t < datas.length; t++) {
+        const data = datas[t]!, row = rows[t]!;
+        let j = 0;
+        for (let ci = 0; ci < cg; ci++) {
+          const plane = (b * c + grp * cg + ci) * h * w;
+          for (let r = 0; r < kh; r++) {
+            const y = oy * sh - pads[0] + r * dh;
+            for (let s = 0; s < kw; s++, j++) {
+              const xx = ox * sw - pads[1] + s * dw;
+              row[j] = y >= 0 && y < h && xx >= 0 && xx < w ? data[plane + y * w + xx]! : 0;
+            }
           }
         }
       }
-      emit(grp, row);
+      emit(grp, rows);
     }
   }
 }

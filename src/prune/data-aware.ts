@@ -5,7 +5,8 @@
 import type { Graph } from '../ir/graph.js';
 import { Tensor } from '../ir/tensor.js';
 import type { LayerStats } from '../calibrate/index.js';
-import { meanSquaredChange, Quota, sparseGptRows, wandaRows, type InputMoments, type Selection } from './reconstruct.js';
+import { linalg } from '../calibrate/index.js';
+import { DAMP, meanSquaredChange, Quota, sparseGptRows, wandaRows, type InputMoments, type Selection } from './reconstruct.js';
 import { setWeight } from './unstructured.js';
 import { biasOf, rowsToWeight, weightRows, type PrunableLayer } from './weights.js';
 
@@ -41,6 +42,42 @@ function withConstant(m: InputMoments): Float64Array {
   return h;
 }
 
+/**
+ * With statistics against the reference (unpruned) model: the weights (and bias) that best
+ * reproduce the reference layer's output from the inputs the layer now gets, which the
+ * layers pruned before it have changed: V E[x x^T] = W E[x_ref x^T] (with the constant
+ * input appended when there is a bias). Pruning then starts from V, so each layer also
+ * corrects the error that reaches it.
+ */
+function referenceTarget(stats: LayerStats, g: number, m: InputMoments, rows: Float64Array, k: number, bias: Float64Array | undefined): { rows: Float64Array; bias?: Float64Array } | undefined {
+  const moments = stats.crossMoment(g);
+  if (!moments) return undefined;
+  const n = m.n;
+  const width = bias ? n + 1 : n;
+  const a = bias ? withConstant(m) : m.second!.slice();
+  // B[i][j] = E[x_i x_ref_j], with the constant row and column when there is a bias.
+  const b = new Float64Array(width * width);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) b[i * width + j] = moments.cross[i * n + j]!;
+  if (bias) {
+    for (let i = 0; i < n; i++) { b[i * width + n] = m.mean[i]!; b[n * width + i] = moments.referenceMean[i]!; }
+    b[n * width + n] = 1;
+  }
+  const wAug = (r: number, j: number) => (j < n ? rows[r * n + j]! : bias![r]!);
+  // V = W + Delta with A Delta^T = (B - A) W^T: the ridge then shrinks the correction, not
+  // the weights, and a layer whose inputs did not change keeps its weights exactly.
+  const rhs = new Float64Array(width * k);
+  for (let i = 0; i < width; i++) for (let r = 0; r < k; r++) {
+    let s = 0;
+    for (let j = 0; j < width; j++) s += (b[i * width + j]! - a[i * width + j]!) * wAug(r, j);
+    rhs[i * k + r] = s;
+  }
+  for (let j = 0; j < width; j++) if (a[j * width + j] === 0) a[j * width + j] = 1;
+  linalg.choleskySolve(linalg.dampedCholesky(a, width, DAMP), width, rhs, k);
+  const out = new Float64Array(k * n);
+  for (let r = 0; r < k; r++) for (let j = 0; j < n; j++) out[r * n + j] = rows[r * n + j]! + rhs[j * k + r]!;
+  return { rows: out, bias: bias ? Float64Array.from({ length: k }, (_, r) => bias[r]! + rhs[n * k + r]!) : undefined };
+}
+
 /** Output energies summed over the pieces of a layer: reference, after the mask alone, after the update. */
 export interface ErrorSums { reference: number; before: number; after: number; update: LayerError['update'] }
 
@@ -60,8 +97,10 @@ export function pruneColumnsWithData(graph: Graph, l: PrunableLayer, stats: Laye
     const m = momentsOf(stats, g);
     const rows = new Float64Array(perGroup * n);
     for (let r = 0; r < perGroup; r++) for (let j = 0; j < n; j++) rows[r * n + j] = all[(g * perGroup + r) * l.fanIn + cols[j]!]!;
+    let groupBias: Float64Array | undefined = bias ? Float64Array.from(bias.subarray(g * perGroup, (g + 1) * perGroup)) : undefined;
+    const target = reconstruct && m.second ? referenceTarget(stats, g, m, rows, perGroup, groupBias) : undefined;
+    if (target) { rows.set(target.rows); groupBias = target.bias; }
     const original = rows.slice();
-    const groupBias = bias ? Float64Array.from(bias.subarray(g * perGroup, (g + 1) * perGroup)) : undefined;
     const masked = rows.slice();
     // The reconstruction chooses its own mask; the mask-only figure must not use up its quota.
     const maskQuota = quota && reconstruct && m.second ? new Quota(quota.share) : quota;
@@ -79,7 +118,7 @@ export function pruneColumnsWithData(graph: Graph, l: PrunableLayer, stats: Laye
       sparseGptRows(aug, perGroup, width, groupBias ? withConstant(m) : m.second, n, sel, quota);
       result = new Float64Array(perGroup * n);
       for (let r = 0; r < perGroup; r++) result.set(aug.subarray(r * width, r * width + n), r * n);
-      if (groupBias) biasChange = Float64Array.from({ length: perGroup }, (_, r) => aug[r * width + n]! - groupBias[r]!);
+      if (groupBias) biasChange = Float64Array.from({ length: perGroup }, (_, r) => aug[r * width + n]! - groupBias![r]!);
     } else if (reconstruct && groupBias) {
       if (sums.update === 'none') sums.update = 'bias';
       biasChange = Float64Array.from({ length: perGroup }, (_, r) => {
@@ -93,7 +132,8 @@ export function pruneColumnsWithData(graph: Graph, l: PrunableLayer, stats: Laye
     sums.before += meanSquaredChange(diff(masked), perGroup, undefined, m);
     sums.after += meanSquaredChange(diff(result), perGroup, biasChange?.map((v) => -v), m);
     for (let r = 0; r < perGroup; r++) for (let j = 0; j < n; j++) all[(g * perGroup + r) * l.fanIn + cols[j]!] = result[r * n + j]!;
-    if (biasChange) for (let r = 0; r < perGroup; r++) newBias![g * perGroup + r]! += biasChange[r]!;
+    // The bias moves by the re-fit to the reference (target) and by the pruning update.
+    for (let r = 0; r < perGroup && newBias; r++) newBias[g * perGroup + r] = groupBias![r]! + (biasChange?.[r] ?? 0);
   }
   setWeight(graph, l, rowsToWeight(l, all));
   if (biasName && newBias && reconstruct) {

@@ -4,6 +4,7 @@
 import type { Model } from '../ir/graph.js';
 import { OnnxpressError } from '../errors.js';
 import { sizeOf } from '../measure/bench.js';
+import { cloneModel } from '../onnx/clone.js';
 import { optimizeModel } from '../optimize.js';
 import type { Sample } from '../runtime/samples.js';
 import { streamLayerStats, type CollectOptions, type CollectReport, type LayerStats } from '../calibrate/index.js';
@@ -159,7 +160,9 @@ async function pruneWithData(model: Model, targets: PrunableLayer[], o: PruneOpt
   const sums = new Map<string, ErrorSums>();
   const quotas = new Map<string, Quota>();
   // Layer by layer: each layer's statistics come from the model with the layers before it pruned.
-  const report = await streamLayerStats(model, requests, o.calibration!, { layerPerPass: reconstruct, ...o.statistics }, (pass) => {
+  // Each layer is fitted to reproduce the unpruned model's output from what the pruned layers before it now give it.
+  const reference = reconstruct ? cloneModel(model) : undefined;
+  const report = await streamLayerStats(model, requests, o.calibration!, { layerPerPass: reconstruct, reference, ...o.statistics }, (pass) => {
     for (const stats of pass) {
       const l = byName.get(stats.layer)!;
       const sel = selection(l);

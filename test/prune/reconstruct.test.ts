@@ -42,14 +42,14 @@ async function threeWays(file: string, options: PruneOptions, digits: { plusMinu
 }
 
 describe('reconstruction on MNIST digits (calibrate on 8000.., score on 9000..9999)', () => {
-  it('the MLP models/ trains: every method with reconstruction within 1 point of float, and better than without data', { timeout: 300_000 }, async () => {
+  it('the MLP models/ trains: every method with reconstruction within 1 point of float; 2:4 (pixels too) a point or more above pruning without data', { timeout: 300_000 }, async () => {
     const file = ensureMnistModel();
     const float = await mnistAccuracy(file, SCORING);
     for (const { options } of METHODS) {
       const r = await threeWays(file, options, { plusMinusOne: false, calibration: 256 });
       console.log(`MLP ${JSON.stringify(options)}: float ${float.toFixed(1)}%, ${Object.entries(r).map(([k, v]) => `${k} ${v.toFixed(1)}%`).join(', ')}`);
       expect(float - r.reconstructed!, JSON.stringify(options)).toBeLessThanOrEqual(1);
-      expect(r.reconstructed!).toBeGreaterThanOrEqual(r['no data']! - 0.2);
+      if (options.method === 'nm') expect(r.reconstructed! - r['no data']!).toBeGreaterThanOrEqual(1);
     }
   });
 
