@@ -10,7 +10,7 @@ import { optimizeModel } from '../optimize.js';
 import { chooseLevels, layerSensitivity, prunableLayers, pruneModel, SENSITIVITY_LEVELS, type PruneReport } from '../prune/index.js';
 import { formatBytes } from '../format.js';
 
-type Flags = DataFlags & { output: string; method: string; sparsity: string; pattern: string; ratio: string; norm: string; global?: boolean; pruneEnds?: boolean; exclude?: string; sensitivity?: boolean; json?: boolean };
+type Flags = DataFlags & { output: string; method: string; sparsity: string; pattern: string; ratio: string; norm: string; global?: boolean; pruneEnds?: boolean; exclude?: string; sensitivity?: boolean; calibration?: string; reconstruct: boolean; json?: boolean };
 
 export const pruneCommand: CliCommand = {
   name: 'prune',
@@ -28,19 +28,24 @@ export const pruneCommand: CliCommand = {
       .option('--norm <n>', 'channels: l1 | l2 ranking', 'l1')
       .option('--prune-ends', 'also prune the first and last weighted layers')
       .option('--exclude <names>', 'layers (node names) left alone')
-      .option('--sensitivity', 'magnitude: measure each layer alone and choose per-layer levels reaching --sparsity'), '32')
+      .option('--calibration <dir>', 'folder of real inputs (as --data): activation-aware scores and reconstruction of what remains')
+      .option('--no-reconstruct', 'with --calibration: only the activation-aware scores, no re-fit')
+      .option('--sensitivity', 'with --calibration: per-layer output error before and after reconstruction; without: (magnitude) measure each layer alone and choose per-layer levels reaching --sparsity'), '32')
       .option('--json', 'print one JSON object')
       .action(async (file: string, f: Flags) => {
         const model = loadModel(file);
         refuseOverwritingInputs({ file: f.output }, model);
         const method = f.method as 'magnitude' | 'nm' | 'channels';
         if (!['magnitude', 'nm', 'channels'].includes(method)) throw new OnnxpressError('BAD_INPUT', `--method '${f.method}': expected magnitude, nm or channels`);
-        const [n, m] = f.pattern.split(':').map(Number);
+        const [n, m] = parsePattern(f.pattern);
         const sparsity = parseNumber('--sparsity', f.sparsity, { min: 0, max: 0.99 });
+        const ratio = parseNumber('--ratio', f.ratio, { min: 0.01, max: 0.95 });
+        if (f.global && f.calibration) throw new OnnxpressError('BAD_INPUT', '--global: one threshold across layers compares magnitudes alone; with --calibration scores are compared within each layer');
+        const calibration = f.calibration ? (await readData(model, { ...f, data: f.calibration })).samples : undefined;
         let layerSparsity: Map<string, number> | undefined;
         let table: Awaited<ReturnType<typeof layerSensitivity>> | undefined;
-        if (f.sensitivity) {
-          if (method !== 'magnitude') throw new OnnxpressError('BAD_INPUT', '--sensitivity works with --method magnitude');
+        if (f.sensitivity && !calibration) {
+          if (method !== 'magnitude') throw new OnnxpressError('BAD_INPUT', '--sensitivity without --calibration works with --method magnitude');
           const data = await readData(model, f);
           const layers = prunableLayers(model).layers.map((l) => l.name);
           const chosen = f.pruneEnds ? layers : layers.slice(1, -1);
@@ -52,7 +57,8 @@ export const pruneCommand: CliCommand = {
         if (method === 'channels') await optimizeModel(model);
         const report = await pruneModel(model, {
           method, sparsity, layerSparsity, global: f.global, keepEnds: !f.pruneEnds, exclude: parseList(f.exclude),
-          n, m, ratio: parseNumber('--ratio', f.ratio, { min: 0.01, max: 0.95 }), norm: f.norm === 'l2' ? 'l2' : 'l1',
+          n, m, ratio, norm: f.norm === 'l2' ? 'l2' : 'l1',
+          calibration, reconstruct: f.reconstruct, statistics: { quiet: f.json },
         });
         saveModel(model, f.output);
         if (f.json) printJson({ ...report, sensitivity: table });
@@ -61,17 +67,38 @@ export const pruneCommand: CliCommand = {
             process.stdout.write(`sensitivity (output relative error with one layer pruned):\n${'layer'.padEnd(28)}${SENSITIVITY_LEVELS.map((l) => `${l * 100}%`.padStart(9)).join('')}   chosen\n`);
             for (const row of table) process.stdout.write(`${row.name.slice(0, 27).padEnd(28)}${SENSITIVITY_LEVELS.map((l) => row.errors[String(l)]!.toExponential(1).padStart(9)).join('')}   ${(100 * layerSparsity!.get(row.name)!).toFixed(0)}%\n`);
           }
+          if (f.sensitivity && report.layerErrors) process.stdout.write(renderErrors(report));
           process.stdout.write(render(report, f.output) + '\n');
         }
+        for (const note of report.notes) if (!f.json) process.stderr.write(`note: ${note.replace('(calibration)', '(--calibration DIR)')}\n`);
       });
   },
 };
+
+function parsePattern(p: string): [number, number] {
+  const match = /^(\d+):(\d+)$/.exec(p.trim());
+  const [n, m] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(n > 0 && n < m)) throw new OnnxpressError('BAD_INPUT', `--pattern '${p}': expected N:M with 0 < N < M, e.g. 2:4`);
+  return [n, m];
+}
+
+function renderErrors(r: PruneReport): string {
+  const lines = ['layer output error on the calibration data (relative MSE), mask only -> after reconstruction:'];
+  for (const e of r.layerErrors!) lines.push(`  ${e.name.slice(0, 40).padEnd(41)}${e.before.toExponential(2).padStart(10)} -> ${e.after.toExponential(2).padEnd(10)} ${e.update}`);
+  return lines.join('\n') + '\n';
+}
 
 function render(r: PruneReport, output: string): string {
   const lines = [`method      ${r.method}`, `parameters  ${r.parameters.before.toLocaleString('en-US')} -> ${r.parameters.after.toLocaleString('en-US')} (${r.parameters.nonZeroAfter.toLocaleString('en-US')} non-zero)`,
     `size        raw ${formatBytes(r.bytes.before.raw)} -> ${formatBytes(r.bytes.after.raw)}, gzip ${formatBytes(r.bytes.before.gzip)} -> ${formatBytes(r.bytes.after.gzip)}, brotli ${formatBytes(r.bytes.before.brotli)} -> ${formatBytes(r.bytes.after.brotli)}`];
   for (const l of r.layers.slice(0, 20)) lines.push(`  ${l.name.padEnd(30)} ${l.sparsity !== undefined ? `${(100 * l.sparsity).toFixed(1)}% zero` : `${l.kept}/${l.channels} channels kept`}`);
   for (const s of r.skipped.slice(0, 10)) lines.push(`  skipped ${s.name}: ${s.reason}`);
+  if (r.calibration) {
+    const c = r.calibration;
+    const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+    lines.push(`calibration ${c.samples} samples, ${c.passes} pass${c.passes === 1 ? '' : 'es'}, statistics ${mb(c.peakStatsBytes)} + activations ${mb(c.peakActivationBytes)} (budget ${mb(c.budgetBytes)})`);
+    for (const ob of c.overBudget.slice(0, 5)) lines.push(`  ${ob.layer}: X^T X (${mb(ob.gramBytes)}) over the budget: ${ob.pieces ? `${ob.pieces} diagonal blocks` : 'means and norms only'}`);
+  }
   lines.push(`wrote ${output}`);
   return lines.join('\n');
 }

@@ -8,6 +8,11 @@ import type { Graph, Model, Node } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
 import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
+import { consumerView, maskErrors, outputEffect, removeAndRefit, type ChannelData } from './channel-refit.js';
+import { layerName, type LayerStats } from '../calibrate/index.js';
+import type { LayerError } from './data-aware.js';
+
+export type { ChannelData } from './channel-refit.js';
 
 export interface ChannelOptions {
   /** Share of channels to remove from each group (0..1). */
@@ -17,7 +22,14 @@ export interface ChannelOptions {
   exclude?: string[];
 }
 
-export interface GroupReport { producers: string[]; channels: number; kept: number; skipped?: string }
+export interface GroupReport {
+  producers: string[];
+  channels: number;
+  kept: number;
+  skipped?: string;
+  /** With calibration data: each next layer's output error from the removal, before and after its re-fit. */
+  errors?: LayerError[];
+}
 
 /** A use of a channel space: a tensor whose `axis` indexes the group's channels (in blocks of `block`). */
 interface Slice { tensor: string; axis: number; block: number }
@@ -32,6 +44,8 @@ interface Space {
   shapeFixes: { tensor: string; index: number; block: number }[];
   /** Depthwise convs the channels run through: their group becomes the kept count. */
   depthwise: Node[];
+  /** Layers reducing over the channels (the "next layers"): channel c is their input columns [c * block, (c + 1) * block). */
+  consumers: { node: Node; block: number }[];
   blocked?: string;
 }
 
@@ -39,13 +53,28 @@ const PASS_THROUGH = new Set(['Relu', 'LeakyRelu', 'Clip', 'Sigmoid', 'Tanh', 'H
   'GlobalAveragePool', 'GlobalMaxPool', 'Elu', 'Selu', 'Softplus', 'Mish', 'Gelu', 'Erf', 'Neg', 'Abs']);
 const JOINS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum']);
 
-export function pruneChannels(model: Model, o: ChannelOptions): GroupReport[] {
+/** Channel groups of a model, found before anything changes (so calibration can look at their layers). */
+export interface ChannelPlan { roots: Space[] }
+
+/** Channel pruning with statistics already gathered for every consumer (or none). */
+export function pruneChannels(model: Model, o: ChannelOptions, data?: ChannelData): GroupReport[] {
+  const pruner = new ChannelPruner(model.graph, planChannels(model, o), o);
+  if (data) pruner.pruneReady(new Map(data.stats), data.reconstruct);
+  return pruner.finish();
+}
+
+/** The layers that read each prunable group's channels: where activation statistics are needed. */
+export function channelConsumers(plan: ChannelPlan): Node[] {
+  return [...new Set(plan.roots.filter((s) => !s.blocked).flatMap((s) => s.consumers.map((c) => c.node)))];
+}
+
+export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): ChannelPlan {
   const g = model.graph;
   const shapes = inferShapes(g);
   const spaces: Space[] = [];
   const find = (id: number): Space => { let s = spaces[id]!; while (s.parent !== s.id) s = spaces[s.parent]!; return s; };
   const valueSpace = new Map<string, { space: number; axis: number; block: number }>();
-  const newSpace = (size: number): number => { spaces.push({ id: spaces.length, size, parent: spaces.length, producers: [], slices: [], shapeFixes: [], depthwise: [] }); return spaces.length - 1; };
+  const newSpace = (size: number): number => { spaces.push({ id: spaces.length, size, parent: spaces.length, producers: [], slices: [], shapeFixes: [], depthwise: [], consumers: [] }); return spaces.length - 1; };
   const block = (name: string, reason: string) => { const v = valueSpace.get(name); if (v) { const s = find(v.space); s.blocked ??= reason; } };
   const constOf = (name: string | undefined) => (name ? g.findInitializer(name) : undefined);
   const isFloatConst = (name: string | undefined) => constOf(name)?.dataType === DataType.FLOAT;
@@ -77,12 +106,13 @@ export function pruneChannels(model: Model, o: ChannelOptions): GroupReport[] {
       }
       if (op === 'Conv' && node.getInt('group', 1) !== 1) { block(node.inputs[0]!, `${node.describe()} is a grouped conv`); continue; }
       const s = find(x.space);
-      if (op === 'Conv') s.slices.push({ tensor: node.inputs[1]!, axis: 1, block: x.block });
+      if (op === 'Conv') { s.slices.push({ tensor: node.inputs[1]!, axis: 1, block: x.block }); s.consumers.push({ node, block: x.block * w.dims.slice(2).reduce((a, b) => a * b, 1) }); }
       else {
         if (op === 'Gemm' && node.getInt('transA', 0)) { s.blocked ??= `${node.describe()} has transA`; continue; }
         const transB = op === 'Gemm' && node.getInt('transB', 0) === 1;
         if (w.dims.length !== 2 || x.axis !== (shapes.get(node.inputs[0]!)?.dims?.length ?? 0) - 1) { s.blocked ??= `${node.describe()} does not reduce over the channel axis`; continue; }
         s.slices.push({ tensor: node.inputs[1]!, axis: transB ? 1 : 0, block: x.block });
+        s.consumers.push({ node, block: x.block });
       }
     } else if (spaced.length) {
       // 2. Ops that carry channels through unchanged, or join two spaces.
@@ -102,7 +132,7 @@ export function pruneChannels(model: Model, o: ChannelOptions): GroupReport[] {
           if (v) {
             const other = find(v.space);
             if (v.axis !== x.axis || v.block !== x.block || other.size !== merged.size) { ok = false; break; }
-            if (other !== merged) { other.parent = merged.id; merged.producers.push(...other.producers); merged.slices.push(...other.slices); merged.shapeFixes.push(...other.shapeFixes); merged.depthwise.push(...other.depthwise); merged.blocked ??= other.blocked; }
+            if (other !== merged) { other.parent = merged.id; merged.producers.push(...other.producers); merged.slices.push(...other.slices); merged.shapeFixes.push(...other.shapeFixes); merged.depthwise.push(...other.depthwise); merged.consumers.push(...other.consumers); merged.blocked ??= other.blocked; }
             merged = find(merged.id);
           } else {
             const c = constOf(i);
@@ -159,32 +189,64 @@ export function pruneChannels(model: Model, o: ChannelOptions): GroupReport[] {
     }
   }
   for (const o2 of g.outputs) block(o2.name, `reaches the graph output '${o2.name}'`);
-  return applyGroups(g, spaces.filter((s) => s.parent === s.id && s.producers.length), o);
+  return { roots: spaces.filter((s) => s.parent === s.id && s.producers.length) };
 }
 
-function applyGroups(g: Graph, roots: Space[], o: ChannelOptions): GroupReport[] {
-  const reports: GroupReport[] = [];
-  const replaced = new Map<string, Tensor>();
-  const current = (name: string) => replaced.get(name) ?? g.findInitializer(name)!;
-  for (const s of roots) {
-    const producers = s.producers.map((p) => p.node.name || p.node.outputs[0]!);
-    if (s.blocked) { reports.push({ producers, channels: s.size, kept: s.size, skipped: s.blocked }); continue; }
-    const keepCount = keptChannels(s.size, o.ratio);
-    const importance = new Float64Array(s.size);
-    for (const p of s.producers) {
-      const w = current(p.weight);
-      const values = w.toFloat32();
-      const per = w.elementCount / w.dims[p.axis]!;
-      for (let c = 0; c < s.size; c++) {
-        let sum = 0;
-        for (let k = 0; k < per; k++) {
-          const v = p.axis === 0 ? values[c * per + k]! : values[k * s.size + c]!;
-          sum += o.norm === 'l1' ? Math.abs(v) : v * v;
-        }
-        importance[c]! += o.norm === 'l1' ? sum : Math.sqrt(sum);
-      }
+/**
+ * Prunes the groups of a plan one by one, in order, each with the calibration statistics
+ * of its consumers when given; nothing reaches the graph before `finish`, so statistics can
+ * still be gathered from the unchanged model in between.
+ */
+export class ChannelPruner {
+  private readonly reports: GroupReport[] = [];
+  private readonly replaced = new Map<string, Tensor>();
+  private readonly depthwiseGroups = new Map<Node, number>();
+  private next = 0;
+  constructor(private readonly g: Graph, private readonly plan: ChannelPlan, private readonly o: ChannelOptions) {}
+
+  /** Layers whose input statistics each group needs, in the order groups are pruned. */
+  consumerOrder(): Node[] {
+    return channelConsumers(this.plan);
+  }
+
+  /** Prunes the following groups whose consumers all have statistics in `stats`, dropping those statistics. */
+  pruneReady(stats: Map<string, LayerStats>, reconstruct: boolean): void {
+    while (this.next < this.plan.roots.length) {
+      const s = this.plan.roots[this.next]!;
+      const names = s.blocked ? [] : s.consumers.map((c) => layerName(c.node));
+      if (!names.every((n) => stats.has(n))) return;
+      this.pruneSpace(s, { stats, reconstruct });
+      for (const n of names) stats.delete(n);
+      this.next++;
     }
-    const keep = Array.from({ length: s.size }, (_, c) => c).sort((a, b) => importance[b]! - importance[a]! || a - b).slice(0, keepCount).sort((a, b) => a - b);
+  }
+
+  /** Prunes the rest, without data, writes every changed tensor, and reports each group. */
+  finish(): GroupReport[] {
+    while (this.next < this.plan.roots.length) this.pruneSpace(this.plan.roots[this.next++]!);
+    for (const [name, t] of this.replaced) this.g.initializers.set(name, t);
+    for (const [n, groups] of this.depthwiseGroups) n.setAttr({ name: 'group', type: 2, i: groups });
+    // Shapes of pruned values changed: stale value_info would contradict them.
+    if (this.replaced.size) this.g.valueInfo = [];
+    return this.reports;
+  }
+
+  private readonly current = (name: string): Tensor => this.replaced.get(name) ?? this.g.findInitializer(name)!;
+
+  private pruneSpace(s: Space, data?: ChannelData): void {
+    const { g, o, replaced, current } = this;
+    const producers = s.producers.map((p) => p.node.name || p.node.outputs[0]!);
+    if (s.blocked) { this.reports.push({ producers, channels: s.size, kept: s.size, skipped: s.blocked }); return; }
+    const keepCount = keptChannels(s.size, o.ratio);
+    const consumers = data ? s.consumers.map((c) => consumerView(g, c, current, data)).filter((c) => c !== undefined) : [];
+    let keep: number[];
+    let errors: LayerError[] | undefined;
+    if (consumers.length && data!.reconstruct) ({ keep, errors } = removeAndRefit(consumers, s.size, keepCount, replaced, current));
+    else {
+      const importance = consumers.length ? outputEffect(consumers, s.size) : weightNorms(s, current, o);
+      keep = Array.from({ length: s.size }, (_, c) => c).sort((a, b) => importance[b]! - importance[a]! || a - b).slice(0, keepCount).sort((a, b) => a - b);
+      if (consumers.length) errors = maskErrors(consumers, keep);
+    }
     const touched = new Set<string>();
     for (const sl of [...s.producers.map((p) => ({ tensor: p.weight, axis: p.axis, block: 1 })), ...s.slices]) {
       const key = `${sl.tensor}|${sl.axis}|${sl.block}`;
@@ -192,32 +254,47 @@ function applyGroups(g: Graph, roots: Space[], o: ChannelOptions): GroupReport[]
       touched.add(key);
       replaced.set(sl.tensor, sliceAxis(current(sl.tensor), sl.axis, keep, sl.block));
     }
-    for (const n of s.depthwise) n.setAttr({ name: 'group', type: 2, i: keep.length });
+    for (const n of s.depthwise) this.depthwiseGroups.set(n, keep.length);
     for (const fix of s.shapeFixes) {
       const t = current(fix.tensor);
       const values = t.toNumbers();
       values[fix.index] = keep.length * fix.block;
       replaced.set(fix.tensor, Tensor.fromTyped(t.name, DataType.INT64, t.dims, BigInt64Array.from(values.map(BigInt))));
     }
-    reports.push({ producers, channels: s.size, kept: keepCount });
+    this.reports.push({ producers, channels: s.size, kept: keepCount, errors });
   }
-  for (const [name, t] of replaced) g.initializers.set(name, t);
-  if (replaced.size) {
-    // Shapes of pruned values changed: stale value_info would contradict them.
-    g.valueInfo = [];
+}
+
+/** Data-free ranking: the norm of each channel's producer weights. */
+function weightNorms(s: Space, current: (name: string) => Tensor, o: ChannelOptions): Float64Array {
+  const importance = new Float64Array(s.size);
+  for (const p of s.producers) {
+    const w = current(p.weight);
+    const values = w.toFloat32();
+    const per = w.elementCount / w.dims[p.axis]!;
+    for (let c = 0; c < s.size; c++) {
+      let sum = 0;
+      for (let k = 0; k < per; k++) {
+        const v = p.axis === 0 ? values[c * per + k]! : values[k * s.size + c]!;
+        sum += o.norm === 'l1' ? Math.abs(v) : v * v;
+      }
+      importance[c]! += o.norm === 'l1' ? sum : Math.sqrt(sum);
+    }
   }
-  return reports;
+  return importance;
 }
 
 /**
- * How many of `size` channels to keep. CPU conv kernels work on blocks of 8 channels
- * (onnxruntime's NCHWc layout), so a layer of 16 or more channels keeps a multiple of 8:
- * an odd count saves parameters but no time.
+ * How many of `size` channels to keep: never fewer than the ratio asks, so a small group is
+ * not cut deeper than the rest. CPU conv kernels work on blocks of 8 channels (onnxruntime's
+ * NCHWc layout), so a layer of 16 or more channels keeps a multiple of 8: an odd count saves
+ * parameters but no time.
  */
 export function keptChannels(size: number, ratio: number): number {
-  const exact = size * (1 - ratio);
-  if (size >= 16 && size % 8 === 0) return Math.min(size, Math.max(8, Math.round(exact / 8) * 8));
-  return Math.max(1, Math.round(exact));
+  // The epsilon keeps 32 * 0.75 = 24.000000000000004 from becoming 25.
+  const exact = size * (1 - ratio) - 1e-9;
+  if (size >= 16 && size % 8 === 0) return Math.min(size, Math.max(8, Math.ceil(exact / 8) * 8));
+  return Math.max(1, Math.ceil(exact));
 }
 
 /** Keeps blocks `keep` (each `block` wide) along `axis`. */

@@ -37,16 +37,16 @@ function zeroBelow(graph: Graph, l: PrunableLayer, threshold: number, count: num
   return total / w.length;
 }
 
-/** In every group of M consecutive weights along the reduction axis, keeps the N largest. */
+/** In every group of M consecutive weights along `nmOrder` (input channels for a Conv), keeps the N largest. */
 export function nmPrune(graph: Graph, layers: PrunableLayer[], n: number, m: number): Map<string, number> {
   const achieved = new Map<string, number>();
   for (const l of layers) {
-    if (l.fanIn % m !== 0) continue;
+    if (l.nmRun % m !== 0) continue;
     const w = l.weight.toFloat32();
     const idx = new Array<number>(m);
     for (let o = 0; o < l.outputs; o++) {
       for (let k0 = 0; k0 < l.fanIn; k0 += m) {
-        for (let j = 0; j < m; j++) idx[j] = l.index(o, k0 + j);
+        for (let j = 0; j < m; j++) idx[j] = l.index(o, l.nmOrder[k0 + j]!);
         // Smallest magnitudes first; a stable tie-break by position keeps the output deterministic.
         const order = [...idx].sort((a, b) => Math.abs(w[a]!) - Math.abs(w[b]!) || a - b);
         for (let j = 0; j < m - n; j++) w[order[j]!] = 0;

@@ -35,7 +35,7 @@ describe('unstructured and N:M pruning change nothing but the zeroed weights', (
             const w = l.weight.toFloat32();
             for (let o = 0; o < l.outputs; o++) for (let k = 0; k < l.fanIn; k += 4) {
               let nonZero = 0;
-              for (let j = 0; j < 4; j++) if (w[l.index(o, k + j)] !== 0) nonZero++;
+              for (let j = 0; j < 4; j++) if (w[l.index(o, l.nmOrder[k + j]!)] !== 0) nonZero++;
               expect(nonZero).toBeLessThanOrEqual(2);
             }
           }
