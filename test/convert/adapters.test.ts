@@ -85,6 +85,18 @@ const converts: Case[] = [
   { name: 'Concat-3 without axis (the old default 1)', opset: 3, inputs: [['a', [2, 1]], ['b', [2, 2]]], nodes: [n('Concat', ['a', 'b'], ['y'])], outputs: ['y'],
     expect: (f) => Float32Array.of(f.a![0]!, f.b![0]!, f.b![1]!, f.a![1]!, f.b![2]!, f.b![3]!) },
   { name: 'Reshape-4 with a shape attribute', opset: 4, inputs: [['x', [2, 3]]], nodes: [n('Reshape', ['x'], ['y'], [attr.ints('shape', [3, 2])])], outputs: ['y'], expect: (f) => f.x! },
+  { name: 'GroupNormalization-18 (per-group scale and bias become per-channel at 21)', opset: 18, inputs: [['x', [2, 6, 3]]],
+    initializers: [Tensor.fromFloat32('gs', [3], Float32Array.of(1, -2, 0.5)), Tensor.fromFloat32('gb', [3], Float32Array.of(0.1, 0, -1))],
+    nodes: [n('GroupNormalization', ['x', 'gs', 'gb'], ['y'], [attr.int('num_groups', 3)])], outputs: ['y'], ops: ['GroupNormalization'] },
+  ...([
+    ['Affine', [attr.float('alpha', 2), attr.float('beta', -0.5)], (v: number) => 2 * v - 0.5],
+    ['Scale', [attr.float('scale', 3)], (v: number) => 3 * v],
+    ['ScaledTanh', [attr.float('alpha', 1.5), attr.float('beta', 0.7)], (v: number) => 1.5 * Math.tanh(0.7 * v)],
+    ['ParametricSoftplus', [attr.float('alpha', 0.8), attr.float('beta', 1.3)], (v: number) => 0.8 * Math.log1p(Math.exp(1.3 * v))],
+  ] as const).map(([op, attributes, f]): Case => ({
+    name: `${op}-8 (experimental, removed at 10)`, opset: 8, inputs: [['x', [2, 5]]], nodes: [n(op, ['x'], ['y'], [...attributes])], outputs: ['y'],
+    expect: (feeds) => feeds.x!.map(f),
+  })),
   { name: 'ImageScaler-8 (experimental, removed at 10)', opset: 8, inputs: [['x', [1, 2, 2, 2]]], nodes: [n('ImageScaler', ['x'], ['y'], [attr.float('scale', 2), attr.floats('bias', [1, -1])])], outputs: ['y'], ops: ['Mul', 'Add'],
     expect: (f) => f.x!.map((v, i) => v * 2 + (i < 4 ? 1 : -1)) },
 ];
