@@ -88,8 +88,9 @@ describe.skipIf(!hasSuite)('opset conversion on the backend suite', () => {
   });
 
   // Intermediate targets emit the forms of their own opset (Squeeze axes as an attribute
-  // below 13, Resize-10 ...); 17 also carries the suite's opset 13-16 models.
-  for (const target of [10, 12, 17]) {
+  // below 13, Resize-10 ...); 17 and 21 also carry the suite's models from opset 13 up
+  // (DFT, GridSample, Split-18, the reductions at 18).
+  for (const target of [10, 12, 17, 21]) {
     it(`raises every model below ${target} to ${target} with the same outputs`, async () => {
       const r = await raiseSuite(target);
       expect(r.failures).toEqual([]);

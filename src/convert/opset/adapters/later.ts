@@ -1,5 +1,5 @@
-// Changes after 11 that rename or re-default: Scatter's new name, and the ops whose
-// defaults or parameter layout moved at 16, 20 and 21.
+// Changes of layout, name or default: Scan-8's batch axis (9), Scatter's new name (11),
+// and the ops whose defaults or parameter layout moved at 16, 20 and 21.
 import { attr } from '../../../ir/graph.js';
 import { DataType } from '../../../ir/dtype.js';
 import { Tensor } from '../../../ir/tensor.js';

@@ -2,11 +2,13 @@
 // Upsample-9 as an input; Upsample was deprecated at 10 for Resize-10, which means the
 // same. Resize-11 added coordinate modes: the old behaviour is 'asymmetric' coordinates,
 // and for nearest, the runtime's old rounding (floor when upsampling, ceil when
-// downsampling) becomes one nearest_mode when every scale is on the same side of 1.
+// downsampling) becomes one nearest_mode when every scale is on the same side of 1
+// (else the indices are gathered, resize-gather.ts).
 import { attr } from '../../../ir/graph.js';
 import { DataType } from '../../../ir/dtype.js';
 import type { Adapter } from '../adapter.js';
 import { baseName, setInput } from './inputs.js';
+import { nearestByGather } from './resize-gather.js';
 
 /** Nodes that were Upsample: their scales are >= 1 by specification even when not constant. */
 const fromUpsample = new WeakSet<object>();
@@ -50,7 +52,7 @@ export const resizeAdapters: Adapter[] = [
         const scales = ctx.constant(node.inputs[1] ?? '')?.toFloat32();
         const up = scales ? scales.every((s) => s >= 1) : fromUpsample.has(node);
         const down = scales ? scales.every((s) => s <= 1) : false;
-        if (!up && !down) return scales ? 'nearest Resize-10 that upsamples some axes and downsamples others' : 'nearest Resize-10 with scales that are not constant';
+        if (!up && !down) return nearestByGather(node, ctx);
         node.setAttr(attr.string('nearest_mode', up ? 'floor' : 'ceil'));
       }
       // roi is a required input of Resize-11 (read only by tf_crop_and_resize): an empty one.
