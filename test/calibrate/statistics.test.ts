@@ -27,7 +27,7 @@ describe('layer statistics', () => {
     const layers = prunableLayers(model).layers;
     const chosen = [layers[0]!, layers[1]!, layers[2]!, layers[13]!, layers[layers.length - 1]!];
     expect(chosen.some((l) => l.node.getInt('group', 1) > 1)).toBe(true);
-    expect(chosen.some((l) => l.node.opType === 'MatMul')).toBe(true);
+    expect(chosen.some((l) => l.node.opType === 'MatMul' || l.node.opType === 'Gemm')).toBe(true);
     const { stats } = await collectLayerStats(model, chosen.map((l) => ({ node: l.node, weightDims: l.weight.dims })), samples, { maxPositions: 1e9, quiet: true });
     // The real outputs: sum over output units of y^2, averaged over positions and samples.
     const measured = new Map<string, number>();
