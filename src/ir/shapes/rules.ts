@@ -12,7 +12,7 @@ const UNARY_SAME = [
   'Round', 'Erf', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Softmax', 'LogSoftmax', 'HardSigmoid',
   'HardSwish', 'Elu', 'Selu', 'Softplus', 'Softsign', 'Clip', 'Identity', 'BatchNormalization', 'InstanceNormalization',
   'LRN', 'Gelu', 'Mish', 'Sign', 'Celu', 'ThresholdedRelu', 'Hardmax', 'CumSum', 'Trilu', 'ReverseSequence',
-  'GatherElements', 'ScatterElements', 'ScatterND', 'Scatter', 'MeanVarianceNormalization', 'LpNormalization',
+  'ScatterElements', 'ScatterND', 'Scatter', 'MeanVarianceNormalization', 'LpNormalization',
   'Shrink', 'Bernoulli', 'GroupNormalization',
 ];
 const BROADCAST = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'BitShift', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor'];
@@ -69,6 +69,7 @@ const RULES: Record<string, Rule> = {
   Concat: (ctx) => [{ elemType: ctx.ins.find((s) => s?.elemType !== undefined)?.elemType, dims: layout.concat(ctx) }],
   ArgMax: typed(DataType.INT64, argReduce), ArgMin: typed(DataType.INT64, argReduce),
   Gather: same(layout.gather),
+  GatherElements: same((ctx) => ctx.dims(1)),
   ConstantOfShape: (ctx) => [{ elemType: ctx.node.getTensor('value')?.dataType ?? DataType.FLOAT, dims: layout.constantOfShape(ctx) }],
   Slice: same(layout.slice),
   Split: layout.split,
