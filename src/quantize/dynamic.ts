@@ -22,7 +22,7 @@ const RECURRENT = ['LSTM', 'GRU', 'RNN'];
  * detector at 320x320 on one thread: 3.4x), so the
  * quantized model would be smaller but slower.
  */
-export const CONV_LEFT_FLOAT = 'Conv is left in float by int8-dynamic unless opTypes includes it: onnxruntime runs ConvInteger 3-14x slower than float Conv on CPU';
+export const CONV_LEFT_FLOAT = "int8-dynamic leaves Conv in float unless the op types asked for include it (option opTypes, CLI --op-types): onnxruntime runs ConvInteger 3-14x slower than float Conv on CPU";
 const CONV_BY_DEFAULT = 'not quantized by default (ConvInteger is slower than float Conv)';
 
 export function quantizeDynamic(model: Model, o: QuantizeOptions, left: LeftInFloat[], warnings: string[] = []): Record<string, number> {

@@ -1,9 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { serializeModel } from '../../src/onnx/save.js';
-import { inferShapes, shapeDiagnostics } from '../../src/ir/shapes.js';
+import { inferShapes, shapeDiagnostics, writeValueInfo } from '../../src/ir/shapes.js';
+import { cloneModel } from '../../src/onnx/clone.js';
+import { maxRelativeError } from '../helpers/compare.js';
 import { quantizeModel } from '../../src/quantize/index.js';
-import { openSession, type HostTensor } from '../../src/runtime/ort.js';
+import { openSession, runOnce, type HostTensor } from '../../src/runtime/ort.js';
 import { ensureTinyDecoder, TINY_DECODER, type TinyDecoderFiles } from '../../models/tiny-decoder.js';
 
 // The decoder of models/tiny-decoder.ts: GPT-2's exported form (Conv1D as Reshape ->
@@ -75,6 +77,16 @@ describe('a GPT-2-style decoder in the exporters pattern', () => {
     }
     const kv = inferShapes(loadModel(files.kvCache).graph);
     expect(kv.get('present.1.key')?.dims).toEqual(['batch_size', heads, 'past_sequence_length + sequence_length', dModel / heads]);
+  });
+
+  it('the symbolic shapes written as value_info load in onnxruntime (all optimizations) with the same outputs', async () => {
+    const model = loadModel(files.kvCache);
+    const annotated = cloneModel(model);
+    expect(writeValueInfo(annotated.graph, inferShapes(annotated.graph))).toBeGreaterThan(150);
+    const feeds: Record<string, HostTensor> = { input_ids: { type: 'int64', dims: [2, 3], data: BigInt64Array.from([1n, 2n, 3n, 7n, 9n, 11n]) } };
+    for (const i of model.graph.inputs.slice(1)) feeds[i.name] = { type: 'float32', dims: [2, heads, 2, dModel / heads], data: new Float32Array(2 * dModel * 2).fill(0.1) };
+    const [ref, got] = [await runOnce(model, feeds), await runOnce(annotated, feeds, { optimization: 'all' })];
+    expect(maxRelativeError(ref, got)).toBeLessThan(1e-4);
   });
 
   it('int8-dynamic quantizes every weight Gemm/MatMul (>= 3x smaller) and generates the same greedy tokens', async () => {

@@ -144,11 +144,12 @@ export function split(ctx: RuleContext): (ValueShape | undefined)[] {
   if (!x) return node.outputs.map(() => ({ elemType }));
   const n = node.outputs.length;
   const axis = norm(node.getInt('axis', 0), x.length);
+  const sizesGiven = node.getInts('split') !== undefined || Boolean(node.inputs[1]);
   const sizes: Dim[] | undefined = node.getInts('split') ?? (node.inputs[1] ? ctx.value(1) : undefined);
   const total = x[axis] ?? null;
   return node.outputs.map((_, i) => {
     const out = [...x];
-    out[axis] = sizes ? sizes[i] ?? null : total === null ? null : evenShare(total, n);
+    out[axis] = sizesGiven ? sizes?.[i] ?? null : total === null ? null : evenShare(total, n);
     return { elemType, dims: out };
   });
 }

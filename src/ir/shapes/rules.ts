@@ -12,7 +12,7 @@ const UNARY_SAME = [
   'Round', 'Erf', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Softmax', 'LogSoftmax', 'HardSigmoid',
   'HardSwish', 'Elu', 'Selu', 'Softplus', 'Softsign', 'Clip', 'Identity', 'BatchNormalization', 'InstanceNormalization',
   'LRN', 'Gelu', 'Mish', 'Sign', 'Celu', 'ThresholdedRelu', 'Hardmax', 'CumSum', 'Trilu', 'ReverseSequence',
-  'GatherElements', 'ScatterElements', 'ScatterND', 'Scatter', 'MeanVarianceNormalization', 'LpNormalization',
+  'ScatterElements', 'ScatterND', 'Scatter', 'MeanVarianceNormalization', 'LpNormalization',
   'Shrink', 'Bernoulli', 'GroupNormalization',
 ];
 const BROADCAST = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'BitShift', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor'];
@@ -52,6 +52,9 @@ const RULES: Record<string, Rule> = {
   DequantizeLinear: (ctx) => [{ elemType: ctx.ins[1]?.elemType, dims: ctx.dims(0) }],
   DynamicQuantizeLinear: (ctx) => [{ elemType: DataType.UINT8, dims: ctx.dims(0) }, { elemType: DataType.FLOAT, dims: [] }, { elemType: DataType.UINT8, dims: [] }],
   Cast: (ctx) => [{ elemType: ctx.node.getInt('to'), dims: ctx.dims(0) }],
+  RandomUniformLike: likeInput, RandomNormalLike: likeInput, EyeLike: likeInput,
+  RandomUniform: (ctx) => [{ elemType: ctx.node.getInt('dtype', DataType.FLOAT), dims: ctx.node.getInts('shape') }],
+  RandomNormal: (ctx) => [{ elemType: ctx.node.getInt('dtype', DataType.FLOAT), dims: ctx.node.getInts('shape') }],
   CastLike: (ctx) => [{ elemType: ctx.ins[1]?.elemType, dims: ctx.dims(0) }],
   Shape: typed(DataType.INT64, layout.shapeOfShape),
   Size: typed(DataType.INT64, () => []),
@@ -69,6 +72,7 @@ const RULES: Record<string, Rule> = {
   Concat: (ctx) => [{ elemType: ctx.ins.find((s) => s?.elemType !== undefined)?.elemType, dims: layout.concat(ctx) }],
   ArgMax: typed(DataType.INT64, argReduce), ArgMin: typed(DataType.INT64, argReduce),
   Gather: same(layout.gather),
+  GatherElements: same((ctx) => ctx.dims(1)),
   ConstantOfShape: (ctx) => [{ elemType: ctx.node.getTensor('value')?.dataType ?? DataType.FLOAT, dims: layout.constantOfShape(ctx) }],
   Slice: same(layout.slice),
   Split: layout.split,
@@ -90,6 +94,11 @@ const RULES: Record<string, Rule> = {
   LSTM: recurrent, GRU: recurrent, RNN: recurrent,
   If: ifBranches,
 };
+
+/** The *Like generators: input 0's shape, the dtype attribute's type (else input 0's). */
+function likeInput(ctx: RuleContext): ValueShape[] {
+  return [{ elemType: ctx.node.getInt('dtype') ?? ctx.ins[0]?.elemType, dims: ctx.dims(0) }];
+}
 
 function globalPool(ctx: RuleContext): Dim[] | undefined {
   const x = ctx.dims(0);

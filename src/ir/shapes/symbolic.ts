@@ -155,3 +155,20 @@ export function nonNegative(d: Dim): boolean {
   const p = toPoly(d);
   return p !== undefined && [...p.values()].every((c) => c >= 0);
 }
+
+/** The size a dim takes when its names have these sizes; undefined when a name is unbound. */
+export function evaluateDim(d: Dim, sizes: ReadonlyMap<string, number>): number | undefined {
+  const p = toPoly(d);
+  if (!p) return undefined;
+  let total = 0;
+  for (const [key, c] of p) {
+    let term = c;
+    for (const name of splitKey(key)) {
+      const v = sizes.get(name);
+      if (v === undefined) return undefined;
+      term *= v;
+    }
+    total += term;
+  }
+  return total;
+}
