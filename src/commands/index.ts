@@ -28,5 +28,5 @@ export const commands: CommandEntry[] = [
   { name: 'prune', usage: '[options] <model>', description: 'prune weights: magnitude (unstructured), N:M, or whole channels that really shrink the model', load: async () => (await import('./prune.js')).pruneCommand },
   { name: 'bench', usage: '[options] <models...>', description: 'time models in onnxruntime (interleaved when several), with sizes raw/gzip/brotli', load: async () => (await measure()).benchCommand },
   { name: 'eval', usage: '[options] <reference> <candidate>', description: 'compare a candidate model with its reference on the same inputs: errors, agreement, accuracy', load: async () => (await measure()).evalCommand },
-  { name: 'convert', usage: '[options] <model>', description: 're-save a model, moving weights to or from one external-data file', load: async () => (await import('./convert.js')).convertCommand },
+  { name: 'convert', usage: '[options] <model>', description: 're-save a model: raise its opset (--opset), move weights to or from one external-data file', load: async () => (await import('./convert.js')).convertCommand },
 ];
