@@ -6,16 +6,19 @@ import { modelProblems } from '../../src/ir/validate.js';
 import { chooseLevels, layerSensitivity, prunableLayers, pruneModel, type PruneOptions } from '../../src/prune/index.js';
 import { openSession } from '../../src/runtime/ort.js';
 import { ensureMnistModel } from '../../models/train-mnist.js';
-import { sharedModel, sharedModels, npmModels } from '../helpers/corpus.js';
+import { existsSync } from 'node:fs';
+import { sharedModel, sharedModels, npmModels, SHARED_MODELS_DIR } from '../helpers/corpus.js';
 import { generateFeeds } from '../helpers/feeds.js';
 import { digitSamples, mnistAccuracy } from '../helpers/mnist.js';
 
 const SCORING = { from: 9000, count: 1000 };
+const haveShared = existsSync(SHARED_MODELS_DIR);
+if (!haveShared) console.log(`${SHARED_MODELS_DIR} is missing: pruning tests on the shared models are skipped (the models/ MLP still runs)`);
 
 describe('unstructured and N:M pruning change nothing but the zeroed weights', () => {
   for (const opts of [{ method: 'magnitude', sparsity: 0.5 }, { method: 'magnitude', sparsity: 0.7, global: true }, { method: 'nm', n: 2, m: 4 }] as PruneOptions[]) {
     it(`${opts.method} ${JSON.stringify(opts)} on the real models`, async () => {
-      for (const file of [sharedModel('mnist/mnist-8.onnx'), sharedModel('cnn/cifar10-resnet20.onnx'), ensureMnistModel()]) {
+      for (const file of [sharedModel('mnist/mnist-8.onnx'), sharedModel('cnn/cifar10-resnet20.onnx'), ensureMnistModel()].filter((f) => existsSync(f))) {
         const original = loadModel(file);
         const pruned = cloneModel(original);
         const report = await pruneModel(pruned, opts);
@@ -46,7 +49,7 @@ describe('unstructured and N:M pruning change nothing but the zeroed weights', (
   }
 });
 
-describe('structured channel pruning', () => {
+describe.skipIf(!haveShared)('structured channel pruning', () => {
   it('ratio 0.3 on CIFAR ResNet-20 removes at least 40% of the parameters; same input and output shapes', async () => {
     const file = sharedModel('cnn/cifar10-resnet20.onnx');
     const model = loadModel(file);
@@ -78,7 +81,7 @@ describe('structured channel pruning', () => {
   });
 });
 
-describe('accuracy on the mnist digits', () => {
+describe.skipIf(!haveShared)('accuracy on the mnist digits', () => {
   it('each method at two levels (printed), and sensitivity-chosen levels keep top-1 within 1 point at 50% sparsity', async () => {
     const file = sharedModel('mnist/mnist.onnx');
     const opts = { ...SCORING, plusMinusOne: true };
