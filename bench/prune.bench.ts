@@ -33,17 +33,18 @@ interface Case {
   benchSamples?: Sample[];
 }
 
+/** The model as the prune command sees it: optimized (BatchNorm folded, constants made initializers). */
+const optimized = (file: string) => async () => { const m = loadModel(file); await optimizeModel(m); return m; };
+
 function mnistCase(name: string, file: string, plusMinusOne: boolean, calibration: number): Case {
   const input = loadModel(file).graph.inputs[0]!.name;
   return {
-    model: name, file, load: async () => loadModel(file), qualityName: 'top-1 % (digits 9000..9999)',
+    model: name, file, load: optimized(file), qualityName: 'top-1 % (digits 9000..9999)',
     calibration: digitSamples(input, { from: 8000, count: calibration, plusMinusOne, dims: [1, 1, 28, 28] }).samples,
     quality: (m) => mnistAccuracy(serializeModel(m), { from: 9000, count: 1000, plusMinusOne }),
     methods: [{ method: 'magnitude', sparsity: 0.5 }, { method: 'nm', n: 2, m: 4 }, { method: 'channels', ratio: 0.25 }, { method: 'channels', ratio: 0.5 }],
   };
 }
-
-const optimized = (file: string) => async () => { const m = loadModel(file); await optimizeModel(m); return m; };
 
 const cases: Case[] = [mnistCase('MNIST MLP (models/)', ensureMnistModel(), false, 256)];
 if (existsSync(join(SHARED, 'mnist/mnist.onnx'))) cases.push(mnistCase('MNIST CNN (PyTorch)', join(SHARED, 'mnist/mnist.onnx'), true, 64));
@@ -55,7 +56,7 @@ if (existsSync(join(SHARED, 'cnn/cifar10-resnet20.onnx'))) {
   const top1 = (outs: Record<string, { data: unknown }>[]) => outs.map((o) => { const d = Object.values(o)[0]!.data as Float32Array; return d.indexOf(Math.max(...d)); });
   const reference = top1(await runSamples(file, scoring));
   cases.push({
-    model: 'CIFAR ResNet-20', file, load: async () => loadModel(file), calibration: generateSamples(specs, 32, 1, { ranges: { input: [-2, 2] } }),
+    model: 'CIFAR ResNet-20', file, load: optimized(file), calibration: generateSamples(specs, 32, 1, { ranges: { input: [-2, 2] } }),
     qualityName: 'top-1 agreement with float, % (64 random inputs)',
     quality: async (m) => { const got = top1(await runSamples(serializeModel(m), scoring)); return (100 * got.filter((g, i) => g === reference[i]).length) / got.length; },
     methods: [{ method: 'channels', ratio: 0.3 }],

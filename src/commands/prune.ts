@@ -5,6 +5,7 @@ import { addDataFlags, readData, type DataFlags } from './data-flags.js';
 import { OnnxpressError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
+import { optimizeModel } from '../optimize.js';
 import { chooseLevels, layerSensitivity, prunableLayers, pruneModel, SENSITIVITY_LEVELS, type PruneReport } from '../prune/index.js';
 import { formatBytes } from '../inspect.js';
 
@@ -49,6 +50,9 @@ export const pruneCommand: CliCommand = {
           table = await layerSensitivity(model, data.samples, chosen);
           layerSparsity = chooseLevels(table, sparsity);
         }
+        // Channel groups are found on the optimized graph (BatchNorm folded into Conv: fewer
+        // tensors to keep aligned, constants made visible). Magnitude and N:M prune as loaded.
+        if (method === 'channels') await optimizeModel(model);
         const report = await pruneModel(model, {
           method, sparsity, layerSparsity, global: f.global, keepEnds: !f.pruneEnds, exclude: parseList(f.exclude),
           n, m, ratio, norm: f.norm === 'l2' ? 'l2' : 'l1',

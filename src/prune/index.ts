@@ -4,8 +4,8 @@
 import type { Model } from '../ir/graph.js';
 import { OnnxpressError } from '../errors.js';
 import { sizeOf } from '../measure/bench.js';
-import { cloneModel } from '../onnx/clone.js';
 import { optimizeModel } from '../optimize.js';
+import { cloneModel } from '../onnx/clone.js';
 import type { Sample } from '../runtime/samples.js';
 import { streamLayerStats, type CollectOptions, type CollectReport, type LayerStats } from '../calibrate/index.js';
 import { ChannelPruner, planChannels, type GroupReport } from './channels.js';
