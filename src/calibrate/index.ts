@@ -36,7 +36,7 @@ export interface StatsRequest {
 export interface CollectOptions {
   /**
    * Bytes one pass may hold: statistics, the caller's work on them, and one sample's captured
-   * activations; default three times the model's weights (at least 4 MB), so with the model
+   * activations; default three times the model's weights (at least 1 MB), so with the model
    * itself the peak stays near four times its size.
    */
   budgetBytes?: number;
@@ -145,7 +145,7 @@ function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: numbe
  */
 export async function streamLayerStats(model: Model, requests: StatsRequest[], samples: Sample[], o: CollectOptions, onPass: (stats: LayerStats[]) => void | Promise<void>): Promise<CollectReport> {
   checkSamples(model, samples);
-  const budgetBytes = o.budgetBytes ?? Math.max(4 << 20, 3 * weightBytes(model));
+  const budgetBytes = o.budgetBytes ?? Math.max(1 << 20, 3 * weightBytes(model));
   const maxPositions = o.maxPositions ?? 1024;
   const overBudget: CollectReport['overBudget'] = [];
   const passes = plan(requests, budgetBytes, o.pieceColumns ?? 128, activationBytes(model, samples[0]!), o.layerPerPass ?? false, Boolean(o.reference), overBudget);

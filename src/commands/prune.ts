@@ -23,7 +23,7 @@ export const pruneCommand: CliCommand = {
       .option('--method <m>', 'magnitude | nm | channels', 'magnitude')
       .option('--sparsity <s>', 'magnitude: share of weights zeroed', '0.5')
       .option('--global', 'magnitude: one threshold across layers instead of per layer')
-      .option('--pattern <n:m>', 'nm: keep N of every M weights along the reduction axis', '2:4')
+      .option('--pattern <n:m>', 'nm: keep N of every M weights (Conv: input channels at each kernel position)', '2:4')
       .option('--ratio <r>', 'channels: share of channels removed per group', '0.3')
       .option('--norm <n>', 'channels: l1 | l2 ranking', 'l1')
       .option('--prune-ends', 'also prune the first and last weighted layers')

@@ -4,6 +4,9 @@
 // Add/Mul (residuals), carried through depthwise convs, BatchNorm, activations and pooling.
 // A group is pruned as one, or skipped with the reason when anything in it is not understood
 // (Concat, a graph output, a reshape that moves channels, a subgraph capture ...).
+// Without data a group's channels are ranked by weight norms; with calibration statistics of
+// the layers that read them, by their effect on those layers' outputs, which are then
+// re-fitted (channel-refit.ts).
 import type { Graph, Model, Node } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
 import { inferShapes } from '../ir/shapes.js';
@@ -55,13 +58,6 @@ const JOINS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum']);
 
 /** Channel groups of a model, found before anything changes (so calibration can look at their layers). */
 export interface ChannelPlan { roots: Space[] }
-
-/** Channel pruning with statistics already gathered for every consumer (or none). */
-export function pruneChannels(model: Model, o: ChannelOptions, data?: ChannelData): GroupReport[] {
-  const pruner = new ChannelPruner(model.graph, planChannels(model, o), o);
-  if (data) pruner.pruneReady(new Map(data.stats), data.reconstruct);
-  return pruner.finish();
-}
 
 /** The layers that read each prunable group's channels: where activation statistics are needed. */
 export function channelConsumers(plan: ChannelPlan): Node[] {

@@ -34,6 +34,7 @@ async function threeWays(file: string, options: PruneOptions, digits: { plusMinu
   const result: Record<string, number> = {};
   for (const [mode, extra] of [['no data', {}], ['scores', { calibration, reconstruct: false }], ['reconstructed', { calibration }]] as const) {
     const model = loadModel(file);
+    if (options.method === 'channels') await optimizeModel(model); // as the CLI does
     await pruneModel(model, { ...options, keepEnds: false, statistics: { quiet: true }, ...extra });
     expect(modelProblems(model)).toEqual([]);
     result[mode] = await mnistAccuracy(serializeModel(model), { ...SCORING, plusMinusOne: digits.plusMinusOne });
