@@ -84,6 +84,7 @@ interface Unit { request: StatsRequest; layout: RowLayout; columns?: Int32Array;
 /** Float32 bytes of each value when the inputs have the first sample's shapes (unknown: 0). */
 function activationBytes(model: Model, sample: Sample): Map<string, number> {
   const g = model.graph;
+  // A throwaway view for shape inference with the sample's dims; the model is not edited.
   const probe = new Graph();
   probe.nodes = g.nodes;
   probe.initializers = g.initializers;

@@ -1,6 +1,7 @@
 // Calibration-range drift: how much of each quantized activation falls outside the range it
 // was calibrated on. QuantizeLinear saturates such values, so a rate that grows in production
 // means today's data no longer fits the calibration, long before top-1 shows it.
+import { exposeAsOutputs } from '../ir/mutate.js';
 import type { Model, Node } from '../ir/graph.js';
 import { DataType, dataTypeName } from '../ir/dtype.js';
 import { OnnxpressError } from '../errors.js';
@@ -62,9 +63,8 @@ export async function clipRates(model: Model, samples: Sample[]): Promise<ClipRe
   }
   if (!probes.length) throw new OnnxpressError('BAD_INPUT', `the model quantizes no activation with a fixed scale (not a static QDQ model)${skipped.length ? `: ${skipped[0]!.reason}` : ''}`);
   const probed = cloneModel(model);
-  const outputs = probed.graph.outputNames();
   // Exposing an activation as an output reads it without changing what is computed.
-  for (const p of probes) if (!outputs.has(p.tensor)) probed.graph.outputs.push({ name: p.tensor });
+  exposeAsOutputs(probed.graph, probes.map((p) => p.tensor));
   const counts = probes.map(() => ({ values: 0, clipped: 0 }));
   const session = await openSession(probed);
   try {

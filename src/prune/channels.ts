@@ -7,6 +7,7 @@
 // Without data a group's channels are ranked by weight norms; with calibration statistics of
 // the layers that read them, by their effect on those layers' outputs, which are then
 // re-fitted (channel-refit.ts).
+import { dropValueInfoWhere, replaceInitializer } from '../ir/mutate.js';
 import type { Graph, Model, Node } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
 import { inferShapes } from '../ir/shapes.js';
@@ -220,10 +221,10 @@ export class ChannelPruner {
   /** Prunes the rest, without data, writes every changed tensor, and reports each group. */
   finish(): GroupReport[] {
     while (this.next < this.plan.roots.length) this.pruneSpace(this.plan.roots[this.next++]!);
-    for (const [name, t] of this.replaced) this.g.initializers.set(name, t);
+    for (const t of this.replaced.values()) replaceInitializer(this.g, t);
     for (const [n, groups] of this.depthwiseGroups) n.setAttr({ name: 'group', type: 2, i: groups });
     // Shapes of pruned values changed: stale value_info would contradict them.
-    if (this.replaced.size) this.g.valueInfo = [];
+    if (this.replaced.size) dropValueInfoWhere(this.g, () => true);
     return this.reports;
   }
 

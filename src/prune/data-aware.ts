@@ -2,6 +2,7 @@
 // then, unless told not to, a SparseGPT update of the surviving weights (and the bias) so
 // the layer reproduces its original output on the calibration rows. Where X^T X was over
 // the memory budget, the update is the bias compensation for the mean of what was removed.
+import { replaceInitializer } from '../ir/mutate.js';
 import type { Graph } from '../ir/graph.js';
 import { Tensor } from '../ir/tensor.js';
 import type { LayerStats } from '../calibrate/index.js';
@@ -138,6 +139,6 @@ export function pruneColumnsWithData(graph: Graph, l: PrunableLayer, stats: Laye
   setWeight(graph, l, rowsToWeight(l, all));
   if (biasName && newBias && reconstruct) {
     const t = graph.findInitializer(biasName)!;
-    graph.initializers.set(biasName, Tensor.fromFloat32(biasName, t.dims, Float32Array.from(newBias)));
+    replaceInitializer(graph, Tensor.fromFloat32(biasName, t.dims, Float32Array.from(newBias)));
   }
 }

@@ -1,5 +1,6 @@
 // Unstructured magnitude pruning and N:M semi-structured sparsity. Only weights change:
 // the zeroed values are the only difference from the input model.
+import { replaceInitializer } from '../ir/mutate.js';
 import { Tensor } from '../ir/tensor.js';
 import type { Graph } from '../ir/graph.js';
 import type { PrunableLayer } from './weights.js';
@@ -61,6 +62,6 @@ export function nmPrune(graph: Graph, layers: PrunableLayer[], n: number, m: num
 /** Stores new values under the weight's own name, keeping dtype and dims. */
 export function setWeight(graph: Graph, l: PrunableLayer, values: Float32Array): void {
   const t = Tensor.fromFloat32(l.weightName, l.weight.dims, values);
-  graph.initializers.set(l.weightName, t);
+  replaceInitializer(graph, t);
   l.weight = t;
 }
