@@ -1,9 +1,9 @@
 // `gateModels`: checks an existing compressed model against its original and the
 // tolerances, for CI. The same measurements and report as compress, with one candidate.
 import type { Model } from './ir/graph.js';
-import { benchModels, sizeOf } from './measure/bench.js';
+import { sizeOf } from './measure/bench.js';
 import { evalModels } from './measure/eval.js';
-import { splitData, type CompressData } from './compress.js';
+import { benchSideBySide, splitData, type CompressData } from './compress.js';
 import { buildReport, type CompressReport } from './report/build.js';
 import { checkProfile, findTarget } from './targets/index.js';
 import type { Tolerances } from './verdict.js';
@@ -22,9 +22,7 @@ export async function gateModels(original: Model, originalName: string, candidat
   // Hold the calibration share apart here too, so gate and compress score the same samples.
   const { evaluation, labels } = splitData(options.data);
   const evalReport = await evalModels(original, candidate, { samples: evaluation, labels, quiet: true });
-  const bench = await benchModels([{ label: originalName, model: original }, { label: candidateName, model: candidate }], {
-    backend: profile?.bench.backend ?? 'node', threads: profile?.bench.threads ?? 1, runs: options.benchRuns ?? 30, samples: evaluation.slice(0, 8), quiet: true,
-  });
+  const bench = await benchSideBySide([{ label: originalName, model: original }, { label: candidateName, model: candidate }], profile?.bench ?? { backend: 'node', threads: 1 }, options.benchRuns ?? 30, evaluation.slice(0, 8), options.tolerances.maxLatencyRatio ?? profile?.defaults.maxLatencyRatio);
   const [o, c] = bench.models;
   return buildReport({
     profile, model: originalName, tolerances: options.tolerances,

@@ -72,7 +72,7 @@ export const compressCommand: CliCommand = {
       .option('--target <profile>', `${targets.map((t) => t.name).join(' | ')}`)
       .option('--config <file>', 'JSON config: target, tolerances, data, labels (schema/onnxpress.gate.schema.json)')
       .option('--report <dir>', 'write report.json, report.md and report.html here')
-      .option('--runs <n>', 'timed runs per model', '30')
+      .option('--runs <n>', 'timed runs per model (more for sub-millisecond models)', '30')
       .option('--no-fallback', 'do not return sensitive nodes to float when the tolerances fail')
       .option('--json', 'print the report as one JSON object');
     addToleranceFlags(addDataFlags(cmd, '1000'))
@@ -110,7 +110,7 @@ export const gateCommand: CliCommand = {
       .argument('[candidate]', 'the compressed .onnx (or "candidate" in --config)')
       .option('--config <file>', 'JSON config (schema/onnxpress.gate.schema.json)')
       .option('--target <profile>', 'also check the op/dtype list of this profile')
-      .option('--runs <n>', 'timed runs per model', '30')
+      .option('--runs <n>', 'timed runs per model (more for sub-millisecond models)', '30')
       .option('--junit <file>', 'write a JUnit XML report (one test per tolerance)')
       .option('--markdown <file>', 'write a Markdown summary for a pull-request comment')
       .option('--report <dir>', 'write report.json, report.md and report.html here')

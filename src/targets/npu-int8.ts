@@ -1,5 +1,5 @@
 import { DataType } from '../ir/dtype.js';
-import type { TargetProfile } from './profile.js';
+import { NOT_LARGER, type TargetProfile } from './profile.js';
 
 export const npuInt8: TargetProfile = {
   name: 'npu-int8',
@@ -16,6 +16,6 @@ export const npuInt8: TargetProfile = {
   // One scale per tensor and uint8 activations lose about twice what per-channel int8 does
   // (the hardware leaves no alternative and no float fallback), so the cosine floor is 0.98;
   // the accuracy floor stays the MLPerf one.
-  defaults: { minCosine: 0.98, maxAccuracyDrop: 1 },
+  defaults: { minCosine: 0.98, maxAccuracyDrop: 1, ...NOT_LARGER },
   latencyNotJudged: 'latency is measured on the CPU as a stand-in: the float original cannot run on an int8-only accelerator, so "not slower than the original" cannot be judged here',
 };

@@ -91,3 +91,6 @@ export const INT8_QUALITY: Tolerances = { minCosine: 0.99, maxAccuracyDrop: 1 };
 
 /** "Not slower than the original": fails when the latency ratio is above 1 with 95% confidence. */
 export const NOT_SLOWER: Tolerances = { maxLatencyRatio: 1 };
+
+/** Compression that grows the file (QDQ pairs around a model of tiny weights) is no compression. */
+export const NOT_LARGER: Tolerances = { maxSizeRatio: 1 };

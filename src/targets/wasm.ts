@@ -1,4 +1,4 @@
-import { INT8_DTYPES, INT8_QUALITY, NOT_SLOWER, type TargetProfile } from './profile.js';
+import { INT8_DTYPES, INT8_QUALITY, NOT_LARGER, NOT_SLOWER, type TargetProfile } from './profile.js';
 
 export const wasm: TargetProfile = {
   name: 'wasm',
@@ -14,5 +14,5 @@ export const wasm: TargetProfile = {
   objective: 'download',
   allowedDtypes: INT8_DTYPES,
   // Latency is measured on the device's own kernels (or a capped-thread proxy), so the guard holds.
-  defaults: { ...INT8_QUALITY, ...NOT_SLOWER },
+  defaults: { ...INT8_QUALITY, ...NOT_LARGER, ...NOT_SLOWER },
 };

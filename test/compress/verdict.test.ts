@@ -127,8 +127,9 @@ describe('default tolerances', () => {
     expect(applyDefaults({}, defaults, false).defaulted).toEqual(['minCosine', 'maxLatencyRatio']);
   });
 
-  it('every target has a quality floor; the CPU targets forbid being slower than the original, the others say why they cannot', () => {
+  it('every target has a quality floor and forbids growing the file; the CPU targets forbid being slower than the original, the others say why they cannot', () => {
     for (const t of targets) {
+      expect(t.defaults.maxSizeRatio, t.name).toBe(1);
       expect(t.defaults.minCosine, t.name).toBeGreaterThanOrEqual(0.98);
       expect(t.defaults.maxAccuracyDrop, t.name).toBeLessThanOrEqual(1);
       if (['cpu-x86', 'cpu-arm64', 'wasm'].includes(t.name)) expect(t.defaults.maxLatencyRatio, t.name).toBe(1);
@@ -152,11 +153,11 @@ describe('buildReport: judging and choosing on synthetic timings', () => {
   it('with no tolerances and generated data, the verdict lists the default checks it applied, and says the data was generated', () => {
     const { report } = buildReport(input([candidate('int8-static', around(6))]));
     expect(report.verdict.pass).toBe(true);
-    expect(report.verdict.checks.map((c) => [c.metric, c.source])).toEqual([['minCosine', 'default'], ['maxLatencyRatio', 'default']]);
-    expect(report.defaulted).toEqual(['minCosine', 'maxLatencyRatio']);
+    expect(report.verdict.checks.map((c) => [c.metric, c.source])).toEqual([['minCosine', 'default'], ['maxSizeRatio', 'default'], ['maxLatencyRatio', 'default']]);
+    expect(report.defaulted).toEqual(['minCosine', 'maxSizeRatio', 'maxLatencyRatio']);
     expect(report.warnings.join()).toMatch(/inputs were generated/);
     const text = renderText(report);
-    expect(text).toMatch(/tolerances: minCosine >= 0\.990000 \(cpu-x86 default\), maxLatencyRatio <= 1\.00x \(cpu-x86 default\)/);
+    expect(text).toMatch(/tolerances: minCosine >= 0\.990000 \(cpu-x86 default\), maxSizeRatio <= 1\.0000 \(cpu-x86 default\), maxLatencyRatio <= 1\.00x \(cpu-x86 default\)/);
     expect(text).toMatch(/warning: inputs were generated/);
     expect(text).toMatch(/int8-static \*.*0\.300.*0\.60x \(0\.\d\d-0\.\d\d\).*0\.999500.*pass/);
   });
