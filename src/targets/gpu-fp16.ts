@@ -9,8 +9,9 @@ export const gpuFp16: TargetProfile = {
   objective: 'size',
   allowedDtypes: FP16_DTYPES,
   // float16 keeps 11 significant bits (relative rounding 5e-4 per value), so a sound fp16 model
-  // agrees with its original to a cosine of 0.9999 or better and flips a top-1 class rarely:
-  // 0.999 and a quarter point catch an overflow or a block-list miss and nothing else.
+  // agrees with its original to a cosine of 0.9999 or better and rarely flips a top-1 class:
+  // 0.999 (about 4.5% relative error) and a quarter point catch an overflow or a block-list
+  // miss, not rounding.
   defaults: { minCosine: 0.999, maxAccuracyDrop: 0.25, ...NOT_LARGER },
   latencyNotJudged: 'latency is measured on the CPU provider, which has no native float16: it shows the model runs, not how fast it runs on a GPU',
 };

@@ -84,8 +84,10 @@ export const FP16_DTYPES = [DataType.FLOAT16, DataType.FLOAT, DataType.INT32, Da
 /**
  * The quality floor a demanding user expects of int8. MLPerf Inference admits an int8 result
  * only when it keeps 99% of the fp32 accuracy, about 1 point of top-1 for a classifier in the
- * 75-95% range: hence maxAccuracyDrop 1. Per-channel int8 keeps the worst output cosine of the
- * corpus models at 0.99 or above, and below that a detector's boxes and scores visibly move.
+ * 75-95% range: hence maxAccuracyDrop 1. A cosine c leaves a relative error of about
+ * sqrt(2(1 - c)) in an output: 0.99 allows 14%, more than any output a user reads as
+ * unchanged. Per-channel int8 reaches 0.9999 on the MNIST nets, ultraface and Silero VAD; the
+ * PP-OCR detector's static int8 (0.979) is the kind of loss this floor is there to catch.
  */
 export const INT8_QUALITY: Tolerances = { minCosine: 0.99, maxAccuracyDrop: 1 };
 
