@@ -3,9 +3,9 @@
 // profile's op/dtype list, evaluate it against the original on held-out data, time all of
 // them side by side, and pick the best one that meets the tolerances (the target's defaults
 // where the user set none; src/report/build.ts judges and chooses). A recipe that cannot be
-// built is reported as such and the others go on. When no candidate meets the quality
-// tolerances, return the most error-sensitive nodes to float, a group at a time, until they
-// hold or nothing is left to gain.
+// built is reported as such and the others go on. When no candidate passes and one failed on
+// quality alone, return its most error-sensitive nodes to float, a group at a time, until the
+// quality tolerances hold or nothing is left to gain, and time everything again.
 import type { Model } from './ir/graph.js';
 import { OnnxpressError } from './errors.js';
 import { cloneModel } from './onnx/clone.js';
@@ -101,36 +101,40 @@ export async function compressModel(original: Model, modelName: string, options:
   }
   if (built.length === 0) throw new OnnxpressError('UNSUPPORTED', `${profile.name}: no recipe could be built (${notBuilt.map((n) => `${n.recipe}: ${n.reason}`).join('; ')})`);
   const meetsQuality = (b: Built) => judge(quality, { eval: b.eval, originalBytes: b.size.bytes, bytes: b.size.bytes }).pass;
-  const noneMeetsQuality = !built.some((b) => meetsQuality(b) && b.violations.length === 0);
   if (profile.fullInteger && !built.some(meetsQuality)) warnings.push(`${profile.name} runs every op in integer: no node can return to float, so there is no accuracy fallback`);
-  if (options.fallback !== false && noneMeetsQuality && !profile.fullInteger) await fallBackToFloat();
 
-  log(`timing the original and ${built.length} candidate(s) side by side`);
-  const bench = await benchSideBySide(
-    [{ label: modelName, model: original }, ...built.map((b, i) => ({ label: `${b.recipe.name}#${i}`, model: b.model }))],
-    profile.bench, options.benchRuns ?? 30, evaluation.slice(0, 8), applied.tolerances.maxLatencyRatio,
-  );
-  const [origBench, ...candBench] = bench.models as [ModelBench, ...ModelBench[]];
-  const { report, written } = buildReport({
-    profile, model: modelName, tolerances: options.tolerances,
-    data: { calibrationSamples: calibration.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
-    bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
-    optimize: summarizeOptimize(optimizeReport),
-    original: { ...sizeOf(original), latencyMs: origBench.latencyMs, samplesMs: origBench.samplesMs },
-    candidates: built.map((b, i) => ({
-      recipe: b.keptInFloat.length ? `${b.recipe.name} + ${b.keptInFloat.length} node(s) in float` : b.recipe.name,
-      size: b.size, timing: candBench[i]!, eval: b.eval, violations: b.violations, steps: b.steps, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
-    })),
-    notBuilt, warnings,
-  });
-  return { report, model: built[written]!.model };
+  const timeAndJudge = async () => {
+    log(`timing the original and ${built.length} candidate(s) side by side`);
+    const bench = await benchSideBySide(
+      [{ label: modelName, model: original }, ...built.map((b, i) => ({ label: `${b.recipe.name}#${i}`, model: b.model }))],
+      profile.bench, options.benchRuns ?? 30, evaluation.slice(0, 8), applied.tolerances.maxLatencyRatio,
+    );
+    const [origBench, ...candBench] = bench.models as [ModelBench, ...ModelBench[]];
+    return buildReport({
+      profile, model: modelName, tolerances: options.tolerances,
+      data: { calibrationSamples: calibration.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
+      bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
+      optimize: summarizeOptimize(optimizeReport),
+      original: { ...sizeOf(original), latencyMs: origBench.latencyMs, samplesMs: origBench.samplesMs },
+      candidates: built.map((b, i) => ({
+        recipe: b.keptInFloat.length ? `${b.recipe.name} + ${b.keptInFloat.length} node(s) in float` : b.recipe.name,
+        size: b.size, timing: candBench[i]!, eval: b.eval, violations: b.violations, steps: b.steps, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
+      })),
+      notBuilt, warnings,
+    });
+  };
 
-  async function fallBackToFloat(): Promise<void> {
-    // Returning nodes to float undoes quantization error, not pruning error: start from the
-    // unpruned recipe closest to the tolerances.
-    const unpruned = built.filter((b) => !b.recipe.prune && b.violations.length === 0);
-    const base = [...(unpruned.length ? unpruned : built)].sort((a, b) => closeness(b) - closeness(a))[0]!;
-    log(`no recipe met the tolerances: returning the most sensitive nodes of ${base.recipe.name} to float`);
+  let judged = await timeAndJudge();
+  const base = options.fallback !== false && !profile.fullInteger && judged.report.chosen === null ? fallbackBase(built, judged.report) : undefined;
+  if (base) {
+    await fallBackToFloat(base);
+    // Timed again, all together: every ratio in the report comes from one interleaved run.
+    judged = await timeAndJudge();
+  }
+  return { report: judged.report, model: built[judged.written]!.model };
+
+  async function fallBackToFloat(base: Built): Promise<void> {
+    log(`no candidate passed: returning the most sensitive nodes of ${base.recipe.name} to float`);
     // Ranked against the optimized model, whose node names the candidates share.
     const errors = await perTensorErrors(optimized, base.model, evaluation.slice(0, 16));
     const quantizedOps = new Set(Object.keys(base.quantized));
@@ -139,10 +143,27 @@ export async function compressModel(original: Model, modelName: string, options:
     for (let count = 1; ranked.length > 0; count = Math.min(count * 2, ranked.length)) {
       const attempt = await build(base.recipe, ranked.slice(0, count)); // the base built, so its recipe does
       built.push(attempt);
-      log(`  ${count} node(s) in float: ${meetsQuality(attempt) ? 'tolerances hold' : 'still failing'}`);
+      log(`  ${count} node(s) in float: ${meetsQuality(attempt) ? 'quality tolerances hold' : 'still failing'}`);
       if (meetsQuality(attempt) || count >= ranked.length) break;
     }
   }
+}
+
+const QUALITY_METRICS = new Set<string>(['maxAccuracyDrop', 'minCosine', 'minTop1Agreement']);
+
+/**
+ * The candidate the accuracy fallback starts from: one that failed on quality alone (float
+ * nodes would only make one that is too slow, too large or off the profile's list worse), the
+ * closest to the tolerances, unpruned when one is (float nodes undo quantization error, not
+ * pruning error).
+ */
+function fallbackBase(built: Built[], report: CompressReport): Built | undefined {
+  const qualityOnlyFailures = built.filter((_, i) => {
+    const failed = report.candidates[i]!.verdict.failed;
+    return failed.length > 0 && failed.every((c) => QUALITY_METRICS.has(c.metric));
+  });
+  const unpruned = qualityOnlyFailures.filter((b) => !b.recipe.prune);
+  return [...(unpruned.length ? unpruned : qualityOnlyFailures)].sort((a, b) => closeness(b) - closeness(a))[0];
 }
 
 /** Timed samples per model worth having: a few milliseconds of them cannot separate 1.2x from a busy machine's noise. */
@@ -174,8 +195,7 @@ function closeness(b: Built): number {
 
 /** The tolerances returning nodes to float can help with: not size, not latency. */
 function qualityOnly(t: Tolerances): Tolerances {
-  const { maxLatencyMs: _a, maxLatencyRatio: _b, maxSizeBytes: _c, maxSizeRatio: _d, ...rest } = t;
-  return rest;
+  return Object.fromEntries(Object.entries(t).filter(([k]) => QUALITY_METRICS.has(k)));
 }
 
 function summarizeOptimize(r: OptimizeReport): CompressReport['optimize'] {
