@@ -118,6 +118,8 @@ describe('accuracy-aware fallback on the MNIST classifier', () => {
     const report = await gateModels(original, 'mnist-mlp.onnx', fp16!, 'fp16.onnx', { target: 'cpu-x86', tolerances: { minCosine: 0.99, maxLatencyRatio: Infinity }, data: { samples, labels, generated: false }, benchRuns: 5 });
     expect(report.verdict.failed.map((c) => c.metric)).toEqual(['profile']);
     expect(report.verdict.failed[0]!.note).toMatch(/float16 tensors are not allowed on cpu-x86/);
+    // The target's defaults fill what the gate left unset, as in compress.
+    expect(report.defaulted).toEqual(['maxAccuracyDrop', 'maxSizeRatio']);
   });
 
   it('npu-int8 has no fallback (a float node would leave the accelerator) and says so', async () => {
