@@ -36,7 +36,7 @@ export interface CompressOptions {
   data: CompressData;
   /** Timed runs per model (default 30; more for sub-millisecond models, see benchSideBySide). */
   benchRuns?: number;
-  /** Return sensitive nodes to float when the first recipe fails (default true). */
+  /** Return sensitive nodes to float when no candidate passes and one failed on quality alone (default true). */
   fallback?: boolean;
   log?: (line: string) => void;
 }
