@@ -19,10 +19,10 @@ export function renderMarkdown(r: CompressReport): string {
   ];
   for (const c of r.candidates) {
     const f = candidateFigures(c, r.original.bytes);
-    lines.push(`| ${c.recipe}${c.recipe === r.chosen ? ' **(chosen)**' : ''} | ${formatBytes(c.bytes)} (${(r.original.bytes / c.bytes).toFixed(2)}x smaller) | ${formatBytes(c.brotliBytes)} | ${ms(c.latencyMs?.p50)} | ${f.latencyRatio} | ${f.top1} | ${f.minCosine} | ${f.top1Agreement} | ${c.verdict.pass ? 'pass' : 'fail'} |`);
+    lines.push(`| ${c.recipe}${c.recipe === r.chosen ? ' **(chosen)**' : ''} | ${formatBytes(c.bytes)} (${(r.original.bytes / c.bytes).toFixed(2)}x smaller) | ${formatBytes(c.brotliBytes)} | ${ms(c.latencyMs?.p50)} | ${f.latencyRatio} | ${f.top1} | ${f.minCosine} | ${f.top1Agreement} | ${c.verdict.pass ? 'pass' : `fail: ${c.verdict.failed.map((k) => k.metric).join(', ')}`} |`);
   }
   for (const n of r.notBuilt) lines.push('', `Not built: **${n.recipe}**: ${n.reason}`);
-  lines.push('', `Tolerances (${r.data.evalSamples} held-out samples, ${r.data.calibrationSamples} for calibration; ${r.bench.backend}, ${r.bench.threads} thread(s), ${r.bench.runs} runs):`, '');
+  lines.push('', `Checks (${r.data.evalSamples} held-out samples, ${r.data.calibrationSamples} for calibration; ${r.bench.backend}, ${r.bench.threads} thread(s), ${r.bench.runs} runs):`, '');
   for (const c of r.verdict.checks) lines.push(`- ${c.pass ? '✅' : '❌'} ${describeCheck(c)}`);
   const chosen = r.candidates.find((c) => c.recipe === r.chosen);
   if (r.optimize || chosen?.steps.length) {

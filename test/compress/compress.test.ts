@@ -173,12 +173,15 @@ describe('every target profile on the real models', () => {
   const models = [...sharedModels().filter((m) => !m.id.includes('/light/')), ...npmModels()];
   // Silero VAD's LSTM and If bodies cannot run on an int8-only accelerator: that profile must say so.
   const impossible = (id: string, target: string) => target === 'npu-int8' && id.startsWith('npm/silero');
+  // This is about the op and dtype lists: int8 that grows a tiny model (QDQ pairs around
+  // 5 KiB of weights) or runs slower on this shared machine fails other checks, tested elsewhere.
+  const opListOnly = { maxLatencyRatio: Infinity, maxSizeRatio: Infinity };
   for (const target of targets) {
     it(`${target.name}: outputs run and respect the profile's op and dtype list`, async () => {
       for (const m of models) {
         const original = loadModel(m.file);
         const samples = [1, 2, 3, 4, 5, 6].map((s) => generateFeeds(original, s));
-        const { report, model } = await compressModel(original, m.id, { target, tolerances: { minCosine: 0.95, maxLatencyRatio: Infinity }, data: { samples, generated: true }, benchRuns: 5, fallback: false });
+        const { report, model } = await compressModel(original, m.id, { target, tolerances: { minCosine: 0.95, ...opListOnly }, data: { samples, generated: true }, benchRuns: 5, fallback: false });
         const chosen = report.candidates.find((c) => c.recipe === report.chosen);
         if (impossible(m.id, target.name)) {
           expect(report.verdict.pass, m.id).toBe(false);
