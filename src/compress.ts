@@ -166,24 +166,27 @@ function fallbackBase(built: Built[], report: CompressReport): Built | undefined
   return [...(unpruned.length ? unpruned : qualityOnlyFailures)].sort((a, b) => closeness(b) - closeness(a))[0];
 }
 
-/** Timed samples per model worth having: a few milliseconds of them cannot separate 1.2x from a busy machine's noise. */
-const MIN_TIMED_MS = 200;
-/** ... but no more runs than this per model: the bootstrap intervals sort every sample 1000 times. */
+/**
+ * When the verdict cannot tell yet, spend about this long timing each model again: a few
+ * milliseconds of samples cannot separate 1.2x from a busy machine's noise, a few seconds can.
+ */
+const UNDECIDED_BUDGET_MS = 3000;
+/** ... with no more runs than this per model: the bootstrap intervals sort every sample 1000 times. */
 const MAX_RUNS = 1000;
 
 /**
  * The side-by-side bench compress and gate judge latency on: `runs` interleaved runs per
  * model. When a candidate's latency-ratio interval still straddles `ratioLimit` (the verdict
- * cannot tell yet) and the models are fast enough that more runs are cheap, it times them
- * again with more runs, so that a sub-millisecond model is called slower or not slower on
- * evidence rather than on noise.
+ * cannot tell yet), it times them again with at least twice the runs, more for fast models,
+ * so that "slower" or "not slower" rests on evidence rather than on noise.
  */
 export async function benchSideBySide(sources: BenchSource[], on: TargetProfile['bench'], runs: number, samples: Sample[], ratioLimit?: number): Promise<BenchReport> {
   const time = (n: number) => benchModels(sources, { backend: on.backend, threads: on.threads, runs: n, samples, quiet: true });
   const first = await time(runs);
   const undecided = ratioLimit !== undefined && first.ratios.some((r) => r.ci95[0] <= ratioLimit && ratioLimit < r.ci95[1]);
-  const needed = Math.min(MAX_RUNS, Math.ceil(MIN_TIMED_MS / Math.min(...first.models.map((m) => m.latencyMs.p50))));
-  return undecided && needed > runs ? time(needed) : first;
+  if (!undecided) return first;
+  const fastestMs = Math.min(...first.models.map((m) => m.latencyMs.p50));
+  return time(Math.min(MAX_RUNS, Math.max(2 * runs, Math.ceil(UNDECIDED_BUDGET_MS / fastestMs))));
 }
 
 /** Higher is closer to the original: the worst output cosine, less the top-1 drop as a share (a gain is noise, not closeness). */
