@@ -39,7 +39,9 @@ export function renderText(r: CompressReport): string {
   if (r.optimize) lines.push(`optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`);
   const chosen = r.candidates.find((c) => c.recipe === r.chosen);
   if (chosen) lines.push(...chosen.steps);
-  if (chosen?.keptInFloat.length) lines.push(`kept in float by the accuracy fallback: ${chosen.keptInFloat.join(', ')}`);
+  // A terminal line, not a list: the report files name every node.
+  const kept = chosen?.keptInFloat ?? [];
+  if (kept.length) lines.push(`kept in float by the accuracy fallback: ${kept.slice(0, 8).join(', ')}${kept.length > 8 ? ` and ${kept.length - 8} more (listed in the report)` : ''}`);
   if (lines[lines.length - 1] !== '') lines.push('');
   lines.push(...r.verdict.checks.map((c) => `${c.pass ? 'ok  ' : 'FAIL'} ${describeCheck(c)}`));
   lines.push('', r.verdict.pass ? `PASS${r.chosen ? `: ${r.chosen}` : ''}` : `FAIL: ${r.verdict.failed.map((c) => c.metric).join(', ')}`);
