@@ -191,6 +191,12 @@ describe('buildReport: judging and choosing on synthetic timings', () => {
     expect(tie.chosen).toBe('int8-static');
   });
 
+  it('the terminal names the recipes not built and why', () => {
+    const { report } = buildReport(input([candidate('int8-static', around(6))], { notBuilt: [{ recipe: 'int8-dynamic', reason: 'quantization needs opset 11' }] }));
+    expect(report.notBuilt).toHaveLength(1);
+    expect(renderText(report)).toMatch(/^not built: int8-dynamic: quantization needs opset 11$/m);
+  });
+
   it('profile violations fail the candidate in judging; a gate without a target applies no defaults', () => {
     const { report } = buildReport(input([candidate('a', around(5), { violations: [{ kind: 'dtype', detail: 'float16 tensors are not allowed on cpu-x86' }] })]));
     expect(report.chosen).toBeNull();
