@@ -1,6 +1,10 @@
 // Tolerances and the verdict: PASS when every tolerance holds, FAIL naming what broke.
+// A target profile supplies default tolerances; the user's override them key by key, and each
+// check says where its limit came from.
 import { OnnxpressError } from './errors.js';
 import type { EvalReport } from './measure/eval.js';
+import type { Summary } from './measure/stats.js';
+import type { ProfileViolation } from './targets/profile.js';
 
 export interface Tolerances {
   /** Top-1 accuracy may fall at most this many points (needs labels). */
@@ -12,33 +16,71 @@ export interface Tolerances {
   maxSizeBytes?: number;
   /** compressed size / original size at most this. */
   maxSizeRatio?: number;
-  /** Median latency at most this many milliseconds. */
+  /** Median latency at most this many milliseconds, unless the 95% interval of the median reaches below it. */
   maxLatencyMs?: number;
-  /** compressed median latency / original median latency at most this. */
+  /** compressed / original median latency at most this, unless the 95% interval of the ratio reaches below it. */
   maxLatencyRatio?: number;
 }
 
 export const TOLERANCE_KEYS: (keyof Tolerances)[] = ['maxAccuracyDrop', 'minCosine', 'minTop1Agreement', 'maxSizeBytes', 'maxSizeRatio', 'maxLatencyMs', 'maxLatencyRatio'];
 
+/** Where a limit came from: the user (flags, config, options) or the target profile's defaults. */
+export type LimitSource = 'user' | 'default';
+
 /** One tolerance checked; 'profile' is the target's op/dtype list. */
-export interface Check { metric: keyof Tolerances | 'profile'; limit: number; value: number | null; pass: boolean; note?: string }
+export interface Check {
+  metric: keyof Tolerances | 'profile';
+  limit: number;
+  value: number | null;
+  pass: boolean;
+  /** Why there is no value, or (latency) which candidates were slower. */
+  note?: string;
+  /** The 95% bootstrap interval of a latency value. */
+  ci95?: [number, number];
+  /** Absent: the user's limit. */
+  source?: LimitSource;
+}
 
 export interface Verdict { pass: boolean; checks: Check[]; failed: Check[] }
+
+/** The user's tolerances with the profile's defaults filled in where the user set none. */
+export interface AppliedTolerances { tolerances: Tolerances; defaulted: (keyof Tolerances)[] }
+
+/**
+ * Fills each key the user left unset from `defaults`. A default that cannot be measured is
+ * left out (an accuracy drop without labels): a default must never fail for want of data the
+ * user was not asked for.
+ */
+export function applyDefaults(user: Tolerances, defaults: Tolerances, labelled: boolean): AppliedTolerances {
+  const tolerances: Tolerances = { ...user };
+  const defaulted: (keyof Tolerances)[] = [];
+  for (const k of TOLERANCE_KEYS) {
+    const v = defaults[k];
+    if (v === undefined || user[k] !== undefined || (k === 'maxAccuracyDrop' && !labelled)) continue;
+    tolerances[k] = v;
+    defaulted.push(k);
+  }
+  return { tolerances, defaulted };
+}
 
 export interface Measured {
   eval: EvalReport;
   originalBytes: number;
   bytes: number;
-  originalLatencyMs?: number;
-  latencyMs?: number;
+  /** Medians with their intervals, and the ratio's interval from the per-sample timings. */
+  latency?: { ms: Summary; ratio: number; ratioCi95: [number, number] };
+  /** Breaks of the target profile's op/dtype list. */
+  violations?: ProfileViolation[];
 }
 
-export function judge(t: Tolerances, m: Measured): Verdict {
+/** Checks every tolerance in `t`; `defaulted` names the keys that are the target's defaults. */
+export function judge(t: Tolerances, m: Measured, defaulted: (keyof Tolerances)[] = []): Verdict {
+  const source = (k: keyof Tolerances): LimitSource => (defaulted.includes(k) ? 'default' : 'user');
   const checks: Check[] = [];
-  const add = (metric: keyof Tolerances, value: number | null, pass: (v: number, l: number) => boolean, note?: string) => {
+  const add = (metric: keyof Tolerances, value: number | null, pass: (v: number, l: number) => boolean, note?: string, ci95?: [number, number]) => {
     const limit = t[metric];
     if (limit === undefined) return;
-    checks.push({ metric, limit, value, pass: value !== null && pass(value, limit), note: value === null ? note : undefined });
+    checks.push({ metric, limit, value, pass: value !== null && pass(value, limit), note: value === null ? note : undefined, ci95, source: source(metric) });
   };
   const drop = m.eval.accuracy ? m.eval.accuracy.reference - m.eval.accuracy.candidate : null;
   add('maxAccuracyDrop', drop, (v, l) => v <= l, 'needs labels (--labels or DATA/labels.json)');
@@ -48,8 +90,12 @@ export function judge(t: Tolerances, m: Measured): Verdict {
   add('minTop1Agreement', agreements.length ? Math.min(...agreements) : null, (v, l) => v >= l, 'no classifier output');
   add('maxSizeBytes', m.bytes, (v, l) => v <= l);
   add('maxSizeRatio', m.bytes / m.originalBytes, (v, l) => v <= l);
-  add('maxLatencyMs', m.latencyMs ?? null, (v, l) => v <= l, 'latency not measured');
-  add('maxLatencyRatio', m.latencyMs !== undefined && m.originalLatencyMs ? m.latencyMs / m.originalLatencyMs : null, (v, l) => v <= l, 'latency not measured');
+  // Timings are noisy: a latency limit fails only when the whole 95% interval lies above it,
+  // so a candidate is called slower only when it surely is.
+  const lat = m.latency;
+  add('maxLatencyMs', lat?.ms.p50 ?? null, () => lat!.ms.ci95[0] <= t.maxLatencyMs!, 'latency not measured', lat?.ms.ci95);
+  add('maxLatencyRatio', lat?.ratio ?? null, () => lat!.ratioCi95[0] <= t.maxLatencyRatio!, 'latency not measured', lat?.ratioCi95);
+  if (m.violations?.length) checks.push({ metric: 'profile', limit: 0, value: m.violations.length, pass: false, note: m.violations.map((v) => v.detail).join('; '), source: 'default' });
   const failed = checks.filter((c) => !c.pass);
   return { pass: failed.length === 0, checks, failed };
 }
@@ -69,8 +115,9 @@ export function parseTolerances(value: unknown, where: string): Tolerances {
 
 export function describeCheck(c: Check): string {
   if (c.metric === 'profile') return `profile: ${c.note}`;
-  const v = c.value === null ? `not measured (${c.note})` : formatValue(c.metric, c.value);
-  return `${c.metric} ${c.metric.startsWith('min') ? '>=' : '<='} ${formatValue(c.metric, c.limit)}: ${v}`;
+  const ci = c.ci95 ? ` (95% CI ${formatValue(c.metric, c.ci95[0])}-${formatValue(c.metric, c.ci95[1])})` : '';
+  const v = c.value === null ? `not measured (${c.note})` : `${formatValue(c.metric, c.value)}${ci}${c.note ? `; ${c.note}` : ''}`;
+  return `${c.metric} ${c.metric.startsWith('min') ? '>=' : '<='} ${formatValue(c.metric, c.limit)}${c.source === 'default' ? ' [target default]' : ''}: ${v}`;
 }
 
 export function formatValue(metric: keyof Tolerances | 'profile', v: number): string {
@@ -79,5 +126,6 @@ export function formatValue(metric: keyof Tolerances | 'profile', v: number): st
   if (metric === 'maxAccuracyDrop') return `${v.toFixed(2)} points`;
   // Cosine tolerances live in the fifth decimal and beyond.
   if (metric === 'minCosine') return v.toFixed(6);
+  if (metric === 'maxLatencyRatio') return `${v.toFixed(2)}x`;
   return v.toFixed(4);
 }

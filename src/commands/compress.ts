@@ -9,14 +9,14 @@ import { OnnxpressError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
 import { saveModel } from '../onnx/save.js';
 import { refuseOverwritingInputs } from '../onnx/output-guard.js';
-import { compressModel, type CompressReport } from '../compress.js';
+import { compressModel } from '../compress.js';
 import { gateModels } from '../gate.js';
 import { findTarget, targets } from '../targets/index.js';
-import { parseTolerances, describeCheck, TOLERANCE_KEYS, type Tolerances } from '../verdict.js';
+import { parseTolerances, TOLERANCE_KEYS, type Tolerances } from '../verdict.js';
 import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { writeFileAtomic, writeReports } from '../report/write.js';
-import { formatBytes } from '../format.js';
+import { renderText } from '../report/text.js';
 
 type ToleranceFlags = { [K in keyof Tolerances]?: string };
 type Flags = DataFlags & ToleranceFlags & { output?: string; target?: string; config?: string; report?: string; runs?: string; json?: boolean; junit?: string; markdown?: string; fallback?: boolean };
@@ -27,7 +27,7 @@ function addToleranceFlags(cmd: Command): Command {
   const help: Record<keyof Tolerances, string> = {
     maxAccuracyDrop: 'top-1 may fall at most this many points (needs labels)', minCosine: 'every output cosine to the original at least this',
     minTop1Agreement: 'classifier top-1 agreement at least this share (0-1)', maxSizeBytes: 'compressed size at most this many bytes',
-    maxSizeRatio: 'compressed/original size at most this', maxLatencyMs: 'median latency at most this (ms)', maxLatencyRatio: 'compressed/original median latency at most this',
+    maxSizeRatio: 'compressed/original size at most this', maxLatencyMs: 'median latency at most this (ms)', maxLatencyRatio: 'compressed/original median latency at most this (CPU targets default to 1: never surely slower)',
   };
   for (const k of TOLERANCE_KEYS) cmd.option(`--${kebab(k)} <n>`, help[k]);
   return cmd;
@@ -62,27 +62,6 @@ function str(config: Record<string, unknown>, key: string, base: string, isPath 
   return isPath ? resolve(base, v) : v;
 }
 
-function printVerdict(r: CompressReport): string {
-  const lines = [renderTextTable(r), ''];
-  if (r.optimize) lines.push(`optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`);
-  const chosen = r.candidates.find((c) => c.recipe === r.chosen);
-  if (chosen) lines.push(...chosen.steps);
-  if (chosen?.keptInFloat.length) lines.push(`kept in float by the accuracy fallback: ${chosen.keptInFloat.join(', ')}`);
-  if (lines[lines.length - 1] !== '') lines.push('');
-  lines.push(...r.verdict.checks.map((c) => `${c.pass ? 'ok  ' : 'FAIL'} ${describeCheck(c)}`));
-  lines.push('', r.verdict.pass ? `PASS${r.chosen ? `: ${r.chosen}` : ''}` : `FAIL: ${r.verdict.failed.map((c) => c.metric).join(', ')}`);
-  return lines.join('\n');
-}
-
-function renderTextTable(r: CompressReport): string {
-  const row = (name: string, bytes: number, p50?: number, acc?: string) => name.slice(0, 40).padEnd(42) + formatBytes(bytes).padStart(11) + (p50 === undefined ? '-' : p50.toFixed(3)).padStart(10) + (acc ?? '-').padStart(10);
-  const lines = ['model'.padEnd(42) + 'size'.padStart(11) + 'p50 ms'.padStart(10) + 'top-1'.padStart(10)];
-  const ref = r.candidates[0]?.accuracy?.reference;
-  lines.push(row('original', r.original.bytes, r.original.latencyMs?.p50, ref !== undefined ? `${ref.toFixed(2)}%` : undefined));
-  for (const c of r.candidates) lines.push(row(`${c.recipe}${c.recipe === r.chosen ? ' *' : ''}`, c.bytes, c.latencyMs?.p50, c.accuracy ? `${c.accuracy.candidate.toFixed(2)}%` : undefined));
-  return lines.join('\n');
-}
-
 export const compressCommand: CliCommand = {
   name: 'compress',
   register(program, setExitCode) {
@@ -94,7 +73,7 @@ export const compressCommand: CliCommand = {
       .option('--target <profile>', `${targets.map((t) => t.name).join(' | ')}`)
       .option('--config <file>', 'JSON config: target, tolerances, data, labels (schema/onnxpress.gate.schema.json)')
       .option('--report <dir>', 'write report.json, report.md and report.html here')
-      .option('--runs <n>', 'timed runs per model', '30')
+      .option('--runs <n>', 'timed runs per model (more for sub-millisecond models)', '30')
       .option('--no-fallback', 'do not return sensitive nodes to float when the tolerances fail')
       .option('--json', 'print the report as one JSON object');
     addToleranceFlags(addDataFlags(cmd, '1000'))
@@ -118,7 +97,7 @@ export const compressCommand: CliCommand = {
         if (model) saveModel(model, output);
         if (f.report) writeReports(f.report, report);
         if (f.json) printJson(report);
-        else process.stdout.write(`${printVerdict(report)}\nwrote ${output}${f.report ? ` and reports in ${f.report}` : ''}\n`);
+        else process.stdout.write(`${renderText(report)}\nwrote ${output}${f.report ? ` and reports in ${f.report}` : ''}\n`);
         setExitCode(report.verdict.pass ? 0 : 1);
       });
   },
@@ -134,7 +113,7 @@ export const gateCommand: CliCommand = {
       .argument('[candidate]', 'the compressed .onnx (or "candidate" in --config)')
       .option('--config <file>', 'JSON config (schema/onnxpress.gate.schema.json)')
       .option('--target <profile>', 'also check the op/dtype list of this profile')
-      .option('--runs <n>', 'timed runs per model', '30')
+      .option('--runs <n>', 'timed runs per model (more for sub-millisecond models)', '30')
       .option('--junit <file>', 'write a JUnit XML report (one test per tolerance)')
       .option('--markdown <file>', 'write a Markdown summary for a pull-request comment')
       .option('--report <dir>', 'write report.json, report.md and report.html here')
@@ -146,17 +125,19 @@ export const gateCommand: CliCommand = {
         const candFile = candArg ?? str(config, 'candidate', base);
         if (!origFile || !candFile) throw new OnnxpressError('BAD_INPUT', 'gate needs the original and the compressed model (arguments, or "model" and "candidate" in --config)');
         const tolerances = tolerancesOf(f, config, f.config ?? 'flags');
-        if (Object.keys(tolerances).length === 0) throw new OnnxpressError('BAD_INPUT', 'no tolerances given: a gate with nothing to check would always pass');
+        const target = f.target ?? str(config, 'target', base, false);
+        // A target brings default tolerances; without one there would be nothing to check.
+        if (Object.keys(tolerances).length === 0 && !target) throw new OnnxpressError('BAD_INPUT', 'no tolerances given and no --target to supply defaults: a gate with nothing to check would always pass');
         const original = loadModel(origFile);
         const candidate = loadModel(candFile);
         for (const file of [f.junit, f.markdown]) if (file) refuseOverwritingInputs({ file, externalData: false }, [original, candidate]);
         const data = await readData(original, { ...f, data: f.data ?? str(config, 'data', base), labels: f.labels ?? str(config, 'labels', base) });
-        const report = await gateModels(original, origFile, candidate, candFile, { tolerances, data, target: f.target ?? str(config, 'target', base, false), benchRuns: parseNumber('--runs', f.runs ?? '30', { min: 5 }) });
+        const report = await gateModels(original, origFile, candidate, candFile, { tolerances, data, target, benchRuns: parseNumber('--runs', f.runs ?? '30', { min: 5 }) });
         if (f.junit) writeFileAtomic(f.junit, renderJunit(`onnxpress gate ${candFile}`, report.verdict));
         if (f.markdown) writeFileAtomic(f.markdown, renderMarkdown(report));
         if (f.report) writeReports(f.report, report);
         if (f.json) printJson(report);
-        else process.stdout.write(printVerdict(report) + '\n');
+        else process.stdout.write(renderText(report) + '\n');
         setExitCode(report.verdict.pass ? 0 : 1);
       });
   },

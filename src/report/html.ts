@@ -1,5 +1,6 @@
 // A self-contained HTML report: inline CSS and SVG charts, no scripts, no network.
-import type { CompressReport } from '../compress.js';
+import type { CompressReport } from './build.js';
+import { candidateFigures, describeTolerances } from './text.js';
 import { formatBytes } from '../format.js';
 import { describeCheck } from '../verdict.js';
 
@@ -86,12 +87,14 @@ figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.3rem}svg text{f
 </style></head><body>
 <h1>${esc(r.model)} for ${esc(r.target.name)} <span class="verdict ${r.verdict.pass ? 'pass' : 'fail'}">${r.verdict.pass ? 'PASS' : 'FAIL'}</span></h1>
 <p>${esc(r.target.description)}. ${esc(r.target.assumes)}</p>
+<p>Tolerances: ${esc(describeTolerances(r))}.${r.latencyNotJudged ? ` Latency has no default on ${esc(r.target.name)}: ${esc(r.latencyNotJudged)}.` : ''}</p>
 <ul>${checks}</ul>
 ${steps(r)}
-<table><tr><th>model</th><th>size</th><th>gzip</th><th>brotli</th><th>p50 ms</th><th>p90 ms</th><th>accuracy</th></tr>
-<tr><td>original</td><td>${formatBytes(r.original.bytes)}</td><td>${formatBytes(r.original.gzipBytes)}</td><td>${formatBytes(r.original.brotliBytes)}</td><td>${r.original.latencyMs?.p50.toFixed(3) ?? '-'}</td><td>${r.original.latencyMs?.p90.toFixed(3) ?? '-'}</td><td>${chosen?.accuracy ? chosen.accuracy.reference.toFixed(2) + '%' : '-'}</td></tr>
-${r.candidates.map((c) => `<tr><td>${esc(c.recipe)}${c === chosen ? ' (chosen)' : ''}</td><td>${formatBytes(c.bytes)}</td><td>${formatBytes(c.gzipBytes)}</td><td>${formatBytes(c.brotliBytes)}</td><td>${c.latencyMs?.p50.toFixed(3) ?? '-'}</td><td>${c.latencyMs?.p90.toFixed(3) ?? '-'}</td><td>${c.accuracy ? c.accuracy.candidate.toFixed(2) + '%' : '-'}</td></tr>`).join('\n')}
+<table><tr><th>model</th><th>size</th><th>gzip</th><th>brotli</th><th>p50 ms</th><th>p90 ms</th><th>latency x (95% CI)</th><th>accuracy</th><th>min cosine</th><th>top-1 agreement</th></tr>
+<tr><td>original</td><td>${formatBytes(r.original.bytes)}</td><td>${formatBytes(r.original.gzipBytes)}</td><td>${formatBytes(r.original.brotliBytes)}</td><td>${r.original.latencyMs?.p50.toFixed(3) ?? '-'}</td><td>${r.original.latencyMs?.p90.toFixed(3) ?? '-'}</td><td>1</td><td>${r.candidates[0]?.accuracy ? r.candidates[0].accuracy.reference.toFixed(2) + '%' : '-'}</td><td>1</td><td>1</td></tr>
+${r.candidates.map((c) => { const f = candidateFigures(c, r.original.bytes); return `<tr><td>${esc(c.recipe)}${c === chosen ? ' (chosen)' : ''}</td><td>${formatBytes(c.bytes)}</td><td>${formatBytes(c.gzipBytes)}</td><td>${formatBytes(c.brotliBytes)}</td><td>${c.latencyMs?.p50.toFixed(3) ?? '-'}</td><td>${c.latencyMs?.p90.toFixed(3) ?? '-'}</td><td>${f.latencyRatio}</td><td>${f.top1}</td><td>${f.minCosine}</td><td>${f.top1Agreement}</td></tr>`; }).join('\n')}
 </table>
+${r.notBuilt.map((n) => `<p>Not built: <strong>${esc(n.recipe)}</strong>: ${esc(n.reason)}</p>`).join('')}
 ${barChart('Size', sizeBars)}
 ${latencyChart([{ label: 'original', samples: r.original.samplesMs ?? [] }, ...r.candidates.map((c) => ({ label: c.recipe, samples: c.samplesMs ?? [] }))])}
 ${barChart('Error per output: 1 - cosine similarity to the original (shorter is better)', accuracyBars)}

@@ -1,5 +1,6 @@
 // Report renderers are pure functions of the report data.
-import type { CompressReport } from '../compress.js';
+import type { CompressReport } from './build.js';
+import { candidateFigures, describeTolerances } from './text.js';
 import { formatBytes } from '../format.js';
 import { describeCheck } from '../verdict.js';
 
@@ -10,15 +11,18 @@ export function renderMarkdown(r: CompressReport): string {
   const lines = [
     `## onnxpress ${r.verdict.pass ? 'PASS ✅' : 'FAIL ❌'} — \`${r.model}\` for **${r.target.name}**`,
     '',
-    '| model | size | brotli | p50 ms | accuracy | min cosine | verdict |',
-    '|---|---:|---:|---:|---:|---:|---|',
-    `| original | ${formatBytes(r.original.bytes)} | ${formatBytes(r.original.brotliBytes)} | ${ms(r.original.latencyMs?.p50)} | ${r.candidates[0]?.accuracy ? r.candidates[0].accuracy.reference.toFixed(2) + '%' : '-'} | 1 | |`,
+    `Tolerances: ${describeTolerances(r)}.${r.latencyNotJudged ? ` Latency has no default on ${r.target.name}: ${r.latencyNotJudged}.` : ''}`,
+    '',
+    '| model | size | brotli | p50 ms | latency x (95% CI) | accuracy | min cosine | top-1 agreement | verdict |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    `| original | ${formatBytes(r.original.bytes)} | ${formatBytes(r.original.brotliBytes)} | ${ms(r.original.latencyMs?.p50)} | 1 | ${r.candidates[0]?.accuracy ? r.candidates[0].accuracy.reference.toFixed(2) + '%' : '-'} | 1 | 1 | |`,
   ];
   for (const c of r.candidates) {
-    const cos = Math.min(...Object.values(c.outputs).map((o) => o.cosine));
-    lines.push(`| ${c.recipe}${c.recipe === r.chosen ? ' **(chosen)**' : ''} | ${formatBytes(c.bytes)} (${(r.original.bytes / c.bytes).toFixed(2)}x) | ${formatBytes(c.brotliBytes)} | ${ms(c.latencyMs?.p50)} | ${c.accuracy ? c.accuracy.candidate.toFixed(2) + '%' : '-'} | ${cos.toFixed(4)} | ${c.verdict.pass ? 'pass' : 'fail'} |`);
+    const f = candidateFigures(c, r.original.bytes);
+    lines.push(`| ${c.recipe}${c.recipe === r.chosen ? ' **(chosen)**' : ''} | ${formatBytes(c.bytes)} (${(r.original.bytes / c.bytes).toFixed(2)}x smaller) | ${formatBytes(c.brotliBytes)} | ${ms(c.latencyMs?.p50)} | ${f.latencyRatio} | ${f.top1} | ${f.minCosine} | ${f.top1Agreement} | ${c.verdict.pass ? 'pass' : `fail: ${c.verdict.failed.map((k) => k.metric).join(', ')}`} |`);
   }
-  lines.push('', `Tolerances (${r.data.evalSamples} held-out samples, ${r.data.calibrationSamples} for calibration; ${r.bench.backend}, ${r.bench.threads} thread(s), ${r.bench.runs} runs):`, '');
+  for (const n of r.notBuilt) lines.push('', `Not built: **${n.recipe}**: ${n.reason}`);
+  lines.push('', `Checks (${r.data.evalSamples} held-out samples, ${r.data.calibrationSamples} for calibration; ${r.bench.backend}, ${r.bench.threads} thread(s), ${r.bench.runs} runs):`, '');
   for (const c of r.verdict.checks) lines.push(`- ${c.pass ? '✅' : '❌'} ${describeCheck(c)}`);
   const chosen = r.candidates.find((c) => c.recipe === r.chosen);
   if (r.optimize || chosen?.steps.length) {

@@ -1,7 +1,7 @@
 // Writes report files atomically: temp file beside the target, then rename.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CompressReport } from '../compress.js';
+import type { CompressReport } from './build.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 

@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { INT8_DTYPES, type TargetProfile } from './profile.js';
+import { INT8_DTYPES, INT8_QUALITY, NOT_LARGER, NOT_SLOWER, type TargetProfile } from './profile.js';
 
 export const cpuX86: TargetProfile = {
   name: 'cpu-x86',
@@ -12,4 +12,6 @@ export const cpuX86: TargetProfile = {
   bench: { backend: 'node', threads: Math.max(1, cpus().length) },
   objective: 'latency',
   allowedDtypes: INT8_DTYPES,
+  // Latency is measured on the device's own kernels (or a capped-thread proxy), so the guard holds.
+  defaults: { ...INT8_QUALITY, ...NOT_LARGER, ...NOT_SLOWER },
 };

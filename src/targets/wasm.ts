@@ -1,4 +1,4 @@
-import { INT8_DTYPES, type TargetProfile } from './profile.js';
+import { INT8_DTYPES, INT8_QUALITY, NOT_LARGER, NOT_SLOWER, type TargetProfile } from './profile.js';
 
 export const wasm: TargetProfile = {
   name: 'wasm',
@@ -13,4 +13,6 @@ export const wasm: TargetProfile = {
   bench: { backend: 'wasm', threads: 1 },
   objective: 'download',
   allowedDtypes: INT8_DTYPES,
+  // Latency is measured on the device's own kernels (or a capped-thread proxy), so the guard holds.
+  defaults: { ...INT8_QUALITY, ...NOT_LARGER, ...NOT_SLOWER },
 };

@@ -16,6 +16,15 @@ import { runChecker } from '../helpers/checker.js';
 import { digitSamples } from '../helpers/mnist.js';
 import { evalModels } from '../../src/measure/eval.js';
 import { serializeModel } from '../../src/onnx/save.js';
+import { Graph, Model, Node, attr, tensorType } from '../../src/ir/graph.js';
+import { Tensor } from '../../src/ir/tensor.js';
+import { DataType } from '../../src/ir/dtype.js';
+import { findTarget } from '../../src/targets/index.js';
+
+// These tests are about sizes, quality and choices, not speed: a test machine is shared and
+// timings are noisy, so the CPU targets' default "not slower than the original" is lifted.
+// The latency guard itself is tested on synthetic timings in verdict.test.ts.
+const ANY_LATENCY = ['--max-latency-ratio', '1e6'];
 
 describe('compress the MNIST classifier for cpu-x86 on real digits', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onnxpress-compress-'));
@@ -25,7 +34,7 @@ describe('compress the MNIST classifier for cpu-x86 on real digits', () => {
 
   it('PASS: at least 3.5x smaller, top-1 within 0.5 points, exit 0, reports written', () => {
     const out = join(dir, 'small.onnx');
-    const r = runCli(['compress', model, '-o', out, '--target', 'cpu-x86', '--data', data, '--max-accuracy-drop', '0.5', '--report', join(dir, 'report'), '--json']);
+    const r = runCli(['compress', model, '-o', out, '--target', 'cpu-x86', '--data', data, '--max-accuracy-drop', '0.5', ...ANY_LATENCY, '--report', join(dir, 'report'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.verdict.pass).toBe(true);
@@ -35,24 +44,27 @@ describe('compress the MNIST classifier for cpu-x86 on real digits', () => {
     expect(report.data.calibrationSamples + report.data.evalSamples).toBe(1000); // held apart, all used
     expect(readdirSync(join(dir, 'report')).sort()).toEqual(['report.html', 'report.json', 'report.md']);
     const saved = JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8'));
-    expect(saved.version).toBe(1);
+    expect(saved.version).toBe(2);
     expect(saved.chosen).toBe(report.chosen);
     expect(readFileSync(join(dir, 'report', 'report.md'), 'utf8')).toMatch(/PASS/);
     expect(runChecker([out])[out]).toBeNull(); // standard ONNX, by an independent checker
   });
 
   it('FAIL on an impossible tolerance: exit 1, naming the metric', () => {
-    const r = runCli(['compress', model, '-o', join(dir, 'tiny.onnx'), '--target', 'cpu-x86', '--data', data, '--max-size-bytes', '1000', '--no-fallback']);
+    const r = runCli(['compress', model, '-o', join(dir, 'tiny.onnx'), '--target', 'cpu-x86', '--data', data, '--max-size-bytes', '1000', ...ANY_LATENCY, '--no-fallback']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL: maxSizeBytes/);
   });
 
   it('compress reads model, output, target, data and tolerances from --config; flags win', () => {
     const config = join(dir, 'compress.json');
-    writeFileSync(config, JSON.stringify({ model: resolve(model), output: 'from-config.onnx', target: 'cpu-x86', data: 'digits', tolerances: { maxSizeRatio: 0.3 } }));
+    writeFileSync(config, JSON.stringify({ model: resolve(model), output: 'from-config.onnx', target: 'cpu-x86', data: 'digits', tolerances: { maxSizeRatio: 0.3, maxLatencyRatio: 1e6 } }));
     const ok = runCli(['compress', '--config', config, '--json', '--runs', '5']);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout).tolerances).toEqual({ maxSizeRatio: 0.3 });
+    const report = JSON.parse(ok.stdout);
+    // The config's limits, and the target's defaults for the keys it leaves unset.
+    expect(report.tolerances).toEqual({ maxSizeRatio: 0.3, maxLatencyRatio: 1e6, maxAccuracyDrop: 1, minCosine: 0.99 });
+    expect(report.defaulted).toEqual(['maxAccuracyDrop', 'minCosine']);
     expect(existsSync(join(dir, 'from-config.onnx'))).toBe(true); // relative to the config file
     const strict = runCli(['compress', '--config', config, '--max-size-ratio', '0.1', '--runs', '5', '--no-fallback']);
     expect(strict.code).toBe(1);
@@ -74,32 +86,40 @@ describe('compress the MNIST classifier for cpu-x86 on real digits', () => {
 });
 
 describe('accuracy-aware fallback on the MNIST classifier', () => {
-  it('when no recipe holds, the most sensitive nodes return to float until it does; the model stays 3.5x smaller', async () => {
+  it('when no recipe holds, the most sensitive nodes return to float, a growing group at a time, until it does', async () => {
     const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 600 });
     const original = loadModel(ensureMnistModel());
-    // int8 alone reaches cosine ~0.99993 here: 0.99995 needs a few nodes back in float.
-    const { report, model } = await compressModel(original, 'mnist-mlp.onnx', { target: 'cpu-x86', tolerances: { minCosine: 0.99995 }, data: { samples, labels, generated: false }, benchRuns: 5 });
-    const plain = report.candidates.filter((c) => c.keptInFloat.length === 0);
+    const data = { samples, labels, generated: false };
+    // The floor is set between the best plain recipe's cosine, as measured on this machine, and 1:
+    // no plain recipe can meet it, and the float model (cosine 1 up to rounding) does.
+    const plain = await compressModel(original, 'm', { target: 'cpu-x86', tolerances: { maxLatencyRatio: Infinity }, data, benchRuns: 5, fallback: false });
+    const best = Math.max(...plain.report.candidates.map((c) => c.outputs.logits!.cosine));
+    expect(best).toBeLessThan(1);
+    const minCosine = best + (1 - best) / 2;
+    const { report, model } = await compressModel(original, 'mnist-mlp.onnx', { target: 'cpu-x86', tolerances: { minCosine, maxLatencyRatio: Infinity }, data, benchRuns: 5 });
+    const plainAgain = report.candidates.filter((c) => c.keptInFloat.length === 0);
     const fallback = report.candidates.filter((c) => c.keptInFloat.length > 0);
-    expect(plain.every((c) => !c.verdict.pass)).toBe(true);
+    expect(plainAgain.every((c) => !c.verdict.pass)).toBe(true);
     expect(fallback.length).toBeGreaterThan(0);
     expect(report.verdict.pass, report.verdict.failed.map((c) => c.metric).join()).toBe(true);
-    const chosen = report.candidates.find((c) => c.recipe === report.chosen)!;
-    expect(chosen.keptInFloat.length).toBeGreaterThan(0);
-    expect(report.original.bytes / chosen.bytes).toBeGreaterThanOrEqual(3.5);
+    // The loop stops at the first group that holds: that is the one chosen.
+    expect(fallback.slice(0, -1).every((c) => !c.verdict.pass)).toBe(true);
+    expect(report.chosen).toBe(fallback[fallback.length - 1]!.recipe);
     // Each group keeps the previous one's nodes: the list only grows.
     for (let i = 1; i < fallback.length; i++) expect(fallback[i]!.keptInFloat.slice(0, fallback[i - 1]!.keptInFloat.length)).toEqual(fallback[i - 1]!.keptInFloat);
     const cosine = (await evalModels(original, model!, { samples: samples.slice(200), quiet: true })).outputs.logits!.cosine;
-    expect(cosine).toBeGreaterThanOrEqual(0.99995);
+    expect(cosine).toBeGreaterThanOrEqual(minCosine);
   });
 
   it('gate --target fails a model built for another profile (fp16 weights on cpu-x86), naming the dtype', async () => {
     const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 100 });
     const original = loadModel(ensureMnistModel());
     const { model: fp16 } = await compressModel(original, 'm', { target: 'gpu-fp16', tolerances: {}, data: { samples, labels, generated: false }, benchRuns: 5 });
-    const report = await gateModels(original, 'mnist-mlp.onnx', fp16!, 'fp16.onnx', { target: 'cpu-x86', tolerances: { minCosine: 0.99 }, data: { samples, labels, generated: false }, benchRuns: 5 });
+    const report = await gateModels(original, 'mnist-mlp.onnx', fp16!, 'fp16.onnx', { target: 'cpu-x86', tolerances: { minCosine: 0.99, maxLatencyRatio: Infinity }, data: { samples, labels, generated: false }, benchRuns: 5 });
     expect(report.verdict.failed.map((c) => c.metric)).toEqual(['profile']);
     expect(report.verdict.failed[0]!.note).toMatch(/float16 tensors are not allowed on cpu-x86/);
+    // The target's defaults fill what the gate left unset, as in compress.
+    expect(report.defaulted).toEqual(['maxAccuracyDrop', 'maxSizeRatio']);
   });
 
   it('npu-int8 has no fallback (a float node would leave the accelerator) and says so', async () => {
@@ -112,8 +132,40 @@ describe('accuracy-aware fallback on the MNIST classifier', () => {
 
   it('same input and options, byte-identical output', async () => {
     const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 300 });
-    const run = async () => serializeModel((await compressModel(loadModel(ensureMnistModel()), 'm', { target: 'cpu-x86', tolerances: { maxAccuracyDrop: 1 }, data: { samples, labels, generated: false }, benchRuns: 5 })).model!);
+    const run = async () => serializeModel((await compressModel(loadModel(ensureMnistModel()), 'm', { target: 'cpu-x86', tolerances: { maxAccuracyDrop: 1, maxLatencyRatio: Infinity }, data: { samples, labels, generated: false }, benchRuns: 5 })).model!);
     expect(Buffer.compare(await run(), await run())).toBe(0);
+  });
+});
+
+/** x -> Clip (opset-6 attributes) -> MatMul -> y at opset 9: Clip cannot be raised to opset 11 safely. */
+function clipMatMulOpset9(): Model {
+  const g = new Graph('clip-matmul');
+  g.inputs.push({ name: 'x', type: tensorType(DataType.FLOAT, [1, 16]) });
+  g.initializers.set('w', Tensor.fromFloat32('w', [16, 8], Float32Array.from({ length: 128 }, (_, i) => Math.sin(i) * 0.5)));
+  g.nodes.push(new Node({ opType: 'Clip', name: 'clip', inputs: ['x'], outputs: ['xc'], attributes: [attr.float('min', -1), attr.float('max', 1)] }));
+  g.nodes.push(new Node({ opType: 'MatMul', name: 'mm', inputs: ['xc', 'w'], outputs: ['y'] }));
+  g.outputs.push({ name: 'y', type: tensorType(DataType.FLOAT, [1, 8]) });
+  const model = new Model(g);
+  model.opsetImport = [{ domain: '', version: 9 }];
+  return model;
+}
+
+describe('a recipe that cannot be built', () => {
+  const samples = [1, 2, 3, 4, 5, 6].map((s) => generateFeeds(clipMatMulOpset9(), s));
+  const data = { samples, generated: true };
+
+  it('is listed as not built, with the reason, and the other recipes go on', async () => {
+    // int8-dynamic needs opset 11; static int8 falls back to per-tensor at opset 10.
+    const { report, model } = await compressModel(clipMatMulOpset9(), 'clip.onnx', { target: 'cpu-x86', tolerances: { maxLatencyRatio: Infinity }, data, benchRuns: 5 });
+    expect(report.notBuilt).toEqual([{ recipe: 'int8-dynamic', reason: expect.stringMatching(/needs opset 11.*Clip/) }]);
+    expect(report.candidates.map((c) => c.recipe)).toEqual(['int8-static']);
+    expect(model).toBeDefined();
+  });
+
+  it('the run fails only when no recipe can be built, naming each reason', async () => {
+    const cpu = findTarget('cpu-x86');
+    const onlyDynamic = { ...cpu, recipes: cpu.recipes.filter((r) => r.name === 'int8-dynamic') };
+    await expect(compressModel(clipMatMulOpset9(), 'clip.onnx', { target: onlyDynamic, tolerances: {}, data, benchRuns: 5 })).rejects.toThrow(/cpu-x86: no recipe could be built \(int8-dynamic: quantization needs opset 11/);
   });
 });
 
@@ -121,12 +173,15 @@ describe('every target profile on the real models', () => {
   const models = [...sharedModels().filter((m) => !m.id.includes('/light/')), ...npmModels()];
   // Silero VAD's LSTM and If bodies cannot run on an int8-only accelerator: that profile must say so.
   const impossible = (id: string, target: string) => target === 'npu-int8' && id.startsWith('npm/silero');
+  // This is about the op and dtype lists: int8 that grows a tiny model (QDQ pairs around
+  // 5 KiB of weights) or runs slower on this shared machine fails other checks, tested elsewhere.
+  const opListOnly = { maxLatencyRatio: Infinity, maxSizeRatio: Infinity };
   for (const target of targets) {
     it(`${target.name}: outputs run and respect the profile's op and dtype list`, async () => {
       for (const m of models) {
         const original = loadModel(m.file);
         const samples = [1, 2, 3, 4, 5, 6].map((s) => generateFeeds(original, s));
-        const { report, model } = await compressModel(original, m.id, { target, tolerances: { minCosine: 0.95 }, data: { samples, generated: true }, benchRuns: 5, fallback: false });
+        const { report, model } = await compressModel(original, m.id, { target, tolerances: { minCosine: 0.95, ...opListOnly }, data: { samples, generated: true }, benchRuns: 5, fallback: false });
         const chosen = report.candidates.find((c) => c.recipe === report.chosen);
         if (impossible(m.id, target.name)) {
           expect(report.verdict.pass, m.id).toBe(false);

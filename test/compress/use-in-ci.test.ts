@@ -23,7 +23,9 @@ describe("README 'Use in CI'", () => {
     exportMnistDigits(join(work, 'data', 'holdout'), { offset: TRAIN_COUNT, count: 600 });
     writeFileSync(join(work, 'onnxpress.gate.json'), config);
     for (const args of steps) {
-      const r = runCli(args, { cwd: work });
+      // The test machine is shared: its timings cannot decide a test, so compress's default
+      // "not slower than the original" is lifted here (verdict.test.ts tests that rule).
+      const r = runCli(args[0] === 'compress' ? [...args, '--max-latency-ratio', '1e6'] : args, { cwd: work });
       expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(0);
     }
     for (const f of ['build/classifier.int8.onnx', 'build/report/report.html', 'build/gate.xml', 'build/gate.md']) expect(existsSync(join(work, f)), f).toBe(true);

@@ -1,0 +1,168 @@
+// The one report compress and gate produce: every candidate judged against the tolerances
+// (the target's defaults filled in where the user set none, its op/dtype list included), the
+// candidate the target prefers chosen among those that pass, and the verdict. Plain data: the
+// renderers (text, markdown, html, junit) only read it.
+import { toolName } from '../version.js';
+import type { EvalReport } from '../measure/eval.js';
+import { ratioInterval, type Summary } from '../measure/stats.js';
+import type { LeftInFloat } from '../quantize/options.js';
+import type { ProfileViolation, TargetProfile } from '../targets/profile.js';
+import { applyDefaults, judge, type Tolerances, type Verdict } from '../verdict.js';
+
+/** 2: tolerances include the target's defaults (listed in `defaulted`), latency ratios carry intervals, `notBuilt`. */
+export const REPORT_VERSION = 2;
+
+export interface SizeFacts { bytes: number; gzipBytes: number; brotliBytes: number }
+
+/** A model's timings from the side-by-side bench: the summary and every sample. */
+export interface Timing { latencyMs: Summary; samplesMs: number[] }
+
+export interface CandidateReport extends SizeFacts {
+  recipe: string;
+  latencyMs?: Summary;
+  samplesMs?: number[];
+  /** candidate / original median latency, with its 95% bootstrap interval over the samples. */
+  latencyRatio?: { ratio: number; ci95: [number, number] };
+  outputs: EvalReport['outputs'];
+  accuracy?: EvalReport['accuracy'];
+  violations: ProfileViolation[];
+  verdict: Verdict;
+  /** What each step did, in order: prune, quantize. */
+  steps: string[];
+  /** Nodes returned to float by the accuracy-aware fallback. */
+  keptInFloat: string[];
+  leftInFloat: LeftInFloat[];
+}
+
+/** A recipe whose build threw: the report lists it and the other recipes go on. */
+export interface NotBuilt { recipe: string; reason: string }
+
+export interface CompressReport {
+  version: number;
+  tool: string;
+  target: { name: string; description: string; assumes: string };
+  model: string;
+  /** The limits checked: the user's, and the target's defaults for every key the user left unset. */
+  tolerances: Tolerances;
+  /** Which keys of `tolerances` are the target's defaults. */
+  defaulted: (keyof Tolerances)[];
+  /** Why this target has no latency default (its latency is measured on a stand-in). */
+  latencyNotJudged?: string;
+  data: { calibrationSamples: number; evalSamples: number; generated: boolean; labelled: boolean };
+  bench: { backend: string; threads: number; runs: number };
+  /** The optimize step every recipe starts from (absent in gate reports). */
+  optimize?: { nodesBefore: number; nodesAfter: number; bytesBefore: number; bytesAfter: number; passes: string[] };
+  original: SizeFacts & Partial<Timing>;
+  candidates: CandidateReport[];
+  notBuilt: NotBuilt[];
+  chosen: string | null;
+  verdict: Verdict;
+  warnings: string[];
+}
+
+export interface CandidateInput {
+  recipe: string;
+  size: SizeFacts;
+  timing?: Timing;
+  eval: EvalReport;
+  violations: ProfileViolation[];
+  steps?: string[];
+  keptInFloat?: string[];
+  leftInFloat?: LeftInFloat[];
+}
+
+export interface ReportInput {
+  /** Absent for a gate without --target: no defaults, no op list, any passing candidate. */
+  profile?: TargetProfile;
+  model: string;
+  /** What the user set; the profile's defaults fill the rest. */
+  tolerances: Tolerances;
+  data: CompressReport['data'];
+  bench: CompressReport['bench'];
+  original: SizeFacts & Partial<Timing>;
+  candidates: CandidateInput[];
+  notBuilt?: NotBuilt[];
+  optimize?: CompressReport['optimize'];
+  warnings?: string[];
+}
+
+/** The report, and which candidate to write: the chosen one, else the one that broke the fewest tolerances. */
+export function buildReport(input: ReportInput): { report: CompressReport; written: number } {
+  const { profile, original } = input;
+  const applied = applyDefaults(input.tolerances, profile?.defaults ?? {}, input.data.labelled);
+  const candidates = input.candidates.map((c, i): CandidateReport => {
+    const latencyRatio = original.samplesMs?.length && c.timing?.samplesMs.length
+      ? { ratio: c.timing.latencyMs.p50 / original.latencyMs!.p50, ci95: ratioInterval(original.samplesMs, c.timing.samplesMs, i + 7) }
+      : undefined;
+    const latency = latencyRatio && { ms: c.timing!.latencyMs, ratio: latencyRatio.ratio, ratioCi95: latencyRatio.ci95 };
+    const verdict = judge(applied.tolerances, { eval: c.eval, originalBytes: original.bytes, bytes: c.size.bytes, latency, violations: c.violations }, applied.defaulted);
+    return {
+      recipe: c.recipe, ...c.size, latencyMs: c.timing?.latencyMs, samplesMs: c.timing?.samplesMs, latencyRatio,
+      outputs: c.eval.outputs, accuracy: c.eval.accuracy, violations: c.violations, verdict,
+      steps: c.steps ?? [], keptInFloat: c.keptInFloat ?? [], leftInFloat: c.leftInFloat ?? [],
+    };
+  });
+  const indexed = candidates.map((c, i) => ({ c, i }));
+  const best = profile ? pickBest(profile, indexed.filter(({ c }) => c.verdict.pass)) : indexed.find(({ c }) => c.verdict.pass);
+  const ratioOf = (c: CandidateReport) => c.latencyRatio?.ratio ?? Infinity;
+  const written = best ?? [...indexed].sort((a, b) => a.c.verdict.failed.length - b.c.verdict.failed.length || ratioOf(a.c) - ratioOf(b.c))[0]!;
+  const warnings = [...(input.data.generated ? ['inputs were generated, not read from data: quality is judged on agreement with the original only, and accuracy on real inputs is unknown'] : []), ...(input.warnings ?? [])];
+  const report: CompressReport = {
+    version: REPORT_VERSION,
+    tool: toolName(),
+    target: profile ? { name: profile.name, description: profile.description, assumes: profile.assumes } : { name: 'none', description: 'no target profile', assumes: '' },
+    model: input.model,
+    tolerances: applied.tolerances,
+    defaulted: applied.defaulted,
+    latencyNotJudged: profile?.latencyNotJudged,
+    data: input.data,
+    bench: input.bench,
+    optimize: input.optimize,
+    original,
+    candidates,
+    notBuilt: input.notBuilt ?? [],
+    chosen: best ? best.c.recipe : null,
+    verdict: best ? best.c.verdict : withSlowerRecipes(written.c.verdict, candidates),
+    warnings,
+  };
+  return { report, written: written.i };
+}
+
+/** When nothing passed and latency is among the failures, the latency check names every recipe that was slower, and by how much. */
+function withSlowerRecipes(v: Verdict, candidates: CandidateReport[]): Verdict {
+  const slower = candidates.filter((c) => c.verdict.failed.some((f) => f.metric === 'maxLatencyRatio' && f.value !== null));
+  const limit = v.failed.find((f) => f.metric === 'maxLatencyRatio')?.limit;
+  if (!slower.length || limit === undefined) return v;
+  const note = `${limit === 1 ? 'slower than the original' : `slower than ${limit}x the original`}: ${slower.map((c) => `${c.recipe} ${c.latencyRatio!.ratio.toFixed(2)}x (95% CI ${c.latencyRatio!.ci95[0].toFixed(2)}-${c.latencyRatio!.ci95[1].toFixed(2)})`).join(', ')}`;
+  const checks = v.checks.map((c) => (c.metric === 'maxLatencyRatio' && !c.pass ? { ...c, note } : c));
+  return { pass: false, checks, failed: checks.filter((c) => !c.pass) };
+}
+
+/** A candidate replaces the one before it on latency only when surely this much faster. */
+const CLEARLY_FASTER = 0.9;
+
+/** Size-first profiles still skip a candidate more than this much slower than the fastest passing one. */
+const SIZE_FIRST_LATENCY_SLACK = 1.5;
+
+/**
+ * The passing candidate the profile prefers. Sizes are exact, so they decide directly (ties
+ * keep recipe order) among candidates within SIZE_FIRST_LATENCY_SLACK of the fastest: a few
+ * KiB saved do not pay for a model 4x slower (dynamic int8 convs on WebAssembly). Timings are
+ * noisy: on latency a later candidate wins only when the 95% interval of its latency ratio
+ * lies below CLEARLY_FASTER, so the same input picks the same model unless two candidates run
+ * within about 10% of each other.
+ */
+export function pickBest<T extends { c: CandidateReport }>(profile: TargetProfile, passing: T[]): T | undefined {
+  if (profile.objective !== 'latency') {
+    const key = (c: CandidateReport) => (profile.objective === 'size' ? c.bytes : c.brotliBytes);
+    const p50 = (c: CandidateReport) => c.latencyMs?.p50 ?? Infinity;
+    const fastest = Math.min(...passing.map((p) => p50(p.c)));
+    return passing.filter((p) => p50(p.c) <= SIZE_FIRST_LATENCY_SLACK * fastest).sort((a, b) => key(a.c) - key(b.c))[0];
+  }
+  let best = passing[0];
+  for (const p of passing.slice(1)) {
+    if (!best!.c.samplesMs?.length || !p.c.samplesMs?.length) continue;
+    if (ratioInterval(best!.c.samplesMs, p.c.samplesMs)[1] < CLEARLY_FASTER) best = p;
+  }
+  return best;
+}
