@@ -11,6 +11,7 @@ import { OnnxpressError } from './errors.js';
 import { cloneModel } from './onnx/clone.js';
 import { benchModels, sizeOf, type BenchReport, type BenchSource, type ModelBench } from './measure/bench.js';
 import { evalModels, perTensorErrors, type EvalReport } from './measure/eval.js';
+import { clipRates, type ClipReport } from './measure/clip-rate.js';
 import { optimizeModel, type OptimizeReport } from './optimize.js';
 import { pruneModel } from './prune/index.js';
 import { quantizeModel } from './quantize/index.js';
@@ -25,6 +26,8 @@ export { REPORT_VERSION, type CompressReport, type CandidateReport, type SizeFac
 export interface CompressData {
   samples: Sample[];
   labels?: number[];
+  /** Slice of each sample (undefined: in no slice), for per-slice figures. */
+  slices?: (string | undefined)[];
   /** Inputs were generated, not read: accuracy cannot be judged against labels. */
   generated: boolean;
 }
@@ -43,21 +46,35 @@ export interface CompressOptions {
 
 export interface CompressResult { report: CompressReport; model: Model | undefined }
 
-interface Built { recipe: Recipe; model: Model; size: SizeFacts; eval: EvalReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; leftInFloat: LeftInFloat[] }
+interface Built { recipe: Recipe; model: Model; size: SizeFacts; eval: EvalReport; clip?: ClipReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; leftInFloat: LeftInFloat[] }
 
 /** Splits samples into calibration and evaluation sets that never overlap. */
-export function splitData(data: CompressData): { calibration: Sample[]; evaluation: Sample[]; labels?: number[] } {
+export function splitData(data: CompressData): { calibration: Sample[]; evaluation: Sample[]; labels?: number[]; slices?: (string | undefined)[] } {
   const n = data.samples.length;
-  if (n < 2) return { calibration: data.samples, evaluation: data.samples, labels: data.labels };
+  if (n < 2) return { calibration: data.samples, evaluation: data.samples, labels: data.labels, slices: data.slices };
   const k = Math.min(200, Math.max(1, Math.floor(n * 0.3)));
-  return { calibration: data.samples.slice(0, k), evaluation: data.samples.slice(k), labels: data.labels?.slice(k) };
+  return { calibration: data.samples.slice(0, k), evaluation: data.samples.slice(k), labels: data.labels?.slice(k), slices: data.slices?.slice(k) };
+}
+
+/**
+ * Clip rates of a candidate on the evaluation data, when a limit asks for them and the model
+ * has statically quantized activations (a float or dynamic int8 model has no calibrated range).
+ */
+export async function clipFor(model: Model, evaluation: Sample[], tolerances: Tolerances): Promise<ClipReport | undefined> {
+  if (tolerances.maxClipRate === undefined) return undefined;
+  try {
+    return await clipRates(model, evaluation.slice(0, 64));
+  } catch (err) {
+    if (err instanceof OnnxpressError && err.code === 'BAD_INPUT') return undefined; // nothing to judge: the check reports 'not measured'
+    throw err;
+  }
 }
 
 export async function compressModel(original: Model, modelName: string, options: CompressOptions): Promise<CompressResult> {
   const profile = typeof options.target === 'string' ? findTarget(options.target) : options.target;
   const log = options.log ?? (() => {});
   const warnings: string[] = [];
-  const { calibration, evaluation, labels } = splitData(options.data);
+  const { calibration, evaluation, labels, slices } = splitData(options.data);
   if (calibration === evaluation) warnings.push('only one sample: it both calibrates and scores the model');
   const applied = applyDefaults(options.tolerances, profile.defaults, Boolean(labels));
   const quality = qualityOnly(applied.tolerances);
@@ -82,8 +99,8 @@ export async function compressModel(original: Model, modelName: string, options:
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
-    const evalReport = await evalModels(original, model, { samples: evaluation, labels, quiet: true });
-    return { recipe, model, size: sizeOf(model), eval: evalReport, violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat };
+    const evalReport = await evalModels(original, model, { samples: evaluation, labels, slices, quiet: true });
+    return { recipe, model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, options.tolerances), violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat };
   };
 
   const built: Built[] = [];
@@ -118,7 +135,7 @@ export async function compressModel(original: Model, modelName: string, options:
       original: { ...sizeOf(original), latencyMs: origBench.latencyMs, samplesMs: origBench.samplesMs },
       candidates: built.map((b, i) => ({
         recipe: b.keptInFloat.length ? `${b.recipe.name} + ${b.keptInFloat.length} node(s) in float` : b.recipe.name,
-        size: b.size, timing: candBench[i]!, eval: b.eval, violations: b.violations, steps: b.steps, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
+        size: b.size, timing: candBench[i]!, eval: b.eval, clip: b.clip, violations: b.violations, steps: b.steps, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
       })),
       notBuilt, warnings,
     });

@@ -3,7 +3,7 @@
 import type { Model } from './ir/graph.js';
 import { sizeOf } from './measure/bench.js';
 import { evalModels } from './measure/eval.js';
-import { benchSideBySide, splitData, type CompressData } from './compress.js';
+import { benchSideBySide, clipFor, splitData, type CompressData } from './compress.js';
 import { buildReport, type CompressReport } from './report/build.js';
 import { checkProfile, findTarget } from './targets/index.js';
 import type { Tolerances } from './verdict.js';
@@ -20,8 +20,9 @@ export interface GateOptions {
 export async function gateModels(original: Model, originalName: string, candidate: Model, candidateName: string, options: GateOptions): Promise<CompressReport> {
   const profile = options.target ? findTarget(options.target) : undefined;
   // Hold the calibration share apart here too, so gate and compress score the same samples.
-  const { evaluation, labels } = splitData(options.data);
-  const evalReport = await evalModels(original, candidate, { samples: evaluation, labels, quiet: true });
+  const { evaluation, labels, slices } = splitData(options.data);
+  const evalReport = await evalModels(original, candidate, { samples: evaluation, labels, slices, quiet: true });
+  const clip = await clipFor(candidate, evaluation, options.tolerances);
   const bench = await benchSideBySide([{ label: originalName, model: original }, { label: candidateName, model: candidate }], profile?.bench ?? { backend: 'node', threads: 1 }, options.benchRuns ?? 30, evaluation.slice(0, 8), options.tolerances.maxLatencyRatio ?? profile?.defaults.maxLatencyRatio);
   const [o, c] = bench.models;
   return buildReport({
@@ -29,6 +30,6 @@ export async function gateModels(original: Model, originalName: string, candidat
     data: { calibrationSamples: options.data.samples.length - evaluation.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
     bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
     original: { ...sizeOf(original), latencyMs: o!.latencyMs, samplesMs: o!.samplesMs },
-    candidates: [{ recipe: candidateName, size: sizeOf(candidate), timing: c!, eval: evalReport, violations: profile ? checkProfile(candidate, profile) : [] }],
+    candidates: [{ recipe: candidateName, size: sizeOf(candidate), timing: c!, eval: evalReport, clip, violations: profile ? checkProfile(candidate, profile) : [] }],
   }).report;
 }

@@ -5,6 +5,7 @@ import { OnnxpressError } from './errors.js';
 import type { EvalReport } from './measure/eval.js';
 import type { Summary } from './measure/stats.js';
 import type { ProfileViolation } from './targets/profile.js';
+import type { ClipReport } from './measure/clip-rate.js';
 
 export interface Tolerances {
   /** Top-1 accuracy may fall at most this many points (needs labels). */
@@ -20,9 +21,17 @@ export interface Tolerances {
   maxLatencyMs?: number;
   /** compressed / original median latency at most this, unless the 95% interval of the ratio reaches below it. */
   maxLatencyRatio?: number;
+  /** No class may lose more than this many points of recall (per-class accuracy; needs labels). */
+  maxClassDrop?: number;
+  /** candidate macro F1 / original macro F1 at least this (needs labels). */
+  minMacroF1Ratio?: number;
+  /** No slice with enough samples to judge may lose more than this many points of top-1 (needs labels and slices). */
+  maxSliceDrop?: number;
+  /** No quantized activation may be saturated by QuantizeLinear on more than this share of its values (0-1; QDQ models). */
+  maxClipRate?: number;
 }
 
-export const TOLERANCE_KEYS: (keyof Tolerances)[] = ['maxAccuracyDrop', 'minCosine', 'minTop1Agreement', 'maxSizeBytes', 'maxSizeRatio', 'maxLatencyMs', 'maxLatencyRatio'];
+export const TOLERANCE_KEYS: (keyof Tolerances)[] = ['maxAccuracyDrop', 'minCosine', 'minTop1Agreement', 'maxSizeBytes', 'maxSizeRatio', 'maxLatencyMs', 'maxLatencyRatio', 'maxClassDrop', 'minMacroF1Ratio', 'maxSliceDrop', 'maxClipRate'];
 
 /** Where a limit came from: the user (flags, config, options) or the target profile's defaults. */
 export type LimitSource = 'user' | 'default';
@@ -71,16 +80,24 @@ export interface Measured {
   latency?: { ms: Summary; ratio: number; ratioCi95: [number, number] };
   /** Breaks of the target profile's op/dtype list. */
   violations?: ProfileViolation[];
+  /** Calibration-range drift on the evaluation data (QDQ candidates, when maxClipRate is asked). */
+  clip?: ClipReport;
 }
 
 /** Checks every tolerance in `t`; `defaulted` names the keys that are the target's defaults. */
 export function judge(t: Tolerances, m: Measured, defaulted: (keyof Tolerances)[] = []): Verdict {
   const source = (k: keyof Tolerances): LimitSource => (defaulted.includes(k) ? 'default' : 'user');
   const checks: Check[] = [];
-  const add = (metric: keyof Tolerances, value: number | null, pass: (v: number, l: number) => boolean, note?: string, ci95?: [number, number]) => {
+  const add = (metric: keyof Tolerances, value: number | null, pass: (v: number, l: number) => boolean, note?: string, ci95?: [number, number]): Check | undefined => {
     const limit = t[metric];
-    if (limit === undefined) return;
-    checks.push({ metric, limit, value, pass: value !== null && pass(value, limit), note: value === null ? note : undefined, ci95, source: source(metric) });
+    if (limit === undefined) return undefined;
+    const check: Check = { metric, limit, value, pass: value !== null && pass(value, limit), note: value === null ? note : undefined, ci95, source: source(metric) };
+    checks.push(check);
+    return check;
+  };
+  /** Names what broke a failed check, at most five of them. */
+  const explain = (check: Check | undefined, what: string, items: string[]) => {
+    if (check && !check.pass && items.length) check.note = `${what}: ${items.slice(0, 5).join(', ')}${items.length > 5 ? ` (and ${items.length - 5} more)` : ''}`;
   };
   const drop = m.eval.accuracy ? m.eval.accuracy.reference - m.eval.accuracy.candidate : null;
   add('maxAccuracyDrop', drop, (v, l) => v <= l, 'needs labels (--labels or DATA/labels.json)');
@@ -95,6 +112,16 @@ export function judge(t: Tolerances, m: Measured, defaulted: (keyof Tolerances)[
   const lat = m.latency;
   add('maxLatencyMs', lat?.ms.p50 ?? null, () => lat!.ms.ci95[0] <= t.maxLatencyMs!, 'latency not measured', lat?.ms.ci95);
   add('maxLatencyRatio', lat?.ratio ?? null, () => lat!.ratioCi95[0] <= t.maxLatencyRatio!, 'latency not measured', lat?.ratioCi95);
+  const classes = m.eval.classes;
+  const classCheck = add('maxClassDrop', classes ? classes.maxRecallDrop : null, (v, l) => v <= l, 'needs labels (--labels or DATA/labels.json)');
+  explain(classCheck, 'recall lost, in points', (classes?.deltas ?? []).filter((d) => d.recallDrop > t.maxClassDrop!).map((d) => `class ${d.label} ${d.recallDrop.toFixed(1)}`));
+  add('minMacroF1Ratio', classes ? classes.macroF1Ratio : null, (v, l) => v >= l, 'needs labels (--labels or DATA/labels.json)');
+  const judged = m.eval.slices?.filter((s) => !s.tooSmall);
+  const sliceCheck = add('maxSliceDrop', judged?.length ? Math.max(...judged.map((s) => s.drop)) : null, (v, l) => v <= l, m.eval.slices ? 'every slice is too small to judge' : 'needs labels and slices (--slices)');
+  explain(sliceCheck, 'top-1 lost, in points', (judged ?? []).filter((s) => s.drop > t.maxSliceDrop!).map((s) => `${s.slice} ${s.drop.toFixed(1)}`));
+  const clip = m.clip;
+  const clipCheck = add('maxClipRate', clip?.tensors.length ? clip.tensors[0]!.rate : null, (v, l) => v <= l, 'no activation quantized with a fixed range');
+  explain(clipCheck, 'saturated beyond the calibrated range', (clip?.tensors ?? []).filter((c) => c.rate > t.maxClipRate!).map((c) => `${c.tensor} ${(100 * c.rate).toFixed(2)}%`));
   if (m.violations?.length) checks.push({ metric: 'profile', limit: 0, value: m.violations.length, pass: false, note: m.violations.map((v) => v.detail).join('; '), source: 'default' });
   const failed = checks.filter((c) => !c.pass);
   return { pass: failed.length === 0, checks, failed };
@@ -123,7 +150,8 @@ export function describeCheck(c: Check): string {
 export function formatValue(metric: keyof Tolerances | 'profile', v: number): string {
   if (metric === 'maxSizeBytes') return `${Math.round(v)} bytes`;
   if (metric === 'maxLatencyMs') return `${v.toFixed(3)} ms`;
-  if (metric === 'maxAccuracyDrop') return `${v.toFixed(2)} points`;
+  if (metric === 'maxAccuracyDrop' || metric === 'maxClassDrop' || metric === 'maxSliceDrop') return `${v.toFixed(2)} points`;
+  if (metric === 'maxClipRate') return `${(100 * v).toFixed(3)}%`;
   // Cosine tolerances live in the fifth decimal and beyond.
   if (metric === 'minCosine') return v.toFixed(6);
   if (metric === 'maxLatencyRatio') return `${v.toFixed(2)}x`;

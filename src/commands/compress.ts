@@ -28,6 +28,8 @@ function addToleranceFlags(cmd: Command): Command {
     maxAccuracyDrop: 'top-1 may fall at most this many points (needs labels)', minCosine: 'every output cosine to the original at least this',
     minTop1Agreement: 'classifier top-1 agreement at least this share (0-1)', maxSizeBytes: 'compressed size at most this many bytes',
     maxSizeRatio: 'compressed/original size at most this', maxLatencyMs: 'median latency at most this (ms)', maxLatencyRatio: 'compressed/original median latency at most this (CPU targets default to 1: never surely slower)',
+    maxClassDrop: 'no class may lose more than this many points of recall (needs labels)', minMacroF1Ratio: 'compressed/original macro F1 at least this (needs labels)',
+    maxSliceDrop: 'no slice (--slices) may lose more than this many points of top-1', maxClipRate: 'no quantized activation saturated on more than this share of its values (0-1, QDQ models)',
   };
   for (const k of TOLERANCE_KEYS) cmd.option(`--${kebab(k)} <n>`, help[k]);
   return cmd;

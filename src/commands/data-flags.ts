@@ -1,6 +1,7 @@
 // Flags shared by commands that read samples (eval, compress, gate, prune, quantize, bench):
 // folder, count, dims and shapes, images; and the line that says what shapes were fed.
 import type { Command } from 'commander';
+import { loadSlices } from '../runtime/slices.js';
 import { openSession } from '../runtime/ort.js';
 import { generateSamples, loadLabels, loadSamples, parseDimOverrides, parseShapeOverrides, type InputSpec, type Sample } from '../runtime/samples.js';
 import { describeInputShapes, dimsDefaultedToOne, type ShapeOverrides } from '../runtime/input-shapes.js';
@@ -11,12 +12,13 @@ import type { Model } from '../ir/graph.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface DataFlags { data?: string; labels?: string; samples?: string; seed?: string; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string }
+export interface DataFlags { data?: string; labels?: string; slices?: string; samples?: string; seed?: string; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string }
 
 export function addDataFlags(cmd: Command, defaultSamples: string): Command {
   cmd
     .option('--data <dir>', 'folder of samples (.npy, .pb, PNG/JPEG, JSON; a sub-folder per input for several inputs)')
     .option('--labels <file>', "class per sample (JSON array or {file: label}, or CSV 'file,label'); default DATA/labels.json when present")
+    .option('--slices <file>', "group of each sample ({file: slice} JSON or CSV 'file,slice'): per-slice top-1 (needs labels)")
     .option('--samples <n>', 'samples to use at most', defaultSamples)
     .option('--seed <s>', 'seed for generated inputs when there is no --data', '1')
   return addImageFlags(addShapeFlags(cmd));
@@ -64,7 +66,7 @@ export function imageOptionsOf(f: ImageFlags): ImageOptions {
   return { mean: nums(f.mean), std: nums(f.std), scale: f.scale ? parseNumber('--scale', f.scale) : undefined, layout: f.layout as 'NCHW' | 'NHWC' | undefined };
 }
 
-export interface LoadedData { samples: Sample[]; labels?: number[]; labelsSource?: { file: string; ids: string[] }; generated: boolean }
+export interface LoadedData { samples: Sample[]; labels?: number[]; labelsSource?: { file: string; ids: string[] }; /** Slice of each sample (undefined: none). */ slices?: (string | undefined)[]; generated: boolean }
 
 export async function readData(model: string | Model, f: DataFlags): Promise<LoadedData> {
   const session = await openSession(model);
@@ -72,6 +74,7 @@ export async function readData(model: string | Model, f: DataFlags): Promise<Loa
   await session.release();
   const limit = parseNumber('--samples', f.samples ?? '100', { min: 1 });
   const shapes = shapeOptionsOf(f);
+  if (f.slices && !f.data) throw badInput('--slices names samples of a --data folder; generated inputs have none');
   if (!f.data) {
     const seed = parseNumber('--seed', f.seed ?? '1');
     const samples = generateSamples(specs, limit, seed, shapes);
@@ -83,5 +86,7 @@ export async function readData(model: string | Model, f: DataFlags): Promise<Loa
   // labels.json written beside the samples lists them in file order, from the first file.
   const labels = labelsFile ? loadLabels(labelsFile, loaded.ids) : undefined;
   printInputShapes(specs, loaded.samples, { origin: `${loaded.samples.length} samples from ${f.data}${labelsFile ? `, labels from ${labelsFile}` : ''}`, notes: loaded.notes });
-  return { samples: loaded.samples, labels, labelsSource: labelsFile ? { file: labelsFile, ids: loaded.ids } : undefined, generated: false };
+  if (f.slices && !labels) throw badInput(`--slices ${f.slices}: per-slice accuracy needs labels (--labels or ${join(f.data, 'labels.json')})`);
+  const slices = f.slices ? loadSlices(f.slices, loaded.ids, f.data) : undefined;
+  return { samples: loaded.samples, labels, labelsSource: labelsFile ? { file: labelsFile, ids: loaded.ids } : undefined, slices, generated: false };
 }

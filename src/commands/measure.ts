@@ -75,7 +75,7 @@ export const evalCommand: CliCommand = {
         loadModel(reference);
         loadModel(candidate);
         const data = await readData(reference, f);
-        const report = await evalModels(reference, candidate, { samples: data.samples, labels: data.labels, labelsSource: data.labelsSource, perTensor: f.perTensor, quiet: f.json });
+        const report = await evalModels(reference, candidate, { samples: data.samples, labels: data.labels, labelsSource: data.labelsSource, slices: data.slices, perTensor: f.perTensor, quiet: f.json });
         if (f.json) printJson(report);
         else process.stdout.write(renderEval(report) + '\n');
       });
@@ -89,6 +89,17 @@ export function renderEval(r: EvalReport): string {
       + (m.top1Agreement !== undefined ? (100 * m.top1Agreement).toFixed(1).padStart(8) : ''.padStart(8)) + (m.top5Agreement !== undefined ? (100 * m.top5Agreement).toFixed(1).padStart(8) : ''));
   }
   if (r.accuracy) lines.push(`accuracy: reference ${r.accuracy.reference.toFixed(2)}%, candidate ${r.accuracy.candidate.toFixed(2)}% (${r.accuracy.delta >= 0 ? '+' : ''}${r.accuracy.delta.toFixed(2)} points)`);
+  if (r.classes) {
+    const { reference: a, candidate: b } = r.classes;
+    lines.push(`macro F1: reference ${a.macroF1.toFixed(4)}, candidate ${b.macroF1.toFixed(4)}; largest per-class recall drop ${r.classes.maxRecallDrop.toFixed(2)} points`);
+    lines.push('class'.padEnd(8) + 'n'.padStart(6) + 'recall ref'.padStart(12) + 'recall cand'.padStart(13) + 'prec ref'.padStart(10) + 'prec cand'.padStart(11) + 'F1 ref'.padStart(8) + 'F1 cand'.padStart(9));
+    const candBy = new Map(b.classes.map((c) => [c.label, c]));
+    for (const d of r.classes.deltas) {
+      const ra = a.classes.find((c) => c.label === d.label)!, cb = candBy.get(d.label)!;
+      lines.push(String(d.label).padEnd(8) + String(d.support).padStart(6) + (100 * ra.recall).toFixed(1).padStart(12) + (100 * cb.recall).toFixed(1).padStart(13) + (100 * ra.precision).toFixed(1).padStart(10) + (100 * cb.precision).toFixed(1).padStart(11) + ra.f1.toFixed(3).padStart(8) + cb.f1.toFixed(3).padStart(9));
+    }
+  }
+  for (const s of r.slices ?? []) lines.push(`slice ${s.slice}: ${s.samples} samples, top-1 ${s.reference.toFixed(1)}% -> ${s.candidate.toFixed(1)}%${s.tooSmall ? ' (too few samples to judge)' : ` (${(-s.drop).toFixed(1)} points)`}`);
   if (r.perTensor) {
     lines.push('where the error enters (most added first):');
     for (const t of r.perTensor.slice(0, 10)) lines.push(`  ${t.node} (${t.opType}): rel ${t.rel.toExponential(2)}, added ${t.added.toExponential(2)}`);

@@ -4,6 +4,7 @@
 // renderers (text, markdown, html, junit) only read it.
 import { toolName } from '../version.js';
 import type { EvalReport } from '../measure/eval.js';
+import type { ClipReport } from '../measure/clip-rate.js';
 import { ratioInterval, type Summary } from '../measure/stats.js';
 import type { LeftInFloat } from '../quantize/options.js';
 import type { ProfileViolation, TargetProfile } from '../targets/profile.js';
@@ -25,6 +26,12 @@ export interface CandidateReport extends SizeFacts {
   latencyRatio?: { ratio: number; ci95: [number, number] };
   outputs: EvalReport['outputs'];
   accuracy?: EvalReport['accuracy'];
+  /** Per-class recall, precision and F1 of both models (with labels). */
+  classes?: EvalReport['classes'];
+  /** Top-1 per slice (with labels and --slices), the most hurt first. */
+  slices?: EvalReport['slices'];
+  /** Calibration-range drift on the evaluation data (when maxClipRate is asked). */
+  clip?: ClipReport;
   violations: ProfileViolation[];
   verdict: Verdict;
   /** What each step did, in order: prune, quantize. */
@@ -65,6 +72,7 @@ export interface CandidateInput {
   size: SizeFacts;
   timing?: Timing;
   eval: EvalReport;
+  clip?: ClipReport;
   violations: ProfileViolation[];
   steps?: string[];
   keptInFloat?: string[];
@@ -95,10 +103,10 @@ export function buildReport(input: ReportInput): { report: CompressReport; writt
       ? { ratio: c.timing.latencyMs.p50 / original.latencyMs!.p50, ci95: ratioInterval(original.samplesMs, c.timing.samplesMs, i + 7) }
       : undefined;
     const latency = latencyRatio && { ms: c.timing!.latencyMs, ratio: latencyRatio.ratio, ratioCi95: latencyRatio.ci95 };
-    const verdict = judge(applied.tolerances, { eval: c.eval, originalBytes: original.bytes, bytes: c.size.bytes, latency, violations: c.violations }, applied.defaulted);
+    const verdict = judge(applied.tolerances, { eval: c.eval, originalBytes: original.bytes, bytes: c.size.bytes, latency, violations: c.violations, clip: c.clip }, applied.defaulted);
     return {
       recipe: c.recipe, ...c.size, latencyMs: c.timing?.latencyMs, samplesMs: c.timing?.samplesMs, latencyRatio,
-      outputs: c.eval.outputs, accuracy: c.eval.accuracy, violations: c.violations, verdict,
+      outputs: c.eval.outputs, accuracy: c.eval.accuracy, classes: c.eval.classes, slices: c.eval.slices, clip: c.clip, violations: c.violations, verdict,
       steps: c.steps ?? [], keptInFloat: c.keptInFloat ?? [], leftInFloat: c.leftInFloat ?? [],
     };
   });

@@ -22,6 +22,26 @@ export function candidateFigures(c: CandidateReport, originalBytes: number): Can
   };
 }
 
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+/** Per-class, per-slice and range-drift lines of one candidate (empty when none was measured). */
+export function qualityDetail(c: CandidateReport): string[] {
+  const lines: string[] = [];
+  if (c.classes) {
+    const hurt = c.classes.deltas.filter((d) => d.recallDrop > 0).slice(0, 3);
+    const f1 = `macro F1 ${c.classes.reference.macroF1.toFixed(4)} -> ${c.classes.candidate.macroF1.toFixed(4)}`;
+    lines.push(`classes: ${f1}; ${hurt.length ? `most hurt: ${hurt.map((d) => `class ${d.label} recall ${pct(d.referenceRecall)} -> ${pct(d.candidateRecall)} (n=${d.support})`).join(', ')}` : 'no class lost recall'}`);
+  }
+  if (c.slices?.length) {
+    lines.push(`slices: ${c.slices.slice(0, 6).map((s) => (s.tooSmall ? `${s.slice} too small to judge (${s.samples} samples)` : `${s.slice} ${s.reference.toFixed(1)}% -> ${s.candidate.toFixed(1)}% (n=${s.samples})`)).join(', ')}${c.slices.length > 6 ? `, and ${c.slices.length - 6} more` : ''}`);
+  }
+  if (c.clip) {
+    const worst = c.clip.tensors[0];
+    lines.push(`clip rate: ${pct(c.clip.overall.rate)} of quantized activation values saturate${worst ? `; worst ${worst.tensor} ${(100 * worst.rate).toFixed(2)}%` : ''} (${c.clip.samples} samples)`);
+  }
+  return lines;
+}
+
 /** Each tolerance checked, and whether the user or the target set it. */
 export function describeTolerances(r: CompressReport): string {
   const keys = TOLERANCE_KEYS.filter((k) => r.tolerances[k] !== undefined);
@@ -35,6 +55,8 @@ export function renderText(r: CompressReport): string {
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   lines.push('', ...table(r));
   for (const n of r.notBuilt) lines.push(`not built: ${n.recipe}: ${n.reason}`);
+  const judgedOne = r.candidates.find((c) => c.recipe === r.chosen) ?? r.candidates.find((c) => c.verdict === r.verdict) ?? (r.candidates.length === 1 ? r.candidates[0] : undefined);
+  if (judgedOne) lines.push(...qualityDetail(judgedOne).map((l) => `${judgedOne.recipe}: ${l}`));
   lines.push('');
   if (r.optimize) lines.push(`optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`);
   const chosen = r.candidates.find((c) => c.recipe === r.chosen);
