@@ -117,7 +117,8 @@ export function findSites(g: Graph): { sites: Site[]; skipped: number } {
     const value = node.inputs[0]!;
     if (seen.has(value)) continue;
     seen.add(value);
-    const readers = consumers.get(value) ?? [];
+    // Shape reads only the dims, which rescaling leaves alone.
+    const readers = (consumers.get(value) ?? []).filter((r) => !r.isOnnx('Shape'));
     const channels = g.initializers.get(node.inputs[1]!)!.dims[node.opType === 'Gemm' && node.getInt('transB', 0) ? 1 : 0]!;
     if (outputs.has(value) || !readers.every((r) => r.inputs[0] === value && r.inputs[1] !== value && weightOf(g, r) && g.initializers.get(r.inputs[1]!)!.dims[r.opType === 'Gemm' && r.getInt('transB', 0) ? 1 : 0] === channels)) { skipped++; continue; }
     const folds = foldsOf(g, producers.get(value), channels, consumers, outputs);
