@@ -26,6 +26,8 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   const left: LeftInFloat[] = [];
   const shapeUnknown = shapeDiagnostics(model.graph);
   const opsetFrom = model.opset('') ?? 1;
+  const asked = (['equalize', 'smoothQuant', 'gptq', 'biasCorrection'] as const).filter((k) => options[k]);
+  if (asked.length && options.mode !== 'int8-static') throw badOption([...asked], `${asked.join(', ')}: int8-static only (mode is ${options.mode})`);
   let quantized: Record<string, number>;
   let techniques: TechniqueReport[] | undefined;
   switch (options.mode) {

@@ -5,6 +5,7 @@
 // before it quantizes them. Every technique is off unless asked for.
 import type { Model } from '../../ir/graph.js';
 import { DataType } from '../../ir/dtype.js';
+import { badOption } from '../../errors.js';
 import { NameAllocator } from '../../ir/mutate.js';
 import { layerName, streamLayerStats, type LayerStats, type StatsRequest } from '../../calibrate/index.js';
 import { describe, type PrunableLayer } from '../../prune/weights.js';
@@ -24,6 +25,7 @@ export async function applyTechniques(model: Model, o: QuantizeOptions, perChann
   }
   if (o.smoothQuant) {
     const alpha = typeof o.smoothQuant === 'object' ? o.smoothQuant.alpha : 0.5;
+    if (!(alpha >= 0 && alpha <= 1)) throw badOption(['smoothQuant'], `smoothQuant.alpha must be between 0 and 1, got ${alpha}`);
     const r = await smoothQuant(model, o.calibration!, alpha);
     reports.push({ name: 'smoothQuant', layers: r.layers, detail: `${r.layers} MatMul/Gemm inputs rescaled (alpha ${alpha}); ${r.skipped} skipped (no foldable producer)` });
   }
