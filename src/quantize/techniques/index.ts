@@ -58,6 +58,8 @@ function roundableLayers(model: Model, o: QuantizeOptions): PrunableLayer[] {
     if (!node.isOnnx() || !['Conv', 'Gemm', 'MatMul'].includes(node.opType) || !(node.opType in STATIC_OPS)) continue;
     const name = node.name || node.outputs[0] || '?';
     if ((o.opTypes && !o.opTypes.includes(node.opType)) || o.excludeOpTypes?.includes(node.opType) || o.excludeNodes?.includes(name)) continue;
+    // Gemm with transA reads its input's rows as columns: the row statistics do not fit it.
+    if (node.opType === 'Gemm' && node.getInt('transA', 0)) continue;
     const w = g.initializers.get(node.inputs[1] ?? '');
     if (!w || w.dataType !== DataType.FLOAT || (consumers.get(node.inputs[1]!) ?? []).length !== 1) continue;
     const l = describe(node, name, node.inputs[1]!, w, g);
