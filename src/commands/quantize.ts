@@ -18,7 +18,7 @@ interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
-  matmulNbits?: boolean; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
+  matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
 }
 
 export const quantizeCommand: CliCommand = {
@@ -47,6 +47,10 @@ export const quantizeCommand: CliCommand = {
       .option('--block-ops <list>', 'fp16: op types kept in float32 (replaces the default list)')
       .option('--block-size <n>', 'int4: weights per block along K', '32')
       .option('--matmul-nbits', "int4: emit onnxruntime's com.microsoft.MatMulNBits instead of DequantizeLinear")
+      .option('--equalize', 'int8-static: cross-layer equalization of Conv -> ReLU? -> Conv chains (exact in float)')
+      .option('--smooth-quant [alpha]', 'int8-static: move MatMul/Gemm activation outliers into the weights (alpha, default 0.5)')
+      .option('--gptq', 'int8-static: round weights to minimize each layer\'s output error on the calibration data')
+      .option('--bias-correction', 'int8-static: correct biases for the mean shift weight rounding causes')
       .option('--json', 'print one JSON object')
       .option('--verbose', 'also list the nodes whose shapes could not be inferred, and why');
     addImageFlags(addShapeFlags(cmd))
@@ -60,7 +64,7 @@ export const quantizeCommand: CliCommand = {
         const before = { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) };
         // Quantization starts from the optimized graph: BatchNorm folded, constants visible.
         await optimizeModel(model);
-        const report = await namingFlags({ blockSize: '--block-size', matMulNBits: '--matmul-nbits' }, () => quantizeModel(model, {
+        const report = await namingFlags({ blockSize: '--block-size', matMulNBits: '--matmul-nbits', equalize: '--equalize', smoothQuant: '--smooth-quant', gptq: '--gptq', biasCorrection: '--bias-correction' }, () => quantizeModel(model, {
           mode,
           perChannel: f.perTensor ? false : f.perChannel ? true : undefined,
           calibration,
@@ -77,6 +81,10 @@ export const quantizeCommand: CliCommand = {
           fp16BlockOps: parseList(f.blockOps),
           blockSize: parseNumber('--block-size', f.blockSize, { min: 16 }),
           matMulNBits: f.matmulNbits,
+          equalize: f.equalize,
+          smoothQuant: f.smoothQuant === undefined ? undefined : typeof f.smoothQuant === 'string' ? { alpha: parseNumber('--smooth-quant', f.smoothQuant, { min: 0, max: 1 }) } : f.smoothQuant,
+          gptq: f.gptq,
+          biasCorrection: f.biasCorrection,
         }));
         const saved = saveModel(model, f.output);
         const sizes: Sizes = { before, after: { bytes: saved.fileBytes + saved.externalBytes, nodeCount: nodeCount(model) } };
@@ -125,6 +133,7 @@ function render(r: QuantizeReport, s: Sizes, output: string, verbose: boolean): 
     `nodes  ${s.before.nodeCount} -> ${s.after.nodeCount}`,
     `quantized  ${Object.entries(r.quantized).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing'}`,
   ];
+  for (const t of r.techniques ?? []) lines.push(`${t.name}: ${t.detail}`);
   if (r.leftInFloat.length) {
     lines.push(`left in float (${r.leftInFloat.length}):`);
     for (const l of r.leftInFloat.slice(0, 10)) lines.push(`  ${l.node} (${l.opType}): ${l.reason}`);

@@ -7,7 +7,7 @@ import { dataTypeFromOrtName } from '../ir/dtype.js';
 import { exposeAsOutputs } from '../ir/mutate.js';
 import { shapeDiagnostics } from '../ir/shapes.js';
 import { upgradeOpset } from '../ir/upgrade-opset.js';
-import { OnnxpressError } from '../errors.js';
+import { badOption, OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { optimizeModel } from '../optimize.js';
 import { openSession } from '../runtime/ort.js';
@@ -15,17 +15,21 @@ import { generateSamples, type Sample } from '../runtime/samples.js';
 import { quantizeDynamic } from './dynamic.js';
 import { convertToFp16, staticValueTypes } from './fp16.js';
 import { quantizeInt4 } from './int4.js';
-import type { LeftInFloat, QuantizeOptions, QuantizeReport } from './options.js';
+import type { LeftInFloat, QuantizeOptions, QuantizeReport, TechniqueReport } from './options.js';
+import { applyTechniques } from './techniques/index.js';
 import { quantizeStatic } from './static-qdq.js';
 
-export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat } from './options.js';
+export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, TechniqueReport } from './options.js';
 
 export async function quantizeModel(model: Model, options: QuantizeOptions): Promise<QuantizeReport> {
   const warnings: string[] = [];
   const left: LeftInFloat[] = [];
   const shapeUnknown = shapeDiagnostics(model.graph);
   const opsetFrom = model.opset('') ?? 1;
+  const asked = (['equalize', 'smoothQuant', 'gptq', 'biasCorrection'] as const).filter((k) => options[k]);
+  if (asked.length && options.mode !== 'int8-static') throw badOption([...asked], `${asked.join(', ')}: int8-static only (mode is ${options.mode})`);
   let quantized: Record<string, number>;
+  let techniques: TechniqueReport[] | undefined;
   switch (options.mode) {
     case 'int8-dynamic': {
       // DynamicQuantizeLinear, MatMulInteger and ConvInteger arrived in opset 10/11.
@@ -40,7 +44,10 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
         if (wantPerChannel) warnings.push('per-channel weights need opset 13; quantized per tensor instead');
         ensureOpset(model, 10, warnings);
       }
-      quantized = await quantizeStatic(model, options, left, perChannel);
+      if (!options.calibration?.length) throw badOption(['calibration'], 'int8-static needs calibration samples to measure activation ranges on (calibration)');
+      const applied = await applyTechniques(model, options, perChannel, warnings);
+      techniques = applied.reports;
+      quantized = await quantizeStatic(model, { ...options, weightOverrides: applied.weightOverrides }, left, perChannel);
       break;
     }
     case 'fp16': {
@@ -64,6 +71,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     shapeUnknown,
     warnings,
     opset: { from: opsetFrom, to: model.opset('') ?? opsetFrom },
+    ...(techniques?.length ? { techniques } : {}),
   };
 }
 

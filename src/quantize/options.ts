@@ -33,7 +33,29 @@ export interface QuantizeOptions {
   /** int4: weights per block of this many along K (default 32); MatMulNBits instead of DequantizeLinear. */
   blockSize?: number;
   matMulNBits?: boolean;
+  /**
+   * int8-static, accuracy-restoring techniques (all default off; see README for what each
+   * bought on which model). equalize: cross-layer equalization of Conv -> ReLU? -> Conv
+   * chains. smoothQuant: move activation outliers of MatMul/Gemm inputs into the weights
+   * (true = alpha 0.5). gptq: round weights to minimize each layer's output error on the
+   * calibration activations. biasCorrection: remove the mean output shift weight rounding
+   * causes, measured on the calibration activations.
+   */
+  equalize?: boolean;
+  smoothQuant?: boolean | { alpha: number };
+  gptq?: boolean;
+  biasCorrection?: boolean;
+  /** Memory budget of calibration statistics (gptq, biasCorrection), bytes. */
+  statsBudgetBytes?: number;
+  /** Set by the techniques, read by the static quantizer: int8 weights to use as given. */
+  weightOverrides?: Map<string, WeightOverride>;
 }
+
+/** A weight quantized by a technique (symmetric int8, zero points 0) with the axis of its scales (undefined: per tensor). */
+export interface WeightOverride { values: Int8Array; scales: Float32Array; zeroPoints: Int8Array; axis: number | undefined }
+
+/** What one technique did, for the report. */
+export interface TechniqueReport { name: string; layers: number; detail: string }
 
 export interface LeftInFloat { node: string; opType: string; reason: string }
 
@@ -46,4 +68,6 @@ export interface QuantizeReport {
   shapeUnknown: ShapeDiagnostic[];
   warnings: string[];
   opset: { from: number; to: number };
+  /** int8-static: the accuracy-restoring techniques that ran. */
+  techniques?: TechniqueReport[];
 }

@@ -9,7 +9,7 @@ import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
 import { badOption } from '../errors.js';
 import { calibrate, type Range } from './calibrate.js';
-import type { LeftInFloat, QuantizeOptions } from './options.js';
+import type { LeftInFloat, QuantizeOptions, WeightOverride } from './options.js';
 import { qParams, quantizeBias, quantizeWeights, type QuantOptions } from './quant-math.js';
 
 /** Ops quantized in QDQ form, with the input positions that carry activations. */
@@ -77,7 +77,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
       const key = `${node.inputs[1]}|${perChannel ? axis : 'tensor'}`;
       let q = weightCache.get(key);
       if (!q) {
-        q = addWeight(graph, names, node.inputs[1]!, w, weightOptions, perChannel ? axis : undefined, newNodes);
+        q = addWeight(graph, names, node.inputs[1]!, w, weightOptions, perChannel ? axis : undefined, newNodes, o.weightOverrides?.get(node.inputs[1]!));
         weightCache.set(key, q);
       }
       setInput(node, 1, q.dq);
@@ -127,8 +127,9 @@ function scalarInt(graph: Graph, name: string, value: number, type: 'int8' | 'ui
   return name;
 }
 
-function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, o: QuantOptions, axis: number | undefined, newNodes: Node[]) {
-  const q = quantizeWeights(w.toFloat32(), w.dims, o, axis);
+function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, o: QuantOptions, axis: number | undefined, newNodes: Node[], override?: WeightOverride) {
+  // A technique's rounding (GPTQ, bias correction) is used as given when it has this layout.
+  const q = override && override.axis === axis && o.type === 'int8' ? override : quantizeWeights(w.toFloat32(), w.dims, o, axis);
   const qName = names.next(`${base}_quantized`);
   const sName = names.next(`${base}_scale`);
   const zName = names.next(`${base}_zero_point`);
