@@ -21,13 +21,17 @@ import type { LeftInFloat } from './options.js';
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
 /** Ops with an integer kernel worth running only when their inputs are quantized already. */
+// Not Mul: onnxruntime's QLinearMul (and its uint8 MaxPool) measured several times slower
+// than the float op plus the conversions around it (PP-OCR classifier, one thread, x86).
 const INTEGER_OPS: Record<string, number[] | 'all'> = {
-  Add: 'all', Mul: 'all', Concat: 'all', AveragePool: [0], GlobalAveragePool: [0], LeakyRelu: [0], Sigmoid: [0],
+  Add: 'all', Concat: 'all', AveragePool: [0], GlobalAveragePool: [0], LeakyRelu: [0], Sigmoid: [0],
 };
 /** Ops that move data without changing it: the output shares the input's scale. */
-const SHARED_SCALE = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Gather', 'MaxPool', 'Resize']);
+const SHARED_SCALE = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Gather', 'Resize']);
+/** Elements of a float input small enough to quantize just to keep an op in integer. */
+const SMALL = 4096;
 /** Ops whose float results quantization hurts most; they stay in float. */
-export const FRAGILE_OPS = new Set(['Softmax', 'LogSoftmax', 'LayerNormalization', 'ReduceMean', 'Sub', 'Pow', 'Sqrt', 'Div', 'Reciprocal']);
+export const FRAGILE_OPS = new Set(['Softmax', 'LogSoftmax', 'LayerNormalization', 'ReduceMean', 'Pow', 'Sqrt', 'Reciprocal']);
 
 export interface PlannedTensor {
   /** The name consumers read: after the change, the DequantizeLinear output. */
@@ -37,6 +41,12 @@ export interface PlannedTensor {
   /** Calibrated tensor whose range sets the scale; or `shareWith`: reuse that planned tensor's scale. */
   rangeOf?: string;
   shareWith?: string;
+  /** Dequantize with the scale times this (an absorbed Mul/Div by a constant after the producer). */
+  factor?: number;
+  /** Quantize `source` with the scale divided by this (an absorbed Mul/Div by a constant before the tensor). */
+  sourceFactor?: number;
+  /** Nodes this tensor's Q/DQ pair replaces (removed once the pair is in). */
+  absorbs?: Node[];
   /** A graph input: readers are rewired to a new DequantizeLinear output instead. */
   graphInput?: boolean;
 }
@@ -46,8 +56,8 @@ export interface QdqPlan {
   tensors: Map<string, PlannedTensor>;
   /** Nodes that run in integer (weighted ops also get int8 weights). */
   integer: Set<Node>;
-  /** Relu/Clip nodes replaced by the quantization of their producer's output. */
-  absorbed: Node[];
+  /** Weighted nodes left in float on int8 weights behind a DequantizeLinear (smaller, not faster). */
+  weightOnly: Set<Node>;
 }
 
 export interface PlanOptions {
@@ -63,28 +73,57 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
   const tensors = new Map<string, PlannedTensor>();
   const integer = new Set<Node>();
   const absorbed = new Set<Node>();
+  const weightOnly = new Set<Node>();
   const consumers = graph.consumers();
+  const producers = graph.producers();
   const graphOutputs = graph.outputNames();
   const graphInputs = new Set(graph.inputs.map((v) => v.name));
   const isFloat = (name: string) => o.shapes.get(name)?.elemType === DataType.FLOAT;
   const isActivation = (name: string) => !!name && !graph.findInitializer(name) && isFloat(name);
+  const elements = (name: string) => {
+    // Symbolic dims count as 1: they are the batch (or sequence) both inputs share.
+    const dims = o.shapes.get(name)?.dims;
+    return dims ? dims.reduce((a: number, d) => a * (typeof d === 'number' ? d : 1), 1) : Infinity;
+  };
   const nameOf = (n: Node) => n.name || n.outputs[0] || '?';
 
+  // A tensor computed as x * c (or x / c) from a float x is quantized from x directly with
+  // the scale divided by c, and that Mul/Div is removed.
   const planInput = (name: string) => {
     if (tensors.has(name)) return;
-    tensors.set(name, { name, source: name, rangeOf: name, graphInput: graphInputs.has(name) || undefined });
+    let source = name, sourceFactor = 1;
+    const chain: Node[] = [];
+    for (let p = producers.get(source); p && !absorbed.has(p) && o.allowed(p) && !graphOutputs.has(source); p = producers.get(source)) {
+      const f = scalarFactor(graph, p);
+      const x = p.inputs.find(isActivation);
+      if (!f || !x || (chain.length && (consumers.get(source) ?? []).length !== 1)) break;
+      chain.push(p);
+      sourceFactor *= f;
+      source = x;
+    }
+    for (const c of chain) absorbed.add(c);
+    tensors.set(name, { name, source, rangeOf: name, graphInput: graphInputs.has(name) || undefined, sourceFactor: chain.length ? sourceFactor : undefined, absorbs: chain.length ? chain : undefined });
   };
-  // The producer's output, or the output of the Relu/Clip it feeds alone, absorbed.
+  // The producer's output, or the end of the chain it feeds alone: a Relu/Clip(0, c) (the
+  // quantization's saturation does its clamping) and then a Mul/Div by a positive scalar
+  // constant (a change of the dequantization scale). The chain's nodes are removed.
   const planOutput = (t: string) => {
     if (tensors.has(t) || !isFloat(t)) return;
-    const readers = consumers.get(t) ?? [];
-    const act = readers.length === 1 && !graphOutputs.has(t) ? readers[0]! : undefined;
-    if (act && o.absorbActivations && o.allowed(act) && clampsAtZero(graph, act) && act.outputs[0]) {
-      absorbed.add(act);
-      tensors.set(act.outputs[0], { name: act.outputs[0], source: t, rangeOf: act.outputs[0] });
-      return;
+    let end = t, rangeOf = t, factor = 1;
+    const chain: Node[] = [];
+    const next = (name: string) => {
+      const readers = consumers.get(name) ?? [];
+      return readers.length === 1 && !graphOutputs.has(name) && o.allowed(readers[0]!) ? readers[0]! : undefined;
+    };
+    let n = next(end);
+    if (n && o.absorbActivations && clampsAtZero(graph, n) && n.outputs[0]) { chain.push(n); end = rangeOf = n.outputs[0]; n = next(end); }
+    for (let f = n && scalarFactor(graph, n); f && n?.outputs[0]; n = next(end), f = n && scalarFactor(graph, n)) {
+      chain.push(n);
+      factor *= f;
+      end = n.outputs[0];
     }
-    tensors.set(t, { name: t, source: t, rangeOf: t });
+    for (const c of chain) absorbed.add(c);
+    tensors.set(end, { name: end, source: t, rangeOf, factor: factor === 1 ? undefined : factor, absorbs: chain.length ? chain : undefined });
   };
   const feedsInteger = (t: string) => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) =>
     c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || clampsAtZero(graph, c));
@@ -94,12 +133,15 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
     const op = node.opType;
     const known = op in ANCHORS || op in INTEGER_OPS || SHARED_SCALE.has(op);
     if (known && !o.allowed(node)) continue;
-    if (FRAGILE_OPS.has(op)) { left.push({ node: nameOf(node), opType: op, reason: 'numerically fragile: kept in float' }); continue; }
+    if (FRAGILE_OPS.has(op) || ((op === 'Sub' || op === 'Div') && node.inputs.every(isActivation))) { left.push({ node: nameOf(node), opType: op, reason: 'numerically fragile: kept in float' }); continue; }
     const out = node.outputs[0] ?? '';
     if (op in ANCHORS) {
       const acts = ANCHORS[op]!.map((i) => node.inputs[i] ?? '').filter(isActivation);
       const weighted = !!graph.findInitializer(node.inputs[1] ?? '');
       if (!acts.length && !weighted) continue;
+      // Left wholly in float: a float Conv reading dequantized weights cannot prepack them and
+      // runs slower still (measured 5x), and depthwise weights are small.
+      if (slowInInteger(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3: slower in integer on onnxruntime CPU' }); continue; }
       acts.forEach(planInput);
       integer.add(node);
       // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.
@@ -107,19 +149,45 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
     } else if (op in INTEGER_OPS) {
       const positions = INTEGER_OPS[op]!;
       const acts = node.inputs.filter((name, i) => (positions === 'all' || positions.includes(i)) && isActivation(name));
-      if (!acts.length || !acts.every((a) => tensors.has(a))) continue;
+      // A tiny float input (a squeeze-excite gate) is cheap to quantize; a large one is not.
+      if (!acts.some((a) => tensors.has(a)) || !acts.every((a) => tensors.has(a) || elements(a) <= SMALL)) continue;
       if (graphOutputs.has(out) || !isFloat(out)) { left.push({ node: nameOf(node), opType: op, reason: 'produces a graph output: kept in float' }); continue; }
+      acts.forEach(planInput);
       integer.add(node);
       planOutput(out);
     } else if (SHARED_SCALE.has(op)) {
       const input = node.inputs[0] ?? '';
-      if (op === 'MaxPool' && (o.opset < 12 || node.outputs.length > 1)) continue;
       if (!tensors.has(input) || !isFloat(out) || tensors.has(out)) continue;
       integer.add(node);
       tensors.set(out, { name: out, source: out, shareWith: input });
     }
   }
-  return { tensors, integer, absorbed: [...absorbed] };
+  return { tensors, integer, weightOnly };
+}
+
+/**
+ * Depthwise convolutions with kernels larger than 3x3: onnxruntime's QLinearConv runs them
+ * slower than its float (NCHWc) kernel, measured 2-4x on the PP-OCR classifier's 5x5 layers.
+ */
+function slowInInteger(graph: Graph, node: Node): boolean {
+  if (node.opType !== 'Conv') return false;
+  const w = graph.findInitializer(node.inputs[1] ?? '');
+  if (!w || w.dims.length < 3 || node.getInt('group', 1) === 1 || w.dims[1] !== 1) return false;
+  return w.dims.slice(2).reduce((a, b) => a * b, 1) > 9;
+}
+
+/** The factor of a Mul or Div by a positive scalar float constant, else undefined. */
+function scalarFactor(graph: Graph, node: Node): number | undefined {
+  if (!node.isOnnx() || (node.opType !== 'Mul' && node.opType !== 'Div') || node.inputs.length !== 2) return undefined;
+  const at = node.opType === 'Div' ? [1] : [1, 0];
+  for (const i of at) {
+    const c = graph.findInitializer(node.inputs[i]!);
+    if (!c || c.dataType !== DataType.FLOAT || c.dims.reduce((a, b) => a * b, 1) !== 1) continue;
+    const v = c.toFloat32()[0]!;
+    if (!(v > 0) || !Number.isFinite(v)) return undefined;
+    return node.opType === 'Div' ? 1 / v : v;
+  }
+  return undefined;
 }
 
 /** Relu, or Clip with a constant minimum of exactly 0 (and a constant or absent maximum). */

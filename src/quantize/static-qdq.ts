@@ -51,6 +51,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   const producers = graph.producers();
   const newNodes: Node[] = [];
   const params = new Map<string, Params>();
+  const absorbedCounts: Record<string, number> = {};
   for (const t of plan.tensors.values()) {
     let p: Params | undefined;
     if (t.shareWith) p = params.get(t.shareWith);
@@ -71,19 +72,24 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
       renameOutput(producers.get(t.name)!, t.name, source);
     }
     const qName = names.next(`${t.name}_quantized`);
-    newNodes.push(nodeOf('QuantizeLinear', [source, p.scale, p.zeroPoint], [qName], names.next(`${t.name}_QuantizeLinear`)));
+    const qScale = t.sourceFactor ? scalarFloat(graph, names.next(`${t.name}_source_scale`), p.value / t.sourceFactor) : p.scale;
+    newNodes.push(nodeOf('QuantizeLinear', [source, qScale, p.zeroPoint], [qName], names.next(`${t.name}_QuantizeLinear`)));
+    if (t.factor) {
+      const value = Math.fround(p.value * t.factor);
+      p = { ...p, scale: scalarFloat(graph, names.next(`${t.name}_scale`), value), value };
+    }
     newNodes.push(nodeOf('DequantizeLinear', [qName, p.scale, p.zeroPoint], [dq], names.next(`${t.name}_DequantizeLinear`)));
     params.set(dq, p);
     if (dq !== t.name) params.set(t.name, p);
+    if (t.absorbs) { removeNodes(graph, t.absorbs); for (const n of t.absorbs) absorbedCounts[n.opType] = (absorbedCounts[n.opType] ?? 0) + 1; }
   }
-  removeNodes(graph, plan.absorbed.filter((n) => params.has(n.outputs[0]!)));
 
   const weightCache = new Map<string, { dq: string; scales: Float32Array }>();
   const constCache = new Map<string, string>();
   const counts: Record<string, number> = {};
   const count = (op: string) => { counts[op] = (counts[op] ?? 0) + 1; };
-  for (const n of plan.absorbed) if (params.has(n.outputs[0]!)) count(`${n.opType} (absorbed)`);
-  const weightNodes = graph.nodes.filter((n) => n.isOnnx() && WEIGHTED.has(n.opType) && (plan.integer.has(n) || (n.opType === 'ConvTranspose' && allowed(n, o, []))));
+  for (const [op, n] of Object.entries(absorbedCounts)) counts[`${op} (absorbed)`] = n;
+  const weightNodes = graph.nodes.filter((n) => n.isOnnx() && WEIGHTED.has(n.opType) && (plan.integer.has(n) || plan.weightOnly.has(n) || (n.opType === 'ConvTranspose' && allowed(n, o, []))));
   for (const node of weightNodes) {
     const w = graph.findInitializer(node.inputs[1] ?? '');
     const axis = w ? weightAxis(node, w.dims.length) : undefined;
@@ -96,7 +102,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     }
     setInput(node, 1, q.dq);
     // onnxruntime has no integer ConvTranspose on CPU: its weights shrink, its activations stay float.
-    if (node.opType === 'ConvTranspose') count('ConvTranspose (weights only)');
+    if (!plan.integer.has(node)) count(`${node.opType} (weights only)`);
     const x = params.get(node.inputs[0] ?? '');
     const bias = graph.findInitializer(node.inputs[2] ?? '');
     if (bias && x && bias.dataType === DataType.FLOAT && bias.dims.length === 1 && (q.scales.length === 1 || q.scales.length === bias.dims[0])) {
