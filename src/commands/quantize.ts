@@ -18,7 +18,7 @@ interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
-  matmulNbits?: boolean; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
+  matmulNbits?: boolean; maxAccuracyDrop?: string; minCosine?: string; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
 }
 
 export const quantizeCommand: CliCommand = {
@@ -47,6 +47,8 @@ export const quantizeCommand: CliCommand = {
       .option('--block-ops <list>', 'fp16: op types kept in float32 (replaces the default list)')
       .option('--block-size <n>', 'int4: weights per block along K', '32')
       .option('--matmul-nbits', "int4: emit onnxruntime's com.microsoft.MatMulNBits instead of DequantizeLinear")
+      .option('--max-accuracy-drop <points>', 'return the fewest most sensitive nodes to float until top-1 agreement with float (on the calibration samples) falls at most this many points')
+      .option('--min-cosine <c>', 'the same, until every output cosine to float is at least this')
       .option('--json', 'print one JSON object')
       .option('--verbose', 'also list the nodes whose shapes could not be inferred, and why');
     addImageFlags(addShapeFlags(cmd))
@@ -60,7 +62,7 @@ export const quantizeCommand: CliCommand = {
         const before = { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) };
         // Quantization starts from the optimized graph: BatchNorm folded, constants visible.
         await optimizeModel(model);
-        const report = await namingFlags({ blockSize: '--block-size', matMulNBits: '--matmul-nbits' }, () => quantizeModel(model, {
+        const report = await namingFlags({ blockSize: '--block-size', matMulNBits: '--matmul-nbits', maxAccuracyDrop: '--max-accuracy-drop', minCosine: '--min-cosine', calibration: '--calibration' }, () => quantizeModel(model, {
           mode,
           perChannel: f.perTensor ? false : f.perChannel ? true : undefined,
           calibration,
@@ -77,6 +79,8 @@ export const quantizeCommand: CliCommand = {
           fp16BlockOps: parseList(f.blockOps),
           blockSize: parseNumber('--block-size', f.blockSize, { min: 16 }),
           matMulNBits: f.matmulNbits,
+          maxAccuracyDrop: f.maxAccuracyDrop === undefined ? undefined : parseNumber('--max-accuracy-drop', f.maxAccuracyDrop, { min: 0, max: 100 }),
+          minCosine: f.minCosine === undefined ? undefined : parseNumber('--min-cosine', f.minCosine, { min: -1, max: 1 }),
         }));
         const saved = saveModel(model, f.output);
         const sizes: Sizes = { before, after: { bytes: saved.fileBytes + saved.externalBytes, nodeCount: nodeCount(model) } };
@@ -129,6 +133,10 @@ function render(r: QuantizeReport, s: Sizes, output: string, verbose: boolean): 
     lines.push(`left in float (${r.leftInFloat.length}):`);
     for (const l of r.leftInFloat.slice(0, 10)) lines.push(`  ${l.node} (${l.opType}): ${l.reason}`);
     if (r.leftInFloat.length > 10) lines.push(`  ... and ${r.leftInFloat.length - 10} more (--json lists all)`);
+  }
+  if (r.tolerance) {
+    const t = r.tolerance;
+    lines.push(`${t.metric}  ${t.before.toFixed(4)} -> ${t.after.toFixed(4)} (${t.met ? 'meets' : 'misses'} the tolerance) with ${t.returnedToFloat.length} node(s) returned to float${t.returnedToFloat.length ? ': ' + t.returnedToFloat.join(', ') : ''}`);
   }
   if (r.shapeUnknown.length && !verbose) lines.push(`shapes unknown at ${r.shapeUnknown.length} nodes (--verbose lists them): layers after them may be missed`);
   if (verbose && r.shapeUnknown.length) {

@@ -27,6 +27,16 @@ export interface QuantizeOptions {
   calibration?: Sample[];
   method?: CalibrationMethod;
   percentile?: number;
+  /**
+   * Tolerance: the nodes adding the most error return to float, the fewest that make the
+   * model meet it (measured on `evaluation`, default the calibration samples). maxAccuracyDrop
+   * is in points: of accuracy with evaluationLabels, else of top-1 agreement with float;
+   * minCosine applies to every output.
+   */
+  maxAccuracyDrop?: number;
+  minCosine?: number;
+  evaluation?: Sample[];
+  evaluationLabels?: number[];
   /** fp16: keep float32 graph inputs/outputs (default true) and ops left in float32. */
   keepIoTypes?: boolean;
   fp16BlockOps?: string[];
@@ -46,4 +56,8 @@ export interface QuantizeReport {
   shapeUnknown: ShapeDiagnostic[];
   warnings: string[];
   opset: { from: number; to: number };
+  /** With maxAccuracyDrop/minCosine: what was measured before and after, and the nodes returned to float. */
+  tolerance?: ToleranceReport;
 }
+
+export interface ToleranceReport { metric: 'accuracyDrop' | 'cosine'; before: number; after: number; met: boolean; returnedToFloat: string[] }
