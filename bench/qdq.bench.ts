@@ -21,6 +21,8 @@ if (!existsSync(OCR_DATA_DIR)) {
 const args = process.argv.slice(2);
 const kinds = (args.filter((a) => !a.startsWith('--')) as OcrKind[]);
 const latency = !args.includes('--no-latency');
+const flag = (name: string) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a?.slice(name.length + 3); };
+const extra = { method: flag('method') as 'minmax' | 'entropy' | 'percentile' | undefined, minCosine: flag('min-cosine') ? Number(flag('min-cosine')) : undefined, largeDepthwise: flag('large-depthwise') as 'float' | undefined };
 
 async function outputsOf(model: Model, samples: Sample[]) {
   const s = await openSession(model, { optimization: 'all' });
@@ -41,7 +43,7 @@ for (const kind of kinds.length ? kinds : (['rec', 'cls', 'det'] as OcrKind[])) 
   await optimizeModel(float);
   const int8 = cloneModel(float);
   const t = performance.now();
-  const report = await quantizeModel(int8, { mode: 'int8-static', calibration });
+  const report = await quantizeModel(int8, { mode: 'int8-static', calibration, ...extra });
   const seconds = (performance.now() - t) / 1000;
   const [ref, got] = [await outputsOf(float, scoring), await outputsOf(int8, scoring)];
   const score = (o: typeof ref) => kind === 'rec' ? recScore(o, truth as string[]) : kind === 'cls' ? { accuracy: clsScore(o, truth as number[]) } : {};
@@ -52,7 +54,7 @@ for (const kind of kinds.length ? kinds : (['rec', 'cls', 'det'] as OcrKind[])) 
     const b = await benchModels([{ label: 'float', model: float }, { label: 'int8', model: int8 }], { runs: 60, threads: 1, samples: scoring.slice(0, 4), quiet: true });
     speedup = `${(1 / b.ratios[0]!.ratio).toFixed(2)}x${b.ratios[0]!.noisy ? ' (noisy)' : ''} (float p50 ${b.models[0]!.latencyMs.p50.toFixed(1)} ms)`;
   }
-  rows.push({ model: kind, quality: JSON.stringify(quality, (_, v) => (typeof v === 'number' ? +v.toFixed(4) : v)), smaller: `${(bytes[0]! / bytes[1]!).toFixed(2)}x`, speedup, quantizeSeconds: +seconds.toFixed(1), quantized: JSON.stringify(report.quantized), leftInFloat: report.leftInFloat.length });
+  rows.push({ model: kind, quality: JSON.stringify(quality, (_, v) => (typeof v === 'number' ? +v.toFixed(4) : v)), smaller: `${(bytes[0]! / bytes[1]!).toFixed(2)}x`, speedup, quantizeSeconds: +seconds.toFixed(1), quantized: JSON.stringify(report.quantized), leftInFloat: report.leftInFloat.length, returnedToFloat: report.tolerance?.returnedToFloat.length });
   if (args.includes('--verbose')) console.log(kind, report.leftInFloat.slice(0, 60), report.warnings);
 }
 printTable('PP-OCR int8-static vs float: calibrated on 32 images, scored on 32 others', rows);

@@ -23,6 +23,11 @@ export interface QuantizeOptions {
   opTypes?: string[];
   excludeOpTypes?: string[];
   excludeNodes?: string[];
+  /**
+   * int8-static: depthwise convolutions with kernels above 3x3 run in integer (default) or
+   * stay wholly in float, where onnxruntime's integer kernel is slower for the model's sizes.
+   */
+  largeDepthwise?: 'integer' | 'float';
   /** int8-static: calibration samples and method. */
   calibration?: Sample[];
   method?: CalibrationMethod;

@@ -67,6 +67,8 @@ export interface PlanOptions {
   /** Absorbing clamps needs a zero point at the clamp's low end: asymmetric activations. */
   absorbActivations: boolean;
   opset: number;
+  /** Leave depthwise convolutions with kernels above 3x3 wholly in float. */
+  largeDepthwiseInFloat?: boolean;
 }
 
 export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqPlan {
@@ -141,7 +143,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       if (!acts.length && !weighted) continue;
       // Left wholly in float: a float Conv reading dequantized weights cannot prepack them and
       // runs slower still (measured 5x), and depthwise weights are small.
-      if (slowInInteger(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3: slower in integer on onnxruntime CPU' }); continue; }
+      if (o.largeDepthwiseInFloat && largeDepthwise(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3 kept in float (largeDepthwise)' }); continue; }
       acts.forEach(planInput);
       integer.add(node);
       // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.
@@ -166,10 +168,11 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
 }
 
 /**
- * Depthwise convolutions with kernels larger than 3x3: onnxruntime's QLinearConv runs them
- * slower than its float (NCHWc) kernel, measured 2-4x on the PP-OCR classifier's 5x5 layers.
+ * Depthwise convolutions with kernels larger than 3x3. onnxruntime's QLinearConv ran the
+ * PP-OCR classifier's 5x5 layers 2-4x slower than its float NCHWc kernel, yet the detector's
+ * and recognizer's at least as fast: a choice for the caller (largeDepthwise), not a rule.
  */
-function slowInInteger(graph: Graph, node: Node): boolean {
+function largeDepthwise(graph: Graph, node: Node): boolean {
   if (node.opType !== 'Conv') return false;
   const w = graph.findInitializer(node.inputs[1] ?? '');
   if (!w || w.dims.length < 3 || node.getInt('group', 1) === 1 || w.dims[1] !== 1) return false;

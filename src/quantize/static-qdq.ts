@@ -43,6 +43,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     allowed: (node) => allowed(node, o, left),
     absorbActivations: !actOptions.symmetric,
     opset: model.opset('') ?? 1,
+    largeDepthwiseInFloat: o.largeDepthwise === 'float',
   }, left);
   const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
   const ranges = await calibrate(model, wanted, o.calibration, { method: o.method ?? 'minmax', percentile: o.percentile });
