@@ -7,8 +7,25 @@ import { badOption } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { evalModels, perTensorErrors, type EvalReport } from '../measure/eval.js';
 import type { QuantizeOptions, QuantizeReport, ToleranceReport } from './options.js';
+import { quantizesInputs } from './qdq-placement.js';
 
 type Quantize = (model: Model, options: QuantizeOptions) => Promise<QuantizeReport>;
+
+/**
+ * The ranked nodes, each followed by the readers of its output that quantize their inputs:
+ * a tensor read by a Conv/MatMul/Gemm keeps its Q/DQ pair until that reader is float too.
+ */
+function withReaders(model: Model, ranked: string[]): string[] {
+  const byName = new Map(model.graph.nodes.map((n) => [n.name || n.outputs[0] || '?', n]));
+  const consumers = model.graph.consumers();
+  const out: string[] = [];
+  for (const name of ranked) {
+    const node = byName.get(name);
+    const readers = (node?.outputs ?? []).flatMap((o) => consumers.get(o) ?? []).filter((c) => quantizesInputs(c.opType)).map((c) => c.name || c.outputs[0] || '?');
+    for (const n of [name, ...readers]) if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
 
 /** How far the candidate is from the tolerance: the measured value and whether it holds. */
 function check(o: QuantizeOptions, e: EvalReport): { value: number; pass: boolean; metric: 'accuracyDrop' | 'cosine' } {
@@ -43,7 +60,8 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
   let kept: string[] = [];
   if (!first.pass) {
     const quantizedOps = new Set(Object.keys(best.report.quantized).map((k) => k.replace(/ \(.*\)$/, '')));
-    const ranked = (await perTensorErrors(original, best.m, samples.slice(0, 16))).filter((t) => quantizedOps.has(t.opType) && t.added > 0).map((t) => t.node);
+    const sensitive = (await perTensorErrors(original, best.m, samples.slice(0, 16))).filter((t) => quantizedOps.has(t.opType) && t.added > 0);
+    const ranked = withReaders(original, sensitive.map((t) => t.node));
     let failing = 0;
     let passing: { n: number; a: typeof best } | undefined;
     for (let n = 1; ranked.length; n = Math.min(n * 2, ranked.length)) {

@@ -20,6 +20,11 @@ import type { LeftInFloat } from './options.js';
 
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
+/** Whether the op quantizes its activation inputs for itself (so they stay quantized while it does). */
+export function quantizesInputs(opType: string): boolean {
+  return opType in ANCHORS;
+}
+
 /** Ops with an integer kernel worth running only when their inputs are quantized already. */
 // Not Mul: onnxruntime's QLinearMul (and its uint8 MaxPool) measured several times slower
 // than the float op plus the conversions around it (PP-OCR classifier, one thread, x86).
@@ -127,8 +132,8 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
     for (const c of chain) absorbed.add(c);
     tensors.set(end, { name: end, source: t, rangeOf, factor: factor === 1 ? undefined : factor, absorbs: chain.length ? chain : undefined });
   };
-  const feedsInteger = (t: string) => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) =>
-    c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || clampsAtZero(graph, c));
+  const feedsInteger = (t: string) => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
+    c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || clampsAtZero(graph, c)));
 
   for (const node of graph.nodes) {
     if (!node.isOnnx() || absorbed.has(node)) continue;
