@@ -52,7 +52,7 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
   const evalOptions = { samples, labels: o.evaluationLabels, quiet: true };
   const attempt = async (keep: string[]) => {
     const m = cloneModel(original);
-    const report = await quantize(m, { ...o, excludeNodes: [...(o.excludeNodes ?? []), ...keep] });
+    const report = await quantize(m, { ...o, excludeNodes: [...(o.excludeNodes ?? []), ...keep], reuseCalibration: true });
     return { m, report, result: check(o, await evalModels(original, m, evalOptions)) };
   };
   let best = await attempt([]);

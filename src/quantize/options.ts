@@ -31,6 +31,8 @@ export interface QuantizeOptions {
   /** int8-static: calibration samples and method. */
   calibration?: Sample[];
   method?: CalibrationMethod;
+  /** Reuse ranges measured before on this same sample array (repeated quantizations of clones of one model). */
+  reuseCalibration?: boolean;
   percentile?: number;
   /**
    * Tolerance: the nodes adding the most error return to float, the fewest that make the

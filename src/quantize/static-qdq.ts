@@ -46,7 +46,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     largeDepthwiseInFloat: o.largeDepthwise === 'float',
   }, left);
   const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
-  const ranges = await calibrate(model, wanted, o.calibration, { method: o.method ?? 'minmax', percentile: o.percentile });
+  const ranges = await calibrate(model, wanted, o.calibration, { method: o.method ?? 'minmax', percentile: o.percentile }, o.reuseCalibration);
 
   const names = new NameAllocator(graph);
   const producers = graph.producers();
@@ -74,12 +74,13 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     }
     const qName = names.next(`${t.name}_quantized`);
     const qScale = t.sourceFactor ? scalarFloat(graph, names.next(`${t.name}_source_scale`), p.value / t.sourceFactor) : p.scale;
-    newNodes.push(nodeOf('QuantizeLinear', [source, qScale, p.zeroPoint], [qName], names.next(`${t.name}_QuantizeLinear`)));
+    // Q/DQ nodes go unnamed (names are optional): on small models their names weigh more than the weights saved.
+    newNodes.push(nodeOf('QuantizeLinear', [source, qScale, p.zeroPoint], [qName], ''));
     if (t.factor) {
       const value = Math.fround(p.value * t.factor);
       p = { ...p, scale: scalarFloat(graph, names.next(`${t.name}_scale`), value), value };
     }
-    newNodes.push(nodeOf('DequantizeLinear', [qName, p.scale, p.zeroPoint], [dq], names.next(`${t.name}_DequantizeLinear`)));
+    newNodes.push(nodeOf('DequantizeLinear', [qName, p.scale, p.zeroPoint], [dq], ''));
     params.set(dq, p);
     if (dq !== t.name) params.set(t.name, p);
     if (t.absorbs) { removeNodes(graph, t.absorbs); for (const n of t.absorbs) absorbedCounts[n.opType] = (absorbedCounts[n.opType] ?? 0) + 1; }
@@ -169,7 +170,7 @@ function addConstant(graph: Graph, names: NameAllocator, base: string, c: Tensor
   const scale = scalarFloat(graph, names.next(`${base}_scale`), q.scales[0]!);
   const zp = scalarInt(graph, names.next(`${base}_zero_point`), q.zeroPoints[0]!, o.type);
   const dq = names.next(`${base}_dequantized`);
-  newNodes.push(nodeOf('DequantizeLinear', [qName, scale, zp], [dq], names.next(`${base}_DequantizeLinear`)));
+  newNodes.push(nodeOf('DequantizeLinear', [qName, scale, zp], [dq], ''));
   return dq;
 }
 function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, o: QuantOptions, axis: number | undefined, newNodes: Node[]) {
@@ -187,7 +188,7 @@ function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, 
     addInitializer(graph, Tensor.fromTyped(zName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, perChannel ? [q.scales.length] : [], q.zeroPoints));
     inputs.push(zName);
   }
-  newNodes.push(nodeOf('DequantizeLinear', inputs, [dq], names.next(`${base}_DequantizeLinear`), perChannel ? axis : undefined));
+  newNodes.push(nodeOf('DequantizeLinear', inputs, [dq], '', perChannel ? axis : undefined));
   return { dq, scales: q.scales };
 }
 
@@ -200,6 +201,6 @@ function addBias(graph: Graph, names: NameAllocator, base: string, bias: Tensor,
   const perChannel = weightScales.length > 1;
   addInitializer(graph, Tensor.fromTyped(qName, DataType.INT32, bias.dims, b.values));
   addInitializer(graph, Tensor.fromFloat32(sName, perChannel ? [b.scales.length] : [], perChannel ? b.scales : b.scales.subarray(0, 1)));
-  newNodes.push(nodeOf('DequantizeLinear', [qName, sName], [dq], names.next(`${base}_DequantizeLinear`), perChannel ? 0 : undefined));
+  newNodes.push(nodeOf('DequantizeLinear', [qName, sName], [dq], '', perChannel ? 0 : undefined));
   return dq;
 }
