@@ -24,6 +24,12 @@ export interface QuantizeOptions {
   excludeOpTypes?: string[];
   excludeNodes?: string[];
   /**
+   * int8-static: where Q/DQ pairs go. 'cpu' (default): only where onnxruntime's CPU kernels run
+   * the op in integer or the pair folds away, Relu/Clip absorbed, fragile ops in float.
+   * 'full-integer': every supported op fed by DequantizeLinear, for int8-only accelerators.
+   */
+  placement?: 'cpu' | 'full-integer';
+  /**
    * int8-static: depthwise convolutions with kernels above 3x3 run in integer (default) or
    * stay wholly in float, where onnxruntime's integer kernel is slower for the model's sizes.
    */

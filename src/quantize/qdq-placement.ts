@@ -20,6 +20,13 @@ import type { LeftInFloat } from './options.js';
 
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
+/** What full-integer placement quantizes: every op an int8 accelerator runs, at its activation inputs. */
+const FULL_INTEGER: Record<string, number[] | 'all'> = {
+  Conv: [0], ConvTranspose: [0], MatMul: [0, 1], Gemm: [0, 1], Add: 'all', Mul: 'all', Relu: [0], Clip: [0], LeakyRelu: [0], Sigmoid: [0],
+  MaxPool: [0], AveragePool: [0], GlobalAveragePool: [0], Concat: 'all', Reshape: [0], Transpose: [0], Flatten: [0], Squeeze: [0],
+  Unsqueeze: [0], Softmax: [0], Resize: [0],
+};
+
 /** Whether the op quantizes its activation inputs for itself (so they stay quantized while it does). */
 export function quantizesInputs(opType: string): boolean {
   return opType in ANCHORS;
@@ -72,6 +79,11 @@ export interface PlanOptions {
   /** Absorbing clamps needs a zero point at the clamp's low end: asymmetric activations. */
   absorbActivations: boolean;
   opset: number;
+  /**
+   * Every supported op in integer, each fed by DequantizeLinear (for accelerators that run
+   * the whole graph in integer), instead of only where onnxruntime's CPU kernels gain.
+   */
+  fullInteger?: boolean;
   /** Leave depthwise convolutions with kernels above 3x3 wholly in float. */
   largeDepthwiseInFloat?: boolean;
 }
@@ -140,8 +152,18 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
     const op = node.opType;
     const known = op in ANCHORS || op in INTEGER_OPS || SHARED_SCALE.has(op);
     if (known && !o.allowed(node)) continue;
-    if (FRAGILE_OPS.has(op) || ((op === 'Sub' || op === 'Div') && node.inputs.every(isActivation))) { left.push({ node: nameOf(node), opType: op, reason: 'numerically fragile: kept in float' }); continue; }
     const out = node.outputs[0] ?? '';
+    if (o.fullInteger && op in FULL_INTEGER && o.allowed(node)) {
+      const positions = FULL_INTEGER[op]!;
+      const acts = node.inputs.filter((name, i) => (positions === 'all' || positions.includes(i)) && isActivation(name));
+      if (!acts.length && !graph.findInitializer(node.inputs[1] ?? '')) continue;
+      acts.forEach(planInput);
+      integer.add(node);
+      if (SHARED_SCALE.has(op) && tensors.has(node.inputs[0] ?? '') && isFloat(out) && !tensors.has(out)) tensors.set(out, { name: out, source: out, shareWith: node.inputs[0]! });
+      else planOutput(out);
+      continue;
+    }
+    if (FRAGILE_OPS.has(op) || ((op === 'Sub' || op === 'Div') && node.inputs.every(isActivation))) { left.push({ node: nameOf(node), opType: op, reason: 'numerically fragile: kept in float' }); continue; }
     if (op in ANCHORS) {
       const acts = ANCHORS[op]!.map((i) => node.inputs[i] ?? '').filter(isActivation);
       const weighted = !!graph.findInitializer(node.inputs[1] ?? '');

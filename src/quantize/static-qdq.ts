@@ -44,6 +44,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     absorbActivations: !actOptions.symmetric,
     opset: model.opset('') ?? 1,
     largeDepthwiseInFloat: o.largeDepthwise === 'float',
+    fullInteger: o.placement === 'full-integer',
   }, left);
   const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
   const ranges = await calibrate(model, wanted, o.calibration, { method: o.method ?? 'minmax', percentile: o.percentile }, o.reuseCalibration);
@@ -113,7 +114,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   }
   for (const node of graph.nodes) {
     if (!plan.integer.has(node)) continue;
-    if (node.opType === 'Add' || node.opType === 'Mul' || node.opType === 'Concat') {
+    if (node.opType === 'Add' || node.opType === 'Mul' || node.opType === 'Concat' || node.opType === 'Sub' || node.opType === 'Div') {
       // The integer kernels take every input quantized: constants too.
       node.inputs.forEach((name, i) => {
         const c = graph.findInitializer(name);
