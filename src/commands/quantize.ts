@@ -18,7 +18,7 @@ interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
-  matmulNbits?: boolean; largeDepthwise?: string; maxAccuracyDrop?: string; minCosine?: string; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
+  matmulNbits?: boolean; largeDepthwise?: string; placement?: string; maxAccuracyDrop?: string; minCosine?: string; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
 }
 
 export const quantizeCommand: CliCommand = {
@@ -47,6 +47,7 @@ export const quantizeCommand: CliCommand = {
       .option('--block-ops <list>', 'fp16: op types kept in float32 (replaces the default list)')
       .option('--block-size <n>', 'int4: weights per block along K', '32')
       .option('--matmul-nbits', "int4: emit onnxruntime's com.microsoft.MatMulNBits instead of DequantizeLinear")
+      .option('--placement <p>', "int8-static: cpu (Q/DQ only where onnxruntime's CPU kernels gain) | full-integer (every supported op, for int8 accelerators)", 'cpu')
       .option('--large-depthwise <where>', 'int8-static: depthwise convolutions above 3x3 run in integer | float (float where the integer kernel is slower)', 'integer')
       .option('--max-accuracy-drop <points>', 'return the fewest most sensitive nodes to float until top-1 agreement with float (on the calibration samples) falls at most this many points')
       .option('--min-cosine <c>', 'the same, until every output cosine to float is at least this')
@@ -81,6 +82,7 @@ export const quantizeCommand: CliCommand = {
           blockSize: parseNumber('--block-size', f.blockSize, { min: 16 }),
           matMulNBits: f.matmulNbits,
           largeDepthwise: parseLargeDepthwise(f.largeDepthwise),
+          placement: parseChoice('--placement', f.placement, ['cpu', 'full-integer'] as const),
           maxAccuracyDrop: f.maxAccuracyDrop === undefined ? undefined : parseNumber('--max-accuracy-drop', f.maxAccuracyDrop, { min: 0, max: 100 }),
           minCosine: f.minCosine === undefined ? undefined : parseNumber('--min-cosine', f.minCosine, { min: -1, max: 1 }),
         }));
@@ -94,8 +96,12 @@ export const quantizeCommand: CliCommand = {
 };
 
 function parseLargeDepthwise(v: string | undefined): 'integer' | 'float' | undefined {
-  if (v === undefined || v === 'integer' || v === 'float') return v;
-  throw new OnnxpressError('BAD_INPUT', `--large-depthwise '${v}': expected integer or float`);
+  return parseChoice('--large-depthwise', v, ['integer', 'float'] as const);
+}
+
+function parseChoice<T extends string>(flag: string, v: string | undefined, choices: readonly T[]): T | undefined {
+  if (v === undefined || (choices as readonly string[]).includes(v)) return v as T | undefined;
+  throw new OnnxpressError('BAD_INPUT', `${flag} '${v}': expected ${choices.join(' or ')}`);
 }
 
 function parseMethod(m: string): 'minmax' | 'percentile' | 'entropy' {
