@@ -59,8 +59,8 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
   const first = best.result;
   let kept: string[] = [];
   if (!first.pass) {
-    const quantizedOps = new Set(Object.keys(best.report.quantized).map((k) => k.replace(/ \(.*\)$/, '')));
-    const sensitive = (await perTensorErrors(original, best.m, samples.slice(0, 16))).filter((t) => quantizedOps.has(t.opType) && t.added > 0);
+    // Any node may carry added error: a float op's output is quantized for the Conv reading it.
+    const sensitive = (await perTensorErrors(original, best.m, samples.slice(0, 16))).filter((t) => t.added > 0);
     const ranked = withReaders(original, sensitive.map((t) => t.node));
     let failing = 0;
     let passing: { n: number; a: typeof best } | undefined;
