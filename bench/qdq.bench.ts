@@ -22,7 +22,7 @@ const args = process.argv.slice(2);
 const kinds = (args.filter((a) => !a.startsWith('--')) as OcrKind[]);
 const latency = !args.includes('--no-latency');
 const flag = (name: string) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a?.slice(name.length + 3); };
-const extra = { method: flag('method') as 'minmax' | 'entropy' | 'percentile' | undefined, minCosine: flag('min-cosine') ? Number(flag('min-cosine')) : undefined, largeDepthwise: flag('large-depthwise') as 'float' | undefined };
+const extra = { method: flag('method') as 'minmax' | 'entropy' | 'percentile' | undefined, minCosine: flag('min-cosine') ? Number(flag('min-cosine')) : undefined, largeDepthwise: flag('large-depthwise') as 'float' | undefined, excludeOpTypes: flag('exclude-op-types')?.split(',') };
 
 async function outputsOf(model: Model, samples: Sample[]) {
   const s = await openSession(model, { optimization: 'all' });
