@@ -1,6 +1,7 @@
 // int8-static (QDQ) on the three PP-OCR models against float: calibrate on the first 32
 // images of ../shared/data/ocr/KIND, score on the other 32, size, and latency (onnxruntime-node,
 // one thread, interleaved, tinybench medians). npx tsx bench/qdq.bench.ts [det|rec|cls ...] [--no-latency]
+// [--method=entropy] [--min-cosine=0.99] [--large-depthwise=float] [--exclude-op-types=A,B] [--verbose]
 import { existsSync } from 'node:fs';
 import { loadModel } from '../src/onnx/load.js';
 import { cloneModel } from '../src/onnx/clone.js';
