@@ -4,15 +4,18 @@
 // GlobalAveragePool/LeakyRelu/Sigmoid), and drops the pairs around data-movement ops whose
 // input and output share one scale (Reshape, Transpose, Squeeze, Unsqueeze, Gather, MaxPool,
 // Resize). Anything else runs in float on dequantized values, so a pair around it only costs
-// time and error. The plan therefore:
+// time and error. The default ('cpu') plan therefore:
 // - quantizes the activation inputs of Conv, MatMul and Gemm (the ops that pay for it);
-// - runs the other integer ops in integer only when all their activations arrive quantized
-//   anyway, and never when their output is a graph output (score maps stay float);
+// - runs Add, Concat, pooling, LeakyRelu, Sigmoid in integer only when their activations
+//   arrive quantized anyway (or are tiny, like a squeeze-excite gate), never when their output
+//   is a graph output (score maps stay float); Mul and MaxPool stay float (measured slower);
 // - gives data-movement ops the scale of their input, so their pairs fold away;
 // - absorbs Relu and Clip(0, c) into the producer's output quantization: quantizing the
 //   producer's output with the activation's range (zero point at 0) saturates exactly as
-//   the activation clamps, so the activation node is removed;
+//   the activation clamps, so the activation node is removed; a Mul/Div by a positive
+//   constant next to a quantized tensor becomes a change of scale, and is removed too;
 // - keeps numerically fragile ops (Softmax, normalization internals) in float.
+// 'full-integer' instead feeds every supported op through DequantizeLinear (int8 accelerators).
 import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
@@ -68,8 +71,6 @@ export interface QdqPlan {
   tensors: Map<string, PlannedTensor>;
   /** Nodes that run in integer (weighted ops also get int8 weights). */
   integer: Set<Node>;
-  /** Weighted nodes left in float on int8 weights behind a DequantizeLinear (smaller, not faster). */
-  weightOnly: Set<Node>;
 }
 
 export interface PlanOptions {
@@ -92,7 +93,6 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
   const tensors = new Map<string, PlannedTensor>();
   const integer = new Set<Node>();
   const absorbed = new Set<Node>();
-  const weightOnly = new Set<Node>();
   const consumers = graph.consumers();
   const producers = graph.producers();
   const graphOutputs = graph.outputNames();
@@ -191,7 +191,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       tensors.set(out, { name: out, source: out, shareWith: input });
     }
   }
-  return { tensors, integer, weightOnly };
+  return { tensors, integer };
 }
 
 /**

@@ -92,7 +92,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   const counts: Record<string, number> = {};
   const count = (op: string) => { counts[op] = (counts[op] ?? 0) + 1; };
   for (const [op, n] of Object.entries(absorbedCounts)) counts[`${op} (absorbed)`] = n;
-  const weightNodes = graph.nodes.filter((n) => n.isOnnx() && WEIGHTED.has(n.opType) && (plan.integer.has(n) || plan.weightOnly.has(n) || (n.opType === 'ConvTranspose' && allowed(n, o, []))));
+  const weightNodes = graph.nodes.filter((n) => n.isOnnx() && WEIGHTED.has(n.opType) && (plan.integer.has(n) || (n.opType === 'ConvTranspose' && allowed(n, o, []))));
   for (const node of weightNodes) {
     const w = graph.findInitializer(node.inputs[1] ?? '');
     const axis = w ? weightAxis(node, w.dims.length) : undefined;
