@@ -18,7 +18,8 @@ interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
-  matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
+  matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; largeDepthwise?: string; placement?: string; maxAccuracyDrop?: string; minCosine?: string;
+  dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
 }
 
 export const quantizeCommand: CliCommand = {
@@ -51,6 +52,10 @@ export const quantizeCommand: CliCommand = {
       .option('--smooth-quant [alpha]', 'int8-static: move MatMul/Gemm activation outliers into the weights (alpha, default 0.5)')
       .option('--gptq', 'int8-static: round weights to minimize each layer\'s output error on the calibration data')
       .option('--bias-correction', 'int8-static: correct biases for the mean shift weight rounding causes')
+      .option('--placement <p>', "int8-static: cpu (Q/DQ only where onnxruntime's CPU kernels gain) | full-integer (every supported op, for int8 accelerators)", 'cpu')
+      .option('--large-depthwise <where>', 'int8-static: depthwise convolutions above 3x3 run in integer | float (float where the integer kernel is slower)', 'integer')
+      .option('--max-accuracy-drop <points>', 'return the fewest most sensitive nodes to float until top-1 agreement with float (on the calibration samples) falls at most this many points')
+      .option('--min-cosine <c>', 'the same, until every output cosine to float is at least this')
       .option('--json', 'print one JSON object')
       .option('--verbose', 'also list the nodes whose shapes could not be inferred, and why');
     addImageFlags(addShapeFlags(cmd))
@@ -64,7 +69,10 @@ export const quantizeCommand: CliCommand = {
         const before = { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) };
         // Quantization starts from the optimized graph: BatchNorm folded, constants visible.
         await optimizeModel(model);
-        const report = await namingFlags({ blockSize: '--block-size', matMulNBits: '--matmul-nbits', equalize: '--equalize', smoothQuant: '--smooth-quant', gptq: '--gptq', biasCorrection: '--bias-correction' }, () => quantizeModel(model, {
+        const report = await namingFlags({
+          blockSize: '--block-size', matMulNBits: '--matmul-nbits', equalize: '--equalize', smoothQuant: '--smooth-quant', gptq: '--gptq', biasCorrection: '--bias-correction',
+          maxAccuracyDrop: '--max-accuracy-drop', minCosine: '--min-cosine', calibration: '--calibration',
+        }, () => quantizeModel(model, {
           mode,
           perChannel: f.perTensor ? false : f.perChannel ? true : undefined,
           calibration,
@@ -85,6 +93,10 @@ export const quantizeCommand: CliCommand = {
           smoothQuant: f.smoothQuant === undefined ? undefined : typeof f.smoothQuant === 'string' ? { alpha: parseNumber('--smooth-quant', f.smoothQuant, { min: 0, max: 1 }) } : f.smoothQuant,
           gptq: f.gptq,
           biasCorrection: f.biasCorrection,
+          largeDepthwise: parseLargeDepthwise(f.largeDepthwise),
+          placement: parseChoice('--placement', f.placement, ['cpu', 'full-integer'] as const),
+          maxAccuracyDrop: f.maxAccuracyDrop === undefined ? undefined : parseNumber('--max-accuracy-drop', f.maxAccuracyDrop, { min: 0, max: 100 }),
+          minCosine: f.minCosine === undefined ? undefined : parseNumber('--min-cosine', f.minCosine, { min: -1, max: 1 }),
         }));
         const saved = saveModel(model, f.output);
         const sizes: Sizes = { before, after: { bytes: saved.fileBytes + saved.externalBytes, nodeCount: nodeCount(model) } };
@@ -94,6 +106,15 @@ export const quantizeCommand: CliCommand = {
       });
   },
 };
+
+function parseLargeDepthwise(v: string | undefined): 'integer' | 'float' | undefined {
+  return parseChoice('--large-depthwise', v, ['integer', 'float'] as const);
+}
+
+function parseChoice<T extends string>(flag: string, v: string | undefined, choices: readonly T[]): T | undefined {
+  if (v === undefined || (choices as readonly string[]).includes(v)) return v as T | undefined;
+  throw new OnnxpressError('BAD_INPUT', `${flag} '${v}': expected ${choices.join(' or ')}`);
+}
 
 function parseMethod(m: string): 'minmax' | 'percentile' | 'entropy' {
   if (m === 'minmax' || m === 'percentile' || m === 'entropy') return m;
@@ -138,6 +159,10 @@ function render(r: QuantizeReport, s: Sizes, output: string, verbose: boolean): 
     lines.push(`left in float (${r.leftInFloat.length}):`);
     for (const l of r.leftInFloat.slice(0, 10)) lines.push(`  ${l.node} (${l.opType}): ${l.reason}`);
     if (r.leftInFloat.length > 10) lines.push(`  ... and ${r.leftInFloat.length - 10} more (--json lists all)`);
+  }
+  if (r.tolerance) {
+    const t = r.tolerance;
+    lines.push(`${t.metric}  ${t.before.toFixed(4)} -> ${t.after.toFixed(4)} (${t.met ? 'meets' : 'misses'} the tolerance) with ${t.returnedToFloat.length} node(s) returned to float${t.returnedToFloat.length ? ': ' + t.returnedToFloat.join(', ') : ''}`);
   }
   if (r.shapeUnknown.length && !verbose) lines.push(`shapes unknown at ${r.shapeUnknown.length} nodes (--verbose lists them): layers after them may be missed`);
   if (verbose && r.shapeUnknown.length) {

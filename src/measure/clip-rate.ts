@@ -73,7 +73,9 @@ export async function clipRates(model: Model, samples: Sample[]): Promise<ClipRe
       probes.forEach((p, k) => {
         const data = out[p.tensor]!.data as Float32Array;
         // x saturates when round(x / scale) + zero point leaves [qmin, qmax].
-        const lo = (p.qmin - p.zeroPoint - 0.5) * p.scale, hi = (p.qmax - p.zeroPoint + 0.5) * p.scale;
+        // A zero point at qmin is a range starting at 0: int8-static absorbs a Relu/Clip(0, c)
+        // there, and the low-end saturation is that clamp, meant, not drift.
+        const lo = p.zeroPoint === p.qmin ? -Infinity : (p.qmin - p.zeroPoint - 0.5) * p.scale, hi = (p.qmax - p.zeroPoint + 0.5) * p.scale;
         let clipped = 0;
         for (let i = 0; i < data.length; i++) if (data[i]! < lo || data[i]! > hi) clipped++;
         counts[k]!.values += data.length;

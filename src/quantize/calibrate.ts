@@ -22,14 +22,23 @@ export interface Range { min: number; max: number }
 
 const BATCH_OUTPUTS = 400; // tensors fetched per session, to bound memory on large graphs
 
+// Ranges already measured on the same sample list with the same options: repeated
+// quantizations of one model (mixed precision trying node sets) calibrate once. Keyed by
+// tensor name, so callers must pass clones of one model, as mixed.ts does.
+const measured = new WeakMap<Sample[], Map<string, Map<string, Range>>>();
+
 /** Ranges of the named float tensors over the samples. */
-export async function calibrate(model: Model, tensors: string[], samples: Sample[], options: CalibrationOptions): Promise<Map<string, Range>> {
-  const ranges = new Map<string, Range>();
-  for (let i = 0; i < tensors.length; i += BATCH_OUTPUTS) {
-    const group = tensors.slice(i, i + BATCH_OUTPUTS);
-    for (const [k, v] of await calibrateGroup(model, group, samples, options)) ranges.set(k, v);
+export async function calibrate(model: Model, tensors: string[], samples: Sample[], options: CalibrationOptions, reuse = false): Promise<Map<string, Range>> {
+  const key = JSON.stringify([options.method, options.percentile, options.bins]);
+  const byOptions = measured.get(samples) ?? new Map<string, Map<string, Range>>();
+  const known = reuse ? byOptions.get(key) ?? new Map<string, Range>() : new Map<string, Range>();
+  const missing = tensors.filter((t) => !known.has(t));
+  for (let i = 0; i < missing.length; i += BATCH_OUTPUTS) {
+    const group = missing.slice(i, i + BATCH_OUTPUTS);
+    for (const [k, v] of await calibrateGroup(model, group, samples, options)) known.set(k, v);
   }
-  return ranges;
+  if (reuse) { byOptions.set(key, known); measured.set(samples, byOptions); }
+  return new Map(tensors.filter((t) => known.has(t)).map((t) => [t, known.get(t)!]));
 }
 
 async function calibrateGroup(model: Model, tensors: string[], samples: Sample[], options: CalibrationOptions): Promise<Map<string, Range>> {

@@ -18,10 +18,14 @@ import { quantizeInt4 } from './int4.js';
 import type { LeftInFloat, QuantizeOptions, QuantizeReport, TechniqueReport } from './options.js';
 import { applyTechniques } from './techniques/index.js';
 import { quantizeStatic } from './static-qdq.js';
+import { quantizeWithinTolerance } from './mixed.js';
 
-export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, TechniqueReport } from './options.js';
+export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, TechniqueReport, ToleranceReport } from './options.js';
 
 export async function quantizeModel(model: Model, options: QuantizeOptions): Promise<QuantizeReport> {
+  if (options.maxAccuracyDrop !== undefined || options.minCosine !== undefined) {
+    return quantizeWithinTolerance(model, options, (m, o) => quantizeModel(m, { ...o, maxAccuracyDrop: undefined, minCosine: undefined }));
+  }
   const warnings: string[] = [];
   const left: LeftInFloat[] = [];
   const shapeUnknown = shapeDiagnostics(model.graph);

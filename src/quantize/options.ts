@@ -23,10 +23,33 @@ export interface QuantizeOptions {
   opTypes?: string[];
   excludeOpTypes?: string[];
   excludeNodes?: string[];
+  /**
+   * int8-static: where Q/DQ pairs go. 'cpu' (default): only where onnxruntime's CPU kernels run
+   * the op in integer or the pair folds away, Relu/Clip absorbed, fragile ops in float.
+   * 'full-integer': every supported op fed by DequantizeLinear, for int8-only accelerators.
+   */
+  placement?: 'cpu' | 'full-integer';
+  /**
+   * int8-static: depthwise convolutions with kernels above 3x3 run in integer (default) or
+   * stay wholly in float, where onnxruntime's integer kernel is slower for the model's sizes.
+   */
+  largeDepthwise?: 'integer' | 'float';
   /** int8-static: calibration samples and method. */
   calibration?: Sample[];
   method?: CalibrationMethod;
+  /** Reuse ranges measured before on this same sample array (repeated quantizations of clones of one model). */
+  reuseCalibration?: boolean;
   percentile?: number;
+  /**
+   * Tolerance: the nodes adding the most error return to float, the fewest that make the
+   * model meet it (measured on `evaluation`, default the calibration samples). maxAccuracyDrop
+   * is in points: of accuracy with evaluationLabels, else of top-1 agreement with float;
+   * minCosine applies to every output.
+   */
+  maxAccuracyDrop?: number;
+  minCosine?: number;
+  evaluation?: Sample[];
+  evaluationLabels?: number[];
   /** fp16: keep float32 graph inputs/outputs (default true) and ops left in float32. */
   keepIoTypes?: boolean;
   fp16BlockOps?: string[];
@@ -70,4 +93,8 @@ export interface QuantizeReport {
   opset: { from: number; to: number };
   /** int8-static: the accuracy-restoring techniques that ran. */
   techniques?: TechniqueReport[];
+  /** With maxAccuracyDrop/minCosine: what was measured before and after, and the nodes returned to float. */
+  tolerance?: ToleranceReport;
 }
+
+export interface ToleranceReport { metric: 'accuracyDrop' | 'cosine'; before: number; after: number; met: boolean; returnedToFloat: string[] }

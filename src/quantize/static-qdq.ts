@@ -1,23 +1,25 @@
-// int8 static quantization in QDQ form: QuantizeLinear/DequantizeLinear pairs around the
-// activations of quantizable ops (ranges from calibration), int8 weights behind a
-// DequantizeLinear (per channel where the opset allows), int32 biases. The graph stays
-// standard ONNX; onnxruntime fuses the pairs into integer kernels when it loads it.
+// int8 static quantization in QDQ form: QuantizeLinear/DequantizeLinear pairs on the
+// activations qdq-placement.ts chooses (ranges from calibration), int8 weights behind a
+// DequantizeLinear (per channel where the opset allows), int32 biases with scale
+// s_x * s_w. The graph stays standard ONNX; onnxruntime fuses the groups into integer
+// kernels when it loads it.
 import { Node, attr, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
-import { NameAllocator, addInitializer, insertNodes, setInput } from '../ir/mutate.js';
+import { NameAllocator, addInitializer, insertNodes, removeNodes, renameOutput, replaceAllUses, setInput } from '../ir/mutate.js';
 import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
 import { badOption } from '../errors.js';
-import { calibrate, type Range } from './calibrate.js';
+import { calibrate } from './calibrate.js';
 import type { LeftInFloat, QuantizeOptions, WeightOverride } from './options.js';
+import { planQdq } from './qdq-placement.js';
 import { qParams, quantizeBias, quantizeWeights, type QuantOptions } from './quant-math.js';
 
-/** Ops quantized in QDQ form, with the input positions that carry activations. */
-export const STATIC_OPS: Record<string, number[] | 'all'> = {
-  Conv: [0], ConvTranspose: [0], MatMul: [0, 1], Gemm: [0, 1], Add: 'all', Mul: 'all', Relu: [0], Clip: [0],
-  LeakyRelu: [0], Sigmoid: [0], MaxPool: [0], AveragePool: [0], GlobalAveragePool: [0], Concat: 'all',
-  Reshape: [0], Transpose: [0], Flatten: [0], Squeeze: [0], Unsqueeze: [0], Softmax: [0], Resize: [0],
-};
+/** Ops int8-static may touch (the placement decides which actually run in integer). */
+export const STATIC_OPS = [
+  'Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'Add', 'Mul', 'Concat', 'AveragePool', 'GlobalAveragePool', 'LeakyRelu', 'Sigmoid',
+  'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Gather', 'MaxPool', 'Resize', 'Relu', 'Clip',
+];
+const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 
 /** Where each weighted op keeps its output channels in the weight tensor. */
 function weightAxis(node: Node, rank: number): number | undefined {
@@ -28,87 +30,121 @@ function weightAxis(node: Node, rank: number): number | undefined {
   return undefined;
 }
 
+interface Params { scale: string; zeroPoint: string; value: number }
+
 export async function quantizeStatic(model: Model, o: QuantizeOptions, left: LeftInFloat[], perChannel: boolean): Promise<Record<string, number>> {
   const graph = model.graph;
   if (!o.calibration?.length) throw badOption(['calibration'], 'int8-static needs calibration samples to measure activation ranges on (calibration)');
-  const shapes = inferShapes(graph);
-  const isFloat = (name: string) => shapes.get(name)?.elemType === DataType.FLOAT;
-  const chosen = chooseNodes(model, o, left);
-  // Activation tensors: activation inputs and outputs of the chosen nodes, when float.
-  const activations = new Set<string>();
-  for (const node of chosen) {
-    const positions = STATIC_OPS[node.opType]!;
-    node.inputs.forEach((name, i) => {
-      if (!name || graph.findInitializer(name) || (positions !== 'all' && !positions.includes(i))) return;
-      if (isFloat(name)) activations.add(name);
-    });
-    if (node.outputs[0] && isFloat(node.outputs[0])) activations.add(node.outputs[0]);
-  }
-  const ranges = await calibrate(model, [...activations], o.calibration, { method: o.method ?? 'minmax', percentile: o.percentile });
   const actOptions: QuantOptions = { type: o.activationType ?? 'uint8', symmetric: o.symmetricActivations ?? false, reduceRange: false };
   const weightOptions: QuantOptions = { type: o.weightType ?? 'int8', symmetric: o.symmetricWeights ?? true, reduceRange: o.reduceRange };
+  noteSubgraphNodes(model, left);
+  const plan = planQdq(graph, {
+    shapes: inferShapes(graph),
+    allowed: (node) => allowed(node, o, left),
+    absorbActivations: !actOptions.symmetric,
+    opset: model.opset('') ?? 1,
+    largeDepthwiseInFloat: o.largeDepthwise === 'float',
+    fullInteger: o.placement === 'full-integer',
+  }, left);
+  const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
+  const ranges = await calibrate(model, wanted, o.calibration, { method: o.method ?? 'minmax', percentile: o.percentile }, o.reuseCalibration);
+
   const names = new NameAllocator(graph);
-  const params = new Map<string, { scale: number; zeroPoint: number; dq: string }>();
+  const producers = graph.producers();
   const newNodes: Node[] = [];
-  for (const t of activations) {
-    const r: Range | undefined = ranges.get(t);
-    if (!r || !Number.isFinite(r.min) || !Number.isFinite(r.max)) continue;
-    const p = qParams(r.min, r.max, actOptions);
-    const scale = scalarFloat(graph, names.next(`${t}_scale`), p.scale);
-    const zp = scalarInt(graph, names.next(`${t}_zero_point`), p.zeroPoint, actOptions.type);
-    const q = names.next(`${t}_quantized`);
-    const dq = names.next(`${t}_dequantized`);
-    newNodes.push(nodeOf('QuantizeLinear', [t, scale, zp], [q], names.next(`${t}_QuantizeLinear`)));
-    newNodes.push(nodeOf('DequantizeLinear', [q, scale, zp], [dq], names.next(`${t}_DequantizeLinear`)));
-    params.set(t, { scale: Math.fround(p.scale), zeroPoint: p.zeroPoint, dq });
-  }
-  const weightCache = new Map<string, { dq: string; scales: Float32Array }>();
-  const counts: Record<string, number> = {};
-  for (const node of chosen) {
-    const positions = STATIC_OPS[node.opType]!;
-    let touched = false;
-    node.inputs.forEach((name, i) => {
-      const p = params.get(name);
-      if (p && (positions === 'all' || positions.includes(i))) { setInput(node, i, p.dq); touched = true; }
-    });
-    const w = graph.findInitializer(node.inputs[1] ?? '');
-    const axis = w ? weightAxis(node, w.dims.length) : undefined;
-    if (w && w.dataType === DataType.FLOAT && (axis !== undefined || node.opType === 'MatMul') && ['Conv', 'ConvTranspose', 'MatMul', 'Gemm'].includes(node.opType)) {
-      const key = `${node.inputs[1]}|${perChannel ? axis : 'tensor'}`;
-      let q = weightCache.get(key);
-      if (!q) {
-        q = addWeight(graph, names, node.inputs[1]!, w, weightOptions, perChannel ? axis : undefined, newNodes, o.weightOverrides?.get(node.inputs[1]!));
-        weightCache.set(key, q);
-      }
-      setInput(node, 1, q.dq);
-      touched = true;
-      const xParams = [...params.values()].find((p) => p.dq === node.inputs[0]);
-      const bias = graph.findInitializer(node.inputs[2] ?? '');
-      if (bias && xParams && bias.dataType === DataType.FLOAT && bias.dims.length === 1 && (q.scales.length === 1 || q.scales.length === bias.dims[0])) {
-        setInput(node, 2, addBias(graph, names, node.inputs[2]!, bias, xParams.scale, q.scales, newNodes));
+  const params = new Map<string, Params>();
+  const absorbedCounts: Record<string, number> = {};
+  for (const t of plan.tensors.values()) {
+    let p: Params | undefined;
+    if (t.shareWith) p = params.get(t.shareWith);
+    else {
+      const r = ranges.get(t.rangeOf!);
+      if (r && Number.isFinite(r.min) && Number.isFinite(r.max)) {
+        const q = qParams(r.min, r.max, actOptions);
+        p = { scale: scalarFloat(graph, names.next(`${t.name}_scale`), q.scale), zeroPoint: scalarInt(graph, names.next(`${t.name}_zero_point`), q.zeroPoint, actOptions.type), value: Math.fround(q.scale) };
       }
     }
-    if (touched) counts[node.opType] = (counts[node.opType] ?? 0) + 1;
-    else left.push({ node: node.name || node.outputs[0] || '?', opType: node.opType, reason: 'no float activation or weight to quantize' });
+    if (!p) continue; // never reached by calibration (a dead branch): stays float
+    let source = t.source, dq = t.name;
+    if (t.graphInput) {
+      dq = names.next(`${t.name}_dequantized`);
+      replaceAllUses(graph, t.name, dq);
+    } else if (source === t.name) {
+      source = names.next(`${t.name}_float`);
+      renameOutput(producers.get(t.name)!, t.name, source);
+    }
+    const qName = names.next(`${t.name}_quantized`);
+    const qScale = t.sourceFactor ? scalarFloat(graph, names.next(`${t.name}_source_scale`), p.value / t.sourceFactor) : p.scale;
+    // Q/DQ nodes go unnamed (names are optional): on small models their names weigh more than the weights saved.
+    newNodes.push(nodeOf('QuantizeLinear', [source, qScale, p.zeroPoint], [qName], ''));
+    if (t.factor) {
+      const value = Math.fround(p.value * t.factor);
+      p = { ...p, scale: scalarFloat(graph, names.next(`${t.name}_scale`), value), value };
+    }
+    newNodes.push(nodeOf('DequantizeLinear', [qName, p.scale, p.zeroPoint], [dq], ''));
+    params.set(dq, p);
+    if (dq !== t.name) params.set(t.name, p);
+    if (t.absorbs) { removeNodes(graph, t.absorbs); for (const n of t.absorbs) absorbedCounts[n.opType] = (absorbedCounts[n.opType] ?? 0) + 1; }
+  }
+
+  const weightCache = new Map<string, { dq: string; scales: Float32Array }>();
+  const constCache = new Map<string, string>();
+  const counts: Record<string, number> = {};
+  const count = (op: string) => { counts[op] = (counts[op] ?? 0) + 1; };
+  for (const [op, n] of Object.entries(absorbedCounts)) counts[`${op} (absorbed)`] = n;
+  const weightNodes = graph.nodes.filter((n) => n.isOnnx() && WEIGHTED.has(n.opType) && (plan.integer.has(n) || (n.opType === 'ConvTranspose' && allowed(n, o, []))));
+  for (const node of weightNodes) {
+    const w = graph.findInitializer(node.inputs[1] ?? '');
+    const axis = w ? weightAxis(node, w.dims.length) : undefined;
+    if (!w || w.dataType !== DataType.FLOAT || (axis === undefined && node.opType !== 'MatMul')) continue;
+    const key = `${node.inputs[1]}|${perChannel ? axis : 'tensor'}`;
+    let q = weightCache.get(key);
+    if (!q) {
+      q = addWeight(graph, names, node.inputs[1]!, w, weightOptions, perChannel ? axis : undefined, newNodes, o.weightOverrides?.get(node.inputs[1]!));
+      weightCache.set(key, q);
+    }
+    setInput(node, 1, q.dq);
+    // onnxruntime has no integer ConvTranspose on CPU: its weights shrink, its activations stay float.
+    if (!plan.integer.has(node)) count(`${node.opType} (weights only)`);
+    const x = params.get(node.inputs[0] ?? '');
+    const bias = graph.findInitializer(node.inputs[2] ?? '');
+    if (bias && x && bias.dataType === DataType.FLOAT && bias.dims.length === 1 && (q.scales.length === 1 || q.scales.length === bias.dims[0])) {
+      setInput(node, 2, addBias(graph, names, node.inputs[2]!, bias, x.value, q.scales, newNodes));
+    }
+  }
+  for (const node of graph.nodes) {
+    if (!plan.integer.has(node)) continue;
+    if (node.opType === 'Add' || node.opType === 'Mul' || node.opType === 'Concat' || node.opType === 'Sub' || node.opType === 'Div') {
+      // The integer kernels take every input quantized: constants too.
+      node.inputs.forEach((name, i) => {
+        const c = graph.findInitializer(name);
+        if (!c || c.dataType !== DataType.FLOAT) return;
+        let dq = constCache.get(name);
+        if (!dq) { dq = addConstant(graph, names, name, c, actOptions, newNodes); constCache.set(name, dq); }
+        setInput(node, i, dq);
+      });
+    }
+    count(node.opType);
   }
   insertNodes(graph, newNodes);
   return counts;
 }
 
-function chooseNodes(model: Model, o: QuantizeOptions, left: LeftInFloat[]): Node[] {
-  const chosen: Node[] = [];
+function noteSubgraphNodes(model: Model, left: LeftInFloat[]): void {
   for (const g of model.graphs()) {
-    for (const node of g.nodes) {
-      const name = node.name || node.outputs[0] || '?';
-      if (!node.isOnnx() || !(node.opType in STATIC_OPS)) continue;
-      if (g !== model.graph) { left.push({ node: name, opType: node.opType, reason: 'inside a subgraph (If/Loop/Scan body)' }); continue; }
-      if (o.opTypes && !o.opTypes.includes(node.opType)) continue;
-      if (o.excludeOpTypes?.includes(node.opType)) { left.push({ node: name, opType: node.opType, reason: 'op type excluded' }); continue; }
-      if (o.excludeNodes?.includes(name)) { left.push({ node: name, opType: node.opType, reason: 'node excluded' }); continue; }
-      chosen.push(node);
-    }
+    if (g === model.graph) continue;
+    for (const node of g.nodes) if (node.isOnnx() && STATIC_OPS.includes(node.opType)) left.push({ node: node.name || node.outputs[0] || '?', opType: node.opType, reason: 'inside a subgraph (If/Loop/Scan body)' });
   }
-  return chosen;
+}
+
+/** The op-type and node filters of the options; an excluded node is listed once. */
+function allowed(node: Node, o: QuantizeOptions, left: LeftInFloat[]): boolean {
+  const name = node.name || node.outputs[0] || '?';
+  if (o.opTypes && !o.opTypes.includes(node.opType)) return false;
+  const reason = o.excludeOpTypes?.includes(node.opType) ? 'op type excluded' : o.excludeNodes?.includes(name) ? 'node excluded' : undefined;
+  if (!reason) return true;
+  if (!left.some((l) => l.node === name)) left.push({ node: name, opType: node.opType, reason });
+  return false;
 }
 
 function nodeOf(opType: string, inputs: string[], outputs: string[], name: string, axis?: number): Node {
@@ -127,6 +163,17 @@ function scalarInt(graph: Graph, name: string, value: number, type: 'int8' | 'ui
   return name;
 }
 
+/** A float constant read by an integer Add/Mul/Concat: per tensor, in the activation type. */
+function addConstant(graph: Graph, names: NameAllocator, base: string, c: Tensor, o: QuantOptions, newNodes: Node[]): string {
+  const q = quantizeWeights(c.toFloat32(), c.dims, o);
+  const qName = names.next(`${base}_quantized`);
+  addInitializer(graph, Tensor.fromTyped(qName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, c.dims, q.values));
+  const scale = scalarFloat(graph, names.next(`${base}_scale`), q.scales[0]!);
+  const zp = scalarInt(graph, names.next(`${base}_zero_point`), q.zeroPoints[0]!, o.type);
+  const dq = names.next(`${base}_dequantized`);
+  newNodes.push(nodeOf('DequantizeLinear', [qName, scale, zp], [dq], ''));
+  return dq;
+}
 function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, o: QuantOptions, axis: number | undefined, newNodes: Node[], override?: WeightOverride) {
   // A technique's rounding (GPTQ, bias correction) is used as given when it has this layout.
   const q = override && override.axis === axis && o.type === 'int8' ? override : quantizeWeights(w.toFloat32(), w.dims, o, axis);
@@ -143,7 +190,7 @@ function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, 
     addInitializer(graph, Tensor.fromTyped(zName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, perChannel ? [q.scales.length] : [], q.zeroPoints));
     inputs.push(zName);
   }
-  newNodes.push(nodeOf('DequantizeLinear', inputs, [dq], names.next(`${base}_DequantizeLinear`), perChannel ? axis : undefined));
+  newNodes.push(nodeOf('DequantizeLinear', inputs, [dq], '', perChannel ? axis : undefined));
   return { dq, scales: q.scales };
 }
 
@@ -156,6 +203,6 @@ function addBias(graph: Graph, names: NameAllocator, base: string, bias: Tensor,
   const perChannel = weightScales.length > 1;
   addInitializer(graph, Tensor.fromTyped(qName, DataType.INT32, bias.dims, b.values));
   addInitializer(graph, Tensor.fromFloat32(sName, perChannel ? [b.scales.length] : [], perChannel ? b.scales : b.scales.subarray(0, 1)));
-  newNodes.push(nodeOf('DequantizeLinear', [qName, sName], [dq], names.next(`${base}_DequantizeLinear`), perChannel ? 0 : undefined));
+  newNodes.push(nodeOf('DequantizeLinear', [qName, sName], [dq], '', perChannel ? 0 : undefined));
   return dq;
 }

@@ -5,7 +5,7 @@ export const npuInt8: TargetProfile = {
   name: 'npu-int8',
   description: 'accelerators that take only int8 (NPUs, DSPs, Edge TPU class)',
   assumes: 'full-integer static QDQ: per-tensor scales, uint8 activations, symmetric int8 weights, every compute op fed by DequantizeLinear so a delegate can run the whole graph in integer; only the op list below is accepted; latency is measured on the CPU as a stand-in.',
-  recipes: [{ name: 'int8-static-per-tensor', quantize: { mode: 'int8-static', perChannel: false, activationType: 'uint8', symmetricWeights: true } }],
+  recipes: [{ name: 'int8-static-per-tensor', quantize: { mode: 'int8-static', placement: 'full-integer', perChannel: false, activationType: 'uint8', symmetricWeights: true } }],
   bench: { backend: 'node', threads: 1 },
   objective: 'latency',
   allowedOps: ['QuantizeLinear', 'DequantizeLinear', 'Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'Add', 'Mul', 'Relu', 'Clip', 'LeakyRelu', 'Sigmoid',

@@ -57,7 +57,9 @@ describe('quantized real models agree with the float model on real inputs', () =
 });
 
 describe('calibration methods', () => {
-  it.skipIf(!requireShared('mnist/mnist-keras-nhwc.onnx'))('percentile and entropy beat minmax where outliers matter (the Keras MNIST CNN)', async () => {
+  // Outliers used to make percentile/entropy win here (0.9991 against minmax's 0.9989); with
+  // Softmax in float and Relu absorbed, every method keeps the scores closer than that.
+  it.skipIf(!requireShared('mnist/mnist-keras-nhwc.onnx'))('every method keeps the Keras MNIST CNN within cosine 0.9995 of float', async () => {
     const file = sharedModel('mnist/mnist-keras-nhwc.onnx');
     const input = loadModel(file).graph.inputs[0]!.name;
     const calibration = digitSamples(input, { from: 8000, count: 300, dims: [1, 28, 28, 1] }).samples;
@@ -69,8 +71,6 @@ describe('calibration methods', () => {
       const [ref, got] = [await runSamples(file, scoring), await runSamples(serializeModel(model), scoring)];
       return ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length;
     };
-    const minmax = await meanCosine('minmax');
-    const best = Math.max(await meanCosine('percentile'), await meanCosine('entropy'));
-    expect(best).toBeGreaterThan(minmax);
+    for (const method of ['minmax', 'percentile', 'entropy'] as const) expect(await meanCosine(method), method).toBeGreaterThan(0.9995);
   });
 });

@@ -1,0 +1,61 @@
+// int8-static (QDQ) on the three PP-OCR models against float: calibrate on the first 32
+// images of ../shared/data/ocr/KIND, score on the other 32, size, and latency (onnxruntime-node,
+// one thread, interleaved, tinybench medians). npx tsx bench/qdq.bench.ts [det|rec|cls ...] [--no-latency]
+// [--method=entropy] [--min-cosine=0.99] [--large-depthwise=float] [--exclude-op-types=A,B] [--verbose]
+import { existsSync } from 'node:fs';
+import { loadModel } from '../src/onnx/load.js';
+import { cloneModel } from '../src/onnx/clone.js';
+import { serializeModel } from '../src/onnx/save.js';
+import { benchModels } from '../src/measure/bench.js';
+import { optimizeModel } from '../src/optimize.js';
+import { quantizeModel } from '../src/quantize/index.js';
+import { openSession } from '../src/runtime/ort.js';
+import type { Model } from '../src/ir/graph.js';
+import type { Sample } from '../src/runtime/samples.js';
+import { printTable } from './helpers.js';
+import { OCR_DATA_DIR, OCR_MODELS, clsScore, detScore, ocrSet, recScore, type OcrKind } from './ocr-data.js';
+
+if (!existsSync(OCR_DATA_DIR)) {
+  console.error(`${OCR_DATA_DIR} is missing: this benchmark scores on the rendered OCR images beside the checkout`);
+  process.exit(2);
+}
+const args = process.argv.slice(2);
+const kinds = (args.filter((a) => !a.startsWith('--')) as OcrKind[]);
+const latency = !args.includes('--no-latency');
+const flag = (name: string) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a?.slice(name.length + 3); };
+const extra = { method: flag('method') as 'minmax' | 'entropy' | 'percentile' | undefined, minCosine: flag('min-cosine') ? Number(flag('min-cosine')) : undefined, largeDepthwise: flag('large-depthwise') as 'float' | undefined, excludeOpTypes: flag('exclude-op-types')?.split(',') };
+
+async function outputsOf(model: Model, samples: Sample[]) {
+  const s = await openSession(model, { optimization: 'all' });
+  try {
+    const out = [];
+    for (const x of samples) out.push(await s.run(x));
+    return out;
+  } finally {
+    await s.release();
+  }
+}
+
+const rows = [];
+for (const kind of kinds.length ? kinds : (['rec', 'cls', 'det'] as OcrKind[])) {
+  const set = ocrSet(kind);
+  const calibration = set.samples.slice(0, 32), scoring = set.samples.slice(32), truth = set.truth?.slice(32);
+  const float = loadModel(OCR_MODELS[kind]);
+  await optimizeModel(float);
+  const int8 = cloneModel(float);
+  const t = performance.now();
+  const report = await quantizeModel(int8, { mode: 'int8-static', calibration, ...extra });
+  const seconds = (performance.now() - t) / 1000;
+  const [ref, got] = [await outputsOf(float, scoring), await outputsOf(int8, scoring)];
+  const score = (o: typeof ref) => kind === 'rec' ? recScore(o, truth as string[]) : kind === 'cls' ? { accuracy: clsScore(o, truth as number[]) } : {};
+  const quality = kind === 'det' ? detScore(ref, got) : { float: score(ref), int8: score(got) };
+  const bytes = [serializeModel(float).byteLength, serializeModel(int8).byteLength];
+  let speedup = 'not measured';
+  if (latency) {
+    const b = await benchModels([{ label: 'float', model: float }, { label: 'int8', model: int8 }], { runs: 60, threads: 1, samples: scoring.slice(0, 4), quiet: true });
+    speedup = `${(1 / b.ratios[0]!.ratio).toFixed(2)}x${b.ratios[0]!.noisy ? ' (noisy)' : ''} (float p50 ${b.models[0]!.latencyMs.p50.toFixed(1)} ms)`;
+  }
+  rows.push({ model: kind, quality: JSON.stringify(quality, (_, v) => (typeof v === 'number' ? +v.toFixed(4) : v)), smaller: `${(bytes[0]! / bytes[1]!).toFixed(2)}x`, speedup, quantizeSeconds: +seconds.toFixed(1), quantized: JSON.stringify(report.quantized), leftInFloat: report.leftInFloat.length, returnedToFloat: report.tolerance?.returnedToFloat.length });
+  if (args.includes('--verbose')) console.log(kind, report.leftInFloat.slice(0, 60), report.warnings);
+}
+printTable('PP-OCR int8-static vs float: calibrated on 32 images, scored on 32 others', rows);

@@ -1,0 +1,237 @@
+// Where int8-static puts QuantizeLinear/DequantizeLinear pairs. The aim is latency as well as
+// size: onnxruntime's CPU provider fuses a QDQ group into an integer kernel only for some ops
+// (QLinearConv, QLinearMatMul/MatMulIntegerToFloat, QGemm, QLinearAdd/Mul/Concat/AveragePool/
+// GlobalAveragePool/LeakyRelu/Sigmoid), and drops the pairs around data-movement ops whose
+// input and output share one scale (Reshape, Transpose, Squeeze, Unsqueeze, Gather, MaxPool,
+// Resize). Anything else runs in float on dequantized values, so a pair around it only costs
+// time and error. The default ('cpu') plan therefore:
+// - quantizes the activation inputs of Conv, MatMul and Gemm (the ops that pay for it);
+// - runs Add, Concat, pooling, LeakyRelu, Sigmoid in integer only when their activations
+//   arrive quantized anyway (or are tiny, like a squeeze-excite gate), never when their output
+//   is a graph output (score maps stay float); Mul and MaxPool stay float (measured slower);
+// - gives data-movement ops the scale of their input, so their pairs fold away;
+// - absorbs Relu and Clip(0, c) into the producer's output quantization: quantizing the
+//   producer's output with the activation's range (zero point at 0) saturates exactly as
+//   the activation clamps, so the activation node is removed; a Mul/Div by a positive
+//   constant next to a quantized tensor becomes a change of scale, and is removed too;
+// - keeps numerically fragile ops (Softmax, normalization internals) in float.
+// 'full-integer' instead feeds every supported op through DequantizeLinear (int8 accelerators).
+import type { Graph, Node } from '../ir/graph.js';
+import type { ShapeMap } from '../ir/shapes.js';
+import { DataType } from '../ir/dtype.js';
+import type { LeftInFloat } from './options.js';
+
+/** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
+const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
+/** What full-integer placement quantizes: every op an int8 accelerator runs, at its activation inputs. */
+const FULL_INTEGER: Record<string, number[] | 'all'> = {
+  Conv: [0], ConvTranspose: [0], MatMul: [0, 1], Gemm: [0, 1], Add: 'all', Mul: 'all', Relu: [0], Clip: [0], LeakyRelu: [0], Sigmoid: [0],
+  MaxPool: [0], AveragePool: [0], GlobalAveragePool: [0], Concat: 'all', Reshape: [0], Transpose: [0], Flatten: [0], Squeeze: [0],
+  Unsqueeze: [0], Softmax: [0], Resize: [0],
+};
+
+/** Whether the op quantizes its activation inputs for itself (so they stay quantized while it does). */
+export function quantizesInputs(opType: string): boolean {
+  return opType in ANCHORS;
+}
+
+/** Ops with an integer kernel worth running only when their inputs are quantized already. */
+// Not Mul: onnxruntime's QLinearMul (and its uint8 MaxPool) measured several times slower
+// than the float op plus the conversions around it (PP-OCR classifier, one thread, x86).
+const INTEGER_OPS: Record<string, number[] | 'all'> = {
+  Add: 'all', Concat: 'all', AveragePool: [0], GlobalAveragePool: [0], LeakyRelu: [0], Sigmoid: [0],
+};
+/** Ops that move data without changing it: the output shares the input's scale. */
+const SHARED_SCALE = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Gather', 'Resize']);
+/** Elements of a float input small enough to quantize just to keep an op in integer. */
+const SMALL = 4096;
+/** Ops whose float results quantization hurts most; they stay in float. */
+export const FRAGILE_OPS = new Set(['Softmax', 'LogSoftmax', 'LayerNormalization', 'ReduceMean', 'Pow', 'Sqrt', 'Reciprocal']);
+
+export interface PlannedTensor {
+  /** The name consumers read: after the change, the DequantizeLinear output. */
+  name: string;
+  /** The float tensor fed to QuantizeLinear. */
+  source: string;
+  /** Calibrated tensor whose range sets the scale; or `shareWith`: reuse that planned tensor's scale. */
+  rangeOf?: string;
+  shareWith?: string;
+  /** Dequantize with the scale times this (an absorbed Mul/Div by a constant after the producer). */
+  factor?: number;
+  /** Quantize `source` with the scale divided by this (an absorbed Mul/Div by a constant before the tensor). */
+  sourceFactor?: number;
+  /** Nodes this tensor's Q/DQ pair replaces (removed once the pair is in). */
+  absorbs?: Node[];
+  /** A graph input: readers are rewired to a new DequantizeLinear output instead. */
+  graphInput?: boolean;
+}
+
+export interface QdqPlan {
+  /** Planned tensors in graph order (a shared one after the one it shares with). */
+  tensors: Map<string, PlannedTensor>;
+  /** Nodes that run in integer (weighted ops also get int8 weights). */
+  integer: Set<Node>;
+}
+
+export interface PlanOptions {
+  shapes: ShapeMap;
+  /** Whether a node may be quantized (op type and node filters); false leaves it in float. */
+  allowed: (node: Node) => boolean;
+  /** Absorbing clamps needs a zero point at the clamp's low end: asymmetric activations. */
+  absorbActivations: boolean;
+  opset: number;
+  /**
+   * Every supported op in integer, each fed by DequantizeLinear (for accelerators that run
+   * the whole graph in integer), instead of only where onnxruntime's CPU kernels gain.
+   */
+  fullInteger?: boolean;
+  /** Leave depthwise convolutions with kernels above 3x3 wholly in float. */
+  largeDepthwiseInFloat?: boolean;
+}
+
+export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqPlan {
+  const tensors = new Map<string, PlannedTensor>();
+  const integer = new Set<Node>();
+  const absorbed = new Set<Node>();
+  const consumers = graph.consumers();
+  const producers = graph.producers();
+  const graphOutputs = graph.outputNames();
+  const graphInputs = new Set(graph.inputs.map((v) => v.name));
+  const isFloat = (name: string) => o.shapes.get(name)?.elemType === DataType.FLOAT;
+  const isActivation = (name: string) => !!name && !graph.findInitializer(name) && isFloat(name);
+  const elements = (name: string) => {
+    // Symbolic dims count as 1: they are the batch (or sequence) both inputs share.
+    const dims = o.shapes.get(name)?.dims;
+    return dims ? dims.reduce((a: number, d) => a * (typeof d === 'number' ? d : 1), 1) : Infinity;
+  };
+  const nameOf = (n: Node) => n.name || n.outputs[0] || '?';
+
+  // A tensor computed as x * c (or x / c) from a float x is quantized from x directly with
+  // the scale divided by c, and that Mul/Div is removed.
+  const planInput = (name: string) => {
+    if (tensors.has(name)) return;
+    let source = name, sourceFactor = 1;
+    const chain: Node[] = [];
+    for (let p = producers.get(source); p && !absorbed.has(p) && o.allowed(p) && !graphOutputs.has(source); p = producers.get(source)) {
+      const f = scalarFactor(graph, p);
+      const x = p.inputs.find(isActivation);
+      if (!f || !x || (chain.length && (consumers.get(source) ?? []).length !== 1)) break;
+      chain.push(p);
+      sourceFactor *= f;
+      source = x;
+    }
+    for (const c of chain) absorbed.add(c);
+    tensors.set(name, { name, source, rangeOf: name, graphInput: graphInputs.has(name) || undefined, sourceFactor: chain.length ? sourceFactor : undefined, absorbs: chain.length ? chain : undefined });
+  };
+  // The producer's output, or the end of the chain it feeds alone: a Relu/Clip(0, c) (the
+  // quantization's saturation does its clamping) and then a Mul/Div by a positive scalar
+  // constant (a change of the dequantization scale). The chain's nodes are removed.
+  const planOutput = (t: string) => {
+    if (tensors.has(t) || !isFloat(t)) return;
+    let end = t, rangeOf = t, factor = 1;
+    const chain: Node[] = [];
+    const next = (name: string) => {
+      const readers = consumers.get(name) ?? [];
+      return readers.length === 1 && !graphOutputs.has(name) && o.allowed(readers[0]!) ? readers[0]! : undefined;
+    };
+    let n = next(end);
+    if (n && o.absorbActivations && clampsAtZero(graph, n) && n.outputs[0]) { chain.push(n); end = rangeOf = n.outputs[0]; n = next(end); }
+    for (let f = n && scalarFactor(graph, n); f && n?.outputs[0]; n = next(end), f = n && scalarFactor(graph, n)) {
+      chain.push(n);
+      factor *= f;
+      end = n.outputs[0];
+    }
+    for (const c of chain) absorbed.add(c);
+    tensors.set(end, { name: end, source: t, rangeOf, factor: factor === 1 ? undefined : factor, absorbs: chain.length ? chain : undefined });
+  };
+  const feedsInteger = (t: string) => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
+    c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || clampsAtZero(graph, c)));
+
+  for (const node of graph.nodes) {
+    if (!node.isOnnx() || absorbed.has(node)) continue;
+    const op = node.opType;
+    const known = op in ANCHORS || op in INTEGER_OPS || SHARED_SCALE.has(op);
+    if (known && !o.allowed(node)) continue;
+    const out = node.outputs[0] ?? '';
+    if (o.fullInteger && op in FULL_INTEGER && o.allowed(node)) {
+      const positions = FULL_INTEGER[op]!;
+      const acts = node.inputs.filter((name, i) => (positions === 'all' || positions.includes(i)) && isActivation(name));
+      if (!acts.length && !graph.findInitializer(node.inputs[1] ?? '')) continue;
+      acts.forEach(planInput);
+      integer.add(node);
+      if (SHARED_SCALE.has(op) && tensors.has(node.inputs[0] ?? '') && isFloat(out) && !tensors.has(out)) tensors.set(out, { name: out, source: out, shareWith: node.inputs[0]! });
+      else planOutput(out);
+      continue;
+    }
+    if (FRAGILE_OPS.has(op) || ((op === 'Sub' || op === 'Div') && node.inputs.every(isActivation))) { left.push({ node: nameOf(node), opType: op, reason: 'numerically fragile: kept in float' }); continue; }
+    if (op in ANCHORS) {
+      const acts = ANCHORS[op]!.map((i) => node.inputs[i] ?? '').filter(isActivation);
+      const weighted = !!graph.findInitializer(node.inputs[1] ?? '');
+      if (!acts.length && !weighted) continue;
+      // Left wholly in float: a float Conv reading dequantized weights cannot prepack them and
+      // runs slower still (measured 5x), and depthwise weights are small.
+      if (o.largeDepthwiseInFloat && largeDepthwise(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3 kept in float (largeDepthwise)' }); continue; }
+      acts.forEach(planInput);
+      integer.add(node);
+      // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.
+      if (op === 'Conv' || feedsInteger(out)) planOutput(out);
+    } else if (op in INTEGER_OPS) {
+      const positions = INTEGER_OPS[op]!;
+      const acts = node.inputs.filter((name, i) => (positions === 'all' || positions.includes(i)) && isActivation(name));
+      // A tiny float input (a squeeze-excite gate) is cheap to quantize; a large one is not.
+      if (!acts.some((a) => tensors.has(a)) || !acts.every((a) => tensors.has(a) || elements(a) <= SMALL)) continue;
+      if (graphOutputs.has(out) || !isFloat(out)) { left.push({ node: nameOf(node), opType: op, reason: 'produces a graph output: kept in float' }); continue; }
+      acts.forEach(planInput);
+      integer.add(node);
+      planOutput(out);
+    } else if (SHARED_SCALE.has(op)) {
+      const input = node.inputs[0] ?? '';
+      if (!tensors.has(input) || !isFloat(out) || tensors.has(out)) continue;
+      integer.add(node);
+      tensors.set(out, { name: out, source: out, shareWith: input });
+    }
+  }
+  return { tensors, integer };
+}
+
+/**
+ * Depthwise convolutions with kernels larger than 3x3. onnxruntime's QLinearConv ran the
+ * PP-OCR classifier's 5x5 layers 2-4x slower than its float NCHWc kernel, yet the detector's
+ * and recognizer's at least as fast: a choice for the caller (largeDepthwise), not a rule.
+ */
+function largeDepthwise(graph: Graph, node: Node): boolean {
+  if (node.opType !== 'Conv') return false;
+  const w = graph.findInitializer(node.inputs[1] ?? '');
+  if (!w || w.dims.length < 3 || node.getInt('group', 1) === 1 || w.dims[1] !== 1) return false;
+  return w.dims.slice(2).reduce((a, b) => a * b, 1) > 9;
+}
+
+/** The factor of a Mul or Div by a positive scalar float constant, else undefined. */
+function scalarFactor(graph: Graph, node: Node): number | undefined {
+  if (!node.isOnnx() || (node.opType !== 'Mul' && node.opType !== 'Div') || node.inputs.length !== 2) return undefined;
+  const at = node.opType === 'Div' ? [1] : [1, 0];
+  for (const i of at) {
+    const c = graph.findInitializer(node.inputs[i]!);
+    if (!c || c.dataType !== DataType.FLOAT || c.dims.reduce((a, b) => a * b, 1) !== 1) continue;
+    const v = c.toFloat32()[0]!;
+    if (!(v > 0) || !Number.isFinite(v)) return undefined;
+    return node.opType === 'Div' ? 1 / v : v;
+  }
+  return undefined;
+}
+
+/** Relu, or Clip with a constant minimum of exactly 0 (and a constant or absent maximum). */
+function clampsAtZero(graph: Graph, node: Node): boolean {
+  if (!node.isOnnx()) return false;
+  if (node.opType === 'Relu') return true;
+  if (node.opType !== 'Clip') return false;
+  const constant = (i: number): number | undefined => {
+    const name = node.inputs[i];
+    if (!name) return undefined;
+    const t = graph.findInitializer(name);
+    return t && t.dataType === DataType.FLOAT && t.dims.reduce((a, b) => a * b, 1) === 1 ? t.toFloat32()[0] : Number.NaN;
+  };
+  const min = node.inputs.length > 1 ? constant(1) : node.getFloat('min');
+  const max = node.inputs.length > 2 ? constant(2) : node.getFloat('max');
+  return min === 0 && !Number.isNaN(max);
+}

