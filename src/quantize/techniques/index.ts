@@ -55,7 +55,7 @@ function roundableLayers(model: Model, o: QuantizeOptions): PrunableLayer[] {
   const consumers = g.consumers();
   const out: PrunableLayer[] = [];
   for (const node of g.nodes) {
-    if (!node.isOnnx() || !['Conv', 'Gemm', 'MatMul'].includes(node.opType) || !(node.opType in STATIC_OPS)) continue;
+    if (!node.isOnnx() || !['Conv', 'Gemm', 'MatMul'].includes(node.opType) || !STATIC_OPS.includes(node.opType)) continue;
     const name = node.name || node.outputs[0] || '?';
     if ((o.opTypes && !o.opTypes.includes(node.opType)) || o.excludeOpTypes?.includes(node.opType) || o.excludeNodes?.includes(name)) continue;
     // Gemm with transA reads its input's rows as columns: the row statistics do not fit it.
