@@ -38,10 +38,23 @@ export interface CompressOptions {
   benchRuns?: number;
   /** Return sensitive nodes to float when no candidate passes and one failed on quality alone (default true). */
   fallback?: boolean;
+  /**
+   * Build only this recipe, with these nodes kept in float, and no fallback: what `verify`
+   * uses to rebuild a locked artifact, so a latency-based choice cannot pick another one.
+   */
+  rebuild?: CompressChoice;
   log?: (line: string) => void;
 }
 
-export interface CompressResult { report: CompressReport; model: Model | undefined }
+/** A recipe of the target by name, and the nodes the accuracy fallback returned to float. */
+export interface CompressChoice { recipe: string; keptInFloat: string[] }
+
+export interface CompressResult {
+  report: CompressReport;
+  model: Model | undefined;
+  /** What the written model was built with (the chosen candidate, else the closest one). */
+  written: CompressChoice & { candidate: number };
+}
 
 interface Built { recipe: Recipe; model: Model; size: SizeFacts; eval: EvalReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; leftInFloat: LeftInFloat[] }
 
@@ -88,10 +101,13 @@ export async function compressModel(original: Model, modelName: string, options:
 
   const built: Built[] = [];
   const notBuilt: NotBuilt[] = [];
-  for (const recipe of profile.recipes) {
+  const rebuild = options.rebuild;
+  const recipes = rebuild ? profile.recipes.filter((r) => r.name === rebuild.recipe) : profile.recipes;
+  if (rebuild && recipes.length === 0) throw new OnnxpressError('BAD_INPUT', `rebuild.recipe '${rebuild.recipe}': target ${profile.name} has no such recipe (${profile.recipes.map((r) => r.name).join(', ')})`);
+  for (const recipe of recipes) {
     log(`${recipe.name}: building and evaluating`);
     try {
-      built.push(await build(recipe));
+      built.push(await build(recipe, rebuild?.keptInFloat));
     } catch (err) {
       // One recipe out of reach (an opset it cannot raise, nothing to prune) leaves the others to try.
       if (!(err instanceof OnnxpressError)) throw err;
@@ -125,13 +141,14 @@ export async function compressModel(original: Model, modelName: string, options:
   };
 
   let judged = await timeAndJudge();
-  const base = options.fallback !== false && !profile.fullInteger && judged.report.chosen === null ? fallbackBase(built, judged.report) : undefined;
+  const base = options.fallback !== false && !rebuild && !profile.fullInteger && judged.report.chosen === null ? fallbackBase(built, judged.report) : undefined;
   if (base) {
     await fallBackToFloat(base);
     // Timed again, all together: every ratio in the report comes from one interleaved run.
     judged = await timeAndJudge();
   }
-  return { report: judged.report, model: built[judged.written]!.model };
+  const written = built[judged.written]!;
+  return { report: judged.report, model: written.model, written: { recipe: written.recipe.name, keptInFloat: written.keptInFloat, candidate: judged.written } };
 
   async function fallBackToFloat(base: Built): Promise<void> {
     log(`no candidate passed: returning the most sensitive nodes of ${base.recipe.name} to float`);

@@ -1,0 +1,46 @@
+// The CLI side of the lock: the data options compress read, as the lock records them, and
+// `gate --lock`, which takes the original, candidate, data, target and tolerances from a lock.
+import { dirname, join } from 'node:path';
+import type { DataFlags, LoadedData } from './data-flags.js';
+import { imageOptionsOf, shapeOptionsOf } from './data-flags.js';
+import { printJson } from './command.js';
+import { parseNumber } from './parse.js';
+import { buildLock, LOCK_FILE, readLock, writeLock, type LockInput, type LockedDataSpec } from '../lock.js';
+import { gateLocked } from '../verify.js';
+import { renderJunit } from '../report/junit.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { renderText } from '../report/text.js';
+import { writeFileAtomic, writeReports } from '../report/write.js';
+import { TOOL_VERSION } from '../version.js';
+
+/** How compress read its samples: the folder and labels file readData used, count, seed, shapes, image options. */
+export function lockedDataSpec(f: DataFlags, dataDir: string | undefined, data: LoadedData): LockedDataSpec {
+  const image = imageOptionsOf(f);
+  const hasImage = Object.values(image).some((v) => v !== undefined);
+  return {
+    dir: dataDir, labels: data.labelsSource?.file,
+    samples: parseNumber('--samples', f.samples ?? '100', { min: 1 }), seed: parseNumber('--seed', f.seed ?? '1'),
+    ...shapeOptionsOf(f), ...(hasImage ? { image } : {}),
+  };
+}
+
+/** Writes onnxpress.lock.json beside the output; returns its path. */
+export function writeLockBeside(outputFile: string, input: Omit<LockInput, 'lockFile' | 'toolVersion'>): string {
+  const lockFile = join(dirname(outputFile), LOCK_FILE);
+  writeLock(lockFile, buildLock({ ...input, lockFile, toolVersion: TOOL_VERSION }));
+  return lockFile;
+}
+
+type GateFlags = { junit?: string; markdown?: string; report?: string; json?: boolean };
+
+/** `gate --lock FILE`: the locked original and output, data, target and tolerances, timed with the locked runs. */
+export async function gateFromLock(lockFile: string, f: GateFlags, setExitCode: (code: number) => void): Promise<void> {
+  const lock = readLock(lockFile);
+  const report = await gateLocked(lockFile, lock);
+  if (f.junit) writeFileAtomic(f.junit, renderJunit(`onnxpress gate ${lock.output.model.path}`, report.verdict));
+  if (f.markdown) writeFileAtomic(f.markdown, renderMarkdown(report));
+  if (f.report) writeReports(f.report, report);
+  if (f.json) printJson(report);
+  else process.stdout.write(renderText(report) + '\n');
+  setExitCode(report.verdict.pass ? 0 : 1);
+}
