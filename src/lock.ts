@@ -106,7 +106,8 @@ export function buildLock(input: LockInput): Lock {
     decisions: [
       ...(result.model ? quantizedNodes(result.model) : []),
       ...written.keptInFloat.map((node): NodeDecision => ({ node, action: 'kept in float', reason: 'accuracy fallback: among the nodes where the quantization error entered most' })),
-      ...written.leftInFloat.map((l): NodeDecision => ({ node: l.node, opType: l.opType, action: 'left in float', reason: l.reason })),
+      // A node the fallback kept in float is also one quantize left in float ('excluded'): said once.
+      ...written.leftInFloat.filter((l) => !written.keptInFloat.includes(l.node)).map((l): NodeDecision => ({ node: l.node, opType: l.opType, action: 'left in float', reason: l.reason })),
     ],
     candidates: report.candidates.map((c) => ({ recipe: c.recipe, pass: c.verdict.pass, failed: c.verdict.failed.map((f) => f.metric) })),
     notBuilt: report.notBuilt,

@@ -135,6 +135,20 @@ describe('compress writes a lock; verify reproduces it', () => {
     }
   });
 
+  it('the accuracy fallback: the lock keeps its float nodes, and verify rebuilds with the same ones', () => {
+    const fb = join(dir, 'fallback');
+    // No int8 model comes this close to the original: the fallback returns nodes to float.
+    const r = runCli(['compress', model, '-o', join(fb, 'm.onnx'), '--target', 'cpu-x86', '--data', join(dir, 'digits'), '--samples', '300', '--runs', '5', '--min-cosine', '0.9999999', ...ANY_LATENCY]);
+    expect([0, 1], r.stderr).toContain(r.code);
+    const lock = JSON.parse(readFileSync(join(fb, LOCK_FILE), 'utf8')) as Lock;
+    expect(lock.chosen.keptInFloat.length).toBeGreaterThan(0);
+    const kept = lock.decisions.filter((d) => d.action === 'kept in float').map((d) => d.node);
+    expect(kept).toEqual(lock.chosen.keptInFloat);
+    const v = runCli(['verify', join(fb, LOCK_FILE)]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/reproduced byte for byte/);
+  });
+
   it('--no-lock writes none', () => {
     const other = join(dir, 'nolock');
     mkdirSync(other);
