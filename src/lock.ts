@@ -86,11 +86,14 @@ export function buildLock(input: LockInput): Lock {
   const { options, result } = input;
   const [modelFile, ...external] = sourceFiles(input.original).map((f) => f.path);
   if (!modelFile) throw badInput('original: the model was not read from a file, so the lock cannot pin it');
-  const data = options.data.dir ? dataFiles(options.data.dir) : [];
+  const outDir = dirname(resolve(input.output.file));
+  const outputs = [input.output.file, ...(input.output.externalFile ? [join(outDir, input.output.externalFile)] : [])].map((f) => resolve(f));
+  // An output written into the data folder, or a lock an earlier run left there, is not data.
+  const notData = new Set([...outputs, resolve(input.lockFile)]);
+  const data = options.data.dir ? dataFiles(options.data.dir).filter((f) => !notData.has(resolve(f))) : [];
   if (options.data.labels && !data.some((f) => resolve(f) === resolve(options.data.labels!))) data.push(options.data.labels);
   const report = result.report;
   const written = report.candidates[result.written.candidate]!;
-  const outDir = dirname(resolve(input.output.file));
   return {
     lockVersion: LOCK_VERSION,
     tool: versions(input.toolVersion),
@@ -99,7 +102,7 @@ export function buildLock(input: LockInput): Lock {
     seeds: { generatedInputs: options.data.seed },
     input: { model: lockedFile(modelFile, dir), externalData: external.sort().map((f) => lockedFile(f, dir)) },
     data: data.map((f) => lockedFile(f, dir)),
-    output: { model: lockedFile(input.output.file, dir), externalData: input.output.externalFile ? [lockedFile(join(outDir, input.output.externalFile), dir)] : [] },
+    output: { model: lockedFile(outputs[0]!, dir), externalData: outputs.slice(1).map((f) => lockedFile(f, dir)) },
     chosen: { recipe: result.written.recipe, keptInFloat: result.written.keptInFloat, passed: report.chosen !== null },
     verdict: { pass: report.verdict.pass, failed: report.verdict.failed.map((c) => c.metric) },
     steps: written.steps,

@@ -17,7 +17,7 @@ export const verifyCommand: CliCommand = {
           benchRuns: f.runs === undefined ? undefined : parseNumber('--runs', f.runs, { min: 5 }),
           log: f.json ? undefined : (s) => process.stderr.write(`${s}\n`),
         });
-        if (f.json) printJson({ ...result, gate: undefined });
+        if (f.json) printJson({ ok: result.ok, inputs: result.inputs, versions: result.versions, bytes: result.bytes, verdict: result.verdict, gate: result.gate.verdict });
         else process.stdout.write(renderVerify(result) + '\n');
         setExitCode(result.ok ? 0 : 1);
       });

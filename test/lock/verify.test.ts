@@ -69,6 +69,18 @@ describe('compress writes a lock; verify reproduces it', () => {
     expect(r.ok).toBe(true);
   });
 
+  it('a changed tool version is reported, not fatal', async () => {
+    const older = join(dir, 'out', 'older-node.lock.json'); // beside the real one: same relative paths
+    const locked = readLockJson();
+    writeFileSync(older, JSON.stringify({ ...locked, tool: { ...locked.tool, node: 'v0.0.1', onnxruntime: '0.0.1' } }));
+    const r = await verifyLock(older);
+    expect(r.versions).toEqual([
+      { what: 'onnxruntime version', expected: '0.0.1', found: locked.tool.onnxruntime },
+      { what: 'node version', expected: 'v0.0.1', found: process.version },
+    ]);
+    expect(r.ok).toBe(true);
+  });
+
   it('gate --lock takes original, candidate, data and tolerances from the lock', () => {
     const r = runCli(['gate', '--lock', lockFile, '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -147,6 +159,23 @@ describe('compress writes a lock; verify reproduces it', () => {
     const v = runCli(['verify', join(fb, LOCK_FILE)]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
     expect(v.stdout).toMatch(/reproduced byte for byte/);
+  });
+
+  it('an output written into the data folder: neither it nor the lock counts as data, and verify reproduces it', () => {
+    const { copy } = copyRun('onnxpress-lock-inside');
+    try {
+      const digits = join(copy, 'digits');
+      const args = ['compress', join(copy, 'mnist-mlp.onnx'), '-o', join(digits, 'm.onnx'), '--target', 'cpu-x86', '--data', digits, '--samples', '300', '--runs', '5', ...ANY_LATENCY];
+      for (let run = 0; run < 2; run++) expect(runCli(args).code).toBe(0); // the second run finds the first's lock and output there
+      const lock = JSON.parse(readFileSync(join(digits, LOCK_FILE), 'utf8')) as Lock;
+      expect(lock.data.map((f) => f.path)).not.toContain('m.onnx');
+      expect(lock.data.map((f) => f.path)).not.toContain(LOCK_FILE);
+      const v = runCli(['verify', join(digits, LOCK_FILE), '--json']);
+      expect(v.code, v.stderr).toBe(0);
+      expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, inputs: [], bytes: [], verdict: { same: true } });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('--no-lock writes none', () => {
