@@ -129,7 +129,7 @@ export const gateCommand: CliCommand = {
       .option('--json', 'print the report as one JSON object');
     addToleranceFlags(addDataFlags(cmd, '1000'))
       .action(async (origArg: string | undefined, candArg: string | undefined, f: Flags) => {
-        if (typeof f.lock === 'string') return gateFromLock(f.lock, f, setExitCode);
+        if (typeof f.lock === 'string') return gateFromLock(f.lock, { ...f, extra: Boolean(origArg ?? candArg ?? f.config) }, setExitCode);
         const { config, base } = readConfig(f);
         const origFile = origArg ?? str(config, 'model', base);
         const candFile = candArg ?? str(config, 'candidate', base);

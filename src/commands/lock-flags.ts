@@ -12,6 +12,7 @@ import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { writeFileAtomic, writeReports } from '../report/write.js';
 import { TOOL_VERSION } from '../version.js';
+import { badInput } from '../errors.js';
 
 /** How compress read its samples: the folder and labels file readData used, count, seed, shapes, image options. */
 export function lockedDataSpec(f: DataFlags, dataDir: string | undefined, data: LoadedData): LockedDataSpec {
@@ -31,10 +32,12 @@ export function writeLockBeside(outputFile: string, input: Omit<LockInput, 'lock
   return lockFile;
 }
 
-type GateFlags = { junit?: string; markdown?: string; report?: string; json?: boolean };
+type GateFlags = { extra?: boolean; junit?: string; markdown?: string; report?: string; json?: boolean };
 
 /** `gate --lock FILE`: the locked original and output, data, target and tolerances, timed with the locked runs. */
 export async function gateFromLock(lockFile: string, f: GateFlags, setExitCode: (code: number) => void): Promise<void> {
+  // The lock is the whole configuration: models or a config beside it would be ignored, so they are refused.
+  if (f.extra) throw badInput('gate --lock takes the models, data, target and tolerances from the lock: give the lock or models and --config, not both');
   const lock = readLock(lockFile);
   const report = await gateLocked(lockFile, lock);
   if (f.junit) writeFileAtomic(f.junit, renderJunit(`onnxpress gate ${lock.output.model.path}`, report.verdict));

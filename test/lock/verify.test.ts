@@ -88,6 +88,9 @@ describe('compress writes a lock; verify reproduces it', () => {
     expect(report.tolerances.maxSizeRatio).toBe(0.3);
     expect(report.data.calibrationSamples + report.data.evalSamples).toBe(300);
     expect(report.verdict.pass).toBe(true);
+    const both = runCli(['gate', model, out, '--lock', lockFile]);
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   /** A copy of the whole run (model, digits, output and lock), to alter without touching the original. */
@@ -176,6 +179,22 @@ describe('compress writes a lock; verify reproduces it', () => {
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
+  });
+
+  it("a model with external data: the lock pins that file too, and verify says when it changed", () => {
+    const ext = join(dir, 'external');
+    expect(runCli(['convert', model, '-o', join(ext, 'mlp.onnx'), '--external-data', 'mlp.weights']).code).toBe(0);
+    const r = runCli(['compress', join(ext, 'mlp.onnx'), '-o', join(ext, 'out', 'm.onnx'), '--target', 'cpu-x86', '--data', join(dir, 'digits'), '--samples', '100', '--runs', '5', ...ANY_LATENCY]);
+    expect(r.code, r.stderr).toBe(0);
+    const lockOf = join(ext, 'out', LOCK_FILE);
+    const lock = JSON.parse(readFileSync(lockOf, 'utf8')) as Lock;
+    expect(lock.input.externalData).toEqual([{ path: '../mlp.weights', sha256: sha256File(join(ext, 'mlp.weights')), bytes: readFileSync(join(ext, 'mlp.weights')).length }]);
+    const weights = readFileSync(join(ext, 'mlp.weights'));
+    weights.writeFloatLE(weights.readFloatLE(0) + 0.25, 0); // one weight
+    writeFileSync(join(ext, 'mlp.weights'), weights);
+    const v = runCli(['verify', lockOf]);
+    expect(v.code, v.stderr).toBe(1);
+    expect(v.stdout).toContain(`changed input: external data ../mlp.weights: expected ${lock.input.externalData[0]!.sha256}, found ${sha256File(join(ext, 'mlp.weights'))}`);
   });
 
   it('--no-lock writes none', () => {
