@@ -173,9 +173,28 @@ export function readLock(file: string): Lock {
     throw badInput(`${file}: not valid JSON (${(err as Error).message})`);
   }
   const lock = value as Partial<Lock>;
-  if (typeof lock !== 'object' || lock === null || typeof lock.lockVersion !== 'number' || !lock.input?.model || !lock.output?.model || !lock.options || !lock.chosen) throw badInput(`${file}: not an onnxpress lock (no lockVersion, input or output)`);
+  if (typeof lock !== 'object' || lock === null || typeof lock.lockVersion !== 'number') throw badInput(`${file}: not an onnxpress lock (no lockVersion)`);
+  // Before the shape: a newer lock may be laid out differently, and the fix is to upgrade.
   if (lock.lockVersion > LOCK_VERSION) throw badInput(`${file}: lock version ${lock.lockVersion} was written by a newer onnxpress (this one reads up to ${LOCK_VERSION}); upgrade onnxpress`);
+  const missing = missingFields(lock);
+  if (missing) throw badInput(`${file}: not an onnxpress lock (${missing} missing or malformed)`);
   return lock as Lock;
+}
+
+/** The first field verify relies on that a lock lacks, if any. */
+function missingFields(lock: Partial<Lock>): string | undefined {
+  const isFile = (f: unknown) => typeof f === 'object' && f !== null && typeof (f as LockedFile).path === 'string' && typeof (f as LockedFile).sha256 === 'string';
+  const files = (x: { model: unknown; externalData: unknown } | undefined) => Boolean(x && isFile(x.model) && Array.isArray(x.externalData) && x.externalData.every(isFile));
+  const checks: [string, boolean][] = [
+    ['tool', typeof lock.tool === 'object' && lock.tool !== null],
+    ['input', files(lock.input)],
+    ['output', files(lock.output)],
+    ['data', Array.isArray(lock.data) && lock.data.every(isFile)],
+    ['options', typeof lock.options?.target === 'string' && typeof lock.options.data === 'object' && typeof lock.options.tolerances === 'object'],
+    ['chosen', typeof lock.chosen?.recipe === 'string' && Array.isArray(lock.chosen.keptInFloat)],
+    ['verdict', typeof lock.verdict?.pass === 'boolean' && Array.isArray(lock.verdict.failed)],
+  ];
+  return checks.find(([, ok]) => !ok)?.[0];
 }
 
 /** A path recorded in the lock, resolved against the lock's folder. */
