@@ -49,14 +49,17 @@ export interface CompressOptions {
 /** A recipe of the target by name, and the nodes the accuracy fallback returned to float. */
 export interface CompressChoice { recipe: string; keptInFloat: string[] }
 
+/** What pruning did to each layer of the written model (none when its recipe does not prune). */
+export interface PruneDecisions { layers: { name: string; opType: string; sparsity?: number; channels?: number; kept?: number }[]; skipped: { name: string; reason: string }[] }
+
 export interface CompressResult {
   report: CompressReport;
   model: Model | undefined;
   /** What the written model was built with (the chosen candidate, else the closest one). */
-  written: CompressChoice & { candidate: number };
+  written: CompressChoice & { candidate: number; pruned: PruneDecisions };
 }
 
-interface Built { recipe: Recipe; model: Model; size: SizeFacts; eval: EvalReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; leftInFloat: LeftInFloat[] }
+interface Built { recipe: Recipe; model: Model; size: SizeFacts; eval: EvalReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; leftInFloat: LeftInFloat[]; pruned: PruneDecisions }
 
 /** Splits samples into calibration and evaluation sets that never overlap. */
 export function splitData(data: CompressData): { calibration: Sample[]; evaluation: Sample[]; labels?: number[] } {
@@ -84,11 +87,14 @@ export async function compressModel(original: Model, modelName: string, options:
   const build = async (recipe: Recipe, excludeNodes: string[] = []): Promise<Built> => {
     const model = cloneModel(optimized);
     const steps: string[] = [];
+    const pruned: PruneDecisions = { layers: [], skipped: [] };
     if (recipe.prune) {
       // The model was optimized once above; pruning need not do it again.
       const p = await pruneModel(model, { ...recipe.prune, calibration: options.data.generated ? undefined : calibration, statistics: { quiet: true } });
       // It would only repeat an unpruned recipe.
       if (p.layers.length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing could be pruned (${p.skipped.length} group(s) skipped)`);
+      pruned.layers = p.layers;
+      pruned.skipped = p.skipped;
       steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}`);
     }
     const q = await quantizeModel(model, { ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes] });
@@ -96,7 +102,7 @@ export async function compressModel(original: Model, modelName: string, options:
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
     const evalReport = await evalModels(original, model, { samples: evaluation, labels, quiet: true });
-    return { recipe, model, size: sizeOf(model), eval: evalReport, violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat };
+    return { recipe, model, size: sizeOf(model), eval: evalReport, violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat, pruned };
   };
 
   const built: Built[] = [];
@@ -148,7 +154,7 @@ export async function compressModel(original: Model, modelName: string, options:
     judged = await timeAndJudge();
   }
   const written = built[judged.written]!;
-  return { report: judged.report, model: written.model, written: { recipe: written.recipe.name, keptInFloat: written.keptInFloat, candidate: judged.written } };
+  return { report: judged.report, model: written.model, written: { recipe: written.recipe.name, keptInFloat: written.keptInFloat, candidate: judged.written, pruned: written.pruned } };
 
   async function fallBackToFloat(base: Built): Promise<void> {
     log(`no candidate passed: returning the most sensitive nodes of ${base.recipe.name} to float`);

@@ -42,7 +42,7 @@ export interface LockOptions {
 
 export interface LockedFiles { model: LockedFile; externalData: LockedFile[] }
 
-export interface NodeDecision { node: string; opType?: string; action: 'quantized' | 'kept in float' | 'left in float'; reason?: string }
+export interface NodeDecision { node: string; opType?: string; action: 'pruned' | 'not pruned' | 'quantized' | 'kept in float' | 'left in float'; reason?: string }
 
 export interface Lock {
   lockVersion: number;
@@ -107,6 +107,8 @@ export function buildLock(input: LockInput): Lock {
     verdict: { pass: report.verdict.pass, failed: report.verdict.failed.map((c) => c.metric) },
     steps: written.steps,
     decisions: [
+      ...result.written.pruned.layers.map((l): NodeDecision => ({ node: l.name, opType: l.opType, action: 'pruned', reason: pruneDetail(l) })),
+      ...result.written.pruned.skipped.map((l): NodeDecision => ({ node: l.name, action: 'not pruned', reason: l.reason })),
       ...(result.model ? quantizedNodes(result.model) : []),
       ...written.keptInFloat.map((node): NodeDecision => ({ node, action: 'kept in float', reason: 'accuracy fallback: among the nodes where the quantization error entered most' })),
       // A node the fallback kept in float is also one quantize left in float ('excluded'): said once.
@@ -119,6 +121,11 @@ export function buildLock(input: LockInput): Lock {
 
 export function writeLock(file: string, lock: Lock): void {
   writeFileAtomic(file, JSON.stringify(lock, null, 2) + '\n');
+}
+
+function pruneDetail(l: CompressResult['written']['pruned']['layers'][number]): string {
+  if (l.channels !== undefined && l.kept !== undefined) return `kept ${l.kept} of ${l.channels} channels`;
+  return l.sparsity !== undefined ? `sparsity ${l.sparsity.toFixed(4)}` : 'pruned';
 }
 
 /** Integer ops, and ops fed through DequantizeLinear (QDQ): the nodes that run quantized. */
