@@ -8,6 +8,7 @@ import { exportMnistDigits } from '../../models/export-mnist-digits.js';
 import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
 import { LOCK_FILE, sha256File, type Lock } from '../../src/lock.js';
 import { verifyLock } from '../../src/verify.js';
+import { renderVerify } from '../../src/commands/verify.js';
 import { runCli } from '../helpers/cli.js';
 
 // Timings on a shared machine are noise: the CPU target's "never surely slower" default is
@@ -79,6 +80,20 @@ describe('compress writes a lock; verify reproduces it', () => {
       { what: 'node version', expected: 'v0.0.1', found: process.version },
     ]);
     expect(r.ok).toBe(true);
+  });
+
+  it('a lock whose output or verdict the rebuild does not match: both differences reported, not ok', async () => {
+    const wrong = join(dir, 'out', 'wrong.lock.json');
+    const locked = readLockJson();
+    const otherSha = '0'.repeat(64);
+    writeFileSync(wrong, JSON.stringify({ ...locked, output: { ...locked.output, model: { ...locked.output.model, sha256: otherSha } }, verdict: { pass: false, failed: ['maxSizeRatio'] } }));
+    const r = await verifyLock(wrong);
+    expect(r.bytes).toEqual([{ what: `output ${locked.output.model.path}`, expected: otherSha, found: locked.output.model.sha256 }]);
+    expect(r.verdict).toMatchObject({ expected: { pass: false, failed: ['maxSizeRatio'] }, found: { pass: true, failed: [] }, same: false });
+    expect(r.ok).toBe(false);
+    const text = renderVerify(r);
+    expect(text).toMatch(/output: NOT reproduced/);
+    expect(text).toMatch(/verdict: CHANGED: locked FAIL \(maxSizeRatio\), now PASS/);
   });
 
   it('gate --lock takes original, candidate, data and tolerances from the lock', () => {
