@@ -50,6 +50,7 @@ export interface Lock {
   command: 'compress';
   /** The options as the library took them (paths relative to the lock's folder). */
   options: LockOptions;
+  /** The only seed a run takes; the bootstrap intervals and samplers use seeds fixed in the code. */
   seeds: { generatedInputs: number };
   input: LockedFiles;
   data: LockedFile[];
@@ -59,7 +60,7 @@ export interface Lock {
   verdict: { pass: boolean; failed: string[] };
   /** What each step did (prune, quantize), in order. */
   steps: string[];
-  /** Per-node decisions: what was quantized, kept or left in float, and why. */
+  /** Per-node decisions: what was pruned (or not), quantized, kept or left in float, and why. */
   decisions: NodeDecision[];
   /** Every candidate tried and how it fared, so a later run's different choice can be explained. */
   candidates: { recipe: string; pass: boolean; failed: string[] }[];
