@@ -99,7 +99,7 @@ export const compressCommand: CliCommand = {
         const { report, model } = result;
         const saved = model ? saveModel(model, output) : undefined;
         // The lock: what this run read, chose and wrote, so `onnxpress verify` can reproduce it.
-        const lockFile = saved && f.lock !== false ? writeLockBeside(saved.file, {
+        const lockFile = saved && f.lock !== false ? writeLockBeside(output, {
           original, output: saved, result,
           options: { target, tolerances, data: lockedDataSpec(f, f.data ?? str(config, 'data', base), data), benchRuns: parseNumber('--runs', f.runs ?? '30', { min: 5 }), fallback: f.fallback !== false },
         }) : undefined;
