@@ -50,8 +50,8 @@ export async function loadLockedData(lockFile: string, lock: Lock, model: Model)
 }
 
 /** What `gate --lock` checks: the locked original and output, on the locked data, with the locked tolerances and target. */
-export async function gateLocked(lockFile: string, lock: Lock, options: { benchRuns?: number; candidate?: Model } = {}): Promise<CompressReport> {
-  const original = loadModel(lockPath(lockFile, lock.input.model.path));
+export async function gateLocked(lockFile: string, lock: Lock, options: { benchRuns?: number; original?: Model; candidate?: Model } = {}): Promise<CompressReport> {
+  const original = options.original ?? loadModel(lockPath(lockFile, lock.input.model.path));
   const candidateFile = lockPath(lockFile, lock.output.model.path);
   const candidate = options.candidate ?? loadModel(candidateFile);
   const data = await loadLockedData(lockFile, lock, original);
@@ -88,7 +88,7 @@ export async function verifyLock(lockFile: string, options: VerifyOptions = {}):
     rmSync(dir, { recursive: true, force: true });
   }
   log('gating the rebuilt model');
-  const gate = await gateLocked(lockFile, lock, { benchRuns: options.benchRuns, candidate: model });
+  const gate = await gateLocked(lockFile, lock, { benchRuns: options.benchRuns, original, candidate: model });
   const found = { pass: gate.verdict.pass, failed: gate.verdict.failed.map((c) => c.metric) };
   const same = found.pass === lock.verdict.pass && [...found.failed].sort().join() === [...lock.verdict.failed].sort().join();
   const inputs = differences.filter((d) => !isVersion(d));

@@ -103,6 +103,7 @@ describe('compress writes a lock; verify reproduces it', () => {
     expect(report.tolerances.maxSizeRatio).toBe(0.3);
     expect(report.data.calibrationSamples + report.data.evalSamples).toBe(300);
     expect(report.verdict.pass).toBe(true);
+    expect(r.stderr).not.toMatch(/changed since the lock/);
     const both = runCli(['gate', model, out, '--lock', lockFile]);
     expect(both.code).toBe(2);
     expect(both.stderr.trim().split('\n')).toHaveLength(1);
