@@ -41,12 +41,28 @@ export interface CompressOptions {
   benchRuns?: number;
   /** Return sensitive nodes to float when no candidate passes and one failed on quality alone (default true). */
   fallback?: boolean;
+  /**
+   * Build only this recipe, with these nodes kept in float, and no fallback: what `verify`
+   * uses to rebuild a locked artifact, so a latency-based choice cannot pick another one.
+   */
+  rebuild?: CompressChoice;
   log?: (line: string) => void;
 }
 
-export interface CompressResult { report: CompressReport; model: Model | undefined }
+/** A recipe of the target by name, and the nodes the accuracy fallback returned to float. */
+export interface CompressChoice { recipe: string; keptInFloat: string[] }
 
-interface Built { recipe: Recipe; model: Model; size: SizeFacts; eval: EvalReport; clip?: ClipReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; leftInFloat: LeftInFloat[] }
+/** What pruning did to each layer of the written model (none when its recipe does not prune). */
+export interface PruneDecisions { layers: { name: string; opType: string; sparsity?: number; channels?: number; kept?: number }[]; skipped: { name: string; reason: string }[] }
+
+export interface CompressResult {
+  report: CompressReport;
+  model: Model | undefined;
+  /** What the written model was built with (the chosen candidate, else the closest one). */
+  written: CompressChoice & { candidate: number; pruned: PruneDecisions };
+}
+
+interface Built { recipe: Recipe; model: Model; size: SizeFacts; eval: EvalReport; clip?: ClipReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; leftInFloat: LeftInFloat[]; pruned: PruneDecisions }
 
 /** Splits samples into calibration and evaluation sets that never overlap. */
 export function splitData(data: CompressData): { calibration: Sample[]; evaluation: Sample[]; labels?: number[]; slices?: (string | undefined)[] } {
@@ -88,11 +104,14 @@ export async function compressModel(original: Model, modelName: string, options:
   const build = async (recipe: Recipe, excludeNodes: string[] = []): Promise<Built> => {
     const model = cloneModel(optimized);
     const steps: string[] = [];
+    const pruned: PruneDecisions = { layers: [], skipped: [] };
     if (recipe.prune) {
       // The model was optimized once above; pruning need not do it again.
       const p = await pruneModel(model, { ...recipe.prune, calibration: options.data.generated ? undefined : calibration, statistics: { quiet: true } });
       // It would only repeat an unpruned recipe.
       if (p.layers.length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing could be pruned (${p.skipped.length} group(s) skipped)`);
+      pruned.layers = p.layers;
+      pruned.skipped = p.skipped;
       steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}`);
     }
     const q = await quantizeModel(model, { ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes] });
@@ -100,15 +119,18 @@ export async function compressModel(original: Model, modelName: string, options:
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
     const evalReport = await evalModels(original, model, { samples: evaluation, labels, slices, quiet: true });
-    return { recipe, model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, options.tolerances), violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat };
+    return { recipe, model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, options.tolerances), violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat, pruned };
   };
 
   const built: Built[] = [];
   const notBuilt: NotBuilt[] = [];
-  for (const recipe of profile.recipes) {
+  const rebuild = options.rebuild;
+  const recipes = rebuild ? profile.recipes.filter((r) => r.name === rebuild.recipe) : profile.recipes;
+  if (rebuild && recipes.length === 0) throw new OnnxpressError('BAD_INPUT', `rebuild.recipe '${rebuild.recipe}': target ${profile.name} has no such recipe (${profile.recipes.map((r) => r.name).join(', ')})`);
+  for (const recipe of recipes) {
     log(`${recipe.name}: building and evaluating`);
     try {
-      built.push(await build(recipe));
+      built.push(await build(recipe, rebuild?.keptInFloat));
     } catch (err) {
       // One recipe out of reach (an opset it cannot raise, nothing to prune) leaves the others to try.
       if (!(err instanceof OnnxpressError)) throw err;
@@ -142,13 +164,14 @@ export async function compressModel(original: Model, modelName: string, options:
   };
 
   let judged = await timeAndJudge();
-  const base = options.fallback !== false && !profile.fullInteger && judged.report.chosen === null ? fallbackBase(built, judged.report) : undefined;
+  const base = options.fallback !== false && !rebuild && !profile.fullInteger && judged.report.chosen === null ? fallbackBase(built, judged.report) : undefined;
   if (base) {
     await fallBackToFloat(base);
     // Timed again, all together: every ratio in the report comes from one interleaved run.
     judged = await timeAndJudge();
   }
-  return { report: judged.report, model: built[judged.written]!.model };
+  const written = built[judged.written]!;
+  return { report: judged.report, model: written.model, written: { recipe: written.recipe.name, keptInFloat: written.keptInFloat, candidate: judged.written, pruned: written.pruned } };
 
   async function fallBackToFloat(base: Built): Promise<void> {
     log(`no candidate passed: returning the most sensitive nodes of ${base.recipe.name} to float`);

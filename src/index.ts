@@ -17,7 +17,7 @@ export { loadSamples, generateSamples, loadLabels, type Sample, type InputSpec }
 export { describeInputShapes, wantedDims, type ShapeOverrides } from './runtime/input-shapes.js';
 export { benchModels, compareLatency, type BenchReport, type BenchOptions, type BenchRatio } from './measure/bench.js';
 export { evalModels, perTensorErrors, type EvalReport, type EvalOptions } from './measure/eval.js';
-export { compressModel, splitData, REPORT_VERSION, type CompressReport, type CompressOptions, type CompressData, type CandidateReport } from './compress.js';
+export { compressModel, splitData, REPORT_VERSION, type CompressReport, type CompressOptions, type CompressData, type CompressChoice, type CandidateReport } from './compress.js';
 export { gateModels, type GateOptions } from './gate.js';
 export { targets, findTarget, checkProfile, type TargetProfile } from './targets/index.js';
 export { judge, parseTolerances, TOLERANCE_KEYS, type Tolerances, type Verdict, type Check } from './verdict.js';
@@ -26,3 +26,5 @@ export { renderMarkdown } from './report/markdown.js';
 export { renderHtml } from './report/html.js';
 export { renderJunit } from './report/junit.js';
 export { pruneModel, layerSensitivity, chooseLevels, type PruneOptions, type PruneReport } from './prune/index.js';
+export { verifyLock, gateLocked, loadLockedData, type VerifyOptions, type VerifyResult } from './verify.js';
+export { readLock, buildLock, writeLock, LOCK_FILE, LOCK_VERSION, type Lock, type LockOptions, type LockDifference } from './lock.js';

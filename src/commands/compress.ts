@@ -17,9 +17,10 @@ import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { writeFileAtomic, writeReports } from '../report/write.js';
 import { renderText } from '../report/text.js';
+import { gateFromLock, lockedDataSpec, writeLockBeside } from './lock-flags.js';
 
 type ToleranceFlags = { [K in keyof Tolerances]?: string };
-type Flags = DataFlags & ToleranceFlags & { output?: string; target?: string; config?: string; report?: string; runs?: string; json?: boolean; junit?: string; markdown?: string; fallback?: boolean };
+type Flags = DataFlags & ToleranceFlags & { output?: string; target?: string; config?: string; report?: string; runs?: string; json?: boolean; junit?: string; markdown?: string; fallback?: boolean; lock?: string | boolean };
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -77,6 +78,7 @@ export const compressCommand: CliCommand = {
       .option('--report <dir>', 'write report.json, report.md and report.html here')
       .option('--runs <n>', 'timed runs per model (more for sub-millisecond models)', '30')
       .option('--no-fallback', 'do not return sensitive nodes to float when the tolerances fail')
+      .option('--no-lock', `do not write onnxpress.lock.json beside the output (for \`onnxpress verify\`)`)
       .option('--json', 'print the report as one JSON object');
     addToleranceFlags(addDataFlags(cmd, '1000'))
       .action(async (modelArg: string | undefined, f: Flags) => {
@@ -92,14 +94,20 @@ export const compressCommand: CliCommand = {
         const original = loadModel(modelFile);
         refuseOverwritingInputs({ file: output }, original);
         const data = await readData(original, { ...f, data: f.data ?? str(config, 'data', base), labels: f.labels ?? str(config, 'labels', base) });
-        const { report, model } = await compressModel(original, modelFile, {
+        const result = await compressModel(original, modelFile, {
           target, tolerances, data, benchRuns: parseNumber('--runs', f.runs ?? '30', { min: 5 }), fallback: f.fallback,
           log: f.json ? undefined : (s) => process.stderr.write(`${s}\n`),
         });
-        if (model) saveModel(model, output);
+        const { report, model } = result;
+        const saved = model ? saveModel(model, output) : undefined;
+        // The lock: what this run read, chose and wrote, so `onnxpress verify` can reproduce it.
+        const lockFile = saved && f.lock !== false ? writeLockBeside(output, {
+          original, output: saved, result,
+          options: { target, tolerances, data: lockedDataSpec(f, f.data ?? str(config, 'data', base), data), benchRuns: parseNumber('--runs', f.runs ?? '30', { min: 5 }), fallback: f.fallback !== false },
+        }) : undefined;
         if (f.report) writeReports(f.report, report);
         if (f.json) printJson(report);
-        else process.stdout.write(`${renderText(report)}\nwrote ${output}${f.report ? ` and reports in ${f.report}` : ''}\n`);
+        else process.stdout.write(`${renderText(report)}\nwrote ${output}${lockFile ? `, ${lockFile}` : ''}${f.report ? ` and reports in ${f.report}` : ''}\n`);
         setExitCode(report.verdict.pass ? 0 : 1);
       });
   },
@@ -115,6 +123,7 @@ export const gateCommand: CliCommand = {
       .argument('[candidate]', 'the compressed .onnx (or "candidate" in --config)')
       .option('--config <file>', 'JSON config (schema/onnxpress.gate.schema.json)')
       .option('--target <profile>', 'also check the op/dtype list of this profile')
+      .option('--lock <file>', 'take original, candidate, data, target and tolerances from an onnxpress.lock.json')
       .option('--runs <n>', 'timed runs per model (more for sub-millisecond models)', '30')
       .option('--junit <file>', 'write a JUnit XML report (one test per tolerance)')
       .option('--markdown <file>', 'write a Markdown summary for a pull-request comment')
@@ -122,6 +131,7 @@ export const gateCommand: CliCommand = {
       .option('--json', 'print the report as one JSON object');
     addToleranceFlags(addDataFlags(cmd, '1000'))
       .action(async (origArg: string | undefined, candArg: string | undefined, f: Flags) => {
+        if (typeof f.lock === 'string') return gateFromLock(f.lock, { ...f, extra: Boolean(origArg ?? candArg ?? f.config) }, setExitCode);
         const { config, base } = readConfig(f);
         const origFile = origArg ?? str(config, 'model', base);
         const candFile = candArg ?? str(config, 'candidate', base);

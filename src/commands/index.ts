@@ -21,6 +21,7 @@ const optimize = () => import('./optimize.js');
 export const commands: CommandEntry[] = [
   { name: 'compress', usage: '[options] [model]', description: 'compress a model for an edge target and judge it against tolerances (exit 1 on FAIL)', load: async () => (await compress()).compressCommand },
   { name: 'gate', usage: '[options] [original] [candidate]', description: 'check a compressed model against its original and tolerances, for CI (exit 0 PASS, 1 FAIL)', load: async () => (await compress()).gateCommand },
+  { name: 'verify', usage: '[options] <lock>', description: 'rebuild a compress run from its onnxpress.lock.json: same inputs, same bytes, same verdict (exit 1 on a difference)', load: async () => (await import('./verify.js')).verifyCommand },
   { name: 'inspect', usage: '[options] <model>', description: 'show what a model is made of: IO, opsets, op types, parameters, weight bytes, MACs', load: async () => (await import('./inspect.js')).inspectCommand },
   { name: 'optimize', usage: '[options] <model>', description: 'fuse, fold and clean up a model with standard ONNX ops (default pipeline safe for every runtime)', load: async () => (await optimize()).optimizeCommand },
   { name: 'passes', usage: '', description: 'list every optimization pass with a one-line description', load: async () => (await optimize()).optimizeCommand },

@@ -1,0 +1,93 @@
+// The lock on each kind of run: the accuracy fallback's float nodes, a pruned recipe, an
+// output inside the data folder, a model with external data. The MNIST MLP models/ trains and
+// digits from the mnist package: what a clone reaches.
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exportMnistDigits } from '../../models/export-mnist-digits.js';
+import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
+import { LOCK_FILE, sha256File, type Lock } from '../../src/lock.js';
+import { runCli } from '../helpers/cli.js';
+
+// Timings on a shared machine are noise: lifted, so verdicts rest on size and quality.
+const ANY_LATENCY = ['--max-latency-ratio', '1e6'];
+
+describe('the lock records what each kind of run decided, and verify rebuilds it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'onnxpress-lock-runs-'));
+  const model = join(dir, 'mnist-mlp.onnx');
+  copyFileSync(ensureMnistModel(), model);
+  exportMnistDigits(join(dir, 'digits'), { offset: TRAIN_COUNT, count: 300 });
+  /** A copy of the model and digits, to write into without touching the shared ones. */
+  const copyRun = (name: string) => {
+    const copy = join(dir, '..', `${name}-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    cpSync(dir, copy, { recursive: true });
+    return { copy };
+  };
+
+  it('the accuracy fallback: the lock keeps its float nodes, and verify rebuilds with the same ones', () => {
+    const fb = join(dir, 'fallback');
+    // No int8 model comes this close to the original: the fallback returns nodes to float.
+    const r = runCli(['compress', model, '-o', join(fb, 'm.onnx'), '--target', 'cpu-x86', '--data', join(dir, 'digits'), '--samples', '150', '--runs', '5', '--min-cosine', '0.9999999', ...ANY_LATENCY]);
+    expect([0, 1], r.stderr).toContain(r.code);
+    const lock = JSON.parse(readFileSync(join(fb, LOCK_FILE), 'utf8')) as Lock;
+    expect(lock.chosen.keptInFloat.length).toBeGreaterThan(0);
+    const kept = lock.decisions.filter((d) => d.action === 'kept in float').map((d) => d.node);
+    expect(kept).toEqual(lock.chosen.keptInFloat);
+    const v = runCli(['verify', join(fb, LOCK_FILE)]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/reproduced byte for byte/);
+  });
+
+  it('a pruned recipe: the lock lists each layer pruned or not and why, and verify reproduces the bytes', () => {
+    const arm = join(dir, 'arm64');
+    // Only the recipe that prunes channels before int8 comes under 0.2 of the original's size.
+    const r = runCli(['compress', model, '-o', join(arm, 'm.onnx'), '--target', 'cpu-arm64', '--data', join(dir, 'digits'), '--samples', '200', '--runs', '5', '--max-size-ratio', '0.2', ...ANY_LATENCY]);
+    expect(r.code, r.stderr).toBe(0);
+    const lock = JSON.parse(readFileSync(join(arm, LOCK_FILE), 'utf8')) as Lock;
+    expect(lock.chosen.recipe).toMatch(/^channels/);
+    expect(lock.steps[0]).toMatch(/^prune channels/);
+    const pruned = lock.decisions.filter((d) => d.action === 'pruned');
+    expect(pruned.length).toBeGreaterThan(0);
+    for (const d of pruned) expect(d.reason).toMatch(/^kept \d+ of \d+ channels$/);
+    // The last layer feeds the graph output: pruning its channels would change the output's shape.
+    expect(lock.decisions).toContainEqual(expect.objectContaining({ node: 'fc3', action: 'not pruned' }));
+    const v = runCli(['verify', join(arm, LOCK_FILE)]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/reproduced byte for byte/);
+  });
+
+  it('an output written into the data folder: neither it nor the lock counts as data, and verify reproduces it', () => {
+    const { copy } = copyRun('onnxpress-lock-inside');
+    try {
+      const digits = join(copy, 'digits');
+      const args = ['compress', join(copy, 'mnist-mlp.onnx'), '-o', join(digits, 'm.onnx'), '--target', 'cpu-x86', '--data', digits, '--samples', '100', '--runs', '5', ...ANY_LATENCY];
+      for (let run = 0; run < 2; run++) expect(runCli(args).code).toBe(0); // the second run finds the first's lock and output there
+      const lock = JSON.parse(readFileSync(join(digits, LOCK_FILE), 'utf8')) as Lock;
+      expect(lock.data.map((f) => f.path)).not.toContain('m.onnx');
+      expect(lock.data.map((f) => f.path)).not.toContain(LOCK_FILE);
+      const v = runCli(['verify', join(digits, LOCK_FILE), '--json']);
+      expect(v.code, v.stderr).toBe(0);
+      expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, inputs: [], bytes: [], verdict: { same: true } });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it("a model with external data: the lock pins that file too, and verify says when it changed", () => {
+    const ext = join(dir, 'external');
+    expect(runCli(['convert', model, '-o', join(ext, 'mlp.onnx'), '--external-data', 'mlp.weights']).code).toBe(0);
+    const r = runCli(['compress', join(ext, 'mlp.onnx'), '-o', join(ext, 'out', 'm.onnx'), '--target', 'cpu-x86', '--data', join(dir, 'digits'), '--samples', '100', '--runs', '5', ...ANY_LATENCY]);
+    expect(r.code, r.stderr).toBe(0);
+    const lockOf = join(ext, 'out', LOCK_FILE);
+    const lock = JSON.parse(readFileSync(lockOf, 'utf8')) as Lock;
+    expect(lock.input.externalData).toEqual([{ path: '../mlp.weights', sha256: sha256File(join(ext, 'mlp.weights')), bytes: readFileSync(join(ext, 'mlp.weights')).length }]);
+    const weights = readFileSync(join(ext, 'mlp.weights'));
+    weights.writeFloatLE(weights.readFloatLE(0) + 0.25, 0); // one weight
+    writeFileSync(join(ext, 'mlp.weights'), weights);
+    const v = runCli(['verify', lockOf]);
+    expect(v.code, v.stderr).toBe(1);
+    expect(v.stdout).toContain(`changed input: external data ../mlp.weights: expected ${lock.input.externalData[0]!.sha256}, found ${sha256File(join(ext, 'mlp.weights'))}`);
+  });
+
+});
