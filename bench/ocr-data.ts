@@ -2,6 +2,7 @@
 // preprocessed and scored as that folder's README says: rec by CTC greedy decode against
 // texts.json (character accuracy), cls by argmax against labels.json, det against the float
 // model's text map (cosine, IoU of pixels above 0.3).
+import { correct } from '../test/prune/ocr.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readImage } from '../src/runtime/data/images.js';
@@ -54,7 +55,7 @@ export function ctcDecode(data: Float32Array, classes: number): string {
   return out.trim();
 }
 
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   const d = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let diag = d[0]!;
@@ -85,14 +86,7 @@ export function recScore(outputs: Outputs, texts: string[]): { charAccuracy: num
 }
 
 export function clsScore(outputs: Outputs, labels: number[]): number {
-  let right = 0;
-  outputs.forEach((o, i) => {
-    const d = Object.values(o)[0]!.data as Float32Array;
-    let best = 0;
-    for (let k = 1; k < d.length; k++) if (d[k]! > d[best]!) best = k;
-    if (best === labels[i]) right++;
-  });
-  return right / outputs.length;
+  return correct(outputs, labels) / outputs.length;
 }
 
 /** det: cosine of the concatenated maps and IoU of the pixels above `threshold`. */

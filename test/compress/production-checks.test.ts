@@ -10,23 +10,12 @@ import { loadModel } from '../../src/onnx/load.js';
 import { saveModel } from '../../src/onnx/save.js';
 import { cloneModel } from '../../src/onnx/clone.js';
 import { quantizeModel } from '../../src/quantize/index.js';
-import { Tensor } from '../../src/ir/tensor.js';
 import type { Model } from '../../src/ir/graph.js';
 import { exportMnistDigits } from '../../models/export-mnist-digits.js';
 import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
 import { runCli } from '../helpers/cli.js';
-import { digitSamples } from '../helpers/mnist.js';
+import { digitSamples, handicapClass } from '../helpers/mnist.js';
 
-/** The model with `delta` taken off one class's logit bias: that class loses recall, the rest barely move. */
-function handicap(model: Model, cls: number, delta: number): Model {
-  const m = cloneModel(model);
-  const last = m.graph.nodes.filter((n) => n.opType === 'Gemm').at(-1)!;
-  const bias = m.graph.findInitializer(last.inputs[2]!)!;
-  const values = bias.toFloat32().slice();
-  values[cls]! -= delta;
-  m.graph.initializers.set(bias.name, Tensor.fromFloat32(bias.name, bias.dims, values));
-  return m;
-}
 
 const original = loadModel(ensureMnistModel());
 const input = original.graph.inputs[0]!.name;
@@ -34,7 +23,7 @@ const { samples, labels } = digitSamples(input, { from: TRAIN_COUNT, count: 600 
 
 describe('per-class and per-slice tolerances', () => {
   it('one class hurt badly: overall top-1 within tolerance, --max-class-drop fails naming the class', async () => {
-    const report = await gateModels(original, 'mlp.onnx', handicap(original, 3, 4), 'hurt.onnx', { tolerances: { maxAccuracyDrop: 10, maxClassDrop: 10, minMacroF1Ratio: 0.5 }, data: { samples, labels, generated: false }, benchRuns: 5 });
+    const report = await gateModels(original, 'mlp.onnx', handicapClass(original, 3, 4), 'hurt.onnx', { tolerances: { maxAccuracyDrop: 10, maxClassDrop: 10, minMacroF1Ratio: 0.5 }, data: { samples, labels, generated: false }, benchRuns: 5 });
     const c = report.candidates[0]!;
     const byMetric = new Map(report.verdict.checks.map((k) => [k.metric, k]));
     expect(byMetric.get('maxAccuracyDrop')!.pass).toBe(true);
@@ -62,7 +51,7 @@ describe('per-class and per-slice tolerances', () => {
     const slices = Object.fromEntries(files.map((file, i) => [file, truth[i] === 3 ? 'threes' : truth[i] === 5 && i >= 300 && tiny++ < 3 ? 'tiny' : 'rest']));
     writeFileSync(join(dir, 'slices.json'), JSON.stringify(slices));
     const hurt = join(dir, 'hurt.onnx');
-    saveModel(handicap(original, 3, 4), hurt);
+    saveModel(handicapClass(original, 3, 4), hurt);
     const r = runCli(['gate', ensureMnistModel(), hurt, '--data', data, '--samples', '600', '--slices', join(dir, 'slices.json'), '--max-accuracy-drop', '10', '--max-slice-drop', '10', '--runs', '5', '--json']);
     expect(r.code, r.stderr).toBe(1);
     const report = JSON.parse(r.stdout);

@@ -1,5 +1,8 @@
 // The mnist package's digits as model inputs, and top-1 accuracy computed by a plain loop.
 import type { Model } from '../../src/ir/graph.js';
+import { Tensor } from '../../src/ir/tensor.js';
+import { replaceInitializer } from '../../src/ir/mutate.js';
+import { cloneModel } from '../../src/onnx/clone.js';
 import { openSession } from '../../src/runtime/ort.js';
 import type { Sample } from '../../src/runtime/samples.js';
 import { readMnistDigits } from '../../models/mnist-digits.js';
@@ -32,4 +35,15 @@ export async function mnistAccuracy(model: string | Uint8Array | Model, o: Digit
   } finally {
     await session.release();
   }
+}
+
+/** The model with `delta` taken off one class's logit bias (the last Gemm's): that class loses recall, the rest barely move. */
+export function handicapClass(model: Model, cls: number, delta: number): Model {
+  const m = cloneModel(model);
+  const last = m.graph.nodes.filter((n) => n.opType === 'Gemm').at(-1)!;
+  const bias = m.graph.findInitializer(last.inputs[2]!)!;
+  const values = bias.toFloat32().slice();
+  values[cls]! -= delta;
+  replaceInitializer(m.graph, Tensor.fromFloat32(bias.name, bias.dims, values));
+  return m;
 }

@@ -4,12 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { classReport, compareClasses, compareSlices } from '../../src/measure/classes.js';
 import { evalModels } from '../../src/measure/eval.js';
 import { loadModel } from '../../src/onnx/load.js';
-import { cloneModel } from '../../src/onnx/clone.js';
-import { Tensor } from '../../src/ir/tensor.js';
 import type { Model } from '../../src/ir/graph.js';
 import { openSession } from '../../src/runtime/ort.js';
 import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
-import { digitSamples } from '../helpers/mnist.js';
+import { digitSamples, handicapClass } from '../helpers/mnist.js';
 
 describe('class arithmetic', () => {
   it('recall, precision, F1 and macro F1 on a hand-made case', () => {
@@ -43,16 +41,6 @@ describe('class arithmetic', () => {
   });
 });
 
-/** The model with `delta` taken off one class's logit bias: that class loses recall, the rest barely move. */
-function handicap(model: Model, cls: number, delta: number): Model {
-  const m = cloneModel(model);
-  const last = m.graph.nodes.filter((n) => n.opType === 'Gemm').at(-1)!;
-  const bias = m.graph.findInitializer(last.inputs[2]!)!;
-  const values = bias.toFloat32().slice();
-  values[cls]! -= delta;
-  m.graph.initializers.set(bias.name, Tensor.fromFloat32(bias.name, bias.dims, values));
-  return m;
-}
 
 async function predictions(model: Model, samples: ReturnType<typeof digitSamples>['samples']): Promise<number[]> {
   const s = await openSession(model);
@@ -72,7 +60,7 @@ describe('per-class figures on real digits', () => {
   it('agree with a hand count; a handicapped class shows as the most hurt', async () => {
     const original = loadModel(ensureMnistModel());
     const { samples, labels } = digitSamples(original.graph.inputs[0]!.name, { from: TRAIN_COUNT, count: 600 });
-    const hurt = handicap(original, 3, 4);
+    const hurt = handicapClass(original, 3, 4);
     const report = await evalModels(original, hurt, { samples, labels, quiet: true });
     const [ref, cand] = [await predictions(original, samples), await predictions(hurt, samples)];
     for (const cls of [0, 3, 7]) {
@@ -93,7 +81,7 @@ describe('per-class figures on real digits', () => {
   it('slices: per-slice top-1 and the too-small flag', async () => {
     const original = loadModel(ensureMnistModel());
     const { samples, labels } = digitSamples(original.graph.inputs[0]!.name, { from: TRAIN_COUNT, count: 200 });
-    const hurt = handicap(original, 3, 4);
+    const hurt = handicapClass(original, 3, 4);
     // Slice 'threes' holds the digits 3, 'tiny' three other digits, 'rest' everything else.
     let tiny = 0;
     const slices = labels.map((l) => (l === 3 ? 'threes' : l === 5 && tiny++ < 3 ? 'tiny' : 'rest'));

@@ -1,5 +1,6 @@
 // int8-static QDQ placement on real models: integer only where onnxruntime fuses it, Relu/Clip
 // absorbed, Softmax in float, meaning kept; and the tolerance-driven return of nodes to float.
+import { editDistance } from '../../bench/ocr-data.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,20 +124,6 @@ describe('QDQ placement on the rendered OCR data', () => {
     expect(await accuracy(int8)).toBeGreaterThan((await accuracy(float)) - 0.01);
   });
 });
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return d[b.length]!;
-}
 
 describe('tolerance-driven mixed precision (the example MNIST MLP)', () => {
   it('returns the fewest nodes to float that meet minCosine, and lists them', async () => {
