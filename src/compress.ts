@@ -14,6 +14,7 @@ import { evalModels, perTensorErrors, type EvalReport } from './measure/eval.js'
 import { clipRates, type ClipReport } from './measure/clip-rate.js';
 import { optimizeModel, type OptimizeReport } from './optimize.js';
 import { pruneModel } from './prune/index.js';
+import type { LayerError } from './prune/data-aware.js';
 import { quantizeModel } from './quantize/index.js';
 import type { LeftInFloat } from './quantize/options.js';
 import type { Sample } from './runtime/samples.js';
@@ -53,7 +54,12 @@ export interface CompressOptions {
 export interface CompressChoice { recipe: string; keptInFloat: string[] }
 
 /** What pruning did to each layer of the written model (none when its recipe does not prune). */
-export interface PruneDecisions { layers: { name: string; opType: string; sparsity?: number; channels?: number; kept?: number }[]; skipped: { name: string; reason: string }[] }
+export interface PruneDecisions {
+  layers: { name: string; opType: string; sparsity?: number; channels?: number; kept?: number }[];
+  skipped: { name: string; reason: string }[];
+  /** With calibration data: each re-fitted layer's output error before and after reconstruction. */
+  errors?: LayerError[];
+}
 
 export interface CompressResult {
   report: CompressReport;
@@ -112,7 +118,9 @@ export async function compressModel(original: Model, modelName: string, options:
       if (p.layers.length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing could be pruned (${p.skipped.length} group(s) skipped)`);
       pruned.layers = p.layers;
       pruned.skipped = p.skipped;
-      steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}`);
+      pruned.errors = p.layerErrors;
+      const errors = p.layerErrors?.length ? `; layer output error ${meanOf(p.layerErrors, 'before').toExponential(2)} -> ${meanOf(p.layerErrors, 'after').toExponential(2)} (mean over ${p.layerErrors.length} layers, before -> after reconstruction)` : p.notes.length ? '; magnitude only: no real data to reconstruct on' : '';
+      steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}${errors}`);
     }
     const q = await quantizeModel(model, { ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes] });
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
@@ -157,7 +165,7 @@ export async function compressModel(original: Model, modelName: string, options:
       original: { ...sizeOf(original), latencyMs: origBench.latencyMs, samplesMs: origBench.samplesMs },
       candidates: built.map((b, i) => ({
         recipe: b.keptInFloat.length ? `${b.recipe.name} + ${b.keptInFloat.length} node(s) in float` : b.recipe.name,
-        size: b.size, timing: candBench[i]!, eval: b.eval, clip: b.clip, violations: b.violations, steps: b.steps, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
+        size: b.size, timing: candBench[i]!, eval: b.eval, clip: b.clip, pruneErrors: b.pruned.errors, violations: b.violations, steps: b.steps, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
       })),
       notBuilt, warnings,
     });
@@ -245,3 +253,5 @@ function summarizeOptimize(r: OptimizeReport): CompressReport['optimize'] {
   const passes = Object.entries(r.passes).filter(([, p]) => p.changedRounds > 0).map(([name]) => name);
   return { nodesBefore: r.before.nodeCount, nodesAfter: r.after.nodeCount, bytesBefore: r.before.fileBytes, bytesAfter: r.after.fileBytes, passes };
 }
+
+const meanOf = (errors: LayerError[], k: 'before' | 'after') => errors.reduce((a, e) => a + e[k], 0) / errors.length;

@@ -1,3 +1,4 @@
+import { sizeOf } from '../measure/bench.js';
 import type { CliCommand } from './command.js';
 import { printJson } from './command.js';
 import { parseList, parseNumber } from './parse.js';
@@ -54,6 +55,7 @@ export const pruneCommand: CliCommand = {
         }
         // Channel groups are found on the optimized graph (BatchNorm folded into Conv: fewer
         // tensors to keep aligned, constants made visible). Magnitude and N:M prune as loaded.
+        const sizeBefore = sizeOf(model);
         if (method === 'channels') await optimizeModel(model);
         const report = await pruneModel(model, {
           method, sparsity, layerSparsity, global: f.global, keepEnds: !f.pruneEnds, exclude: parseList(f.exclude),
@@ -61,14 +63,15 @@ export const pruneCommand: CliCommand = {
           calibration, reconstruct: f.reconstruct, statistics: { quiet: f.json },
         });
         saveModel(model, f.output);
-        if (f.json) printJson({ ...report, sensitivity: table });
+        const bytes = { before: sizeSet(sizeBefore), after: sizeSet(sizeOf(f.output)) };
+        if (f.json) printJson({ ...report, bytes, sensitivity: table });
         else {
           if (table) {
             process.stdout.write(`sensitivity (output relative error with one layer pruned):\n${'layer'.padEnd(28)}${SENSITIVITY_LEVELS.map((l) => `${l * 100}%`.padStart(9)).join('')}   chosen\n`);
             for (const row of table) process.stdout.write(`${row.name.slice(0, 27).padEnd(28)}${SENSITIVITY_LEVELS.map((l) => row.errors[String(l)]!.toExponential(1).padStart(9)).join('')}   ${(100 * layerSparsity!.get(row.name)!).toFixed(0)}%\n`);
           }
           if (f.sensitivity && report.layerErrors) process.stdout.write(renderErrors(report));
-          process.stdout.write(render(report, f.output) + '\n');
+          process.stdout.write(render(report, bytes, f.output) + '\n');
         }
         for (const note of report.notes) if (!f.json) process.stderr.write(`note: ${note.replace('(calibration)', '(--calibration DIR)')}\n`);
       });
@@ -88,9 +91,12 @@ function renderErrors(r: PruneReport): string {
   return lines.join('\n') + '\n';
 }
 
-function render(r: PruneReport, output: string): string {
+interface SizeSet { raw: number; gzip: number; brotli: number }
+const sizeSet = (s: ReturnType<typeof sizeOf>): SizeSet => ({ raw: s.bytes, gzip: s.gzipBytes, brotli: s.brotliBytes });
+
+function render(r: PruneReport, b: { before: SizeSet; after: SizeSet }, output: string): string {
   const lines = [`method      ${r.method}`, `parameters  ${r.parameters.before.toLocaleString('en-US')} -> ${r.parameters.after.toLocaleString('en-US')} (${r.parameters.nonZeroAfter.toLocaleString('en-US')} non-zero)`,
-    `size        raw ${formatBytes(r.bytes.before.raw)} -> ${formatBytes(r.bytes.after.raw)}, gzip ${formatBytes(r.bytes.before.gzip)} -> ${formatBytes(r.bytes.after.gzip)}, brotli ${formatBytes(r.bytes.before.brotli)} -> ${formatBytes(r.bytes.after.brotli)}`];
+    `size        raw ${formatBytes(b.before.raw)} -> ${formatBytes(b.after.raw)}, gzip ${formatBytes(b.before.gzip)} -> ${formatBytes(b.after.gzip)}, brotli ${formatBytes(b.before.brotli)} -> ${formatBytes(b.after.brotli)}`];
   for (const l of r.layers.slice(0, 20)) lines.push(`  ${l.name.padEnd(30)} ${l.sparsity !== undefined ? `${(100 * l.sparsity).toFixed(1)}% zero` : `${l.kept}/${l.channels} channels kept`}`);
   for (const s of r.skipped.slice(0, 10)) lines.push(`  skipped ${s.name}: ${s.reason}`);
   if (r.calibration) {

@@ -3,7 +3,6 @@
 // re-fitted to reproduce each layer's original output on them.
 import type { Model } from '../ir/graph.js';
 import { OnnxpressError } from '../errors.js';
-import { sizeOf } from '../measure/bench.js';
 import { cloneModel } from '../onnx/clone.js';
 import type { Sample } from '../runtime/samples.js';
 import { streamLayerStats, type CollectOptions, type CollectReport, type LayerStats } from '../calibrate/index.js';
@@ -49,7 +48,6 @@ export interface PruneReport {
   groups?: GroupReport[];
   skipped: { name: string; reason: string }[];
   parameters: { before: number; after: number; nonZeroAfter: number };
-  bytes: { before: SizeSet; after: SizeSet };
   /** With calibration: how the statistics were gathered, and each changed layer's output error before and after reconstruction. */
   calibration?: CollectReport;
   layerErrors?: LayerError[];
@@ -58,12 +56,6 @@ export interface PruneReport {
 
 const NO_DATA_NOTE = 'no calibration samples: weights were ranked by magnitude alone and nothing was re-fitted; a few dozen real inputs (calibration) usually keep much more accuracy';
 
-export interface SizeSet { raw: number; gzip: number; brotli: number }
-
-function sizes(model: Model): SizeSet {
-  const s = sizeOf(model);
-  return { raw: s.bytes, gzip: s.gzipBytes, brotli: s.brotliBytes };
-}
 
 function parameterCounts(model: Model): { total: number; nonZero: number } {
   let total = 0, nonZero = 0;
@@ -87,7 +79,8 @@ function checkOptions(o: PruneOptions): void {
 
 export async function pruneModel(model: Model, o: PruneOptions): Promise<PruneReport> {
   checkOptions(o);
-  const before = { params: parameterCounts(model).total, bytes: sizes(model) };
+  // Sizes are the caller's to measure (once, on what it writes): serializing here cost compress twice per candidate.
+  const before = { params: parameterCounts(model).total };
   const g = model.graph;
   let layers: LayerReport[] = [];
   let groups: GroupReport[] | undefined;
@@ -138,7 +131,7 @@ export async function pruneModel(model: Model, o: PruneOptions): Promise<PruneRe
   }
   const after = parameterCounts(model);
   return {
-    method: o.method, layers, groups, skipped, parameters: { before: before.params, after: after.total, nonZeroAfter: after.nonZero }, bytes: { before: before.bytes, after: sizes(model) },
+    method: o.method, layers, groups, skipped, parameters: { before: before.params, after: after.total, nonZeroAfter: after.nonZero },
     calibration, layerErrors, notes: o.calibration ? [] : [NO_DATA_NOTE],
   };
 }

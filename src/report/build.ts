@@ -5,6 +5,7 @@
 import { toolName } from '../version.js';
 import type { EvalReport } from '../measure/eval.js';
 import type { ClipReport } from '../measure/clip-rate.js';
+import type { LayerError } from '../prune/data-aware.js';
 import { ratioInterval, type Summary } from '../measure/stats.js';
 import type { LeftInFloat } from '../quantize/options.js';
 import type { ProfileViolation, TargetProfile } from '../targets/profile.js';
@@ -32,6 +33,8 @@ export interface CandidateReport extends SizeFacts {
   slices?: EvalReport['slices'];
   /** Calibration-range drift on the evaluation data (when maxClipRate is asked). */
   clip?: ClipReport;
+  /** Pruning with calibration data: each re-fitted layer's output error before and after reconstruction. */
+  pruneErrors?: LayerError[];
   violations: ProfileViolation[];
   verdict: Verdict;
   /** What each step did, in order: prune, quantize. */
@@ -73,6 +76,7 @@ export interface CandidateInput {
   timing?: Timing;
   eval: EvalReport;
   clip?: ClipReport;
+  pruneErrors?: LayerError[];
   violations: ProfileViolation[];
   steps?: string[];
   keptInFloat?: string[];
@@ -106,7 +110,7 @@ export function buildReport(input: ReportInput): { report: CompressReport; writt
     const verdict = judge(applied.tolerances, { eval: c.eval, originalBytes: original.bytes, bytes: c.size.bytes, latency, violations: c.violations, clip: c.clip }, applied.defaulted);
     return {
       recipe: c.recipe, ...c.size, latencyMs: c.timing?.latencyMs, samplesMs: c.timing?.samplesMs, latencyRatio,
-      outputs: c.eval.outputs, accuracy: c.eval.accuracy, classes: c.eval.classes, slices: c.eval.slices, clip: c.clip, violations: c.violations, verdict,
+      outputs: c.eval.outputs, accuracy: c.eval.accuracy, classes: c.eval.classes, slices: c.eval.slices, clip: c.clip, pruneErrors: c.pruneErrors, violations: c.violations, verdict,
       steps: c.steps ?? [], keptInFloat: c.keptInFloat ?? [], leftInFloat: c.leftInFloat ?? [],
     };
   });

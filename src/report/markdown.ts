@@ -33,6 +33,12 @@ export function renderMarkdown(r: CompressReport): string {
     if (r.optimize) lines.push(`- optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`);
     for (const step of chosen?.steps ?? []) lines.push(`- ${step}`);
   }
+  const errors = chosen?.pruneErrors ?? [];
+  if (errors.length) {
+    lines.push('', 'Pruned layers, output error on the calibration data (relative MSE) before -> after reconstruction:', '');
+    for (const e of errors.slice(0, 30)) lines.push(`- \`${e.name}\`: ${e.before.toExponential(2)} -> ${e.after.toExponential(2)} (${e.update})`);
+    if (errors.length > 30) lines.push(`- ... and ${errors.length - 30} more (report.json lists all)`);
+  }
   const kept = chosen?.keptInFloat ?? [];
   if (kept.length) lines.push('', `Kept in float by the accuracy fallback: ${kept.map((k) => `\`${k}\``).join(', ')}`);
   for (const w of r.warnings) lines.push('', `> ${w}`);

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gateModels } from '../../src/gate.js';
+import { compressModel } from '../../src/compress.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 import { loadModel } from '../../src/onnx/load.js';
 import { saveModel } from '../../src/onnx/save.js';
 import { cloneModel } from '../../src/onnx/clone.js';
@@ -93,5 +95,17 @@ describe('calibration-range drift: --max-clip-rate', () => {
     const report = await gate(cloneModel(original));
     const check = report.verdict.checks.find((k) => k.metric === 'maxClipRate')!;
     expect(check).toMatchObject({ pass: false, value: null, note: expect.stringMatching(/no activation quantized/) });
+  });
+});
+
+describe('compress recipes that prune', () => {
+  it('prune with their calibration split and report each layer\'s error before and after reconstruction', async () => {
+    const { report } = await compressModel(original, 'mlp.onnx', { target: 'cpu-arm64', tolerances: { maxLatencyRatio: Infinity, maxSizeRatio: Infinity }, data: { samples: samples.slice(0, 300), labels: labels.slice(0, 300), generated: false }, benchRuns: 5, fallback: false });
+    const pruned = report.candidates.find((c) => c.recipe.startsWith('channels-'))!;
+    expect(pruned.pruneErrors!.length).toBeGreaterThan(0);
+    // Re-fitting on the data never leaves a layer worse than its mask alone did.
+    for (const e of pruned.pruneErrors!) expect(e.after).toBeLessThanOrEqual(e.before * 1.0001 + 1e-12);
+    expect(pruned.steps[0]).toMatch(/layer output error .* -> .* before -> after reconstruction/);
+    expect(renderMarkdown({ ...report, chosen: pruned.recipe })).toMatch(/before -> after reconstruction:/);
   });
 });
