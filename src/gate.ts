@@ -28,7 +28,8 @@ export async function gateModels(original: Model, originalName: string, candidat
     profile, model: originalName, tolerances: options.tolerances,
     data: { calibrationSamples: options.data.samples.length - evaluation.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
     bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
-    original: { ...sizeOf(original), latencyMs: o!.latencyMs, samplesMs: o!.samplesMs },
-    candidates: [{ recipe: candidateName, size: sizeOf(candidate), timing: c!, eval: evalReport, violations: profile ? checkProfile(candidate, profile) : [] }],
+    original: { ...sizeOf(original), latencyMs: o!.latencyMs, samplesMs: o!.samplesMs, browser: bench.browser?.[0] },
+    candidates: [{ recipe: candidateName, size: sizeOf(candidate), timing: c!, browser: bench.browser?.[1], eval: evalReport, violations: profile ? checkProfile(candidate, profile) : [] }],
+    warnings: bench.warnings, judgedBuild: bench.judgedBuild,
   }).report;
 }

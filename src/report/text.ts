@@ -33,7 +33,7 @@ export function renderText(r: CompressReport): string {
   const lines = [`tolerances: ${describeTolerances(r)}`];
   if (r.latencyNotJudged) lines.push(`latency: no default on ${r.target.name}: ${r.latencyNotJudged}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
-  lines.push('', ...table(r));
+  lines.push('', ...table(r), ...browserTable(r));
   for (const n of r.notBuilt) lines.push(`not built: ${n.recipe}: ${n.reason}`);
   lines.push('');
   if (r.optimize) lines.push(`optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`);
@@ -62,4 +62,22 @@ function table(r: CompressReport): string[] {
   // Names and the verdict read left to right; figures line up on the right.
   const fmt = (row: string[]) => row.map((v, i) => (i === 0 || i === row.length - 1 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
   return [fmt(head), ...rows.map(fmt)];
+}
+
+/** Chromium's figures, both builds: the cold start a one-shot page sees and the steady state. */
+export function browserRows(r: CompressReport): string[][] {
+  const rows: string[][] = [];
+  for (const f of r.original.browser ?? []) rows.push(['original', f.build, f.coldMs.toFixed(1), '1', f.steadyP50Ms.toFixed(3), '1']);
+  for (const c of r.candidates) for (const f of c.browser ?? []) rows.push([c.recipe, f.build, f.coldMs.toFixed(1), f.coldRatio.toFixed(2), f.steadyP50Ms.toFixed(3), f.steadyRatio.toFixed(2)]);
+  return rows;
+}
+
+export const BROWSER_HEAD = ['model', 'build', 'cold ms', 'cold x', 'steady p50 ms', 'steady x'];
+
+function browserTable(r: CompressReport): string[] {
+  const rows = browserRows(r);
+  if (!rows.length) return [];
+  const widths = BROWSER_HEAD.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (row: string[]) => row.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  return ['', `in headless Chromium (cold: session creation + first runs in a fresh page; the verdict reads ${r.bench.browserBuild} steady):`, fmt(BROWSER_HEAD), ...rows.map(fmt)];
 }

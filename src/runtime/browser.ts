@@ -146,13 +146,14 @@ export class BrowserRuntime {
    * `firstRuns` inferences) and steady (after `warmup` runs, `runs` more, interleaved between
    * the models in rounds of 5 so drift hits them alike).
    */
-  async bench(models: BrowserModel[], samples: Sample[], o: { builds?: WebBuild[]; runs?: number; warmup?: number; firstRuns?: number } = {}): Promise<BrowserTiming[]> {
+  async bench(models: BrowserModel[], samples: Sample[], o: { builds?: WebBuild[]; runs?: number; warmup?: number; firstRuns?: number; /** false: steady only (cold reads NaN) */ cold?: boolean } = {}): Promise<BrowserTiming[]> {
     const feeds = samples.slice(0, 8).map(encodeSample);
     const runs = o.runs ?? 30, warmup = o.warmup ?? 10, firstRuns = o.firstRuns ?? 3;
     const out: BrowserTiming[] = [];
     for (const build of o.builds ?? WEB_BUILDS) {
       const cold: ColdStart[] = [];
       for (const [i] of models.entries()) {
+        if (o.cold === false) { cold.push({ createMs: NaN, firstRunsMs: [] }); continue; }
         // A page per model: its cold start is what a visitor's first load sees, not helped by another model's compile.
         const page = await this.page(build, models);
         try {
