@@ -83,7 +83,8 @@ export const evalCommand: CliCommand = {
         const report = await evalModels(reference, candidate, { samples: data.samples, labels: data.labels, labelsSource: data.labelsSource, perTensor: f.perTensor, quiet: f.json });
         // The browser's round trip per sample is slow; a few dozen samples show any kernel difference.
         const agreement = backends?.length ? await runtimeAgreement(reference, candidate, data.samples.slice(0, AGREEMENT_SAMPLES), backends as RuntimeBackend[]) : undefined;
-        if (agreement && !f.json) for (const s of agreement.skipped) process.stderr.write(`warning: backend ${s.backend} skipped: ${s.reason}\n`);
+        // On stderr, so --json output stays one object.
+        if (agreement) for (const s of agreement.skipped) process.stderr.write(`warning: backend ${s.backend} skipped: ${s.reason}\n`);
         if (f.json) printJson(agreement ? { ...report, agreement } : report);
         else process.stdout.write(renderEval(report) + (agreement ? '\n' + renderAgreement(agreement) : '') + '\n');
       });

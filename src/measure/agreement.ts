@@ -43,7 +43,7 @@ export async function runtimeAgreement(reference: Source, candidate: Source, sam
   const outputs: { reference: Outputs; candidate: Outputs }[] = [];
   for (const backend of [...new Set(backends)]) {
     if (backend === 'browser') {
-      const why = process.env.ONNXPRESS_NO_BROWSER ? 'ONNXPRESS_NO_BROWSER is set' : browserUnavailable();
+      const why = browserUnavailable();
       if (why) { skipped.push({ backend, reason: why }); continue; }
       const browser = await BrowserRuntime.launch();
       try {

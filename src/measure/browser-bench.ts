@@ -41,7 +41,7 @@ export interface BrowserBenchOptions {
 
 /** Times `sources` in Chromium, or in Node's onnxruntime-web with a warning when no browser is available. */
 export async function benchInBrowser(sources: BenchSource[], o: BrowserBenchOptions): Promise<BrowserBenchReport> {
-  const why = process.env.ONNXPRESS_NO_BROWSER ? 'ONNXPRESS_NO_BROWSER is set' : browserUnavailable();
+  const why = browserUnavailable();
   if (why) {
     const node = await benchModels(sources, { backend: 'wasm', threads: 1, runs: o.runs, samples: o.samples, quiet: true });
     return { ...node, warnings: [`latency measured in onnxruntime-web in Node, not in a browser (${why}): a page's cold start and tier-up are not seen`] };

@@ -16,18 +16,24 @@ export type WebBuild = 'default' | 'wasm-only';
 export const WEB_BUILDS: WebBuild[] = ['default', 'wasm-only'];
 const BUNDLE: Record<WebBuild, string> = { default: 'ort.min.mjs', 'wasm-only': 'ort.wasm.min.mjs' };
 
-/** Debian's chromium; CHROMIUM_PATH points elsewhere. */
+/** Debian's chromium; CHROMIUM_PATH points elsewhere (and only there: a wrong path is not silently replaced). */
 export function chromiumPath(): string | undefined {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => Boolean(p));
-  return candidates.find((p) => existsSync(p));
+  if (process.env.CHROMIUM_PATH) return existsSync(process.env.CHROMIUM_PATH) ? process.env.CHROMIUM_PATH : undefined;
+  return ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 }
 
-/** Why the browser cannot be used here, or undefined when it can. */
+/** Why the browser cannot be used here, or undefined when it can. ONNXPRESS_NO_BROWSER=1 turns it off. */
 export function browserUnavailable(): string | undefined {
+  if (process.env.ONNXPRESS_NO_BROWSER) return 'ONNXPRESS_NO_BROWSER is set';
+  if (process.env.CHROMIUM_PATH && !chromiumPath()) return `CHROMIUM_PATH ${process.env.CHROMIUM_PATH} does not exist`;
   if (!chromiumPath()) return 'no Chromium found (install Debian chromium or set CHROMIUM_PATH)';
   try {
     webDistDir();
-    createRequire(import.meta.url).resolve('playwright-core');
+    try {
+      createRequire(import.meta.url).resolve('playwright-core');
+    } catch {
+      throw new Error('the browser backend needs the npm package playwright-core (npm install playwright-core)');
+    }
   } catch (err) {
     return (err as Error).message.split('\n')[0];
   }
@@ -184,7 +190,7 @@ export class BrowserRuntime {
     return out;
   }
 
-  /** Outputs of one model on each sample, in the page (default build). */
+  /** Outputs of one model on each sample, in the page (the WebAssembly-only build unless told). */
   async run(model: BrowserModel, samples: Sample[], build: WebBuild = 'wasm-only'): Promise<Record<string, HostTensor>[]> {
     const page = await this.page(build, [model]);
     try {
