@@ -11,6 +11,7 @@ import { OnnxpressError } from './errors.js';
 import { cloneModel } from './onnx/clone.js';
 import { benchModels, sizeOf, type BenchSource, type ModelBench } from './measure/bench.js';
 import { benchInBrowser, type BrowserBenchReport } from './measure/browser-bench.js';
+import { runtimeAgreement, RUNTIME_BACKENDS } from './measure/agreement.js';
 import { evalModels, perTensorErrors, type EvalReport } from './measure/eval.js';
 import { optimizeModel, type OptimizeReport } from './optimize.js';
 import { pruneModel } from './prune/index.js';
@@ -132,6 +133,8 @@ export async function compressModel(original: Model, modelName: string, options:
     // Timed again, all together: every ratio in the report comes from one interleaved run.
     judged = await timeAndJudge();
   }
+  // Where the model ships on more than one runtime, say how far they disagree on it.
+  if (profile.bench.backend === 'wasm') judged.report.agreement = await runtimeAgreement(original, built[judged.written]!.model, evaluation.slice(0, 16), RUNTIME_BACKENDS);
   return { report: judged.report, model: built[judged.written]!.model };
 
   async function fallBackToFloat(base: Built): Promise<void> {

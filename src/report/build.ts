@@ -7,6 +7,7 @@ import type { EvalReport } from '../measure/eval.js';
 import { ratioInterval, type Summary } from '../measure/stats.js';
 import type { LeftInFloat } from '../quantize/options.js';
 import type { BrowserFigures } from '../measure/browser-bench.js';
+import type { AgreementReport } from '../measure/agreement.js';
 import type { WebBuild } from '../runtime/browser.js';
 import type { ProfileViolation, TargetProfile } from '../targets/profile.js';
 import { applyDefaults, judge, type Tolerances, type Verdict } from '../verdict.js';
@@ -65,6 +66,8 @@ export interface CompressReport {
   chosen: string | null;
   verdict: Verdict;
   warnings: string[];
+  /** wasm target: the original and the written model run in onnxruntime-node, onnxruntime-web in Node and in Chromium, each pair compared. */
+  agreement?: AgreementReport;
 }
 
 export interface CandidateInput {

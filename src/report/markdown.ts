@@ -1,6 +1,6 @@
 // Report renderers are pure functions of the report data.
 import type { CompressReport } from './build.js';
-import { BROWSER_HEAD, browserRows, candidateFigures, describeTolerances } from './text.js';
+import { BROWSER_HEAD, browserRows, candidateFigures, describeAgreement, describeTolerances } from './text.js';
 import { formatBytes } from '../format.js';
 import { describeCheck } from '../verdict.js';
 
@@ -26,6 +26,7 @@ export function renderMarkdown(r: CompressReport): string {
     lines.push('', `In headless Chromium (cold: session creation + first runs; the verdict reads \`${r.bench.browserBuild}\` steady state):`, '', `| ${BROWSER_HEAD.join(' | ')} |`, '|---|---|---:|---:|---:|---:|');
     for (const row of browser) lines.push(`| ${row.join(' | ')} |`);
   }
+  if (r.agreement) lines.push('', ...describeAgreement(r.agreement).map((l) => `- ${l}`));
   for (const n of r.notBuilt) lines.push('', `Not built: **${n.recipe}**: ${n.reason}`);
   lines.push('', `Checks (${r.data.evalSamples} held-out samples, ${r.data.calibrationSamples} for calibration; ${r.bench.backend}, ${r.bench.threads} thread(s), ${r.bench.runs} runs):`, '');
   for (const c of r.verdict.checks) lines.push(`- ${c.pass ? '✅' : '❌'} ${describeCheck(c)}`);

@@ -4,6 +4,7 @@
 import { formatBytes } from '../format.js';
 import { describeCheck, formatValue, TOLERANCE_KEYS } from '../verdict.js';
 import type { CandidateReport, CompressReport } from './build.js';
+import { worstAgreement, type AgreementReport } from '../measure/agreement.js';
 
 /** The figures the verdict reads, as text: '-' where a figure does not apply. */
 export interface CandidateFigures { minCosine: string; top1Agreement: string; top1: string; top1Drop: string; sizeRatio: string; latencyRatio: string }
@@ -34,6 +35,7 @@ export function renderText(r: CompressReport): string {
   if (r.latencyNotJudged) lines.push(`latency: no default on ${r.target.name}: ${r.latencyNotJudged}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   lines.push('', ...table(r), ...browserTable(r));
+  if (r.agreement) lines.push('', ...describeAgreement(r.agreement));
   for (const n of r.notBuilt) lines.push(`not built: ${n.recipe}: ${n.reason}`);
   lines.push('');
   if (r.optimize) lines.push(`optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`);
@@ -80,4 +82,15 @@ function browserTable(r: CompressReport): string[] {
   const widths = BROWSER_HEAD.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
   return ['', `in headless Chromium (cold: session creation + first runs in a fresh page; the verdict reads ${r.bench.browserBuild} steady):`, fmt(BROWSER_HEAD), ...rows.map(fmt)];
+}
+
+/** One line per model: the runtimes compared and their worst disagreement on any output. */
+export function describeAgreement(a: AgreementReport): string[] {
+  const skipped = a.skipped.map((s) => `${s.backend} skipped: ${s.reason}`);
+  if (a.backends.length < 2) return [`runtimes: fewer than two could run (${skipped.join('; ')})`];
+  const line = (which: 'reference' | 'candidate') => {
+    const w = worstAgreement(a[which]);
+    return `runtimes ${a.backends.join(' / ')} on the ${which === 'reference' ? 'original' : 'written model'}: max abs diff ${w.maxAbs.toExponential(2)}, min cosine ${w.cosine.toFixed(8)} (${a.samples} samples)`;
+  };
+  return [line('reference'), line('candidate'), ...skipped.map((s) => `runtimes: ${s}`)];
 }
