@@ -8,6 +8,7 @@ import { quantizeModel } from '../../src/quantize/index.js';
 import { runtimeAgreement, type PairAgreement } from '../../src/measure/agreement.js';
 import { browserUnavailable } from '../../src/runtime/browser.js';
 import { gateModels } from '../../src/gate.js';
+import { compressModel } from '../../src/compress.js';
 import { renderText } from '../../src/report/text.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
@@ -65,6 +66,18 @@ describe('without a browser', () => {
     expect(report.original.browser).toBeUndefined();
     expect(report.bench.backend).toBe('wasm');
     expect(renderText(report)).toContain('warning: latency measured in onnxruntime-web in Node');
+  });
+
+  it('compress --target wasm reports the runtimes\' agreement on the original and the written model, and the fallback warning', async () => {
+    process.env.ONNXPRESS_NO_BROWSER = '1';
+    const { report } = await compressModel(original, 'mnist', { target: 'wasm', tolerances: { maxLatencyRatio: 100 }, data: { samples, labels, generated: false }, benchRuns: 10, fallback: false });
+    expect(report.warnings.some((w) => w.includes('not in a browser'))).toBe(true);
+    expect(report.agreement!.backends).toEqual(['node', 'wasm']);
+    expect(report.agreement!.skipped.map((s) => s.backend)).toEqual(['browser']);
+    expectAgree(report.agreement!.reference, 0.99999);
+    expectAgree(report.agreement!.candidate, 0.999);
+    expect(renderText(report)).toMatch(/^runtimes node \/ wasm on the written model: max abs diff/m);
+    expect(renderMarkdown(report)).toContain('- runtimes: browser skipped: ONNXPRESS_NO_BROWSER is set');
   });
 
   it('eval --backends: the browser is skipped with one warning line; an unknown backend exits 2', () => {
