@@ -160,13 +160,16 @@ export class BrowserRuntime {
       const cold: ColdStart[] = [];
       for (const [i] of models.entries()) {
         if (o.cold === false) { cold.push({ createMs: NaN, firstRunsMs: [] }); continue; }
-        // A page per model: its cold start is what a visitor's first load sees, not helped by another model's compile.
-        const page = await this.page(build, models);
+        // A browser per model: its cold start is what a first visit sees. Pages of one renderer
+        // share compiled and tiered-up WebAssembly, so in one browser every model after the
+        // first would start warmer than the first (the original, always measured first).
+        const fresh = await BrowserRuntime.launch();
         try {
+          const page = await fresh.page(build, models);
           const createMs = await BrowserRuntime.create(page, i);
           cold.push({ createMs, firstRunsMs: await BrowserRuntime.time(page, i, feeds, firstRuns, 0) });
         } finally {
-          await page.close();
+          await fresh.close();
         }
       }
       const page = await this.page(build, models);

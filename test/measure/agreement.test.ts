@@ -115,6 +115,7 @@ describe.skipIf(unavailable)('in headless Chromium', () => {
       expect(Number.isFinite(f.coldRatio) && f.coldRatio > 0).toBe(true);
       expect(Number.isFinite(f.steadyRatio) && f.steadyRatio > 0).toBe(true);
     }
+    expect(report.agreement!.backends).toEqual(['node', 'wasm', 'browser']);
     expect(renderText(report)).toContain('in headless Chromium');
     expect(renderMarkdown(report)).toMatch(/\| int8 \| wasm-only \|/);
   });
