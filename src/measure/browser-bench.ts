@@ -41,12 +41,19 @@ export interface BrowserBenchOptions {
 
 /** Times `sources` in Chromium, or in Node's onnxruntime-web with a warning when no browser is available. */
 export async function benchInBrowser(sources: BenchSource[], o: BrowserBenchOptions): Promise<BrowserBenchReport> {
-  const why = browserUnavailable();
-  if (why) {
+  const inNode = async (why: string): Promise<BrowserBenchReport> => {
     const node = await benchModels(sources, { backend: 'wasm', threads: 1, runs: o.runs, samples: o.samples, quiet: true });
     return { ...node, warnings: [`latency measured in onnxruntime-web in Node, not in a browser (${why}): a page's cold start and tier-up are not seen`] };
+  };
+  const why = browserUnavailable();
+  if (why) return inNode(why);
+  let browser: BrowserRuntime;
+  try {
+    browser = await BrowserRuntime.launch();
+  } catch (err) {
+    // A Chromium that is installed but will not start (a missing library, no /dev/shm) is no browser either.
+    return inNode(`Chromium did not start: ${(err as Error).message.split('\n')[0]}`);
   }
-  const browser = await BrowserRuntime.launch();
   let timings: BrowserTiming[];
   try {
     const models = sources.map((s) => ({ label: s.label, bytes: typeof s.model === 'string' ? readFileSync(s.model) : serializeModel(s.model) }));
