@@ -12,9 +12,10 @@ export const wasm: TargetProfile = {
   ],
   // Judged on the WebAssembly-only build (`onnxruntime-web/wasm`) in steady state. A site that
   // runs only the wasm EP and counts download bytes, this target's premise, loads that build:
-  // its .wasm is about half the default bundle's (which carries WebGPU/JSEP), and its session
-  // is created 3-4x sooner (MNIST MLP: 1.1 s against 4.1 s in Chromium here). It is also the
-  // build where int8 kernels lose most against float (the MLP's int8-static: 2.9x against 2.7x;
+  // its .wasm is about half the default bundle's (14 MB against 27 MB: that one carries
+  // WebGPU/JSEP), and its sessions are created 2-3x sooner (ResNet-20 and the MNIST MLP: 1.0-1.3 s
+  // against 2.5-4.3 s in Chromium here). It is also the build where int8 kernels lose most
+  // against float (the MLP's int8-dynamic: 1.40x against 1.27x, int8-static 2.7x against 2.5x;
   // issue 15's MobileNetV2: 3x against 1.3x), so a candidate it passes is not slower on either.
   // Steady, not cold: a cold start is one figure per fresh page, so a 95% interval would need
   // tens of pages per model (minutes); cold figures and ratios are reported, not judged.
