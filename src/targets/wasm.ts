@@ -16,7 +16,8 @@ export const wasm: TargetProfile = {
   // WebGPU/JSEP), and its sessions are created 2-3x sooner (ResNet-20 and the MNIST MLP: 1.0-1.3 s
   // against 2.5-4.3 s in Chromium here). It is also the build where int8 kernels lose most
   // against float (the MLP's int8-dynamic: 1.40x against 1.27x, int8-static 2.7x against 2.5x;
-  // issue 15's MobileNetV2: 3x against 1.3x), so a candidate it passes is not slower on either.
+  // issue 15's MobileNetV2: 3x against 1.3x), so it is mostly the stricter guard of the two
+  // (not always: mnist-8's int8-dynamic ran 1.00x here against 1.04x in the default build).
   // Steady, not cold: a cold start is one figure per fresh page, so a 95% interval would need
   // tens of pages per model (minutes); cold figures and ratios are reported, not judged.
   bench: { backend: 'wasm', threads: 1, browserBuild: 'wasm-only' },
