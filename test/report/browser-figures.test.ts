@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/build.js';
 import { renderText } from '../../src/report/text.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
+import { renderHtml } from '../../src/report/html.js';
 import { findTarget } from '../../src/targets/index.js';
 import { sampleSummary } from '../../src/measure/stats.js';
 import type { BrowserFigures } from '../../src/measure/browser-bench.js';
@@ -32,7 +33,8 @@ describe('browser figures in the report', () => {
     expect(report.chosen).toBe('int8-static');
   });
 
-  it('shows them in the terminal and in Markdown', () => {
+  it('shows them in the terminal, Markdown and HTML', () => {
+    expect(renderHtml(report)).toContain('<tr><td>int8-static</td><td>wasm-only</td><td>2000.0</td><td>2.00</td><td>1.000</td><td>0.50</td></tr>');
     const text = renderText(report);
     expect(text).toContain('the verdict reads wasm-only steady');
     expect(text).toMatch(/^int8-static\s+wasm-only\s+2000\.0\s+2\.00\s+1\.000\s+0\.50$/m);
