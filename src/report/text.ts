@@ -81,7 +81,7 @@ function browserTable(r: CompressReport): string[] {
   if (!rows.length) return [];
   const widths = BROWSER_HEAD.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
-  return ['', `in headless Chromium (cold: session creation + first runs in a fresh page; the verdict reads ${r.bench.browserBuild} steady):`, fmt(BROWSER_HEAD), ...rows.map(fmt)];
+  return ['', `in headless Chromium (cold: session creation + first runs in a fresh browser; the verdict reads ${r.bench.browserBuild} steady):`, fmt(BROWSER_HEAD), ...rows.map(fmt)];
 }
 
 /** One line per model: the runtimes compared and their worst disagreement on any output. */
