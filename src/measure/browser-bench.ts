@@ -13,7 +13,7 @@ import { median, sampleSummary } from './stats.js';
 /** One build's figures for one model: cold (what a page that runs the model once sees) and steady. */
 export interface BrowserFigures {
   build: WebBuild;
-  /** Session creation in a fresh page. */
+  /** Session creation in a fresh browser. */
   createMs: number;
   /** The first inferences after it, in order. */
   firstRunsMs: number[];

@@ -54,7 +54,7 @@ const ORIGIN = 'http://onnxpress.invalid';
 export interface BrowserModel { label: string; bytes: Uint8Array }
 
 export interface ColdStart {
-  /** Session creation (fetch, compile, graph set-up) in a fresh page. */
+  /** Session creation (fetch, compile, graph set-up) in a fresh browser. */
   createMs: number;
   /** The first inferences after it, in order: WebAssembly is not yet tiered up. */
   firstRunsMs: number[];
@@ -148,7 +148,7 @@ export class BrowserRuntime {
   }
 
   /**
-   * Times each model in each build: cold (a fresh page: session creation and the first
+   * Times each model in each build: cold (a fresh browser: session creation and the first
    * `firstRuns` inferences) and steady (after `warmup` runs, `runs` more, interleaved between
    * the models in rounds of 5 so drift hits them alike).
    */

@@ -18,7 +18,7 @@ export const wasm: TargetProfile = {
   // against float (the MLP's int8-dynamic: 1.40x against 1.27x, int8-static 2.7x against 2.5x;
   // issue 15's MobileNetV2: 3x against 1.3x), so it is mostly the stricter guard of the two
   // (not always: mnist-8's int8-dynamic ran 1.00x here against 1.04x in the default build).
-  // Steady, not cold: a cold start is one figure per fresh page, so a 95% interval would need
+  // Steady, not cold: a cold start is one figure per fresh browser, so a 95% interval would need
   // tens of pages per model (minutes); cold figures and ratios are reported, not judged.
   bench: { backend: 'wasm', threads: 1, browserBuild: 'wasm-only' },
   objective: 'download',
