@@ -57,7 +57,7 @@ export async function benchInBrowser(sources: BenchSource[], o: BrowserBenchOpti
   let timings: BrowserTiming[];
   try {
     const models = sources.map((s) => ({ label: s.label, bytes: typeof s.model === 'string' ? readFileSync(s.model) : serializeModel(s.model) }));
-    timings = await browser.bench(models, o.samples, { runs: o.runs, builds: WEB_BUILDS, cold: !o.previous });
+    timings = await browser.bench(models, o.samples, { runs: o.runs, builds: WEB_BUILDS, cold: !o.previous?.browser });
   } finally {
     await browser.close();
   }
