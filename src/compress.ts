@@ -9,7 +9,9 @@
 import type { Model } from './ir/graph.js';
 import { OnnxpressError } from './errors.js';
 import { cloneModel } from './onnx/clone.js';
-import { benchModels, sizeOf, type BenchReport, type BenchSource, type ModelBench } from './measure/bench.js';
+import { benchModels, sizeOf, type BenchSource, type ModelBench } from './measure/bench.js';
+import { benchInBrowser, type BrowserBenchReport } from './measure/browser-bench.js';
+import { runtimeAgreement, RUNTIME_BACKENDS } from './measure/agreement.js';
 import { evalModels, perTensorErrors, type EvalReport } from './measure/eval.js';
 import { clipRates, type ClipReport } from './measure/clip-rate.js';
 import { optimizeModel, type OptimizeReport } from './optimize.js';
@@ -162,12 +164,12 @@ export async function compressModel(original: Model, modelName: string, options:
       data: { calibrationSamples: calibration.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
       bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
       optimize: summarizeOptimize(optimizeReport),
-      original: { ...sizeOf(original), latencyMs: origBench.latencyMs, samplesMs: origBench.samplesMs },
+      original: { ...sizeOf(original), latencyMs: origBench.latencyMs, samplesMs: origBench.samplesMs, browser: bench.browser?.[0] },
       candidates: built.map((b, i) => ({
         recipe: b.keptInFloat.length ? `${b.recipe.name} + ${b.keptInFloat.length} node(s) in float` : b.recipe.name,
-        size: b.size, timing: candBench[i]!, eval: b.eval, clip: b.clip, pruneErrors: b.pruned.errors, violations: b.violations, steps: b.steps, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
+        size: b.size, timing: candBench[i]!, browser: bench.browser?.[i + 1], eval: b.eval, clip: b.clip, pruneErrors: b.pruned.errors, violations: b.violations, steps: b.steps, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
       })),
-      notBuilt, warnings,
+      notBuilt, warnings: [...warnings, ...bench.warnings], judgedBuild: bench.judgedBuild,
     });
   };
 
@@ -179,6 +181,8 @@ export async function compressModel(original: Model, modelName: string, options:
     judged = await timeAndJudge();
   }
   const written = built[judged.written]!;
+  // Where the model ships on more than one runtime, say how far they disagree on it.
+  if (profile.bench.backend === 'wasm') judged.report.agreement = await runtimeAgreement(original, written.model, evaluation.slice(0, 16), RUNTIME_BACKENDS);
   return { report: judged.report, model: written.model, written: { recipe: written.recipe.name, keptInFloat: written.keptInFloat, candidate: judged.written, pruned: written.pruned } };
 
   async function fallBackToFloat(base: Built): Promise<void> {
@@ -228,13 +232,16 @@ const MAX_RUNS = 1000;
  * cannot tell yet), it times them again with at least twice the runs, more for fast models,
  * so that "slower" or "not slower" rests on evidence rather than on noise.
  */
-export async function benchSideBySide(sources: BenchSource[], on: TargetProfile['bench'], runs: number, samples: Sample[], ratioLimit?: number): Promise<BenchReport> {
-  const time = (n: number) => benchModels(sources, { backend: on.backend, threads: on.threads, runs: n, samples, quiet: true });
+export async function benchSideBySide(sources: BenchSource[], on: TargetProfile['bench'], runs: number, samples: Sample[], ratioLimit?: number): Promise<BrowserBenchReport> {
+  // A wasm model ships to a browser: time it there (src/measure/browser-bench.ts falls back to Node with a warning).
+  const time = (n: number, previous?: BrowserBenchReport): Promise<BrowserBenchReport> => on.backend === 'wasm'
+    ? benchInBrowser(sources, { runs: n, samples, build: on.browserBuild ?? 'wasm-only', previous })
+    : benchModels(sources, { backend: on.backend, threads: on.threads, runs: n, samples, quiet: true }).then((r) => ({ ...r, warnings: [] }));
   const first = await time(runs);
   const undecided = ratioLimit !== undefined && first.ratios.some((r) => r.ci95[0] <= ratioLimit && ratioLimit < r.ci95[1]);
   if (!undecided) return first;
   const fastestMs = Math.min(...first.models.map((m) => m.latencyMs.p50));
-  return time(Math.min(MAX_RUNS, Math.max(2 * runs, Math.ceil(UNDECIDED_BUDGET_MS / fastestMs))));
+  return time(Math.min(MAX_RUNS, Math.max(2 * runs, Math.ceil(UNDECIDED_BUDGET_MS / fastestMs))), first);
 }
 
 /** Higher is closer to the original: the worst output cosine, less the top-1 drop as a share (a gain is noise, not closeness). */

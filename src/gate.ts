@@ -3,6 +3,7 @@
 import type { Model } from './ir/graph.js';
 import { sizeOf } from './measure/bench.js';
 import { evalModels } from './measure/eval.js';
+import { runtimeAgreement, RUNTIME_BACKENDS } from './measure/agreement.js';
 import { benchSideBySide, clipFor, splitData, type CompressData } from './compress.js';
 import { buildReport, type CompressReport } from './report/build.js';
 import { checkProfile, findTarget } from './targets/index.js';
@@ -25,11 +26,15 @@ export async function gateModels(original: Model, originalName: string, candidat
   const clip = await clipFor(candidate, evaluation, options.tolerances);
   const bench = await benchSideBySide([{ label: originalName, model: original }, { label: candidateName, model: candidate }], profile?.bench ?? { backend: 'node', threads: 1 }, options.benchRuns ?? 30, evaluation.slice(0, 8), options.tolerances.maxLatencyRatio ?? profile?.defaults.maxLatencyRatio);
   const [o, c] = bench.models;
-  return buildReport({
+  const { report } = buildReport({
     profile, model: originalName, tolerances: options.tolerances,
     data: { calibrationSamples: options.data.samples.length - evaluation.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
     bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
-    original: { ...sizeOf(original), latencyMs: o!.latencyMs, samplesMs: o!.samplesMs },
-    candidates: [{ recipe: candidateName, size: sizeOf(candidate), timing: c!, eval: evalReport, clip, violations: profile ? checkProfile(candidate, profile) : [] }],
-  }).report;
+    original: { ...sizeOf(original), latencyMs: o!.latencyMs, samplesMs: o!.samplesMs, browser: bench.browser?.[0] },
+    candidates: [{ recipe: candidateName, size: sizeOf(candidate), timing: c!, browser: bench.browser?.[1], eval: evalReport, clip, violations: profile ? checkProfile(candidate, profile) : [] }],
+    warnings: bench.warnings, judgedBuild: bench.judgedBuild,
+  });
+  // A wasm model may ship on more than one runtime: say how far they disagree on it.
+  if (profile?.bench.backend === 'wasm') report.agreement = await runtimeAgreement(original, candidate, evaluation.slice(0, 16), RUNTIME_BACKENDS);
+  return report;
 }

@@ -5,6 +5,7 @@ import { addDataFlags, addShapeFlags, printInputShapes, readData, shapeOptionsOf
 import { OnnxpressError } from '../errors.js';
 import { benchModels, type BenchReport } from '../measure/bench.js';
 import { evalModels, type EvalReport } from '../measure/eval.js';
+import { RUNTIME_BACKENDS, runtimeAgreement, type AgreementReport, type RuntimeBackend } from '../measure/agreement.js';
 import { generateSamples, loadSamples } from '../runtime/samples.js';
 import { openSession } from '../runtime/ort.js';
 import { formatBytes } from '../format.js';
@@ -70,17 +71,36 @@ export const evalCommand: CliCommand = {
       .argument('<reference>', 'the original .onnx')
       .argument('<candidate>', 'the compressed .onnx'), '100')
       .option('--per-tensor', 'rank the nodes where the error enters')
+      .option('--backends <list>', 'also run both models on these runtimes and report how far they disagree: node,wasm,browser')
       .option('--json', 'print one JSON object')
-      .action(async (reference: string, candidate: string, f: DataFlags & { perTensor?: boolean; json?: boolean }) => {
+      .action(async (reference: string, candidate: string, f: DataFlags & { perTensor?: boolean; backends?: string; json?: boolean }) => {
+        const backends = f.backends?.split(',').map((b) => b.trim()).filter(Boolean);
+        const unknown = backends?.find((b) => !RUNTIME_BACKENDS.includes(b as RuntimeBackend));
+        if (unknown !== undefined) throw new OnnxpressError('BAD_INPUT', `--backends '${unknown}': expected ${RUNTIME_BACKENDS.join(', ')}`);
         loadModel(reference);
         loadModel(candidate);
         const data = await readData(reference, f);
         const report = await evalModels(reference, candidate, { samples: data.samples, labels: data.labels, labelsSource: data.labelsSource, slices: data.slices, perTensor: f.perTensor, quiet: f.json });
-        if (f.json) printJson(report);
-        else process.stdout.write(renderEval(report) + '\n');
+        // The browser's round trip per sample is slow; a few dozen samples show any kernel difference.
+        const agreement = backends?.length ? await runtimeAgreement(reference, candidate, data.samples.slice(0, AGREEMENT_SAMPLES), backends as RuntimeBackend[]) : undefined;
+        // On stderr, so --json output stays one object.
+        if (agreement) for (const s of agreement.skipped) process.stderr.write(`warning: backend ${s.backend} skipped: ${s.reason}\n`);
+        if (f.json) printJson(agreement ? { ...report, agreement } : report);
+        else process.stdout.write(renderEval(report) + (agreement ? '\n' + renderAgreement(agreement) : '') + '\n');
       });
   },
 };
+
+const AGREEMENT_SAMPLES = 32;
+
+export function renderAgreement(r: AgreementReport): string {
+  const lines = [`runtimes compared on ${r.samples} samples: ${r.backends.join(', ')}${r.skipped.length ? ` (skipped: ${r.skipped.map((s) => s.backend).join(', ')})` : ''}`, 'model'.padEnd(11) + 'runtimes'.padEnd(17) + 'output'.padEnd(24) + 'max abs'.padStart(11) + 'cosine'.padStart(12)];
+  for (const which of ['reference', 'candidate'] as const) {
+    for (const p of r[which]) for (const [name, m] of Object.entries(p.outputs)) lines.push(which.padEnd(11) + p.between.join(' vs ').padEnd(17) + name.slice(0, 24).padEnd(24) + m.maxAbs.toExponential(2).padStart(11) + m.cosine.toFixed(8).padStart(12));
+  }
+  if (r.backends.length < 2) lines.push('fewer than two runtimes ran: nothing to compare');
+  return lines.join('\n');
+}
 
 export function renderEval(r: EvalReport): string {
   const lines = [`${r.samples} samples`, 'output'.padEnd(24) + 'max abs'.padStart(11) + 'mean abs'.padStart(11) + 'rel'.padStart(10) + 'cosine'.padStart(10) + 'SNR dB'.padStart(9) + 'top-1'.padStart(8) + 'top-5'.padStart(8)];

@@ -42,7 +42,7 @@ export interface EvalOptions {
 
 type Source = string | Model;
 
-class Accumulator {
+export class Accumulator {
   maxAbs = 0; sumAbs = 0; count = 0; dot = 0; refSq = 0; candSq = 0; errSq = 0; rows = 0; top1 = 0; top5 = 0; classifier = true;
   add(ref: HostTensor, cand: HostTensor): void {
     const a = ref.data as Float32Array;

@@ -8,6 +8,9 @@ import type { ClipReport } from '../measure/clip-rate.js';
 import type { LayerError } from '../prune/data-aware.js';
 import { ratioInterval, type Summary } from '../measure/stats.js';
 import type { LeftInFloat } from '../quantize/options.js';
+import type { BrowserFigures } from '../measure/browser-bench.js';
+import type { AgreementReport } from '../measure/agreement.js';
+import type { WebBuild } from '../runtime/browser.js';
 import type { ProfileViolation, TargetProfile } from '../targets/profile.js';
 import { applyDefaults, judge, type Tolerances, type Verdict } from '../verdict.js';
 
@@ -19,12 +22,17 @@ export interface SizeFacts { bytes: number; gzipBytes: number; brotliBytes: numb
 /** A model's timings from the side-by-side bench: the summary and every sample. */
 export interface Timing { latencyMs: Summary; samplesMs: number[] }
 
+/** One onnxruntime-web build in Chromium, with the candidate's cold and steady figures over the original's. */
+export interface BrowserComparison extends BrowserFigures { coldRatio: number; steadyRatio: number }
+
 export interface CandidateReport extends SizeFacts {
   recipe: string;
   latencyMs?: Summary;
   samplesMs?: number[];
   /** candidate / original median latency, with its 95% bootstrap interval over the samples. */
   latencyRatio?: { ratio: number; ci95: [number, number] };
+  /** Timed in headless Chromium (wasm target): both builds, cold and steady. */
+  browser?: BrowserComparison[];
   outputs: EvalReport['outputs'];
   accuracy?: EvalReport['accuracy'];
   /** Per-class recall, precision and F1 of both models (with labels). */
@@ -59,21 +67,24 @@ export interface CompressReport {
   /** Why this target has no latency default (its latency is measured on a stand-in). */
   latencyNotJudged?: string;
   data: { calibrationSamples: number; evalSamples: number; generated: boolean; labelled: boolean };
-  bench: { backend: string; threads: number; runs: number };
+  bench: { backend: string; threads: number; runs: number; /** Timed in Chromium: the build whose steady runs the verdict read. */ browserBuild?: WebBuild };
   /** The optimize step every recipe starts from (absent in gate reports). */
   optimize?: { nodesBefore: number; nodesAfter: number; bytesBefore: number; bytesAfter: number; passes: string[] };
-  original: SizeFacts & Partial<Timing>;
+  original: SizeFacts & Partial<Timing> & { browser?: BrowserFigures[] };
   candidates: CandidateReport[];
   notBuilt: NotBuilt[];
   chosen: string | null;
   verdict: Verdict;
   warnings: string[];
+  /** wasm target: the original and the written model run in onnxruntime-node, onnxruntime-web in Node and in Chromium, each pair compared. */
+  agreement?: AgreementReport;
 }
 
 export interface CandidateInput {
   recipe: string;
   size: SizeFacts;
   timing?: Timing;
+  browser?: BrowserFigures[];
   eval: EvalReport;
   clip?: ClipReport;
   pruneErrors?: LayerError[];
@@ -91,8 +102,10 @@ export interface ReportInput {
   tolerances: Tolerances;
   data: CompressReport['data'];
   bench: CompressReport['bench'];
-  original: SizeFacts & Partial<Timing>;
+  original: SizeFacts & Partial<Timing> & { browser?: BrowserFigures[] };
   candidates: CandidateInput[];
+  /** The browser build whose steady runs are in the timings. */
+  judgedBuild?: WebBuild;
   notBuilt?: NotBuilt[];
   optimize?: CompressReport['optimize'];
   warnings?: string[];
@@ -109,7 +122,7 @@ export function buildReport(input: ReportInput): { report: CompressReport; writt
     const latency = latencyRatio && { ms: c.timing!.latencyMs, ratio: latencyRatio.ratio, ratioCi95: latencyRatio.ci95 };
     const verdict = judge(applied.tolerances, { eval: c.eval, originalBytes: original.bytes, bytes: c.size.bytes, latency, violations: c.violations, clip: c.clip }, applied.defaulted);
     return {
-      recipe: c.recipe, ...c.size, latencyMs: c.timing?.latencyMs, samplesMs: c.timing?.samplesMs, latencyRatio,
+      recipe: c.recipe, ...c.size, latencyMs: c.timing?.latencyMs, samplesMs: c.timing?.samplesMs, latencyRatio, browser: compareInBrowser(original.browser, c.browser),
       outputs: c.eval.outputs, accuracy: c.eval.accuracy, classes: c.eval.classes, slices: c.eval.slices, clip: c.clip, pruneErrors: c.pruneErrors, violations: c.violations, verdict,
       steps: c.steps ?? [], keptInFloat: c.keptInFloat ?? [], leftInFloat: c.leftInFloat ?? [],
     };
@@ -128,7 +141,7 @@ export function buildReport(input: ReportInput): { report: CompressReport; writt
     defaulted: applied.defaulted,
     latencyNotJudged: profile?.latencyNotJudged,
     data: input.data,
-    bench: input.bench,
+    bench: input.judgedBuild ? { ...input.bench, browserBuild: input.judgedBuild } : input.bench,
     optimize: input.optimize,
     original,
     candidates,
@@ -138,6 +151,14 @@ export function buildReport(input: ReportInput): { report: CompressReport; writt
     warnings,
   };
   return { report, written: written.i };
+}
+
+function compareInBrowser(original?: BrowserFigures[], candidate?: BrowserFigures[]): BrowserComparison[] | undefined {
+  if (!original || !candidate) return undefined;
+  return candidate.flatMap((c) => {
+    const o = original.find((f) => f.build === c.build);
+    return o ? [{ ...c, coldRatio: c.coldMs / o.coldMs, steadyRatio: c.steadyP50Ms / o.steadyP50Ms }] : [];
+  });
 }
 
 /** When nothing passed and latency is among the failures, the latency check names every recipe that was slower, and by how much. */

@@ -1,6 +1,6 @@
 // A self-contained HTML report: inline CSS and SVG charts, no scripts, no network.
 import type { CompressReport } from './build.js';
-import { candidateFigures, describeTolerances } from './text.js';
+import { BROWSER_HEAD, browserRows, candidateFigures, describeAgreement, describeTolerances } from './text.js';
 import { formatBytes } from '../format.js';
 import { describeCheck } from '../verdict.js';
 
@@ -95,6 +95,8 @@ ${steps(r)}
 ${r.candidates.map((c) => { const f = candidateFigures(c, r.original.bytes); return `<tr><td>${esc(c.recipe)}${c === chosen ? ' (chosen)' : ''}</td><td>${formatBytes(c.bytes)}</td><td>${formatBytes(c.gzipBytes)}</td><td>${formatBytes(c.brotliBytes)}</td><td>${c.latencyMs?.p50.toFixed(3) ?? '-'}</td><td>${c.latencyMs?.p90.toFixed(3) ?? '-'}</td><td>${f.latencyRatio}</td><td>${f.top1}</td><td>${f.minCosine}</td><td>${f.top1Agreement}</td></tr>`; }).join('\n')}
 </table>
 ${r.notBuilt.map((n) => `<p>Not built: <strong>${esc(n.recipe)}</strong>: ${esc(n.reason)}</p>`).join('')}
+${browserRows(r).length ? `<h2>In headless Chromium</h2><p>Cold: session creation and the first runs in a fresh browser; the verdict reads the ${esc(r.bench.browserBuild ?? '')} build's steady state.</p><table><tr>${BROWSER_HEAD.map((h) => `<th>${h}</th>`).join('')}</tr>${browserRows(r).map((row) => `<tr>${row.map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`).join('')}</table>` : ''}
+${r.agreement ? `<ul>${describeAgreement(r.agreement).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : ''}
 ${barChart('Size', sizeBars)}
 ${latencyChart([{ label: 'original', samples: r.original.samplesMs ?? [] }, ...r.candidates.map((c) => ({ label: c.recipe, samples: c.samplesMs ?? [] }))])}
 ${barChart('Error per output: 1 - cosine similarity to the original (shorter is better)', accuracyBars)}

@@ -1,6 +1,6 @@
 // Report renderers are pure functions of the report data.
 import type { CompressReport } from './build.js';
-import { candidateFigures, describeTolerances, qualityDetail } from './text.js';
+import { BROWSER_HEAD, browserRows, candidateFigures, describeAgreement, describeTolerances, qualityDetail } from './text.js';
 import { formatBytes } from '../format.js';
 import { describeCheck } from '../verdict.js';
 
@@ -21,6 +21,12 @@ export function renderMarkdown(r: CompressReport): string {
     const f = candidateFigures(c, r.original.bytes);
     lines.push(`| ${c.recipe}${c.recipe === r.chosen ? ' **(chosen)**' : ''} | ${formatBytes(c.bytes)} (${(r.original.bytes / c.bytes).toFixed(2)}x smaller) | ${formatBytes(c.brotliBytes)} | ${ms(c.latencyMs?.p50)} | ${f.latencyRatio} | ${f.top1} | ${f.minCosine} | ${f.top1Agreement} | ${c.verdict.pass ? 'pass' : `fail: ${c.verdict.failed.map((k) => k.metric).join(', ')}`} |`);
   }
+  const browser = browserRows(r);
+  if (browser.length) {
+    lines.push('', `In headless Chromium (cold: session creation + first runs; the verdict reads \`${r.bench.browserBuild}\` steady state):`, '', `| ${BROWSER_HEAD.join(' | ')} |`, '|---|---|---:|---:|---:|---:|');
+    for (const row of browser) lines.push(`| ${row.join(' | ')} |`);
+  }
+  if (r.agreement) lines.push('', ...describeAgreement(r.agreement).map((l) => `- ${l}`));
   for (const n of r.notBuilt) lines.push('', `Not built: **${n.recipe}**: ${n.reason}`);
   lines.push('', `Checks (${r.data.evalSamples} held-out samples, ${r.data.calibrationSamples} for calibration; ${r.bench.backend}, ${r.bench.threads} thread(s), ${r.bench.runs} runs):`, '');
   for (const c of r.verdict.checks) lines.push(`- ${c.pass ? '✅' : '❌'} ${describeCheck(c)}`);

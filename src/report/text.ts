@@ -4,6 +4,7 @@
 import { formatBytes } from '../format.js';
 import { describeCheck, formatValue, TOLERANCE_KEYS } from '../verdict.js';
 import type { CandidateReport, CompressReport } from './build.js';
+import { worstAgreement, type AgreementReport } from '../measure/agreement.js';
 
 /** The figures the verdict reads, as text: '-' where a figure does not apply. */
 export interface CandidateFigures { minCosine: string; top1Agreement: string; top1: string; top1Drop: string; sizeRatio: string; latencyRatio: string }
@@ -53,7 +54,8 @@ export function renderText(r: CompressReport): string {
   const lines = [`tolerances: ${describeTolerances(r)}`];
   if (r.latencyNotJudged) lines.push(`latency: no default on ${r.target.name}: ${r.latencyNotJudged}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
-  lines.push('', ...table(r));
+  lines.push('', ...table(r), ...browserTable(r));
+  if (r.agreement) lines.push('', ...describeAgreement(r.agreement));
   for (const n of r.notBuilt) lines.push(`not built: ${n.recipe}: ${n.reason}`);
   const judgedOne = r.candidates.find((c) => c.recipe === r.chosen) ?? r.candidates.find((c) => c.verdict === r.verdict) ?? (r.candidates.length === 1 ? r.candidates[0] : undefined);
   if (judgedOne) lines.push(...qualityDetail(judgedOne).map((l) => `${judgedOne.recipe}: ${l}`));
@@ -84,4 +86,33 @@ function table(r: CompressReport): string[] {
   // Names and the verdict read left to right; figures line up on the right.
   const fmt = (row: string[]) => row.map((v, i) => (i === 0 || i === row.length - 1 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
   return [fmt(head), ...rows.map(fmt)];
+}
+
+/** Chromium's figures, both builds: the cold start a one-shot page sees and the steady state. */
+export function browserRows(r: CompressReport): string[][] {
+  const rows: string[][] = [];
+  for (const f of r.original.browser ?? []) rows.push(['original', f.build, f.coldMs.toFixed(1), '1', f.steadyP50Ms.toFixed(3), '1']);
+  for (const c of r.candidates) for (const f of c.browser ?? []) rows.push([c.recipe, f.build, f.coldMs.toFixed(1), f.coldRatio.toFixed(2), f.steadyP50Ms.toFixed(3), f.steadyRatio.toFixed(2)]);
+  return rows;
+}
+
+export const BROWSER_HEAD = ['model', 'build', 'cold ms', 'cold x', 'steady p50 ms', 'steady x'];
+
+function browserTable(r: CompressReport): string[] {
+  const rows = browserRows(r);
+  if (!rows.length) return [];
+  const widths = BROWSER_HEAD.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (row: string[]) => row.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  return ['', `in headless Chromium (cold: session creation + first runs in a fresh browser; the verdict reads ${r.bench.browserBuild} steady):`, fmt(BROWSER_HEAD), ...rows.map(fmt)];
+}
+
+/** One line per model: the runtimes compared and their worst disagreement on any output. */
+export function describeAgreement(a: AgreementReport): string[] {
+  const skipped = a.skipped.map((s) => `${s.backend} skipped: ${s.reason}`);
+  if (a.backends.length < 2) return [`runtimes: fewer than two could run (${skipped.join('; ')})`];
+  const line = (which: 'reference' | 'candidate') => {
+    const w = worstAgreement(a[which]);
+    return `runtimes ${a.backends.join(' / ')} on the ${which === 'reference' ? 'original' : 'written model'}: max abs diff ${w.maxAbs.toExponential(2)}, min cosine ${w.cosine.toFixed(8)} (${a.samples} samples)`;
+  };
+  return [line('reference'), line('candidate'), ...skipped.map((s) => `runtimes: ${s}`)];
 }

@@ -16,18 +16,24 @@ export type WebBuild = 'default' | 'wasm-only';
 export const WEB_BUILDS: WebBuild[] = ['default', 'wasm-only'];
 const BUNDLE: Record<WebBuild, string> = { default: 'ort.min.mjs', 'wasm-only': 'ort.wasm.min.mjs' };
 
-/** Debian's chromium; CHROMIUM_PATH points elsewhere. */
+/** Debian's chromium; CHROMIUM_PATH points elsewhere (and only there: a wrong path is not silently replaced). */
 export function chromiumPath(): string | undefined {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => Boolean(p));
-  return candidates.find((p) => existsSync(p));
+  if (process.env.CHROMIUM_PATH) return existsSync(process.env.CHROMIUM_PATH) ? process.env.CHROMIUM_PATH : undefined;
+  return ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 }
 
-/** Why the browser cannot be used here, or undefined when it can. */
+/** Why the browser cannot be used here, or undefined when it can. ONNXPRESS_NO_BROWSER=1 turns it off. */
 export function browserUnavailable(): string | undefined {
+  if (process.env.ONNXPRESS_NO_BROWSER) return 'ONNXPRESS_NO_BROWSER is set';
+  if (process.env.CHROMIUM_PATH && !chromiumPath()) return `CHROMIUM_PATH ${process.env.CHROMIUM_PATH} does not exist`;
   if (!chromiumPath()) return 'no Chromium found (install Debian chromium or set CHROMIUM_PATH)';
   try {
     webDistDir();
-    createRequire(import.meta.url).resolve('playwright-core');
+    try {
+      createRequire(import.meta.url).resolve('playwright-core');
+    } catch {
+      throw new Error('the browser backend needs the npm package playwright-core (npm install playwright-core)');
+    }
   } catch (err) {
     return (err as Error).message.split('\n')[0];
   }
@@ -48,7 +54,7 @@ const ORIGIN = 'http://onnxpress.invalid';
 export interface BrowserModel { label: string; bytes: Uint8Array }
 
 export interface ColdStart {
-  /** Session creation (fetch, compile, graph set-up) in a fresh page. */
+  /** Session creation (fetch, compile, graph set-up) in a fresh browser. */
   createMs: number;
   /** The first inferences after it, in order: WebAssembly is not yet tiered up. */
   firstRunsMs: number[];
@@ -142,24 +148,28 @@ export class BrowserRuntime {
   }
 
   /**
-   * Times each model in each build: cold (a fresh page: session creation and the first
+   * Times each model in each build: cold (a fresh browser: session creation and the first
    * `firstRuns` inferences) and steady (after `warmup` runs, `runs` more, interleaved between
    * the models in rounds of 5 so drift hits them alike).
    */
-  async bench(models: BrowserModel[], samples: Sample[], o: { builds?: WebBuild[]; runs?: number; warmup?: number; firstRuns?: number } = {}): Promise<BrowserTiming[]> {
+  async bench(models: BrowserModel[], samples: Sample[], o: { builds?: WebBuild[]; runs?: number; warmup?: number; firstRuns?: number; /** false: steady only (cold reads NaN) */ cold?: boolean } = {}): Promise<BrowserTiming[]> {
     const feeds = samples.slice(0, 8).map(encodeSample);
     const runs = o.runs ?? 30, warmup = o.warmup ?? 10, firstRuns = o.firstRuns ?? 3;
     const out: BrowserTiming[] = [];
     for (const build of o.builds ?? WEB_BUILDS) {
       const cold: ColdStart[] = [];
       for (const [i] of models.entries()) {
-        // A page per model: its cold start is what a visitor's first load sees, not helped by another model's compile.
-        const page = await this.page(build, models);
+        if (o.cold === false) { cold.push({ createMs: NaN, firstRunsMs: [] }); continue; }
+        // A browser per model: its cold start is what a first visit sees. Pages of one renderer
+        // share compiled and tiered-up WebAssembly, so in one browser every model after the
+        // first would start warmer than the first (the original, always measured first).
+        const fresh = await BrowserRuntime.launch();
         try {
+          const page = await fresh.page(build, models);
           const createMs = await BrowserRuntime.create(page, i);
           cold.push({ createMs, firstRunsMs: await BrowserRuntime.time(page, i, feeds, firstRuns, 0) });
         } finally {
-          await page.close();
+          await fresh.close();
         }
       }
       const page = await this.page(build, models);
@@ -183,7 +193,7 @@ export class BrowserRuntime {
     return out;
   }
 
-  /** Outputs of one model on each sample, in the page (default build). */
+  /** Outputs of one model on each sample, in the page (the WebAssembly-only build unless told). */
   async run(model: BrowserModel, samples: Sample[], build: WebBuild = 'wasm-only'): Promise<Record<string, HostTensor>[]> {
     const page = await this.page(build, [model]);
     try {

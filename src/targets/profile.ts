@@ -6,6 +6,7 @@ import { elemTypeOf, type Model } from '../ir/graph.js';
 import { DataType, dataTypeName } from '../ir/dtype.js';
 import { inferShapes } from '../ir/shapes.js';
 import type { Tolerances } from '../verdict.js';
+import type { WebBuild } from '../runtime/browser.js';
 
 /** One way to compress: prune (optional), then quantize, after the shared optimize step. */
 export interface Recipe {
@@ -21,7 +22,12 @@ export interface TargetProfile {
   /** What the profile assumes about the device, for the README and reports. */
   assumes: string;
   recipes: Recipe[];
-  bench: { backend: 'node' | 'wasm'; threads: number };
+  /**
+   * Where latency is measured. With backend wasm, candidates are timed in headless Chromium
+   * when one is available (both builds, cold and steady, all reported), and the verdict and
+   * the choice read the steady-state runs of `browserBuild`.
+   */
+  bench: { backend: 'node' | 'wasm'; threads: number; browserBuild?: WebBuild };
   /** Which passing candidate wins: lowest median latency, fewest bytes, or fewest brotli bytes (what a browser downloads). */
   objective: 'latency' | 'size' | 'download';
   /** Op types the output may contain (default domain); undefined = any standard op. */

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { compressModel } from '../../src/compress.js';
 import { gateModels } from '../../src/gate.js';
@@ -180,6 +180,10 @@ describe('every target profile on the real models', () => {
   const opListOnly = { maxLatencyRatio: Infinity, maxSizeRatio: Infinity };
   for (const target of targets) {
     it(`${target.name}: outputs run and respect the profile's op and dtype list`, async () => {
+      // Latency is not what this tests: Chromium would time every model in both builds (minutes).
+      const browser = process.env.ONNXPRESS_NO_BROWSER;
+      process.env.ONNXPRESS_NO_BROWSER = '1';
+      onTestFinished(() => { if (browser === undefined) delete process.env.ONNXPRESS_NO_BROWSER; else process.env.ONNXPRESS_NO_BROWSER = browser; });
       for (const m of models) {
         const original = loadModel(m.file);
         const samples = [1, 2, 3, 4, 5, 6].map((s) => generateFeeds(original, s));
