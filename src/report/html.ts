@@ -1,6 +1,6 @@
 // A self-contained HTML report: inline CSS and SVG charts, no scripts, no network.
-import type { CompressReport } from './build.js';
-import { BROWSER_HEAD, browserRows, candidateFigures, describeAgreement, describeTolerances } from './text.js';
+import type { CandidateReport, CompressReport } from './build.js';
+import { BROWSER_HEAD, browserRows, candidateFigures, describeAgreement, describeTolerances, qualityDetail } from './text.js';
 import { formatBytes } from '../format.js';
 import { describeCheck } from '../verdict.js';
 
@@ -16,6 +16,22 @@ function barChart(title: string, bars: Bar[]): string {
     return `<text x="${left - 8}" y="${i * rowH + 17}" text-anchor="end">${esc(b.label)}</text><rect x="${left}" y="${i * rowH + 4}" width="${len.toFixed(1)}" height="18" fill="${b.highlight ? '#2b7a3d' : '#4a6fa5'}"/><text x="${left + len + 6}" y="${i * rowH + 17}">${esc(b.text)}</text>`;
   });
   return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${w} ${bars.length * rowH + 8}" width="${w}" role="img" aria-label="${esc(title)}">${rows.join('')}</svg></figure>`;
+}
+
+/** Recall change per class, diverging from zero (losses red, left; gains green, right): a class the average hides shows here. */
+function classDeltaChart(c: CandidateReport): string {
+  const deltas = [...(c.classes?.deltas ?? [])].sort((a, b) => a.label - b.label);
+  if (!deltas.length) return '';
+  const w = 760, rowH = 22, left = 150, half = (w - left - 230) / 2, mid = left + half;
+  const max = Math.max(1, ...deltas.map((d) => Math.abs(d.recallDrop)));
+  const rows = deltas.map((d, i) => {
+    const change = -d.recallDrop, len = Math.max(1, (half * Math.abs(change)) / max), y = i * rowH;
+    const x = change < 0 ? mid - len : mid;
+    return `<text x="${left - 8}" y="${y + 15}" text-anchor="end">class ${d.label} (n=${d.support})</text><rect x="${x.toFixed(1)}" y="${y + 3}" width="${len.toFixed(1)}" height="16" fill="${change < 0 ? '#b3261e' : '#2b7a3d'}"/><text x="${mid + half + 8}" y="${y + 15}">${change >= 0 ? '+' : ''}${change.toFixed(1)} pt (${(100 * d.referenceRecall).toFixed(1)}% -> ${(100 * d.candidateRecall).toFixed(1)}%)</text>`;
+  });
+  const axis = `<line x1="${mid}" y1="0" x2="${mid}" y2="${deltas.length * rowH + 4}" stroke="#333"/>`;
+  const title = `Recall change per class, ${c.recipe} (points; axis ±${max.toFixed(1)}); macro F1 ${c.classes!.reference.macroF1.toFixed(4)} -> ${c.classes!.candidate.macroF1.toFixed(4)}`;
+  return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${w} ${deltas.length * rowH + 8}" width="${w}" role="img" aria-label="recall change per class">${axis}${rows.join('')}</svg></figure>`;
 }
 
 /** Latency distribution: a box (p25-p75), whiskers (min, p99) and median per model. */
@@ -71,6 +87,7 @@ function steps(r: CompressReport): string {
 
 export function renderHtml(r: CompressReport): string {
   const chosen = r.candidates.find((c) => c.recipe === r.chosen);
+  const judged = chosen ?? r.candidates.find((c) => c.verdict === r.verdict) ?? (r.candidates.length === 1 ? r.candidates[0] : undefined);
   const outputs = Object.keys(r.candidates[0]?.outputs ?? {});
   // Cosines of good candidates all sit near 1, where bars of the cosine itself look equal: draw the distance from 1.
   const accuracyBars: Bar[] = r.candidates.flatMap((c) => outputs.map((o) => ({ label: `${c.recipe}: ${o}`, value: 1 - c.outputs[o]!.cosine, text: `cosine ${c.outputs[o]!.cosine.toFixed(6)}${c.accuracy ? `, top-1 ${c.accuracy.candidate.toFixed(2)}%` : ''}`, highlight: c === chosen })));
@@ -100,6 +117,8 @@ ${r.agreement ? `<ul>${describeAgreement(r.agreement).map((l) => `<li>${esc(l)}<
 ${barChart('Size', sizeBars)}
 ${latencyChart([{ label: 'original', samples: r.original.samplesMs ?? [] }, ...r.candidates.map((c) => ({ label: c.recipe, samples: c.samplesMs ?? [] }))])}
 ${barChart('Error per output: 1 - cosine similarity to the original (shorter is better)', accuracyBars)}
+${judged ? classDeltaChart(judged) : ''}
+${judged && qualityDetail(judged).length ? `<ul>${qualityDetail(judged).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : ''}
 ${r.candidates.length > 1 ? paretoChart(r) : ''}
 <p>${r.data.evalSamples} evaluation samples, ${r.data.calibrationSamples} calibration samples (held apart)${r.data.generated ? ', generated inputs' : ''}; ${esc(r.bench.backend)} backend, ${r.bench.threads} thread(s), ${r.bench.runs} timed runs per model, interleaved. Report format version ${r.version}, ${esc(r.tool)}.</p>
 ${r.warnings.map((w) => `<p><em>${esc(w)}</em></p>`).join('')}

@@ -33,7 +33,8 @@ describe('the HTML report in a real browser', () => {
       page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
       await page.goto(pathToFileURL(join(dir, 'report.html')).href);
       expect(await page.title()).toContain('mnist-mlp.onnx');
-      expect(await page.locator('svg').count()).toBeGreaterThanOrEqual(4); // size, latency, accuracy, Pareto
+      expect(await page.locator('svg').count()).toBeGreaterThanOrEqual(5); // size, latency, accuracy, per-class recall, Pareto
+      expect(await page.locator('svg[aria-label="recall change per class"] rect').count()).toBe(10); // one bar per digit
       expect(await page.locator('.verdict').innerText()).toBe(report.verdict.pass ? 'PASS' : 'FAIL');
       const box = await page.locator('svg').first().boundingBox();
       expect(box!.width).toBeGreaterThan(300);
@@ -62,7 +63,7 @@ describe('the HTML report in a real browser', () => {
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(pathToFileURL(join(dir, 'report.html')).href);
       expect(await page.locator('.verdict').innerText()).toBe('FAIL');
-      expect(await page.locator('svg').count()).toBe(3); // size, latency, error per output
+      expect(await page.locator('svg').count()).toBe(4); // size, latency, error per output, recall per class (labels given)
       expect(await page.locator('li.bad').innerText()).toMatch(/maxSizeRatio/);
       expect(errors).toEqual([]);
     } finally {
