@@ -152,10 +152,11 @@ export async function compressModel(original: Model, modelName: string, options:
   const meetsQuality = (b: Built) => judge(quality, { eval: b.eval, originalBytes: b.size.bytes, bytes: b.size.bytes }).pass;
   if (profile.fullInteger && !built.some(meetsQuality)) warnings.push(`${profile.name} runs every op in integer: no node can return to float, so there is no accuracy fallback`);
 
+  const originalSize = sizeOf(original);
   const timeAndJudge = async () => {
     log(`timing the original and ${built.length} candidate(s) side by side`);
     const bench = await benchSideBySide(
-      [{ label: modelName, model: original }, ...built.map((b, i) => ({ label: `${b.recipe.name}#${i}`, model: b.model }))],
+      [{ label: modelName, model: original, size: originalSize }, ...built.map((b, i) => ({ label: `${b.recipe.name}#${i}`, model: b.model, size: b.size }))],
       profile.bench, options.benchRuns ?? 30, evaluation.slice(0, 8), applied.tolerances.maxLatencyRatio,
     );
     const [origBench, ...candBench] = bench.models as [ModelBench, ...ModelBench[]];
@@ -164,7 +165,7 @@ export async function compressModel(original: Model, modelName: string, options:
       data: { calibrationSamples: calibration.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
       bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
       optimize: summarizeOptimize(optimizeReport),
-      original: { ...sizeOf(original), latencyMs: origBench.latencyMs, samplesMs: origBench.samplesMs, browser: bench.browser?.[0] },
+      original: { ...originalSize, latencyMs: origBench.latencyMs, samplesMs: origBench.samplesMs, browser: bench.browser?.[0] },
       candidates: built.map((b, i) => ({
         recipe: b.keptInFloat.length ? `${b.recipe.name} + ${b.keptInFloat.length} node(s) in float` : b.recipe.name,
         size: b.size, timing: candBench[i]!, browser: bench.browser?.[i + 1], eval: b.eval, clip: b.clip, pruneErrors: b.pruned.errors, violations: b.violations, steps: b.steps, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,

@@ -26,11 +26,10 @@ export interface ConvertResult extends SaveResult {
 export function convertModel(input: string, output: string, options: ConvertOptions = {}): ConvertResult {
   if (options.inline && options.externalData) throw badOption(['inline', 'externalData'], 'inline and externalData exclude each other');
   const model = loadModel(input);
-  const external = options.inline ? false : options.externalData;
-  refuseOverwritingInputs({ file: output, externalData: external }, model);
+  const externalData = options.inline ? false : options.externalData;
+  refuseOverwritingInputs({ file: output, externalData }, model);
   // Converted before anything is written: a refusal leaves no output behind.
   const opset = raiseOpset(model, options.opset);
-  const externalData = options.inline ? false : options.externalData;
   return { ...saveModel(model, output, { externalData, sizeThresholdBytes: options.sizeThresholdBytes }), ...(opset && { opset }) };
 }
 

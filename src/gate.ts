@@ -24,14 +24,15 @@ export async function gateModels(original: Model, originalName: string, candidat
   const { evaluation, labels, slices } = splitData(options.data);
   const evalReport = await evalModels(original, candidate, { samples: evaluation, labels, slices, quiet: true });
   const clip = await clipFor(candidate, evaluation, options.tolerances);
-  const bench = await benchSideBySide([{ label: originalName, model: original }, { label: candidateName, model: candidate }], profile?.bench ?? { backend: 'node', threads: 1 }, options.benchRuns ?? 30, evaluation.slice(0, 8), options.tolerances.maxLatencyRatio ?? profile?.defaults.maxLatencyRatio);
+  const sizes = { original: sizeOf(original), candidate: sizeOf(candidate) };
+  const bench = await benchSideBySide([{ label: originalName, model: original, size: sizes.original }, { label: candidateName, model: candidate, size: sizes.candidate }], profile?.bench ?? { backend: 'node', threads: 1 }, options.benchRuns ?? 30, evaluation.slice(0, 8), options.tolerances.maxLatencyRatio ?? profile?.defaults.maxLatencyRatio);
   const [o, c] = bench.models;
   const { report } = buildReport({
     profile, model: originalName, tolerances: options.tolerances,
     data: { calibrationSamples: options.data.samples.length - evaluation.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
     bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
-    original: { ...sizeOf(original), latencyMs: o!.latencyMs, samplesMs: o!.samplesMs, browser: bench.browser?.[0] },
-    candidates: [{ recipe: candidateName, size: sizeOf(candidate), timing: c!, browser: bench.browser?.[1], eval: evalReport, clip, violations: profile ? checkProfile(candidate, profile) : [] }],
+    original: { ...sizes.original, latencyMs: o!.latencyMs, samplesMs: o!.samplesMs, browser: bench.browser?.[0] },
+    candidates: [{ recipe: candidateName, size: sizes.candidate, timing: c!, browser: bench.browser?.[1], eval: evalReport, clip, violations: profile ? checkProfile(candidate, profile) : [] }],
     warnings: bench.warnings, judgedBuild: bench.judgedBuild,
   });
   // A wasm model may ship on more than one runtime: say how far they disagree on it.

@@ -13,7 +13,8 @@ import { generateSamples, type Sample } from '../runtime/samples.js';
 import { Progress } from './progress.js';
 import { median, ratioInterval, sampleSummary, type Summary } from './stats.js';
 
-export interface BenchSource { label: string; model: string | Model }
+/** A model to time; `size`, when the caller already measured it, saves serializing and compressing it again. */
+export interface BenchSource { label: string; model: string | Model; size?: ReturnType<typeof sizeOf> }
 
 export interface BenchOptions {
   /** Intra-op threads (default 1). */
@@ -118,7 +119,7 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
   }
   const models = sources.map((s, i): ModelBench => ({
     file: s.label,
-    ...sizeOf(s.model),
+    ...(s.size ?? sizeOf(s.model)),
     initMs: sessions[i]!.initMs,
     latencyMs: sampleSummary(samples[i]!, i + 1),
     peakRssBytes: Math.max(0, peaks[i]!),

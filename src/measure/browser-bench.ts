@@ -64,7 +64,7 @@ export async function benchInBrowser(sources: BenchSource[], o: BrowserBenchOpti
   const of = (i: number, build: WebBuild) => timings.find((t) => t.label === sources[i]!.label && t.build === build)!;
   const models = sources.map((s, i): ModelBench => {
     const t = of(i, o.build);
-    return { file: s.label, ...sizeOf(s.model), initMs: o.previous?.models[i]?.initMs ?? t.cold.createMs, latencyMs: sampleSummary(t.samplesMs, i + 1), peakRssBytes: 0, samplesMs: t.samplesMs };
+    return { file: s.label, ...(s.size ?? sizeOf(s.model)), initMs: o.previous?.models[i]?.initMs ?? t.cold.createMs, latencyMs: sampleSummary(t.samplesMs, i + 1), peakRssBytes: 0, samplesMs: t.samplesMs };
   });
   const browserFigures = sources.map((_, i) => WEB_BUILDS.map((build): BrowserFigures => {
     const t = of(i, build);
