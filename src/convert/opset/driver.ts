@@ -2,7 +2,7 @@
 // op between the model's opset and the target, oldest first. Adapters work on copies and
 // stage what they add; nothing is committed unless every node converted.
 import type { Graph, Model } from '../../ir/graph.js';
-import { fromLong, type OperatorSetIdProto } from '../../onnx/schema.js';
+import type { KeptInt64 } from '../../ir/onnx-types.js';
 import { Node } from '../../ir/graph.js';
 import { NameAllocator, addInitializer, replaceNode, topologicalSort } from '../../ir/mutate.js';
 import { OnnxpressError } from '../../errors.js';
@@ -107,13 +107,15 @@ export function describeRefusals(refusals: Refusal[]): string {
  * with the model when none of their ops changed on the way, and refused otherwise.
  * Returns the function imports to raise.
  */
-function functionRefusals(model: Model, target: number, refusals: Refusal[]): OperatorSetIdProto[] {
-  const imports: OperatorSetIdProto[] = [];
+type KeptOpsetImport = { domain?: string; version?: KeptInt64 };
+
+function functionRefusals(model: Model, target: number, refusals: Refusal[]): KeptOpsetImport[] {
+  const imports: KeptOpsetImport[] = [];
   // The IR keeps functions as opaque decoded messages; these are the fields of FunctionProto read here.
-  type KeptFunction = { name?: string; opset_import?: OperatorSetIdProto[]; node?: { domain?: string; op_type?: string }[] };
+  type KeptFunction = { name?: string; opset_import?: KeptOpsetImport[]; node?: { domain?: string; op_type?: string }[] };
   for (const f of model.functions as KeptFunction[]) {
     const id = f.opset_import?.find((o) => !o.domain || o.domain === 'ai.onnx');
-    const version = id?.version === undefined ? target : Number(fromLong(id.version));
+    const version = id?.version === undefined ? target : Number(id.version) /* Number() reads a Long through its decimal string */;
     if (!id || version >= target) continue;
     const changed = (f.node ?? []).find((n) => (!n.domain || n.domain === 'ai.onnx') && BY_OP.get(n.op_type ?? '')?.some((a) => a.sinceVersion > version && a.sinceVersion <= target));
     if (changed) refusals.push({ node: `function '${f.name}'`, reason: `its ${changed.op_type} changed after opset ${version}, and model-local functions are not rewritten` });

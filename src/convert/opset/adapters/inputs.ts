@@ -1,11 +1,11 @@
 // Moving attributes into inputs, the most common change between opsets.
 import { attr, type Node } from '../../../ir/graph.js';
+import { setInput as setIrInput } from '../../../ir/mutate.js';
 import type { AdaptContext } from '../context.js';
 
 /** Sets `node.inputs[index]`, padding skipped optional inputs with '' and dropping trailing empty ones. */
 export function setInput(node: Node, index: number, name: string): void {
-  while (node.inputs.length < index) node.inputs.push('');
-  node.inputs[index] = name;
+  setIrInput(node, index, name);
   while (node.inputs.length && node.inputs[node.inputs.length - 1] === '') node.inputs.pop();
 }
 
