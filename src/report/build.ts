@@ -74,6 +74,8 @@ export interface CompressReport {
   candidates: CandidateReport[];
   notBuilt: NotBuilt[];
   chosen: string | null;
+  /** Index in `candidates` of the model written: the chosen one, else the one that broke the fewest tolerances. */
+  written: number;
   verdict: Verdict;
   warnings: string[];
   /** wasm target: the original and the written model run in onnxruntime-node, onnxruntime-web in Node and in Chromium, each pair compared. */
@@ -147,6 +149,7 @@ export function buildReport(input: ReportInput): { report: CompressReport; writt
     candidates,
     notBuilt: input.notBuilt ?? [],
     chosen: best ? best.c.recipe : null,
+    written: written.i,
     verdict: best ? best.c.verdict : withSlowerRecipes(written.c.verdict, candidates),
     warnings,
   };

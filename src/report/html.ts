@@ -1,6 +1,6 @@
 // A self-contained HTML report: inline CSS and SVG charts, no scripts, no network.
 import type { CandidateReport, CompressReport } from './build.js';
-import { BROWSER_HEAD, browserRows, candidateFigures, describeAgreement, describeTolerances, qualityDetail } from './text.js';
+import { BROWSER_HEAD, browserRows, candidateFigures, describeAgreement, describeTolerances, judgedCandidate, qualityDetail } from './text.js';
 import { formatBytes } from '../format.js';
 import { describeCheck } from '../verdict.js';
 
@@ -87,7 +87,7 @@ function steps(r: CompressReport): string {
 
 export function renderHtml(r: CompressReport): string {
   const chosen = r.candidates.find((c) => c.recipe === r.chosen);
-  const judged = chosen ?? r.candidates.find((c) => c.verdict === r.verdict) ?? (r.candidates.length === 1 ? r.candidates[0] : undefined);
+  const judged = judgedCandidate(r);
   const outputs = Object.keys(r.candidates[0]?.outputs ?? {});
   // Cosines of good candidates all sit near 1, where bars of the cosine itself look equal: draw the distance from 1.
   const accuracyBars: Bar[] = r.candidates.flatMap((c) => outputs.map((o) => ({ label: `${c.recipe}: ${o}`, value: 1 - c.outputs[o]!.cosine, text: `cosine ${c.outputs[o]!.cosine.toFixed(6)}${c.accuracy ? `, top-1 ${c.accuracy.candidate.toFixed(2)}%` : ''}`, highlight: c === chosen })));

@@ -1,6 +1,6 @@
 // Report renderers are pure functions of the report data.
 import type { CompressReport } from './build.js';
-import { BROWSER_HEAD, browserRows, candidateFigures, describeAgreement, describeTolerances, qualityDetail } from './text.js';
+import { BROWSER_HEAD, browserRows, candidateFigures, describeAgreement, describeTolerances, judgedCandidate, qualityDetail } from './text.js';
 import { formatBytes } from '../format.js';
 import { describeCheck } from '../verdict.js';
 
@@ -31,7 +31,7 @@ export function renderMarkdown(r: CompressReport): string {
   lines.push('', `Checks (${r.data.evalSamples} held-out samples, ${r.data.calibrationSamples} for calibration; ${r.bench.backend}, ${r.bench.threads} thread(s), ${r.bench.runs} runs):`, '');
   for (const c of r.verdict.checks) lines.push(`- ${c.pass ? '✅' : '❌'} ${describeCheck(c)}`);
   const chosen = r.candidates.find((c) => c.recipe === r.chosen);
-  const judgedOne = chosen ?? r.candidates.find((c) => c.verdict === r.verdict) ?? (r.candidates.length === 1 ? r.candidates[0] : undefined);
+  const judgedOne = judgedCandidate(r);
   const detail = judgedOne ? qualityDetail(judgedOne) : [];
   if (detail.length) lines.push('', `Per class, slice and range (\`${judgedOne!.recipe}\`):`, '', ...detail.map((d) => `- ${d}`));
   if (r.optimize || chosen?.steps.length) {

@@ -25,6 +25,11 @@ export function candidateFigures(c: CandidateReport, originalBytes: number): Can
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
+/** The candidate the verdict speaks of: the one written to the output (reports without `written`, from before it: the chosen one). */
+export function judgedCandidate(r: CompressReport): CandidateReport | undefined {
+  return r.written !== undefined ? r.candidates[r.written] : r.candidates.find((c) => c.recipe === r.chosen);
+}
+
 /** Per-class, per-slice and range-drift lines of one candidate (empty when none was measured). */
 export function qualityDetail(c: CandidateReport): string[] {
   const lines: string[] = [];
@@ -57,7 +62,7 @@ export function renderText(r: CompressReport): string {
   lines.push('', ...table(r), ...browserTable(r));
   if (r.agreement) lines.push('', ...describeAgreement(r.agreement));
   for (const n of r.notBuilt) lines.push(`not built: ${n.recipe}: ${n.reason}`);
-  const judgedOne = r.candidates.find((c) => c.recipe === r.chosen) ?? r.candidates.find((c) => c.verdict === r.verdict) ?? (r.candidates.length === 1 ? r.candidates[0] : undefined);
+  const judgedOne = judgedCandidate(r);
   if (judgedOne) lines.push(...qualityDetail(judgedOne).map((l) => `${judgedOne.recipe}: ${l}`));
   lines.push('');
   if (r.optimize) lines.push(`optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`);

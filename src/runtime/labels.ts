@@ -9,7 +9,7 @@ import { badInput } from '../errors.js';
  * not ending in .json, CSV lines 'id,label' (a header line is allowed). A label is a class index: an integer >= 0.
  */
 export function loadLabels(file: string, ids: string[]): number[] {
-  const text = readText(file);
+  const text = readText(file, 'labels');
   if (!file.toLowerCase().endsWith('.json')) return fromMap(file, ids, parseCsv(file, text));
   let value: unknown;
   try {
@@ -25,19 +25,27 @@ export function loadLabels(file: string, ids: string[]): number[] {
   throw badInput(`${file}: expected a JSON array of class indices or an object {"file": class}, found ${describe(value)}`);
 }
 
-function readText(file: string): string {
+/** A per-sample file's text, or one line saying why it cannot be read. */
+export function readText(file: string, what: 'labels' | 'slices'): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw badInput(code === 'ENOENT' ? `${file}: labels file is missing` : `${file}: labels file cannot be read (${code ?? (err as Error).message})`);
+    throw badInput(code === 'ENOENT' ? `${file}: ${what} file is missing` : `${file}: ${what} file cannot be read (${code ?? (err as Error).message})`);
   }
+}
+
+/** The key a per-sample map uses for a sample: its file name, or the name without its extension. */
+export function keyFor(has: (key: string) => boolean, id: string): string | undefined {
+  if (has(id)) return id;
+  const stem = id.replace(/\.[^.]+$/, '');
+  return has(stem) ? stem : undefined;
 }
 
 function fromMap(file: string, ids: string[], map: Record<string, unknown>): number[] {
   return ids.map((id) => {
-    const key = Object.hasOwn(map, id) ? id : id.replace(/\.[^.]+$/, '');
-    if (!Object.hasOwn(map, key)) throw badInput(`${file}: no label for sample '${id}'`);
+    const key = keyFor((k) => Object.hasOwn(map, k), id);
+    if (key === undefined) throw badInput(`${file}: no label for sample '${id}'`);
     return classIndex(file, map[key], `the label of '${id}'`);
   });
 }

@@ -2,16 +2,16 @@
 // JSON {sample: slice} map or CSV lines 'sample,slice'. Samples the file does not name belong
 // to no slice; a name the file gives that matches no sample is a mistake the user must see
 // (a renamed folder would otherwise make every slice silently empty).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { badInput } from '../errors.js';
+import { keyFor, readText } from './labels.js';
 
 /**
  * The slice of each sample id (undefined: in no slice). `dataDir` is the samples folder: a name
  * not among `ids` is still fine when the folder has it (only some samples were read, --samples).
  */
 export function loadSlices(file: string, ids: readonly string[], dataDir?: string): (string | undefined)[] {
-  if (!existsSync(file)) throw badInput(`${file}: slices file is missing`);
-  const text = readFileSync(file, 'utf8');
+  const text = readText(file, 'slices');
   const map = new Map<string, string>();
   if (file.toLowerCase().endsWith('.json')) {
     let value: unknown;
@@ -33,7 +33,7 @@ export function loadSlices(file: string, ids: readonly string[], dataDir?: strin
   const known = new Set<string>();
   const stem = (id: string) => id.replace(/\.[^.]+$/, '');
   const slices = ids.map((id) => {
-    const key = map.has(id) ? id : map.has(stem(id)) ? stem(id) : undefined;
+    const key = keyFor((k) => map.has(k), id);
     if (key !== undefined) known.add(key);
     return key === undefined ? undefined : map.get(key);
   });
