@@ -4,6 +4,7 @@
 import { elemTypeOf, shapeOf, type Model } from '../ir/graph.js';
 import { badInput, OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
+import { exposeAsOutputs } from '../ir/mutate.js';
 import { openSession, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
 
@@ -39,8 +40,7 @@ export async function streamActivationsOf(models: Model[], tensors: string[], sa
   try {
     for (const model of models) {
       const probe = cloneModel(model);
-      const existing = probe.graph.outputNames();
-      probe.graph.outputs = [...probe.graph.outputs, ...fetched.filter((t) => !existing.has(t)).map((name) => ({ name }))];
+      exposeAsOutputs(probe.graph, fetched);
       sessions.push(await openSession(probe));
     }
     for (let i = 0; i < samples.length; i++) {

@@ -45,15 +45,11 @@ export function rowLayout(node: Node, weightDims: readonly number[]): RowLayout 
 }
 
 /**
- * Calls `emit(group, row)` for the rows of `x` as the layer sees them, at most
+ * Calls `emit(group, rows)` with the rows of each tensor in `xs` as the layer sees them, at most
  * `maxPositions` rows per sample (an even stride through the output positions: a large
- * feature map repeats itself, and X^T X costs width^2 per row). `row` is reused.
+ * feature map repeats itself, and X^T X costs width^2 per row). Rows are reused. Several
+ * tensors of one shape are walked at once (the same rows of each), e.g. a layer's input in two models.
  */
-export function forEachRow(node: Node, weightDims: readonly number[], x: HostTensor, maxPositions: number, emit: (group: number, row: Float64Array) => void): void {
-  forEachRowOf(node, weightDims, [x], maxPositions, (group, rows) => emit(group, rows[0]!));
-}
-
-/** forEachRow over several tensors of one shape at once (the same rows of each), e.g. a layer's input in two models. */
 export function forEachRowOf(node: Node, weightDims: readonly number[], xs: HostTensor[], maxPositions: number, emit: (group: number, rows: Float64Array[]) => void): void {
   const datas = xs.map((x) => x.data as Float32Array);
   const x = xs[0]!;

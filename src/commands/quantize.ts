@@ -3,7 +3,7 @@ import { printJson } from './command.js';
 import { parseList, parseNumber } from './parse.js';
 import { OnnxpressError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
-import { saveModel, serializeModel } from '../onnx/save.js';
+import { saveModel } from '../onnx/save.js';
 import { refuseOverwritingInputs } from '../onnx/output-guard.js';
 import { openSession } from '../runtime/ort.js';
 import { generateSamples, loadSamples, type Sample } from '../runtime/samples.js';
@@ -66,9 +66,10 @@ export const quantizeCommand: CliCommand = {
         if (!['int8-dynamic', 'int8-static', 'fp16', 'int4'].includes(mode)) throw new OnnxpressError('BAD_INPUT', `--mode '${f.mode}': expected int8-dynamic, int8-static, fp16 or int4`);
         if (mode === 'int8-static' && !f.calibration) throw new OnnxpressError('BAD_INPUT', 'int8-static needs calibration data (--calibration DIR, or --calibration random to accept random data)');
         const calibration = f.calibration ? await readCalibration(model, f) : undefined;
-        const before = { bytes: serializeModel(model).byteLength, nodeCount: nodeCount(model) };
         // Quantization starts from the optimized graph: BatchNorm folded, constants visible.
-        await optimizeModel(model);
+        // Optimize measures the model as loaded, which is what "before" reports.
+        const { before: loaded } = await optimizeModel(model);
+        const before = { bytes: loaded.fileBytes, nodeCount: loaded.nodeCount };
         const report = await namingFlags({
           blockSize: '--block-size', matMulNBits: '--matmul-nbits', equalize: '--equalize', smoothQuant: '--smooth-quant', gptq: '--gptq', biasCorrection: '--bias-correction',
           maxAccuracyDrop: '--max-accuracy-drop', minCosine: '--min-cosine', calibration: '--calibration',
