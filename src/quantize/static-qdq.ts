@@ -138,7 +138,7 @@ function noteSubgraphNodes(model: Model, left: LeftInFloat[]): void {
 }
 
 /** The op-type and node filters of the options; an excluded node is listed once. */
-function allowed(node: Node, o: QuantizeOptions, left: LeftInFloat[]): boolean {
+export function allowed(node: Node, o: QuantizeOptions, left: LeftInFloat[]): boolean {
   const name = node.name || node.outputs[0] || '?';
   if (o.opTypes && !o.opTypes.includes(node.opType)) return false;
   const reason = o.excludeOpTypes?.includes(node.opType) ? 'op type excluded' : o.excludeNodes?.includes(name) ? 'node excluded' : undefined;

@@ -8,10 +8,10 @@ import { DataType } from '../../ir/dtype.js';
 import { badOption } from '../../errors.js';
 import { NameAllocator } from '../../ir/mutate.js';
 import { layerName, streamLayerStats, type LayerStats, type StatsRequest } from '../../calibrate/index.js';
-import { describe, type PrunableLayer } from '../../prune/weights.js';
+import { describe, weightRows, type PrunableLayer } from '../../prune/weights.js';
 import { qRange, quantizeWeights } from '../quant-math.js';
 import type { QuantizeOptions, TechniqueReport, WeightOverride } from '../options.js';
-import { STATIC_OPS } from '../static-qdq.js';
+import { allowed as allowedStatic } from '../static-qdq.js';
 import { meanShift, subtractFromBias } from './bias-correction.js';
 import { equalizeCrossLayer } from './equalize.js';
 import { gptqRound, roundToNearest } from './gptq.js';
@@ -55,9 +55,9 @@ function roundableLayers(model: Model, o: QuantizeOptions): PrunableLayer[] {
   const consumers = g.consumers();
   const out: PrunableLayer[] = [];
   for (const node of g.nodes) {
-    if (!node.isOnnx() || !['Conv', 'Gemm', 'MatMul'].includes(node.opType) || !STATIC_OPS.includes(node.opType)) continue;
+    // The static quantizer's own selection, so a technique never rounds a weight it leaves in float.
+    if (!node.isOnnx() || !['Conv', 'Gemm', 'MatMul'].includes(node.opType) || !allowedStatic(node, o, [])) continue;
     const name = node.name || node.outputs[0] || '?';
-    if ((o.opTypes && !o.opTypes.includes(node.opType)) || o.excludeOpTypes?.includes(node.opType) || o.excludeNodes?.includes(name)) continue;
     // Gemm with transA reads its input's rows as columns: the row statistics do not fit it.
     if (node.opType === 'Gemm' && node.getInt('transA', 0)) continue;
     const w = g.initializers.get(node.inputs[1] ?? '');
@@ -78,9 +78,7 @@ async function roundWeights(model: Model, o: QuantizeOptions, perChannel: boolea
     // The scales plain quantization would give: GPTQ moves values on this grid, not the grid.
     const s = quantizeWeights(l.weight.toFloat32(), l.weight.dims, { type: 'int8', symmetric: true, reduceRange }, axis).scales;
     const scales = Float64Array.from({ length: l.outputs }, (_, r) => s[s.length === 1 ? 0 : r]!);
-    const rows = new Float64Array(l.outputs * l.fanIn);
-    const w = l.weight.toFloat32();
-    for (let r = 0; r < l.outputs; r++) for (let k = 0; k < l.fanIn; k++) rows[r * l.fanIn + k] = w[l.index(r, k)]!;
+    const rows = weightRows(l);
     const q = new Int8Array(l.outputs * l.fanIn);
     roundToNearest(rows, l.outputs, l.fanIn, scales, qmin, qmax, q);
     layers.set(layerName(l.node), { layer: l, axis, scales, rows, q, shift: new Float64Array(l.outputs), gptq: false });
