@@ -74,6 +74,17 @@ export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
   return inv;
 }
 
+/**
+ * The lower Cholesky factor of (H + damp)^-1: what optimal-brain-surgeon updates (SparseGPT's
+ * pruning, GPTQ's rounding) read, column by column, to spread each change's error. H must
+ * have no zero on its diagonal (callers set dead inputs' to 1).
+ */
+export function inverseHessianFactor(h: Float64Array, n: number, damp: number): Float64Array {
+  const inv = inverseFromCholesky(dampedCholesky(h, n, damp), n);
+  if (!cholesky(inv, n)) throw new Error('inverse Hessian is not positive definite');
+  return inv;
+}
+
 /** Rows and columns `keep` of an n x n matrix. */
 export function submatrix(a: Float64Array, n: number, rows: number[], cols: number[]): Float64Array {
   const out = new Float64Array(rows.length * cols.length);

@@ -5,7 +5,7 @@ import { linalg } from '../calibrate/index.js';
 
 export type Selection = { kind: 'unstructured'; sparsity: number } | { kind: 'nm'; n: number; m: number };
 
-/** Ridge relative to the mean diagonal, as SparseGPT dampens its Hessian. */
+/** Ridge relative to the mean diagonal of the Hessian, as SparseGPT and GPTQ (src/quantize/techniques/gptq.ts) dampen it. */
 export const DAMP = 0.01;
 /** Columns whose mask SparseGPT chooses together (adaptive mask selection). */
 const MASK_BLOCK = 128;
@@ -73,9 +73,7 @@ export function sparseGptRows(rows: Float64Array, k: number, n: number, h: Float
   const hm = h.slice();
   // Dead inputs (always zero on the data) carry no information: their weights do nothing.
   for (let j = 0; j < n; j++) if (hm[j * n + j] === 0) { hm[j * n + j] = 1; for (let r = 0; r < k; r++) rows[r * n + j] = 0; }
-  const l = linalg.dampedCholesky(hm, n, DAMP);
-  const inv = linalg.inverseFromCholesky(l, n);
-  if (!linalg.cholesky(inv, n)) throw new Error('inverse Hessian is not positive definite');
+  const inv = linalg.inverseHessianFactor(hm, n, DAMP);
   // inv holds the lower factor L2 of H^-1; U = L2^T, so row i of U is column i of L2.
   const u = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) u[i * n + j] = inv[j * n + i]!;

@@ -5,9 +5,7 @@
 // as little as the grid allows. The scales are fixed beforehand (from the float weights),
 // so the result drops into the ordinary symmetric int8 QDQ layout.
 import { linalg } from '../../calibrate/index.js';
-
-/** Ridge relative to the mean diagonal of H, as GPTQ and SparseGPT dampen. */
-export const GPTQ_DAMP = 0.01;
+import { DAMP } from '../../prune/reconstruct.js';
 
 /**
  * Rounds `rows` (k x n, row-major; a copy is updated) with H (n x n) onto the grid
@@ -18,10 +16,8 @@ export function gptqRound(rows: Float64Array, k: number, n: number, h: Float64Ar
   const hm = h.slice();
   // A column that is always zero on the data has no say in the output: plain rounding.
   for (let j = 0; j < n; j++) if (hm[j * n + j] === 0) hm[j * n + j] = 1;
-  const l = linalg.dampedCholesky(hm, n, GPTQ_DAMP);
-  const inv = linalg.inverseFromCholesky(l, n);
-  if (!linalg.cholesky(inv, n)) throw new Error('inverse Hessian is not positive definite');
-  // inv now holds the lower factor of H^-1; U = its transpose, so U[i][j] = inv[j][i].
+  const inv = linalg.inverseHessianFactor(hm, n, DAMP);
+  // inv holds the lower factor of H^-1; U = its transpose, so U[i][j] = inv[j][i].
   for (let r = 0; r < k; r++) {
     const s = scales[r]!;
     const row = w.subarray(r * n, (r + 1) * n);
