@@ -2,7 +2,6 @@
 // Node, and onnxruntime-web in headless Chromium, each running the same model on the same
 // inputs. A compressed model's error against its original means little if the runtimes
 // already disagree by as much; and an int8 kernel that differs between them shows up here.
-import { readFileSync } from 'node:fs';
 import type { Model } from '../ir/graph.js';
 import { OnnxpressError } from '../errors.js';
 import { serializeModel } from '../onnx/save.js';
@@ -11,6 +10,7 @@ import { openSession, type HostTensor, type Session } from '../runtime/ort.js';
 import { openWebSession } from '../runtime/ort-web.js';
 import type { Sample } from '../runtime/samples.js';
 import { Accumulator } from './eval.js';
+import { bytesOf } from './bench.js';
 
 export type RuntimeBackend = 'node' | 'wasm' | 'browser';
 export const RUNTIME_BACKENDS: RuntimeBackend[] = ['node', 'wasm', 'browser'];
@@ -36,7 +36,9 @@ type Source = string | Model;
 type Outputs = Record<string, HostTensor>[];
 
 /** Runs both models on every backend in `backends` and compares each pair of runtimes' outputs. */
-export async function runtimeAgreement(reference: Source, candidate: Source, samples: Sample[], backends: RuntimeBackend[]): Promise<AgreementReport> {
+export async function runtimeAgreement(referenceModel: Source, candidateModel: Source, samples: Sample[], backends: RuntimeBackend[]): Promise<AgreementReport> {
+  // Serialized once: every runtime below would otherwise serialize an in-memory model again (files load as they are).
+  const [reference, candidate] = [referenceModel, candidateModel].map((s) => (typeof s === 'string' ? s : serializeModel(s))) as [string | Uint8Array, string | Uint8Array];
   if (!samples.length) throw new OnnxpressError('BAD_INPUT', 'no samples to compare the runtimes on');
   const skipped: AgreementReport['skipped'] = [];
   const ran: RuntimeBackend[] = [];
@@ -52,7 +54,7 @@ export async function runtimeAgreement(reference: Source, candidate: Source, sam
         await browser.close();
       }
     } else {
-      const open = backend === 'wasm' ? openWebSession : (s: Source) => openSession(s);
+      const open = backend === 'wasm' ? openWebSession : (s: string | Uint8Array) => openSession(s);
       outputs.push({ reference: await runAll(await open(reference), samples), candidate: await runAll(await open(candidate), samples) });
     }
     ran.push(backend);
@@ -63,10 +65,6 @@ export async function runtimeAgreement(reference: Source, candidate: Source, sam
     return out;
   };
   return { samples: samples.length, backends: ran, skipped, reference: pairs('reference'), candidate: pairs('candidate') };
-}
-
-function bytesOf(s: Source): Uint8Array {
-  return typeof s === 'string' ? readFileSync(s) : serializeModel(s);
 }
 
 async function runAll(session: Session, samples: Sample[]): Promise<Outputs> {

@@ -60,8 +60,9 @@ export interface BenchReport { backend: 'node' | 'wasm'; threads: number; runs: 
 
 const ROUND_RUNS = 5;
 
-function bytesOf(m: string | Model): Uint8Array {
-  return typeof m === 'string' ? readFileSync(m) : serializeModel(m);
+/** A model's bytes: the file read, or the in-memory model serialized. */
+export function bytesOf(m: string | Uint8Array | Model): Uint8Array {
+  return typeof m === 'string' ? readFileSync(m) : m instanceof Uint8Array ? m : serializeModel(m);
 }
 
 export function sizeOf(m: string | Model): { bytes: number; gzipBytes: number; brotliBytes: number } {

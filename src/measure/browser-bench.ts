@@ -3,11 +3,9 @@
 // verdict's latency guard reads the steady samples of the build the profile names, so the
 // 95%-interval machinery works unchanged. Without a browser it falls back to onnxruntime-web
 // in Node and says so.
-import { readFileSync } from 'node:fs';
-import { serializeModel } from '../onnx/save.js';
 import { BrowserRuntime, browserUnavailable, WEB_BUILDS, type BrowserTiming, type WebBuild } from '../runtime/browser.js';
 import type { Sample } from '../runtime/samples.js';
-import { benchModels, compareLatency, sizeOf, type BenchReport, type BenchSource, type ModelBench } from './bench.js';
+import { benchModels, bytesOf, compareLatency, sizeOf, type BenchReport, type BenchSource, type ModelBench } from './bench.js';
 import { median, sampleSummary } from './stats.js';
 
 /** One build's figures for one model: cold (what a page that runs the model once sees) and steady. */
@@ -56,7 +54,7 @@ export async function benchInBrowser(sources: BenchSource[], o: BrowserBenchOpti
   }
   let timings: BrowserTiming[];
   try {
-    const models = sources.map((s) => ({ label: s.label, bytes: typeof s.model === 'string' ? readFileSync(s.model) : serializeModel(s.model) }));
+    const models = sources.map((s) => ({ label: s.label, bytes: bytesOf(s.model) }));
     timings = await browser.bench(models, o.samples, { runs: o.runs, builds: WEB_BUILDS, cold: !o.previous?.browser });
   } finally {
     await browser.close();
