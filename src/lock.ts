@@ -215,8 +215,9 @@ export function lockPath(lockFile: string, recorded: string): string {
 export interface LockDifference { what: string; expected: string; found: string }
 
 /** Input files and tool versions that no longer match the lock. Missing files are bad input. */
-export function inputDifferences(lockFile: string, lock: Lock, toolVersion: string): LockDifference[] {
+export function inputDifferences(lockFile: string, lock: Lock, toolVersion: string): { files: LockDifference[]; versions: LockDifference[] } {
   const diffs: LockDifference[] = [];
+  const versionDiffs: LockDifference[] = [];
   const files = [{ kind: 'model', f: lock.input.model }, ...lock.input.externalData.map((f) => ({ kind: 'external data', f })), ...lock.data.map((f) => ({ kind: 'data file', f }))];
   for (const { kind, f } of files) {
     const p = lockPath(lockFile, f.path);
@@ -226,7 +227,7 @@ export function inputDifferences(lockFile: string, lock: Lock, toolVersion: stri
   }
   const now = versions(toolVersion);
   for (const k of ['version', 'onnxruntime', 'node'] as const) {
-    if (lock.tool[k] !== now[k]) diffs.push({ what: k === 'version' ? 'onnxpress version' : `${k} version`, expected: lock.tool[k], found: now[k] });
+    if (lock.tool[k] !== now[k]) versionDiffs.push({ what: k === 'version' ? 'onnxpress version' : `${k} version`, expected: lock.tool[k], found: now[k] });
   }
-  return diffs;
+  return { files: diffs, versions: versionDiffs };
 }

@@ -52,11 +52,11 @@ export async function loadLockedData(lockFile: string, lock: Lock, model: Model)
 }
 
 /** What `gate --lock` checks: the locked original and output, on the locked data, with the locked tolerances and target. */
-export async function gateLocked(lockFile: string, lock: Lock, options: { benchRuns?: number; original?: Model; candidate?: Model } = {}): Promise<CompressReport> {
+export async function gateLocked(lockFile: string, lock: Lock, options: { benchRuns?: number; original?: Model; candidate?: Model; data?: CompressData } = {}): Promise<CompressReport> {
   const original = options.original ?? loadModel(lockPath(lockFile, lock.input.model.path));
   const candidateFile = lockPath(lockFile, lock.output.model.path);
   const candidate = options.candidate ?? loadModel(candidateFile);
-  const data = await loadLockedData(lockFile, lock, original);
+  const data = options.data ?? await loadLockedData(lockFile, lock, original);
   return gateModels(original, lock.input.model.path, candidate, lock.output.model.path, {
     tolerances: lock.options.tolerances, target: lock.options.target, data, benchRuns: options.benchRuns ?? lock.options.benchRuns,
   });
@@ -65,8 +65,7 @@ export async function gateLocked(lockFile: string, lock: Lock, options: { benchR
 export async function verifyLock(lockFile: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   const log = options.log ?? (() => {});
   const lock = readLock(lockFile);
-  const differences = inputDifferences(lockFile, lock, TOOL_VERSION);
-  const isVersion = (d: LockDifference) => d.what.endsWith(' version');
+  const { files: inputs, versions } = inputDifferences(lockFile, lock, TOOL_VERSION);
   const original = loadModel(lockPath(lockFile, lock.input.model.path));
   const data = await loadLockedData(lockFile, lock, original);
   log(`rebuilding ${lock.chosen.recipe}${lock.chosen.keptInFloat.length ? ` with ${lock.chosen.keptInFloat.length} node(s) in float` : ''}`);
@@ -90,12 +89,11 @@ export async function verifyLock(lockFile: string, options: VerifyOptions = {}):
     rmSync(dir, { recursive: true, force: true });
   }
   log('gating the rebuilt model');
-  const gate = await gateLocked(lockFile, lock, { benchRuns: options.benchRuns, original, candidate: model });
+  const gate = await gateLocked(lockFile, lock, { benchRuns: options.benchRuns, original, candidate: model, data });
   const found = { pass: gate.verdict.pass, failed: gate.verdict.failed.map((c) => c.metric) };
   const same = found.pass === lock.verdict.pass && [...found.failed].sort().join() === [...lock.verdict.failed].sort().join();
-  const inputs = differences.filter((d) => !isVersion(d));
   return {
-    lock, inputs, versions: differences.filter(isVersion), bytes, gate,
+    lock, inputs, versions, bytes, gate,
     verdict: { expected: lock.verdict, found, same },
     ok: inputs.length === 0 && bytes.length === 0 && same,
   };

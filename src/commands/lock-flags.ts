@@ -46,7 +46,7 @@ export async function gateFromLock(lockFile: string, f: GateFlags, setExitCode: 
   const outputFile = lockPath(lockFile, lock.output.model.path);
   if (!existsSync(outputFile)) throw badInput(`${lockFile}: output ${lock.output.model.path} is missing`);
   const output = { what: `output ${lock.output.model.path}`, expected: lock.output.model.sha256, found: sha256File(outputFile) };
-  const changed = [...inputDifferences(lockFile, lock, TOOL_VERSION).filter((x) => !x.what.endsWith(' version')), ...(output.found === output.expected ? [] : [output])];
+  const changed = [...inputDifferences(lockFile, lock, TOOL_VERSION).files, ...(output.found === output.expected ? [] : [output])];
   for (const d of changed) {
     process.stderr.write(`warning: ${d.what} changed since the lock (sha256 ${d.expected.slice(0, 12)}... -> ${d.found.slice(0, 12)}...)\n`);
   }
