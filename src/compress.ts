@@ -129,7 +129,7 @@ export async function compressModel(original: Model, modelName: string, options:
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
     const evalReport = await evalModels(original, model, { samples: evaluation, labels, slices, quiet: true });
-    return { recipe, model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, options.tolerances), violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat, pruned };
+    return { recipe, model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, applied.tolerances), violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat, pruned };
   };
 
   const built: Built[] = [];

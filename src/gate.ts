@@ -7,7 +7,7 @@ import { runtimeAgreement, RUNTIME_BACKENDS } from './measure/agreement.js';
 import { benchSideBySide, clipFor, splitData, type CompressData } from './compress.js';
 import { buildReport, type CompressReport } from './report/build.js';
 import { checkProfile, findTarget } from './targets/index.js';
-import type { Tolerances } from './verdict.js';
+import { applyDefaults, type Tolerances } from './verdict.js';
 
 export interface GateOptions {
   /** The user's limits; with a target, its defaults apply to every key left unset. */
@@ -23,9 +23,11 @@ export async function gateModels(original: Model, originalName: string, candidat
   // Hold the calibration share apart here too, so gate and compress score the same samples.
   const { evaluation, labels, slices } = splitData(options.data);
   const evalReport = await evalModels(original, candidate, { samples: evaluation, labels, slices, quiet: true });
-  const clip = await clipFor(candidate, evaluation, options.tolerances);
+  // The limits judged, the target's defaults included: what decides whether clip rates are measured and timing re-run.
+  const applied = applyDefaults(options.tolerances, profile?.defaults ?? {}, Boolean(labels)).tolerances;
+  const clip = await clipFor(candidate, evaluation, applied);
   const sizes = { original: sizeOf(original), candidate: sizeOf(candidate) };
-  const bench = await benchSideBySide([{ label: originalName, model: original, size: sizes.original }, { label: candidateName, model: candidate, size: sizes.candidate }], profile?.bench ?? { backend: 'node', threads: 1 }, options.benchRuns ?? 30, evaluation.slice(0, 8), options.tolerances.maxLatencyRatio ?? profile?.defaults.maxLatencyRatio);
+  const bench = await benchSideBySide([{ label: originalName, model: original, size: sizes.original }, { label: candidateName, model: candidate, size: sizes.candidate }], profile?.bench ?? { backend: 'node', threads: 1 }, options.benchRuns ?? 30, evaluation.slice(0, 8), applied.maxLatencyRatio);
   const [o, c] = bench.models;
   const { report } = buildReport({
     profile, model: originalName, tolerances: options.tolerances,
