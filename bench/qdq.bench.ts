@@ -1,7 +1,8 @@
 // int8-static (QDQ) on the three PP-OCR models against float: calibrate on the first 32
 // images of ../shared/data/ocr/KIND, score on the other 32, size, and latency (onnxruntime-node,
 // one thread, interleaved, tinybench medians). npx tsx bench/qdq.bench.ts [det|rec|cls ...] [--no-latency]
-// [--method=entropy] [--min-cosine=0.99] [--large-depthwise=float] [--exclude-op-types=A,B] [--verbose]
+// [--method=entropy] [--min-cosine=0.99] [--fallback=16-bit] [--activation-type=uint16] [--large-depthwise=float]
+// [--exclude-op-types=A,B] [--verbose]
 import { existsSync } from 'node:fs';
 import { loadModel } from '../src/onnx/load.js';
 import { cloneModel } from '../src/onnx/clone.js';
@@ -23,7 +24,7 @@ const args = process.argv.slice(2);
 const kinds = (args.filter((a) => !a.startsWith('--')) as OcrKind[]);
 const latency = !args.includes('--no-latency');
 const flag = (name: string) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a?.slice(name.length + 3); };
-const extra = { method: flag('method') as 'minmax' | 'entropy' | 'percentile' | undefined, minCosine: flag('min-cosine') ? Number(flag('min-cosine')) : undefined, largeDepthwise: flag('large-depthwise') as 'float' | undefined, excludeOpTypes: flag('exclude-op-types')?.split(',') };
+const extra = { method: flag('method') as 'minmax' | 'entropy' | 'percentile' | undefined, minCosine: flag('min-cosine') ? Number(flag('min-cosine')) : undefined, largeDepthwise: flag('large-depthwise') as 'float' | undefined, excludeOpTypes: flag('exclude-op-types')?.split(','), fallback: flag('fallback') as '16-bit' | undefined, activationType: flag('activation-type') as 'uint16' | undefined };
 
 async function outputsOf(model: Model, samples: Sample[]) {
   const s = await openSession(model, { optimization: 'all' });

@@ -19,6 +19,7 @@ import type { LeftInFloat, QuantizeOptions, QuantizeReport, TechniqueReport } fr
 import { applyTechniques } from './techniques/index.js';
 import { quantizeStatic } from './static-qdq.js';
 import { quantizeWithinTolerance } from './mixed.js';
+import { isWide } from './quant-math.js';
 
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, TechniqueReport, ToleranceReport } from './options.js';
 
@@ -43,6 +44,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     }
     case 'int8-static': {
       const wantPerChannel = options.perChannel ?? true;
+      if (isWide(options.activationType ?? 'uint8') || options.wideTensors?.length) ensureOpset(model, 21, warnings, '16-bit activations');
       const perChannel = wantPerChannel && tryOpset(model, 13, warnings);
       if (!perChannel) {
         if (wantPerChannel) warnings.push('per-channel weights need opset 13; quantized per tensor instead');
@@ -85,9 +87,9 @@ function tryOpset(model: Model, target: number, warnings: string[]): boolean {
   return r.ok;
 }
 
-function ensureOpset(model: Model, target: number, warnings: string[]): void {
+function ensureOpset(model: Model, target: number, warnings: string[], what = 'quantization'): void {
   const r = upgradeOpset(model, target);
-  if (!r.ok) throw new OnnxpressError('UNSUPPORTED', `quantization needs opset ${target}, and this opset-${r.from} model cannot be raised safely: ${r.reason}`);
+  if (!r.ok) throw new OnnxpressError('UNSUPPORTED', `${what} need${what.endsWith('s') ? '' : 's'} opset ${target}, and this opset-${r.from} model cannot be raised safely: ${r.reason}`);
   if (r.from < target) warnings.push(`opset raised from ${r.from} to ${target} (${r.rewritten} nodes rewritten to the newer form)`);
 }
 

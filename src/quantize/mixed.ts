@@ -1,12 +1,14 @@
 // Sensitivity-driven mixed precision: when a quantized model misses the accuracy the caller
 // asked for (maxAccuracyDrop, minCosine), the nodes that add the most error (ranked by
-// perTensorErrors, as compress's fallback ranks them) return to float, the fewest that meet
+// perTensorErrors, as compress's fallback ranks them) return to float, or keep 8-bit weights
+// with 16-bit activations (fallback '16-bit': the file stays as small), the fewest that meet
 // it: 1, 2, 4 ... until it holds, then a bisection between the last two counts.
 import type { Model } from '../ir/graph.js';
 import { badOption } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { evalModels, perTensorErrors, type EvalReport } from '../measure/eval.js';
 import type { QuantizeOptions, QuantizeReport, ToleranceReport } from './options.js';
+import { quantizationNoise } from './noise.js';
 import { quantizesInputs } from './qdq-placement.js';
 
 type Quantize = (model: Model, options: QuantizeOptions) => Promise<QuantizeReport>;
@@ -49,19 +51,23 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
   if (o.maxAccuracyDrop !== undefined && !(o.maxAccuracyDrop >= 0 && o.maxAccuracyDrop <= 100)) throw badOption(['maxAccuracyDrop'], `maxAccuracyDrop ${o.maxAccuracyDrop}: expected points between 0 and 100`);
   if (o.minCosine !== undefined && !(o.minCosine > -1 && o.minCosine <= 1)) throw badOption(['minCosine'], `minCosine ${o.minCosine}: expected a number in (-1, 1]`);
   const original = cloneModel(model);
+  const wideFallback = o.fallback === '16-bit';
   const evalOptions = { samples, labels: o.evaluationLabels, quiet: true };
   const attempt = async (keep: string[]) => {
     const m = cloneModel(original);
-    const report = await quantize(m, { ...o, excludeNodes: [...(o.excludeNodes ?? []), ...keep], reuseCalibration: true });
+    const fallback = wideFallback ? { wideTensors: [...(o.wideTensors ?? []), ...keep] } : { excludeNodes: [...(o.excludeNodes ?? []), ...keep] };
+    const report = await quantize(m, { ...o, ...fallback, reuseCalibration: true });
     return { m, report, result: check(o, await evalModels(original, m, evalOptions)) };
   };
   let best = await attempt([]);
   const first = best.result;
   let kept: string[] = [];
   if (!first.pass) {
-    // Any node may carry added error: a float op's output is quantized for the Conv reading it.
-    const sensitive = (await perTensorErrors(original, best.m, samples.slice(0, 16))).filter((t) => t.added > 0);
-    const ranked = withReaders(original, sensitive.map((t) => t.node));
+    // 16-bit: the activations whose own rounding loses most go first. Float: any node may
+    // carry added error (a float op's output is quantized for the Conv reading it).
+    const ranked = wideFallback
+      ? (await quantizationNoise(best.m, samples.slice(0, 16))).map((t) => t.tensor)
+      : withReaders(original, (await perTensorErrors(original, best.m, samples.slice(0, 16))).filter((t) => t.added > 0).map((t) => t.node));
     let failing = 0;
     let passing: { n: number; a: typeof best } | undefined;
     for (let n = 1; ranked.length; n = Math.min(n * 2, ranked.length)) {
@@ -80,7 +86,7 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
     if (passing) { best = passing.a; kept = ranked.slice(0, passing.n); }
   }
   Object.assign(model, best.m);
-  const tolerance: ToleranceReport = { metric: best.result.metric, before: first.value, after: best.result.value, met: best.result.pass, returnedToFloat: kept };
-  if (!best.result.pass) best.report.warnings.push(`${best.result.metric} ${best.result.value.toFixed(4)} misses the tolerance even with every ranked node in float`);
+  const tolerance: ToleranceReport = { metric: best.result.metric, before: first.value, after: best.result.value, met: best.result.pass, fallback: wideFallback ? '16-bit' : 'float', returnedToFloat: kept };
+  if (!best.result.pass) best.report.warnings.push(`${best.result.metric} ${best.result.value.toFixed(4)} misses the tolerance even with every ranked node in ${wideFallback ? '16-bit' : 'float'}`);
   return { ...best.report, tolerance };
 }

@@ -24,6 +24,12 @@ export interface QuantizeOptions {
   excludeOpTypes?: string[];
   excludeNodes?: string[];
   /**
+   * int8-static: activations quantized with 16 bits (int16 or uint16 after activationType),
+   * named as their readers see them; weights stay 8-bit. Needs opset 21; onnxruntime runs
+   * the ops reading them in float between the 16-bit QuantizeLinear/DequantizeLinear pairs.
+   */
+  wideTensors?: string[];
+  /**
    * int8-static: where Q/DQ pairs go. 'cpu' (default): only where onnxruntime's CPU kernels run
    * the op in integer or the pair folds away, Relu/Clip absorbed, fragile ops in float.
    * 'full-integer': every supported op fed by DequantizeLinear, for int8-only accelerators.
@@ -48,6 +54,12 @@ export interface QuantizeOptions {
    */
   maxAccuracyDrop?: number;
   minCosine?: number;
+  /**
+   * What a node the tolerance sends back becomes: 'float' (default: float weights and
+   * activations) or '16-bit' (8-bit weights, 16-bit activations at opset 21: as small, and
+   * usually far more accurate than int8, but run in float by onnxruntime's CPU provider).
+   */
+  fallback?: 'float' | '16-bit';
   evaluation?: Sample[];
   evaluationLabels?: number[];
   /** fp16: keep float32 graph inputs/outputs (default true) and ops left in float32. */
@@ -97,4 +109,9 @@ export interface QuantizeReport {
   tolerance?: ToleranceReport;
 }
 
-export interface ToleranceReport { metric: 'accuracyDrop' | 'cosine'; before: number; after: number; met: boolean; returnedToFloat: string[] }
+export interface ToleranceReport {
+  metric: 'accuracyDrop' | 'cosine'; before: number; after: number; met: boolean;
+  /** What the listed nodes became: float, or 16-bit activations. */
+  fallback: 'float' | '16-bit';
+  returnedToFloat: string[];
+}

@@ -1,7 +1,24 @@
 // Linear quantization arithmetic: q = saturate(round(x / scale) + zeroPoint), following
 // ONNX QuantizeLinear (round half to even). Loops are plain typed-array passes so that
 // weight conversion runs at hundreds of millions of values per second.
-export type QType = 'int8' | 'uint8';
+import { DataType } from '../ir/dtype.js';
+
+export type QType = 'int8' | 'uint8' | 'int16' | 'uint16';
+
+/** The 16-bit types (QuantizeLinear/DequantizeLinear take them from opset 21). */
+export function isWide(type: QType): boolean {
+  return type === 'int16' || type === 'uint16';
+}
+
+/** An array of `n` values of the quantized type. */
+/** The ONNX element type code of a quantized type. */
+export function quantizedDataType(type: QType): number {
+  return { int8: DataType.INT8, uint8: DataType.UINT8, int16: DataType.INT16, uint16: DataType.UINT16 }[type];
+}
+
+export function quantizedArray(type: QType, n: number): Int8Array | Uint8Array | Int16Array | Uint16Array {
+  return type === 'int8' ? new Int8Array(n) : type === 'uint8' ? new Uint8Array(n) : type === 'int16' ? new Int16Array(n) : new Uint16Array(n);
+}
 
 const ROUND_MAGIC = 6755399441055744; // 1.5 * 2^52
 
@@ -16,7 +33,9 @@ export interface QuantOptions {
 
 export function qRange(type: QType, reduceRange = false): [number, number] {
   if (type === 'int8') return reduceRange ? [-64, 63] : [-128, 127];
-  return reduceRange ? [0, 127] : [0, 255];
+  if (type === 'uint8') return reduceRange ? [0, 127] : [0, 255];
+  if (type === 'int16') return [-32768, 32767];
+  return [0, 65535];
 }
 
 /** Scale and zero point mapping [min, max] (always widened to include 0) onto the type's range. */
@@ -29,10 +48,10 @@ export function qParams(min: number, max: number, o: QuantOptions): QParams {
     lo = -absMax;
     hi = absMax;
   }
-  if (hi === lo) return { scale: 1, zeroPoint: o.symmetric && o.type === 'uint8' ? 128 : 0 };
+  if (hi === lo) return { scale: 1, zeroPoint: o.symmetric && (o.type === 'uint8' || o.type === 'uint16') ? (qRange(o.type)[1] + 1) / 2 : 0 };
   if (o.symmetric) {
     const scale = (2 * hi) / (qmax - qmin);
-    const zeroPoint = o.type === 'int8' ? 0 : Math.round((qmax + qmin + 1) / 2);
+    const zeroPoint = o.type === 'int8' || o.type === 'int16' ? 0 : Math.round((qmax + qmin + 1) / 2);
     return { scale, zeroPoint };
   }
   const scale = (hi - lo) / (qmax - qmin);
@@ -47,9 +66,9 @@ export function roundHalfEven(v: number): number {
 }
 
 export interface QuantizedWeights {
-  values: Int8Array | Uint8Array;
+  values: Int8Array | Uint8Array | Int16Array | Uint16Array;
   scales: Float32Array;
-  zeroPoints: Int8Array | Uint8Array;
+  zeroPoints: Int8Array | Uint8Array | Int16Array | Uint16Array;
 }
 
 /**
@@ -75,13 +94,13 @@ export function quantizeWeights(w: Float32Array, dims: number[], o: QuantOptions
     }
   }
   const scales = new Float32Array(channels);
-  const zps = o.type === 'int8' ? new Int8Array(channels) : new Uint8Array(channels);
+  const zps = quantizedArray(o.type, channels);
   for (let c = 0; c < channels; c++) {
     const p = qParams(Number.isFinite(mins[c]!) ? mins[c]! : 0, Number.isFinite(maxs[c]!) ? maxs[c]! : 0, o);
     scales[c] = p.scale;
     zps[c] = p.zeroPoint;
   }
-  const values = o.type === 'int8' ? new Int8Array(w.length) : new Uint8Array(w.length);
+  const values = quantizedArray(o.type, w.length);
   const [qmin, qmax] = qRange(o.type, o.reduceRange);
   for (let o1 = 0; o1 < outer; o1++) {
     for (let c = 0; c < channels; c++) {

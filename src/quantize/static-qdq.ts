@@ -12,7 +12,7 @@ import { badOption } from '../errors.js';
 import { calibrate } from './calibrate.js';
 import type { LeftInFloat, QuantizeOptions, WeightOverride } from './options.js';
 import { planQdq } from './qdq-placement.js';
-import { qParams, quantizeBias, quantizeWeights, type QuantOptions } from './quant-math.js';
+import { isWide, qParams, quantizeBias, quantizeWeights, quantizedArray, quantizedDataType, type QType, type QuantOptions } from './quant-math.js';
 
 /** Ops int8-static may touch (the placement decides which actually run in integer). */
 export const STATIC_OPS = [
@@ -51,6 +51,8 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
 
   const names = new NameAllocator(graph);
   const producers = graph.producers();
+  const wide = new Set(o.wideTensors ?? []);
+  const wideOptions: QuantOptions = { ...actOptions, type: actOptions.type === 'int8' || actOptions.type === 'int16' ? 'int16' : 'uint16' };
   const newNodes: Node[] = [];
   const params = new Map<string, Params>();
   const absorbedCounts: Record<string, number> = {};
@@ -60,8 +62,9 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     else {
       const r = ranges.get(t.rangeOf!);
       if (r && Number.isFinite(r.min) && Number.isFinite(r.max)) {
-        const q = qParams(r.min, r.max, actOptions);
-        p = { scale: scalarFloat(graph, names.next(`${t.name}_scale`), q.scale), zeroPoint: scalarInt(graph, names.next(`${t.name}_zero_point`), q.zeroPoint, actOptions.type), value: Math.fround(q.scale) };
+        const to = wide.has(t.name) ? wideOptions : actOptions;
+        const q = qParams(r.min, r.max, to);
+        p = { scale: scalarFloat(graph, names.next(`${t.name}_scale`), q.scale), zeroPoint: scalarInt(graph, names.next(`${t.name}_zero_point`), q.zeroPoint, to.type), value: Math.fround(q.scale) };
       }
     }
     if (!p) continue; // never reached by calibration (a dead branch): stays float
@@ -158,8 +161,10 @@ function scalarFloat(graph: Graph, name: string, value: number): string {
   return name;
 }
 
-function scalarInt(graph: Graph, name: string, value: number, type: 'int8' | 'uint8'): string {
-  addInitializer(graph, type === 'int8' ? Tensor.fromTyped(name, DataType.INT8, [], Int8Array.of(value)) : Tensor.fromTyped(name, DataType.UINT8, [], Uint8Array.of(value)));
+function scalarInt(graph: Graph, name: string, value: number, type: QType): string {
+  const v = quantizedArray(type, 1);
+  v[0] = value;
+  addInitializer(graph, Tensor.fromTyped(name, quantizedDataType(type), [], v));
   return name;
 }
 
@@ -167,7 +172,7 @@ function scalarInt(graph: Graph, name: string, value: number, type: 'int8' | 'ui
 function addConstant(graph: Graph, names: NameAllocator, base: string, c: Tensor, o: QuantOptions, newNodes: Node[]): string {
   const q = quantizeWeights(c.toFloat32(), c.dims, o);
   const qName = names.next(`${base}_quantized`);
-  addInitializer(graph, Tensor.fromTyped(qName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, c.dims, q.values));
+  addInitializer(graph, Tensor.fromTyped(qName, quantizedDataType(o.type), c.dims, q.values));
   const scale = scalarFloat(graph, names.next(`${base}_scale`), q.scales[0]!);
   const zp = scalarInt(graph, names.next(`${base}_zero_point`), q.zeroPoints[0]!, o.type);
   const dq = names.next(`${base}_dequantized`);
@@ -182,12 +187,12 @@ function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, 
   const zName = names.next(`${base}_zero_point`);
   const dq = names.next(`${base}_dequantized`);
   const perChannel = axis !== undefined;
-  addInitializer(graph, Tensor.fromTyped(qName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, w.dims, q.values));
+  addInitializer(graph, Tensor.fromTyped(qName, quantizedDataType(o.type), w.dims, q.values));
   addInitializer(graph, Tensor.fromFloat32(sName, perChannel ? [q.scales.length] : [], q.scales));
   // A zero point of 0 is the default: symmetric int8 weights need none.
   const inputs = [qName, sName];
   if (q.zeroPoints.some((z) => z !== 0)) {
-    addInitializer(graph, Tensor.fromTyped(zName, o.type === 'int8' ? DataType.INT8 : DataType.UINT8, perChannel ? [q.scales.length] : [], q.zeroPoints));
+    addInitializer(graph, Tensor.fromTyped(zName, quantizedDataType(o.type), perChannel ? [q.scales.length] : [], q.zeroPoints));
     inputs.push(zName);
   }
   newNodes.push(nodeOf('DequantizeLinear', inputs, [dq], '', perChannel ? axis : undefined));
