@@ -56,7 +56,7 @@ for (const kind of kinds.length ? kinds : (['rec', 'cls', 'det'] as OcrKind[])) 
     const b = await benchModels([{ label: 'float', model: float }, { label: 'int8', model: int8 }], { runs: 60, threads: 1, samples: scoring.slice(0, 4), quiet: true });
     speedup = `${(1 / b.ratios[0]!.ratio).toFixed(2)}x${b.ratios[0]!.noisy ? ' (noisy)' : ''} (float p50 ${b.models[0]!.latencyMs.p50.toFixed(1)} ms)`;
   }
-  rows.push({ model: kind, quality: JSON.stringify(quality, (_, v) => (typeof v === 'number' ? +v.toFixed(4) : v)), smaller: `${(bytes[0]! / bytes[1]!).toFixed(2)}x`, speedup, quantizeSeconds: +seconds.toFixed(1), quantized: JSON.stringify(report.quantized), leftInFloat: report.leftInFloat.length, returnedToFloat: report.tolerance?.returnedToFloat.length });
+  rows.push({ model: kind, quality: JSON.stringify(quality, (_, v) => (typeof v === 'number' ? +v.toFixed(4) : v)), smaller: `${(bytes[0]! / bytes[1]!).toFixed(2)}x`, speedup, quantizeSeconds: +seconds.toFixed(1), quantized: JSON.stringify(report.quantized), leftInFloat: report.leftInFloat.length, returnedToFloat: report.tolerance?.returnedToFloat.length, widened: report.tolerance?.widened.length });
   if (args.includes('--verbose')) console.log(kind, report.leftInFloat.slice(0, 60), report.warnings);
 }
 printTable('PP-OCR int8-static vs float: calibrated on 32 images, scored on 32 others', rows);

@@ -4,8 +4,10 @@
 // them side by side, and pick the best one that meets the tolerances (the target's defaults
 // where the user set none; src/report/build.ts judges and chooses). A recipe that cannot be
 // built is reported as such and the others go on. When no candidate passes and one failed on
-// quality alone, return its most error-sensitive nodes to float, a group at a time, until the
-// quality tolerances hold or nothing is left to gain, and time everything again.
+// quality alone, widen its most harmful activations to 16 bits (int8-static: as small, slower
+// where a widened tensor feeds a Conv) and return its most error-sensitive nodes to float (as
+// fast, larger), a group at a time each, until the quality tolerances hold or nothing is left
+// to gain, and time everything again: the verdict picks among them on measured figures.
 import type { Model } from './ir/graph.js';
 import { OnnxpressError } from './errors.js';
 import { cloneModel } from './onnx/clone.js';
@@ -18,6 +20,7 @@ import { optimizeModel, type OptimizeReport } from './optimize.js';
 import { pruneModel } from './prune/index.js';
 import type { LayerError } from './prune/data-aware.js';
 import { quantizeModel } from './quantize/index.js';
+import { pairSensitivity } from './quantize/sensitivity.js';
 import type { LeftInFloat } from './quantize/options.js';
 import type { Sample } from './runtime/samples.js';
 import { checkProfile, findTarget, type ProfileViolation, type Recipe, type TargetProfile } from './targets/index.js';
@@ -52,8 +55,8 @@ export interface CompressOptions {
   log?: (line: string) => void;
 }
 
-/** A recipe of the target by name, and the nodes the accuracy fallback returned to float. */
-export interface CompressChoice { recipe: string; keptInFloat: string[] }
+/** A recipe of the target by name, and what the accuracy fallback changed: nodes returned to float, activations widened to 16 bits. */
+export interface CompressChoice { recipe: string; keptInFloat: string[]; widened?: string[] }
 
 /** What pruning did to each layer of the written model (none when its recipe does not prune). */
 export interface PruneDecisions {
@@ -70,7 +73,7 @@ export interface CompressResult {
   written: CompressChoice & { candidate: number; pruned: PruneDecisions };
 }
 
-interface Built { recipe: Recipe; model: Model; size: SizeFacts; eval: EvalReport; clip?: ClipReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; leftInFloat: LeftInFloat[]; pruned: PruneDecisions }
+interface Built { recipe: Recipe; model: Model; size: SizeFacts; eval: EvalReport; clip?: ClipReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; widened: string[]; leftInFloat: LeftInFloat[]; pruned: PruneDecisions }
 
 /** Splits samples into calibration and evaluation sets that never overlap. */
 export function splitData(data: CompressData): { calibration: Sample[]; evaluation: Sample[]; labels?: number[]; slices?: (string | undefined)[] } {
@@ -109,7 +112,7 @@ export async function compressModel(original: Model, modelName: string, options:
   const optimized = cloneModel(original);
   const optimizeReport = await optimizeModel(optimized);
 
-  const build = async (recipe: Recipe, excludeNodes: string[] = []): Promise<Built> => {
+  const build = async (recipe: Recipe, excludeNodes: string[] = [], wideTensors: string[] = []): Promise<Built> => {
     const model = cloneModel(optimized);
     const steps: string[] = [];
     const pruned: PruneDecisions = { layers: [], skipped: [] };
@@ -124,12 +127,12 @@ export async function compressModel(original: Model, modelName: string, options:
       const errors = p.layerErrors?.length ? `; layer output error ${meanOf(p.layerErrors, 'before').toExponential(2)} -> ${meanOf(p.layerErrors, 'after').toExponential(2)} (mean over ${p.layerErrors.length} layers, before -> after reconstruction)` : p.notes.length ? '; magnitude only: no real data to reconstruct on' : '';
       steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}${errors}`);
     }
-    const q = await quantizeModel(model, { ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes] });
+    const q = await quantizeModel(model, { ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
     const evalReport = await evalModels(original, model, { samples: evaluation, labels, slices, quiet: true });
-    return { recipe, model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, applied.tolerances), violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, leftInFloat: q.leftInFloat, pruned };
+    return { recipe, model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, applied.tolerances), violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, widened: wideTensors, leftInFloat: q.leftInFloat, pruned };
   };
 
   const built: Built[] = [];
@@ -140,7 +143,7 @@ export async function compressModel(original: Model, modelName: string, options:
   for (const recipe of recipes) {
     log(`${recipe.name}: building and evaluating`);
     try {
-      built.push(await build(recipe, rebuild?.keptInFloat));
+      built.push(await build(recipe, rebuild?.keptInFloat, rebuild?.widened));
     } catch (err) {
       // One recipe out of reach (an opset it cannot raise, nothing to prune) leaves the others to try.
       if (!(err instanceof OnnxpressError)) throw err;
@@ -167,24 +170,46 @@ export async function compressModel(original: Model, modelName: string, options:
       optimize: summarizeOptimize(optimizeReport),
       original: { ...originalSize, latencyMs: origBench.latencyMs, samplesMs: origBench.samplesMs, browser: bench.browser?.[0] },
       candidates: built.map((b, i) => ({
-        recipe: b.keptInFloat.length ? `${b.recipe.name} + ${b.keptInFloat.length} node(s) in float` : b.recipe.name,
-        size: b.size, timing: candBench[i]!, browser: bench.browser?.[i + 1], eval: b.eval, clip: b.clip, pruneErrors: b.pruned.errors, violations: b.violations, steps: b.steps, keptInFloat: b.keptInFloat, leftInFloat: b.leftInFloat,
+        recipe: [b.recipe.name, ...(b.keptInFloat.length ? [`${b.keptInFloat.length} node(s) in float`] : []), ...(b.widened.length ? [`${b.widened.length} tensor(s) in 16-bit`] : [])].join(' + '),
+        size: b.size, timing: candBench[i]!, browser: bench.browser?.[i + 1], eval: b.eval, clip: b.clip, pruneErrors: b.pruned.errors, violations: b.violations, steps: b.steps, keptInFloat: b.keptInFloat, widened: b.widened, leftInFloat: b.leftInFloat,
       })),
       notBuilt, warnings: [...warnings, ...bench.warnings], judgedBuild: bench.judgedBuild,
     });
   };
 
   let judged = await timeAndJudge();
-  const base = options.fallback !== false && !rebuild && !profile.fullInteger && judged.report.chosen === null ? fallbackBase(built, judged.report) : undefined;
-  if (base) {
-    await fallBackToFloat(base);
+  const falling = options.fallback !== false && !rebuild && !profile.fullInteger && judged.report.chosen === null;
+  const base = falling ? fallbackBase(built, judged.report) : undefined;
+  // 16-bit activations need QDQ: they start from the closest static candidate, whichever the float fallback starts from.
+  const staticBase = falling ? fallbackBase(built, judged.report, (b) => b.recipe.quantize.mode === 'int8-static') : undefined;
+  if (staticBase) await widenTo16Bit(staticBase);
+  if (base) await fallBackToFloat(base);
+  if (base || staticBase) {
     // Timed again, all together: every ratio in the report comes from one interleaved run.
     judged = await timeAndJudge();
   }
   const written = built[judged.written]!;
   // Where the model ships on more than one runtime, say how far they disagree on it.
   if (profile.bench.backend === 'wasm') judged.report.agreement = await runtimeAgreement(original, written.model, evaluation.slice(0, 16), RUNTIME_BACKENDS);
-  return { report: judged.report, model: written.model, written: { recipe: written.recipe.name, keptInFloat: written.keptInFloat, candidate: judged.written, pruned: written.pruned } };
+  return { report: judged.report, model: written.model, written: { recipe: written.recipe.name, keptInFloat: written.keptInFloat, widened: written.widened, candidate: judged.written, pruned: written.pruned } };
+
+  async function widenTo16Bit(base: Built): Promise<void> {
+    log(`no candidate passed: widening the most harmful activations of ${base.recipe.name} to 16 bits`);
+    const ranked = (await pairSensitivity(base.model, evaluation.slice(0, 4))).map((t) => t.tensor);
+    for (let count = 1; ranked.length > 0; count = Math.min(count * 2, ranked.length)) {
+      let attempt: Built;
+      try {
+        attempt = await build(base.recipe, [], ranked.slice(0, count));
+      } catch (err) {
+        if (!(err instanceof OnnxpressError)) throw err;
+        log(`  16-bit activations: not built: ${err.message}`); // e.g. an opset 21 out of reach
+        return;
+      }
+      built.push(attempt);
+      log(`  ${count} tensor(s) in 16-bit: ${meetsQuality(attempt) ? 'quality tolerances hold' : 'still failing'}`);
+      if (meetsQuality(attempt) || count >= ranked.length) break;
+    }
+  }
 
   async function fallBackToFloat(base: Built): Promise<void> {
     log(`no candidate passed: returning the most sensitive nodes of ${base.recipe.name} to float`);
@@ -210,8 +235,9 @@ const QUALITY_METRICS = new Set<string>(['maxAccuracyDrop', 'minCosine', 'minTop
  * closest to the tolerances, unpruned when one is (float nodes undo quantization error, not
  * pruning error).
  */
-function fallbackBase(built: Built[], report: CompressReport): Built | undefined {
-  const qualityOnlyFailures = built.filter((_, i) => {
+function fallbackBase(built: Built[], report: CompressReport, eligible: (b: Built) => boolean = () => true): Built | undefined {
+  const qualityOnlyFailures = built.filter((b, i) => {
+    if (!eligible(b)) return false;
     const failed = report.candidates[i]!.verdict.failed;
     return failed.length > 0 && failed.every((c) => QUALITY_METRICS.has(c.metric));
   });

@@ -44,7 +44,7 @@ export interface LockOptions {
 
 export interface LockedFiles { model: LockedFile; externalData: LockedFile[] }
 
-export interface NodeDecision { node: string; opType?: string; action: 'pruned' | 'not pruned' | 'quantized' | 'kept in float' | 'left in float'; reason?: string }
+export interface NodeDecision { node: string; opType?: string; action: 'pruned' | 'not pruned' | 'quantized' | 'kept in float' | '16-bit activation' | 'left in float'; reason?: string }
 
 export interface Lock {
   lockVersion: number;
@@ -57,8 +57,8 @@ export interface Lock {
   input: LockedFiles;
   data: LockedFile[];
   output: LockedFiles;
-  /** The recipe the written model was built with, and the nodes the accuracy fallback kept in float. */
-  chosen: { recipe: string; keptInFloat: string[]; passed: boolean };
+  /** The recipe the written model was built with, the nodes the accuracy fallback kept in float and the activations it widened to 16 bits. */
+  chosen: { recipe: string; keptInFloat: string[]; widened?: string[]; passed: boolean };
   verdict: { pass: boolean; failed: string[] };
   /** What each step did (prune, quantize), in order. */
   steps: string[];
@@ -106,7 +106,7 @@ export function buildLock(input: LockInput): Lock {
     input: { model: lockedFile(modelFile, dir), externalData: external.sort().map((f) => lockedFile(f, dir)) },
     data: data.map((f) => lockedFile(f, dir)),
     output: { model: lockedFile(outputs[0]!, dir), externalData: outputs.slice(1).map((f) => lockedFile(f, dir)) },
-    chosen: { recipe: result.written.recipe, keptInFloat: result.written.keptInFloat, passed: report.chosen !== null },
+    chosen: { recipe: result.written.recipe, keptInFloat: result.written.keptInFloat, ...(result.written.widened?.length ? { widened: result.written.widened } : {}), passed: report.chosen !== null },
     verdict: { pass: report.verdict.pass, failed: report.verdict.failed.map((c) => c.metric) },
     steps: written.steps,
     decisions: [
@@ -114,6 +114,7 @@ export function buildLock(input: LockInput): Lock {
       ...result.written.pruned.skipped.map((l): NodeDecision => ({ node: l.name, action: 'not pruned', reason: l.reason })),
       ...(result.model ? quantizedNodes(result.model) : []),
       ...written.keptInFloat.map((node): NodeDecision => ({ node, action: 'kept in float', reason: 'accuracy fallback: among the nodes where the quantization error entered most' })),
+      ...written.widened.map((node): NodeDecision => ({ node, action: '16-bit activation', reason: 'accuracy fallback: among the activations whose int8 quantization alone hurt the outputs most' })),
       // A node the fallback kept in float is also one quantize left in float ('excluded'): said once.
       ...written.leftInFloat.filter((l) => !written.keptInFloat.includes(l.node)).map((l): NodeDecision => ({ node: l.node, opType: l.opType, action: 'left in float', reason: l.reason })),
     ],

@@ -18,7 +18,7 @@ interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
-  matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; largeDepthwise?: string; placement?: string; maxAccuracyDrop?: string; minCosine?: string;
+  matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; largeDepthwise?: string; placement?: string; maxAccuracyDrop?: string; minCosine?: string; fallback?: string;
   dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
 }
 
@@ -39,7 +39,7 @@ export const quantizeCommand: CliCommand = {
       .option('--samples <n>', 'calibration samples to use at most', '200')
       .option('--symmetric-activations', 'symmetric activation ranges (default asymmetric)')
       .option('--asymmetric-weights', 'asymmetric weight ranges (default symmetric)')
-      .option('--activation-type <t>', 'uint8 | int8', 'uint8')
+      .option('--activation-type <t>', 'uint8 | int8 | uint16 | int16 (16-bit: opset 21, run in float by onnxruntime\'s CPU kernels)', 'uint8')
       .option('--reduce-range', '7-bit weights, for CPUs without VNNI')
       .option('--op-types <list>', 'only quantize these op types (int8-dynamic leaves Conv in float unless listed: ConvInteger is slower on CPU)')
       .option('--exclude-nodes <list>', 'keep these nodes in float')
@@ -56,6 +56,7 @@ export const quantizeCommand: CliCommand = {
       .option('--large-depthwise <where>', 'int8-static: depthwise convolutions above 3x3 run in integer | float (float where the integer kernel is slower)', 'integer')
       .option('--max-accuracy-drop <points>', 'return the fewest most sensitive nodes to float until top-1 agreement with float (on the calibration samples) falls at most this many points')
       .option('--min-cosine <c>', 'the same, until every output cosine to float is at least this')
+      .option('--fallback <kind>', 'what the tolerance sends back: float (nodes, float weights) | 16-bit (activations, ranked by the output error each causes alone; weights stay 8-bit)', 'float')
       .option('--json', 'print one JSON object')
       .option('--verbose', 'also list the nodes whose shapes could not be inferred, and why');
     addImageFlags(addShapeFlags(cmd))
@@ -81,7 +82,7 @@ export const quantizeCommand: CliCommand = {
           percentile: parseNumber('--percentile', f.percentile, { min: 50, max: 100 }),
           symmetricActivations: f.symmetricActivations,
           symmetricWeights: f.asymmetricWeights ? false : undefined,
-          activationType: f.activationType === 'int8' ? 'int8' : 'uint8',
+          activationType: parseChoice('--activation-type', f.activationType, ['uint8', 'int8', 'uint16', 'int16'] as const),
           reduceRange: f.reduceRange,
           opTypes: parseList(f.opTypes),
           excludeNodes: parseList(f.excludeNodes),
@@ -98,6 +99,7 @@ export const quantizeCommand: CliCommand = {
           placement: parseChoice('--placement', f.placement, ['cpu', 'full-integer'] as const),
           maxAccuracyDrop: f.maxAccuracyDrop === undefined ? undefined : parseNumber('--max-accuracy-drop', f.maxAccuracyDrop, { min: 0, max: 100 }),
           minCosine: f.minCosine === undefined ? undefined : parseNumber('--min-cosine', f.minCosine, { min: -1, max: 1 }),
+          fallback: parseChoice('--fallback', f.fallback, ['float', '16-bit'] as const),
         }));
         const saved = saveModel(model, f.output);
         const sizes: Sizes = { before, after: { bytes: saved.fileBytes + saved.externalBytes, nodeCount: nodeCount(model) } };
@@ -163,7 +165,8 @@ function render(r: QuantizeReport, s: Sizes, output: string, verbose: boolean): 
   }
   if (r.tolerance) {
     const t = r.tolerance;
-    lines.push(`${t.metric}  ${t.before.toFixed(4)} -> ${t.after.toFixed(4)} (${t.met ? 'meets' : 'misses'} the tolerance) with ${t.returnedToFloat.length} node(s) returned to float${t.returnedToFloat.length ? ': ' + t.returnedToFloat.join(', ') : ''}`);
+    const changed = t.fallback === '16-bit' ? t.widened : t.returnedToFloat;
+    lines.push(`${t.metric}  ${t.before.toFixed(4)} -> ${t.after.toFixed(4)} (${t.met ? 'meets' : 'misses'} the tolerance) with ${changed.length} ${t.fallback === '16-bit' ? 'tensor(s) widened to 16-bit' : 'node(s) returned to float'}${changed.length ? ': ' + changed.join(', ') : ''}`);
   }
   if (r.shapeUnknown.length && !verbose) lines.push(`shapes unknown at ${r.shapeUnknown.length} nodes (--verbose lists them): layers after them may be missed`);
   if (verbose && r.shapeUnknown.length) {

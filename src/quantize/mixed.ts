@@ -8,7 +8,7 @@ import { badOption } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { evalModels, perTensorErrors, type EvalReport } from '../measure/eval.js';
 import type { QuantizeOptions, QuantizeReport, ToleranceReport } from './options.js';
-import { quantizationNoise } from './noise.js';
+import { pairSensitivity } from './sensitivity.js';
 import { quantizesInputs } from './qdq-placement.js';
 
 type Quantize = (model: Model, options: QuantizeOptions) => Promise<QuantizeReport>;
@@ -63,10 +63,10 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
   const first = best.result;
   let kept: string[] = [];
   if (!first.pass) {
-    // 16-bit: the activations whose own rounding loses most go first. Float: any node may
-    // carry added error (a float op's output is quantized for the Conv reading it).
+    // 16-bit: the activations whose quantization alone hurts the outputs most go first.
+    // Float: any node may carry added error (a float op's output is quantized for the Conv reading it).
     const ranked = wideFallback
-      ? (await quantizationNoise(best.m, samples.slice(0, 16))).map((t) => t.tensor)
+      ? (await pairSensitivity(best.m, samples.slice(0, 4))).map((t) => t.tensor)
       : withReaders(original, (await perTensorErrors(original, best.m, samples.slice(0, 16))).filter((t) => t.added > 0).map((t) => t.node));
     let failing = 0;
     let passing: { n: number; a: typeof best } | undefined;
@@ -86,7 +86,7 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
     if (passing) { best = passing.a; kept = ranked.slice(0, passing.n); }
   }
   Object.assign(model, best.m);
-  const tolerance: ToleranceReport = { metric: best.result.metric, before: first.value, after: best.result.value, met: best.result.pass, fallback: wideFallback ? '16-bit' : 'float', returnedToFloat: kept };
+  const tolerance: ToleranceReport = { metric: best.result.metric, before: first.value, after: best.result.value, met: best.result.pass, fallback: wideFallback ? '16-bit' : 'float', returnedToFloat: wideFallback ? [] : kept, widened: wideFallback ? kept : [] };
   if (!best.result.pass) best.report.warnings.push(`${best.result.metric} ${best.result.value.toFixed(4)} misses the tolerance even with every ranked node in ${wideFallback ? '16-bit' : 'float'}`);
   return { ...best.report, tolerance };
 }

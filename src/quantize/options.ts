@@ -111,7 +111,8 @@ export interface QuantizeReport {
 
 export interface ToleranceReport {
   metric: 'accuracyDrop' | 'cosine'; before: number; after: number; met: boolean;
-  /** What the listed nodes became: float, or 16-bit activations. */
   fallback: 'float' | '16-bit';
+  /** Nodes returned to float (fallback 'float'), activations quantized with 16 bits (fallback '16-bit'). */
   returnedToFloat: string[];
+  widened: string[];
 }

@@ -49,6 +49,8 @@ export interface CandidateReport extends SizeFacts {
   steps: string[];
   /** Nodes returned to float by the accuracy-aware fallback. */
   keptInFloat: string[];
+  /** Activations the accuracy-aware fallback quantized with 16 bits. */
+  widened: string[];
   leftInFloat: LeftInFloat[];
 }
 
@@ -93,6 +95,7 @@ export interface CandidateInput {
   violations: ProfileViolation[];
   steps?: string[];
   keptInFloat?: string[];
+  widened?: string[];
   leftInFloat?: LeftInFloat[];
 }
 
@@ -126,7 +129,7 @@ export function buildReport(input: ReportInput): { report: CompressReport; writt
     return {
       recipe: c.recipe, ...c.size, latencyMs: c.timing?.latencyMs, samplesMs: c.timing?.samplesMs, latencyRatio, browser: compareInBrowser(original.browser, c.browser),
       outputs: c.eval.outputs, accuracy: c.eval.accuracy, classes: c.eval.classes, slices: c.eval.slices, clip: c.clip, pruneErrors: c.pruneErrors, violations: c.violations, verdict,
-      steps: c.steps ?? [], keptInFloat: c.keptInFloat ?? [], leftInFloat: c.leftInFloat ?? [],
+      steps: c.steps ?? [], keptInFloat: c.keptInFloat ?? [], widened: c.widened ?? [], leftInFloat: c.leftInFloat ?? [],
     };
   });
   const indexed = candidates.map((c, i) => ({ c, i }));

@@ -81,6 +81,7 @@ function steps(r: CompressReport): string {
     ...(r.optimize ? [`optimize: ${r.optimize.nodesBefore} -> ${r.optimize.nodesAfter} nodes${r.optimize.passes.length ? ` (${r.optimize.passes.join(', ')})` : ''}`] : []),
     ...(chosen?.steps ?? []),
     ...(chosen?.keptInFloat.length ? [`kept in float by the accuracy fallback: ${chosen.keptInFloat.join(', ')}`] : []),
+    ...(chosen?.widened?.length ? [`16-bit activations from the accuracy fallback: ${chosen.widened.join(', ')}`] : []),
   ];
   return items.length ? `<h2>Steps</h2><ol>${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ol>` : '';
 }

@@ -47,6 +47,8 @@ export function renderMarkdown(r: CompressReport): string {
   }
   const kept = chosen?.keptInFloat ?? [];
   if (kept.length) lines.push('', `Kept in float by the accuracy fallback: ${kept.map((k) => `\`${k}\``).join(', ')}`);
+  const wide = chosen?.widened ?? [];
+  if (wide.length) lines.push('', `16-bit activations from the accuracy fallback: ${wide.map((k) => `\`${k}\``).join(', ')}`);
   for (const w of r.warnings) lines.push('', `> ${w}`);
   return lines.join('\n') + '\n';
 }

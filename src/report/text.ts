@@ -71,6 +71,8 @@ export function renderText(r: CompressReport): string {
   // A terminal line, not a list: the report files name every node.
   const kept = chosen?.keptInFloat ?? [];
   if (kept.length) lines.push(`kept in float by the accuracy fallback: ${kept.slice(0, 8).join(', ')}${kept.length > 8 ? ` and ${kept.length - 8} more (listed in the report)` : ''}`);
+  const wide = chosen?.widened ?? [];
+  if (wide.length) lines.push(`16-bit activations from the accuracy fallback: ${wide.slice(0, 8).join(', ')}${wide.length > 8 ? ` and ${wide.length - 8} more (listed in the report)` : ''}`);
   if (lines[lines.length - 1] !== '') lines.push('');
   lines.push(...r.verdict.checks.map((c) => `${c.pass ? 'ok  ' : 'FAIL'} ${describeCheck(c)}`));
   lines.push('', r.verdict.pass ? `PASS${r.chosen ? `: ${r.chosen}` : ''}` : `FAIL: ${r.verdict.failed.map((c) => c.metric).join(', ')}`);

@@ -1,0 +1,53 @@
+// The QuantizeLinear -> DequantizeLinear pairs of a quantized model with what a probe needs
+// to compare a pair's output with its float input: the units (an absorbed Mul/Div scales
+// the DQ output) and the representable range (clipping, an absorbed Relu/Clip included,
+// stays the same whatever the bit width; rounding is what more bits repair).
+import type { Graph, Node } from '../ir/graph.js';
+import { DataType } from '../ir/dtype.js';
+
+export interface QdqPair {
+  /** QuantizeLinear's float input, and DequantizeLinear's output. */
+  x: string;
+  y: string;
+  /** The planned tensor readers see (the graph input for a quantized input). */
+  tensor: string;
+  /** y's units over x's (an absorbed Mul/Div), and the range y can represent. */
+  factor: number;
+  lo: number;
+  hi: number;
+}
+
+/** Every QuantizeLinear -> DequantizeLinear pair with scalar parameters in the main graph. */
+export function qdqPairs(graph: Graph): QdqPair[] {
+  const producers = graph.producers();
+  const inputs = new Set(graph.inputs.map((v) => v.name));
+  const pairs: QdqPair[] = [];
+  for (const dq of graph.nodes) {
+    if (dq.opType !== 'DequantizeLinear' || !dq.outputs[0]) continue;
+    const q = producers.get(dq.inputs[0] ?? '');
+    if (q?.opType !== 'QuantizeLinear' || !q.inputs[0]) continue;
+    const [qs, ds] = [scalar(graph, q.inputs[1]), scalar(graph, dq.inputs[1])];
+    if (!qs || !ds) continue;
+    // An absorbed Mul/Div makes DQ's scale differ from Q's: x is compared in the DQ's units.
+    const [qmin, qmax] = typeRange(graph, q);
+    const zp = scalar(graph, q.inputs[2]) ?? 0;
+    pairs.push({ x: q.inputs[0], y: dq.outputs[0], tensor: inputs.has(q.inputs[0]) ? q.inputs[0] : dq.outputs[0], factor: ds / qs, lo: (qmin - zp) * ds, hi: (qmax - zp) * ds });
+  }
+  return pairs;
+}
+
+function scalar(graph: Graph, name: string | undefined): number | undefined {
+  const t = name ? graph.findInitializer(name) : undefined;
+  return t && t.elementCount === 1 ? Number(t.dataType === DataType.FLOAT ? t.toFloat32()[0] : readInt(t.rawBytes(), t.dataType)) : undefined;
+}
+
+function readInt(b: Uint8Array, type: number): number {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return type === DataType.INT8 ? v.getInt8(0) : type === DataType.UINT8 ? v.getUint8(0) : type === DataType.INT16 ? v.getInt16(0, true) : type === DataType.UINT16 ? v.getUint16(0, true) : NaN;
+}
+
+/** The integer range of a QuantizeLinear's output, from its zero point's type (uint8 without one). */
+function typeRange(graph: Graph, q: Node): [number, number] {
+  const type = graph.findInitializer(q.inputs[2] ?? '')?.dataType ?? DataType.UINT8;
+  return type === DataType.INT8 ? [-128, 127] : type === DataType.INT16 ? [-32768, 32767] : type === DataType.UINT16 ? [0, 65535] : [0, 255];
+}
