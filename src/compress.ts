@@ -130,6 +130,8 @@ export async function compressModel(original: Model, modelName: string, options:
     const q = await quantizeModel(model, { ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
+    // What each accuracy technique did; what it bought is the comparison with the recipe without it.
+    for (const t of q.techniques ?? []) steps.push(`${t.name}: ${t.detail}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
     const evalReport = await evalModels(original, model, { samples: evaluation, labels, slices, quiet: true });
     return { recipe, model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, applied.tolerances), violations: checkProfile(model, profile), steps, quantized: q.quantized, keptInFloat: excludeNodes, widened: wideTensors, leftInFloat: q.leftInFloat, pruned };

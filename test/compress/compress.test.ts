@@ -133,6 +133,9 @@ describe('accuracy-aware fallback on the MNIST classifier', () => {
     expect(report.verdict.pass).toBe(false);
     expect(report.candidates.every((c) => c.keptInFloat.length === 0)).toBe(true);
     expect(report.warnings.join('\n')).toMatch(/no node can return to float/);
+    // Per tensor, bias correction is built beside plain rounding, and its step says what it did.
+    const corrected = report.candidates.find((c) => c.recipe === 'int8-static-per-tensor+bias-correction');
+    expect(corrected?.steps.some((s) => /bias/i.test(s)), JSON.stringify(corrected?.steps)).toBe(true);
   });
 
   it('same input and options, byte-identical output', async () => {
