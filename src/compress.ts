@@ -10,17 +10,18 @@
 // to gain, and time everything again: the verdict picks among them on measured figures.
 import type { Model } from './ir/graph.js';
 import { OnnxpressError } from './errors.js';
+import { DataType } from './ir/dtype.js';
 import { cloneModel } from './onnx/clone.js';
 import { benchModels, sizeOf, type BenchSource, type ModelBench } from './measure/bench.js';
 import { benchInBrowser, type BrowserBenchReport } from './measure/browser-bench.js';
 import { runtimeAgreement, RUNTIME_BACKENDS } from './measure/agreement.js';
-import { evalModels, perTensorErrors, type EvalReport } from './measure/eval.js';
+import { evalModels, type EvalReport } from './measure/eval.js';
 import { clipRates, type ClipReport } from './measure/clip-rate.js';
 import { optimizeModel, type OptimizeReport } from './optimize.js';
 import { pruneModel } from './prune/index.js';
 import type { LayerError } from './prune/data-aware.js';
 import { quantizeModel } from './quantize/index.js';
-import { pairSensitivity } from './quantize/sensitivity.js';
+import { fallbackUnits } from './quantize/sensitivity.js';
 import type { LeftInFloat } from './quantize/options.js';
 import type { Sample } from './runtime/samples.js';
 import { checkProfile, findTarget, type ProfileViolation, type Recipe, type TargetProfile } from './targets/index.js';
@@ -128,6 +129,8 @@ export async function compressModel(original: Model, modelName: string, options:
       steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}${errors}`);
     }
     const q = await quantizeModel(model, { ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
+    // A recipe that changed nothing would only repeat the original under another name.
+    if (!recipe.prune && Object.keys(q.quantized).length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing was quantized${q.leftInFloat.length ? ` (${describeLeft(q.leftInFloat)})` : ''}`);
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     // What each accuracy technique did; what it bought is the comparison with the recipe without it.
@@ -183,7 +186,8 @@ export async function compressModel(original: Model, modelName: string, options:
   const falling = options.fallback !== false && !rebuild && !profile.fullInteger && judged.report.chosen === null;
   const base = falling ? fallbackBase(built, judged.report) : undefined;
   // 16-bit activations need QDQ: they start from the closest static candidate, whichever the float fallback starts from.
-  const staticBase = falling ? fallbackBase(built, judged.report, (b) => b.recipe.quantize.mode === 'int8-static') : undefined;
+  const wideAllowed = profile.allowedDtypes.includes(DataType.UINT16) && profile.allowedDtypes.includes(DataType.INT16);
+  const staticBase = falling && wideAllowed ? fallbackBase(built, judged.report, (b) => b.recipe.quantize.mode === 'int8-static') : undefined;
   if (staticBase) await widenTo16Bit(staticBase);
   if (base) await fallBackToFloat(base);
   if (base || staticBase) {
@@ -197,11 +201,11 @@ export async function compressModel(original: Model, modelName: string, options:
 
   async function widenTo16Bit(base: Built): Promise<void> {
     log(`no candidate passed: widening the most harmful activations of ${base.recipe.name} to 16 bits`);
-    const ranked = (await pairSensitivity(base.model, evaluation.slice(0, 4))).map((t) => t.tensor);
-    for (let count = 1; ranked.length > 0; count = Math.min(count * 2, ranked.length)) {
+    const units = await fallbackUnits(optimized, base.model, evaluation, '16-bit');
+    for (let count = 1; units.length > 0; count = Math.min(count * 2, units.length)) {
       let attempt: Built;
       try {
-        attempt = await build(base.recipe, [], ranked.slice(0, count));
+        attempt = await build(base.recipe, [], units.slice(0, count).flat());
       } catch (err) {
         if (!(err instanceof OnnxpressError)) throw err;
         log(`  16-bit activations: not built: ${err.message}`); // e.g. an opset 21 out of reach
@@ -209,24 +213,42 @@ export async function compressModel(original: Model, modelName: string, options:
       }
       built.push(attempt);
       log(`  ${count} tensor(s) in 16-bit: ${meetsQuality(attempt) ? 'quality tolerances hold' : 'still failing'}`);
-      if (meetsQuality(attempt) || count >= ranked.length) break;
+      if (meetsQuality(attempt) || count >= units.length) break;
     }
   }
 
   async function fallBackToFloat(base: Built): Promise<void> {
     log(`no candidate passed: returning the most sensitive nodes of ${base.recipe.name} to float`);
     // Ranked against the optimized model, whose node names the candidates share.
-    const errors = await perTensorErrors(optimized, base.model, evaluation.slice(0, 16));
-    const quantizedOps = new Set(Object.keys(base.quantized));
-    const ranked = errors.filter((t) => quantizedOps.has(t.opType)).map((t) => t.node);
-    // 1, 2, 4, ... nodes: few builds, and the first groups are the ones that matter most.
-    for (let count = 1; ranked.length > 0; count = Math.min(count * 2, ranked.length)) {
-      const attempt = await build(base.recipe, ranked.slice(0, count)); // the base built, so its recipe does
+    const units = await fallbackUnits(optimized, base.model, evaluation, 'float', new Set(Object.keys(base.quantized)));
+    // 1, 2, 4, ... units: few builds, and the first groups are the ones that matter most.
+    for (let count = 1; units.length > 0; count = Math.min(count * 2, units.length)) {
+      let attempt: Built;
+      try {
+        attempt = await build(base.recipe, units.slice(0, count).flat());
+      } catch (err) {
+        // Every quantized node back in float is the original again: not a candidate.
+        if (!(err instanceof OnnxpressError)) throw err;
+        log(`  ${units.slice(0, count).flat().length} node(s) in float: not built: ${err.message}`);
+        return;
+      }
       built.push(attempt);
-      log(`  ${count} node(s) in float: ${meetsQuality(attempt) ? 'quality tolerances hold' : 'still failing'}`);
-      if (meetsQuality(attempt) || count >= ranked.length) break;
+      log(`  ${attempt.keptInFloat.length} node(s) in float: ${meetsQuality(attempt) ? 'quality tolerances hold' : 'still failing'}`);
+      if (meetsQuality(attempt) || count >= units.length) break;
     }
   }
+}
+
+/** The reasons quantize left nodes in float, most common first: "62 Conv: int8-dynamic leaves Conv ...". */
+function describeLeft(left: LeftInFloat[]): string {
+  const byReason = new Map<string, { ops: Set<string>; n: number }>();
+  for (const l of left) {
+    const r = byReason.get(l.reason) ?? { ops: new Set(), n: 0 };
+    r.ops.add(l.opType);
+    r.n++;
+    byReason.set(l.reason, r);
+  }
+  return [...byReason].sort((a, b) => b[1].n - a[1].n).slice(0, 2).map(([reason, r]) => `${r.n} ${[...r.ops].join('/')}: ${reason}`).join('; ');
 }
 
 const QUALITY_METRICS = new Set<string>(['maxAccuracyDrop', 'minCosine', 'minTop1Agreement']);

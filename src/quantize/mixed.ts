@@ -1,33 +1,17 @@
 // Sensitivity-driven mixed precision: when a quantized model misses the accuracy the caller
-// asked for (maxAccuracyDrop, minCosine), the nodes that add the most error (ranked by
-// perTensorErrors, as compress's fallback ranks them) return to float, or keep 8-bit weights
-// with 16-bit activations (fallback '16-bit': the file stays as small), the fewest that meet
-// it: 1, 2, 4 ... until it holds, then a bisection between the last two counts.
+// asked for (maxAccuracyDrop, minCosine), the activations whose quantization alone hurts the
+// outputs most (sensitivity.ts, as compress's fallback ranks them) go back to float with the
+// nodes around them, or keep 8-bit weights and get 16-bit activations (fallback '16-bit': the
+// file stays as small), the fewest that meet it: 1, 2, 4 ... units until it holds, then a
+// bisection between the last two counts.
 import type { Model } from '../ir/graph.js';
 import { badOption } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
-import { evalModels, perTensorErrors, type EvalReport } from '../measure/eval.js';
+import { evalModels, type EvalReport } from '../measure/eval.js';
 import type { QuantizeOptions, QuantizeReport, ToleranceReport } from './options.js';
-import { pairSensitivity } from './sensitivity.js';
-import { quantizesInputs } from './qdq-placement.js';
+import { fallbackUnits } from './sensitivity.js';
 
 type Quantize = (model: Model, options: QuantizeOptions) => Promise<QuantizeReport>;
-
-/**
- * The ranked nodes, each followed by the readers of its output that quantize their inputs:
- * a tensor read by a Conv/MatMul/Gemm keeps its Q/DQ pair until that reader is float too.
- */
-function withReaders(model: Model, ranked: string[]): string[] {
-  const byName = new Map(model.graph.nodes.map((n) => [n.name || n.outputs[0] || '?', n]));
-  const consumers = model.graph.consumers();
-  const out: string[] = [];
-  for (const name of ranked) {
-    const node = byName.get(name);
-    const readers = (node?.outputs ?? []).flatMap((o) => consumers.get(o) ?? []).filter((c) => quantizesInputs(c.opType)).map((c) => c.name || c.outputs[0] || '?');
-    for (const n of [name, ...readers]) if (!out.includes(n)) out.push(n);
-  }
-  return out;
-}
 
 /** How far the candidate is from the tolerance: the measured value and whether it holds. */
 function check(o: QuantizeOptions, e: EvalReport): { value: number; pass: boolean; metric: 'accuracyDrop' | 'cosine' } {
@@ -60,33 +44,30 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
     return { m, report, result: check(o, await evalModels(original, m, evalOptions)) };
   };
   let best = await attempt([]);
-  const first = best.result;
+  const plain = best.result;
   let kept: string[] = [];
-  if (!first.pass) {
-    // 16-bit: the activations whose quantization alone hurts the outputs most go first.
-    // Float: any node may carry added error (a float op's output is quantized for the Conv reading it).
-    const ranked = wideFallback
-      ? (await pairSensitivity(best.m, samples.slice(0, 4))).map((t) => t.tensor)
-      : withReaders(original, (await perTensorErrors(original, best.m, samples.slice(0, 16))).filter((t) => t.added > 0).map((t) => t.node));
+  if (!plain.pass) {
+    const units = await fallbackUnits(original, best.m, samples, wideFallback ? '16-bit' : 'float');
+    const first = (n: number) => units.slice(0, n).flat();
     let failing = 0;
     let passing: { n: number; a: typeof best } | undefined;
-    for (let n = 1; ranked.length; n = Math.min(n * 2, ranked.length)) {
-      const a = await attempt(ranked.slice(0, n));
+    for (let n = 1; units.length; n = Math.min(n * 2, units.length)) {
+      const a = await attempt(first(n));
       if (a.result.pass) { passing = { n, a }; break; }
       failing = n;
-      if (n >= ranked.length) break;
+      if (n >= units.length) break;
     }
     // The fewest between the last failing and the first passing count.
     while (passing && passing.n - failing > 1) {
       const mid = (failing + passing.n) >> 1;
-      const a = await attempt(ranked.slice(0, mid));
+      const a = await attempt(first(mid));
       if (a.result.pass) passing = { n: mid, a };
       else failing = mid;
     }
-    if (passing) { best = passing.a; kept = ranked.slice(0, passing.n); }
+    if (passing) { best = passing.a; kept = first(passing.n); }
   }
   Object.assign(model, best.m);
-  const tolerance: ToleranceReport = { metric: best.result.metric, before: first.value, after: best.result.value, met: best.result.pass, fallback: wideFallback ? '16-bit' : 'float', returnedToFloat: wideFallback ? [] : kept, widened: wideFallback ? kept : [] };
+  const tolerance: ToleranceReport = { metric: best.result.metric, before: plain.value, after: best.result.value, met: best.result.pass, fallback: wideFallback ? '16-bit' : 'float', returnedToFloat: wideFallback ? [] : kept, widened: wideFallback ? kept : [] };
   if (!best.result.pass) best.report.warnings.push(`${best.result.metric} ${best.result.value.toFixed(4)} misses the tolerance even with every ranked node in ${wideFallback ? '16-bit' : 'float'}`);
   return { ...best.report, tolerance };
 }

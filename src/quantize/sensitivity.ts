@@ -12,6 +12,7 @@ import { Tensor } from '../ir/tensor.js';
 import { cloneModel } from '../onnx/clone.js';
 import { openSession, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
+import { perTensorErrors } from '../measure/eval.js';
 import { qdqPairs } from './qdq-pairs.js';
 
 export interface TensorSensitivity {
@@ -78,3 +79,41 @@ function out(graph: Graph, names: NameAllocator, added: Node[], opType: string, 
 function constant(graph: Graph, names: NameAllocator, base: string, what: string, value: number): string {
   return addInitializer(graph, Tensor.fromFloat32(names.next(`${base}_${what}`), [], Float32Array.of(value)));
 }
+
+/**
+ * What an accuracy fallback changes, most harmful first, one unit per step: with '16-bit',
+ * one activation per unit; with 'float', the nodes around one activation (its producer, back
+ * through a Relu/Clip or constant scale the quantizer absorbs, and its readers), so that its
+ * Q/DQ pair disappears. Without Q/DQ pairs (int8-dynamic), each quantized node that adds
+ * error (eval's per-tensor ranking) is a unit. Node names are `original`'s, which every
+ * quantization of it shares.
+ */
+export async function fallbackUnits(original: Model, quantized: Model, samples: Sample[], kind: 'float' | '16-bit', quantizedOps?: Set<string>): Promise<string[][]> {
+  const ranked = qdqPairs(quantized.graph).length ? (await pairSensitivity(quantized, samples.slice(0, 4))).map((t) => t.tensor) : [];
+  if (kind === '16-bit') return ranked.map((t) => [t]);
+  if (!ranked.length) {
+    const errors = await perTensorErrors(original, quantized, samples.slice(0, 16));
+    // Every quantized node may go back (its error may show only downstream); without the op types, those that add error.
+    return errors.filter((t) => (quantizedOps ? quantizedOps.has(t.opType) : t.added > 0)).map((t) => [t.node]);
+  }
+  const graph = original.graph;
+  const producers = graph.producers();
+  const consumers = graph.consumers();
+  const nameOf = (n: Node) => n.name || n.outputs[0] || '?';
+  const seen = new Set<string>();
+  const units: string[][] = [];
+  for (const t of ranked) {
+    const around: Node[] = [...(consumers.get(t) ?? [])];
+    for (let p = producers.get(t); p; p = ABSORBABLE.has(p.opType) && p.inputs[0] ? producers.get(p.inputs[0]) : undefined) {
+      around.push(p);
+      if (!ABSORBABLE.has(p.opType)) break;
+    }
+    const unit = around.map(nameOf).filter((n) => !seen.has(n));
+    for (const n of unit) seen.add(n);
+    if (unit.length) units.push(unit);
+  }
+  return units;
+}
+
+/** Ops the static quantizer folds into the producer's output quantization. */
+const ABSORBABLE = new Set(['Relu', 'Clip', 'Mul', 'Div']);

@@ -85,6 +85,8 @@ export function checkProfile(model: Model, profile: TargetProfile): ProfileViola
 const COMPUTE_OPS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'Add', 'Mul', 'AveragePool', 'GlobalAveragePool', 'MaxPool', 'Concat', 'Softmax', 'Sigmoid']);
 
 export const INT8_DTYPES = [DataType.FLOAT, DataType.INT8, DataType.UINT8, DataType.INT32, DataType.INT64, DataType.BOOL];
+/** onnxruntime's CPU provider also runs 16-bit QuantizeLinear/DequantizeLinear (opset 21): the accuracy fallback's widened activations. */
+export const CPU_DTYPES = [...INT8_DTYPES, DataType.INT16, DataType.UINT16];
 export const FP16_DTYPES = [DataType.FLOAT16, DataType.FLOAT, DataType.INT32, DataType.INT64, DataType.BOOL];
 
 /**

@@ -90,12 +90,13 @@ describe('accuracy-aware fallback on the MNIST classifier', () => {
     const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 600 });
     const original = loadModel(ensureMnistModel());
     const data = { samples, labels, generated: false };
-    // The floor is set between the best plain recipe's cosine, as measured on this machine, and 1:
-    // no plain recipe can meet it, and the float model (cosine 1 up to rounding) does.
+    // The floor is set a quarter of the way from the best plain recipe's cosine, as measured on
+    // this machine, to 1: no plain recipe meets it, and returning a few of the three layers to
+    // float does (every layer in float would be the original, which is not a candidate).
     const plain = await compressModel(original, 'm', { target: 'cpu-x86', tolerances: { maxLatencyRatio: Infinity }, data, benchRuns: 5, fallback: false });
     const best = Math.max(...plain.report.candidates.map((c) => c.outputs.logits!.cosine));
     expect(best).toBeLessThan(1);
-    const minCosine = best + (1 - best) / 2;
+    const minCosine = best + (1 - best) / 4;
     const { report, model } = await compressModel(original, 'mnist-mlp.onnx', { target: 'cpu-x86', tolerances: { minCosine, maxLatencyRatio: Infinity }, data, benchRuns: 5 });
     const plainAgain = report.candidates.filter((c) => c.keptInFloat.length === 0 && c.widened.length === 0);
     const fallback = report.candidates.filter((c) => c.keptInFloat.length > 0);
@@ -181,8 +182,10 @@ describe('a recipe that cannot be built', () => {
 
 describe('every target profile on the real models', () => {
   const models = [...sharedModels().filter((m) => !m.id.includes('/light/')), ...npmModels()];
-  // Silero VAD's LSTM and If bodies cannot run on an int8-only accelerator: that profile must say so.
-  const impossible = (id: string, target: string) => target === 'npu-int8' && id.startsWith('npm/silero');
+  // Silero VAD computes inside If bodies (left float) and in LSTM/Conv that no recipe quantizes
+  // by default: every int8 recipe would repeat the original, so compress refuses, saying why
+  // (fp16 converts its main graph).
+  const nothingToQuantize = (id: string, target: string) => id.startsWith('npm/silero') && target !== 'gpu-fp16';
   // This is about the op and dtype lists: int8 that grows a tiny model (QDQ pairs around
   // 5 KiB of weights) or runs slower on this shared machine fails other checks, tested elsewhere.
   const opListOnly = { maxLatencyRatio: Infinity, maxSizeRatio: Infinity };
@@ -195,13 +198,13 @@ describe('every target profile on the real models', () => {
       for (const m of models) {
         const original = loadModel(m.file);
         const samples = [1, 2, 3, 4, 5, 6].map((s) => generateFeeds(original, s));
-        const { report, model } = await compressModel(original, m.id, { target, tolerances: { minCosine: 0.95, ...opListOnly }, data: { samples, generated: true }, benchRuns: 5, fallback: false });
-        const chosen = report.candidates.find((c) => c.recipe === report.chosen);
-        if (impossible(m.id, target.name)) {
-          expect(report.verdict.pass, m.id).toBe(false);
-          expect(report.candidates[0]!.violations.map((v) => v.detail).join(' '), m.id).toMatch(/If|LSTM|computes in float/);
+        const run = compressModel(original, m.id, { target, tolerances: { minCosine: 0.95, ...opListOnly }, data: { samples, generated: true }, benchRuns: 5, fallback: false });
+        if (nothingToQuantize(m.id, target.name)) {
+          await expect(run, m.id).rejects.toThrow(/no recipe could be built .*nothing was quantized .*inside a subgraph/);
           continue;
         }
+        const { report, model } = await run;
+        const chosen = report.candidates.find((c) => c.recipe === report.chosen);
         expect(report.verdict.failed.map((c) => `${c.metric} ${c.note ?? ''}`), `${m.id} on ${target.name}`).toEqual([]);
         expect(chosen!.violations, m.id).toEqual([]);
         const session = await openSession(model!);
