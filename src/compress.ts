@@ -129,8 +129,6 @@ export async function compressModel(original: Model, modelName: string, options:
       steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}${errors}`);
     }
     const q = await quantizeModel(model, { ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
-    // A recipe that changed nothing would only repeat the original under another name.
-    if (!recipe.prune && Object.keys(q.quantized).length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing was quantized${q.leftInFloat.length ? ` (${describeLeft(q.leftInFloat)})` : ''}`);
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     // What each accuracy technique did; what it bought is the comparison with the recipe without it.
@@ -220,7 +218,8 @@ export async function compressModel(original: Model, modelName: string, options:
   async function fallBackToFloat(base: Built): Promise<void> {
     log(`no candidate passed: returning the most sensitive nodes of ${base.recipe.name} to float`);
     // Ranked against the optimized model, whose node names the candidates share.
-    const units = await fallbackUnits(optimized, base.model, evaluation, 'float', new Set(Object.keys(base.quantized)));
+    const q = base.recipe.quantize;
+    const units = await fallbackUnits(optimized, base.model, evaluation, 'float', { quantizedOps: new Set(Object.keys(base.quantized)), rescaled: Boolean(q.equalize || q.smoothQuant) });
     // 1, 2, 4, ... units: few builds, and the first groups are the ones that matter most.
     for (let count = 1; units.length > 0; count = Math.min(count * 2, units.length)) {
       let attempt: Built;
@@ -237,18 +236,6 @@ export async function compressModel(original: Model, modelName: string, options:
       if (meetsQuality(attempt) || count >= units.length) break;
     }
   }
-}
-
-/** The reasons quantize left nodes in float, most common first: "62 Conv: int8-dynamic leaves Conv ...". */
-function describeLeft(left: LeftInFloat[]): string {
-  const byReason = new Map<string, { ops: Set<string>; n: number }>();
-  for (const l of left) {
-    const r = byReason.get(l.reason) ?? { ops: new Set(), n: 0 };
-    r.ops.add(l.opType);
-    r.n++;
-    byReason.set(l.reason, r);
-  }
-  return [...byReason].sort((a, b) => b[1].n - a[1].n).slice(0, 2).map(([reason, r]) => `${r.n} ${[...r.ops].join('/')}: ${reason}`).join('; ');
 }
 
 const QUALITY_METRICS = new Set<string>(['maxAccuracyDrop', 'minCosine', 'minTop1Agreement']);

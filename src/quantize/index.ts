@@ -68,6 +68,8 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     default:
       throw new OnnxpressError('BAD_INPUT', `unknown mode '${String(options.mode)}' (int8-dynamic, int8-static, fp16, int4)`);
   }
+  // A model that comes out unchanged was not quantized: say why rather than write a copy.
+  if (Object.keys(quantized).length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing was quantized${left.length ? `: ${describeLeft(left)}` : ` (no ${options.mode} op in the graph)`}`);
   // Float weights that were replaced are unread now.
   await optimizeModel(model, { passes: ['eliminate-dead-nodes'] });
   return {
@@ -79,6 +81,14 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     opset: { from: opsetFrom, to: model.opset('') ?? opsetFrom },
     ...(techniques?.length ? { techniques } : {}),
   };
+}
+
+/** Why nodes stayed float, the commonest reasons first, each with its first node: "62 Conv (first: Conv_3): not quantized by default ...". */
+function describeLeft(left: LeftInFloat[]): string {
+  const byReason = new Map<string, LeftInFloat[]>();
+  for (const l of left) byReason.set(l.reason, [...(byReason.get(l.reason) ?? []), l]);
+  return [...byReason].sort((a, b) => b[1].length - a[1].length).slice(0, 2)
+    .map(([reason, ls]) => `${ls.length} node(s) (first: ${ls[0]!.node}, ${ls[0]!.opType}): ${reason}`).join('; ');
 }
 
 function tryOpset(model: Model, target: number, warnings: string[]): boolean {

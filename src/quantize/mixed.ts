@@ -5,7 +5,7 @@
 // file stays as small), the fewest that meet it: 1, 2, 4 ... units until it holds, then a
 // bisection between the last two counts.
 import type { Model } from '../ir/graph.js';
-import { badOption } from '../errors.js';
+import { badOption, OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { evalModels, type EvalReport } from '../measure/eval.js';
 import type { QuantizeOptions, QuantizeReport, ToleranceReport } from './options.js';
@@ -43,25 +43,30 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
     const report = await quantize(m, { ...o, ...fallback, reuseCalibration: true });
     return { m, report, result: check(o, await evalModels(original, m, evalOptions)) };
   };
+  // Every quantized node back in float is the original again: that count cannot pass.
+  const attemptOrNone = (keep: string[]) => attempt(keep).catch((err: unknown) => {
+    if (err instanceof OnnxpressError && err.code === 'UNSUPPORTED' && /^nothing was quantized/.test(err.message)) return undefined;
+    throw err;
+  });
   let best = await attempt([]);
   const plain = best.result;
   let kept: string[] = [];
   if (!plain.pass) {
-    const units = await fallbackUnits(original, best.m, samples, wideFallback ? '16-bit' : 'float');
+    const units = await fallbackUnits(original, best.m, samples, wideFallback ? '16-bit' : 'float', { rescaled: Boolean(o.equalize || o.smoothQuant) });
     const first = (n: number) => units.slice(0, n).flat();
     let failing = 0;
     let passing: { n: number; a: typeof best } | undefined;
     for (let n = 1; units.length; n = Math.min(n * 2, units.length)) {
-      const a = await attempt(first(n));
-      if (a.result.pass) { passing = { n, a }; break; }
+      const a = await attemptOrNone(first(n));
+      if (a?.result.pass) { passing = { n, a }; break; }
       failing = n;
       if (n >= units.length) break;
     }
     // The fewest between the last failing and the first passing count.
     while (passing && passing.n - failing > 1) {
       const mid = (failing + passing.n) >> 1;
-      const a = await attempt(first(mid));
-      if (a.result.pass) passing = { n: mid, a };
+      const a = await attemptOrNone(first(mid));
+      if (a?.result.pass) passing = { n: mid, a };
       else failing = mid;
     }
     if (passing) { best = passing.a; kept = first(passing.n); }

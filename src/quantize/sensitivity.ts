@@ -1,10 +1,11 @@
-// Which activations' quantization hurts the outputs most, each measured alone: every
-// QuantizeLinear -> DequantizeLinear pair of a quantized model gets a switch (a scalar graph
-// input m), its readers see c + m * (dq(q(x)) - c) with c the float value clamped to the
-// pair's range, and the model runs once per pair with only that switch on. One session serves
-// every pair, where requantizing per candidate would rebuild the model each time. The error
-// a pair alone causes at the outputs (||out - out_float||^2 / ||out_float||^2, summed over
-// outputs and samples) is what leaving it in float or 16 bits would remove, to first order.
+// Which quantizations hurt the outputs most, each measured alone: every QuantizeLinear ->
+// DequantizeLinear pair of a quantized model (and, given the float model, every int8 weight)
+// gets a switch (a scalar graph input m); its readers see base + m * (q - base), base being
+// the float value (an activation clamped to the pair's range: clipping stays whatever the
+// bit width), and the model runs once per switch with only that one on. One session serves
+// them all, where requantizing per candidate would rebuild the model each time. The error one
+// switch causes at the outputs (||out - out_float||^2 / ||out_float||^2, summed over outputs)
+// is what sending that quantization back to float or 16 bits would remove, to first order.
 import { Node, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
 import { NameAllocator, addGraphInput, addInitializer, insertNodes, replaceAllUses } from '../ir/mutate.js';
@@ -15,31 +16,54 @@ import type { Sample } from '../runtime/samples.js';
 import { perTensorErrors } from '../measure/eval.js';
 import { qdqPairs } from './qdq-pairs.js';
 
-export interface TensorSensitivity {
-  /** The planned tensor (as its readers see it). */
-  tensor: string;
-  /** Output error this pair's quantization alone causes (relative, squared). */
+export interface Sensitivity {
+  /** An activation's Q/DQ pair (the tensor its readers see), or a weighted node's int8 weight (the node). */
+  kind: 'activation' | 'weight';
+  name: string;
+  /** Output error this quantization alone causes (relative, squared, mean over samples). */
   loss: number;
 }
 
-/** The Q/DQ pairs of `quantized`, ranked by the output error each causes alone, worst first. */
-export async function pairSensitivity(quantized: Model, samples: Sample[], onProgress?: (done: number, total: number) => void): Promise<TensorSensitivity[]> {
+/**
+ * The Q/DQ pairs of `quantized`, and with `float` (the model before quantization, whose
+ * weights it then reads) the int8 weights too, ranked by the output error each causes alone,
+ * worst first. `float` must hold the very weights that were rounded: not after equalization
+ * or SmoothQuant, which rescale them.
+ */
+export async function quantizationSensitivity(quantized: Model, samples: Sample[], float?: Model): Promise<Sensitivity[]> {
   const probe = cloneModel(quantized);
   const graph = probe.graph;
-  const pairs = qdqPairs(graph);
   const names = new NameAllocator(graph);
+  const entries: Omit<Sensitivity, 'loss'>[] = [];
   const switches: string[] = [];
   const added: Node[] = [];
-  for (const p of pairs) {
-    const m = names.next(`${p.y}_switch`);
+  // Readers of `y` see base + m * (y - base): the float value while the switch is off.
+  const addSwitch = (y: string, base: string) => {
+    const m = names.next(`${y}_switch`);
     addGraphInput(graph, { name: m, type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: [] } } } });
     switches.push(m);
-    const mixed = names.next(`${p.y}_switched`);
-    replaceAllUses(graph, p.y, mixed);
-    const scaled = p.factor === 1 ? p.x : out(graph, names, added, 'Mul', [p.x, constant(graph, names, p.y, 'factor', p.factor)]);
-    const c = out(graph, names, added, 'Clip', [scaled, constant(graph, names, p.y, 'lo', p.lo), constant(graph, names, p.y, 'hi', p.hi)]);
-    const delta = out(graph, names, added, 'Sub', [p.y, c]);
-    added.push(new Node({ opType: 'Add', inputs: [c, out(graph, names, added, 'Mul', [delta, m])], outputs: [mixed] }));
+    const mixed = names.next(`${y}_switched`);
+    replaceAllUses(graph, y, mixed);
+    const delta = out(names, added, 'Sub', [y, base]);
+    added.push(new Node({ opType: 'Add', inputs: [base, out(names, added, 'Mul', [delta, m])], outputs: [mixed] }));
+  };
+  for (const p of qdqPairs(graph)) {
+    const scaled = p.factor === 1 ? p.x : out(names, added, 'Mul', [p.x, constant(graph, names, p.y, 'factor', p.factor)]);
+    addSwitch(p.y, out(names, added, 'Clip', [scaled, constant(graph, names, p.y, 'lo', p.lo), constant(graph, names, p.y, 'hi', p.hi)]));
+    entries.push({ kind: 'activation', name: p.tensor });
+  }
+  if (float) {
+    const producers = graph.producers();
+    const floatNodes = new Map(float.graph.nodes.map((n) => [n.name, n]));
+    for (const node of [...graph.nodes]) {
+      const dq = producers.get(node.inputs[1] ?? '');
+      const w = floatNodes.get(node.name)?.inputs[1];
+      const weight = w ? float.graph.findInitializer(w) : undefined;
+      const q = dq?.opType === 'DequantizeLinear' ? graph.findInitializer(dq.inputs[0] ?? '') : undefined;
+      if (!node.name || !weight || !q || weight.dataType !== DataType.FLOAT || weight.dims.join() !== q.dims.join()) continue;
+      addSwitch(node.inputs[1]!, addInitializer(graph, Tensor.fromBytes(names.next(`${w}_float`), DataType.FLOAT, weight.dims, weight.rawBytes())));
+      entries.push({ kind: 'weight', name: node.name });
+    }
   }
   insertNodes(graph, added);
   const session = await openSession(probe);
@@ -47,12 +71,11 @@ export async function pairSensitivity(quantized: Model, samples: Sample[], onPro
   try {
     const reference = [];
     for (const s of samples) reference.push(await session.run({ ...s, ...feed(-1) }));
-    const loss = new Float64Array(pairs.length);
-    for (let i = 0; i < pairs.length; i++) {
+    const loss = new Float64Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
       for (const [k, s] of samples.entries()) loss[i] += relSq(reference[k]!, await session.run({ ...s, ...feed(i) }));
-      onProgress?.(i + 1, pairs.length);
     }
-    return pairs.map((p, i) => ({ tensor: p.tensor, loss: loss[i]! / samples.length })).sort((a, b) => b.loss - a.loss);
+    return entries.map((e, i) => ({ ...e, loss: loss[i]! / samples.length })).sort((a, b) => b.loss - a.loss);
   } finally {
     await session.release();
   }
@@ -70,7 +93,7 @@ function relSq(ref: Record<string, HostTensor>, got: Record<string, HostTensor>)
   return total;
 }
 
-function out(graph: Graph, names: NameAllocator, added: Node[], opType: string, inputs: string[]): string {
+function out(names: NameAllocator, added: Node[], opType: string, inputs: string[]): string {
   const o = names.next(`${inputs[0]}_${opType.toLowerCase()}`);
   added.push(new Node({ opType, inputs, outputs: [o] }));
   return o;
@@ -82,19 +105,22 @@ function constant(graph: Graph, names: NameAllocator, base: string, what: string
 
 /**
  * What an accuracy fallback changes, most harmful first, one unit per step: with '16-bit',
- * one activation per unit; with 'float', the nodes around one activation (its producer, back
- * through a Relu/Clip or constant scale the quantizer absorbs, and its readers), so that its
- * Q/DQ pair disappears. Without Q/DQ pairs (int8-dynamic), each quantized node that adds
- * error (eval's per-tensor ranking) is a unit. Node names are `original`'s, which every
+ * one activation per unit (weights stay int8); with 'float', the node of a harmful weight, or
+ * the nodes around a harmful activation so that its Q/DQ pair disappears: its readers, and a
+ * Conv producing it (back through a Relu/Clip or constant scale the quantizer absorbs). Without
+ * Q/DQ pairs (int8-dynamic), each quantized node eval's per-tensor ranking names is a unit.
+ * `rescaled`: the recipe equalized or smoothed the weights, so the float model's are not the
+ * ones rounded and weights are not switched. Node names are `original`'s, which every
  * quantization of it shares.
  */
-export async function fallbackUnits(original: Model, quantized: Model, samples: Sample[], kind: 'float' | '16-bit', quantizedOps?: Set<string>): Promise<string[][]> {
-  const ranked = qdqPairs(quantized.graph).length ? (await pairSensitivity(quantized, samples.slice(0, 4))).map((t) => t.tensor) : [];
-  if (kind === '16-bit') return ranked.map((t) => [t]);
-  if (!ranked.length) {
+export async function fallbackUnits(original: Model, quantized: Model, samples: Sample[], kind: 'float' | '16-bit', o: { quantizedOps?: Set<string>; rescaled?: boolean } = {}): Promise<string[][]> {
+  const hasPairs = qdqPairs(quantized.graph).length > 0;
+  const ranked = hasPairs ? await quantizationSensitivity(quantized, samples.slice(0, 4), kind === 'float' && !o.rescaled ? original : undefined) : [];
+  if (kind === '16-bit') return ranked.filter((e) => e.kind === 'activation').map((e) => [e.name]);
+  if (!hasPairs) {
     const errors = await perTensorErrors(original, quantized, samples.slice(0, 16));
     // Every quantized node may go back (its error may show only downstream); without the op types, those that add error.
-    return errors.filter((t) => (quantizedOps ? quantizedOps.has(t.opType) : t.added > 0)).map((t) => [t.node]);
+    return errors.filter((t) => (o.quantizedOps ? o.quantizedOps.has(t.opType) : t.added > 0)).map((t) => [t.node]);
   }
   const graph = original.graph;
   const producers = graph.producers();
@@ -102,11 +128,18 @@ export async function fallbackUnits(original: Model, quantized: Model, samples: 
   const nameOf = (n: Node) => n.name || n.outputs[0] || '?';
   const seen = new Set<string>();
   const units: string[][] = [];
-  for (const t of ranked) {
-    const around: Node[] = [...(consumers.get(t) ?? [])];
-    for (let p = producers.get(t); p; p = ABSORBABLE.has(p.opType) && p.inputs[0] ? producers.get(p.inputs[0]) : undefined) {
-      around.push(p);
-      if (!ABSORBABLE.has(p.opType)) break;
+  for (const e of ranked) {
+    const around: Node[] = [];
+    if (e.kind === 'weight') around.push(...graph.nodes.filter((n) => n.name === e.name));
+    else {
+      around.push(...(consumers.get(e.name) ?? []));
+      // A Conv quantizes its output for itself (QLinearConv has no float output): it goes too.
+      const chain: Node[] = [];
+      for (let p = producers.get(e.name); p; p = ABSORBABLE.has(p.opType) && p.inputs[0] ? producers.get(p.inputs[0]) : undefined) {
+        chain.push(p);
+        if (!ABSORBABLE.has(p.opType)) break;
+      }
+      if (chain[chain.length - 1]?.opType === 'Conv') around.push(...chain);
     }
     const unit = around.map(nameOf).filter((n) => !seen.has(n));
     for (const n of unit) seen.add(n);

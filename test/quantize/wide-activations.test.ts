@@ -9,7 +9,7 @@ import { serializeModel } from '../../src/onnx/save.js';
 import { optimizeModel } from '../../src/optimize.js';
 import { evalModels } from '../../src/measure/eval.js';
 import { quantizeModel } from '../../src/quantize/index.js';
-import { pairSensitivity } from '../../src/quantize/sensitivity.js';
+import { quantizationSensitivity } from '../../src/quantize/sensitivity.js';
 import { qdqPairs } from '../../src/quantize/qdq-pairs.js';
 import { digitSamples } from '../helpers/mnist.js';
 import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
@@ -65,20 +65,24 @@ describe('16-bit activations', () => {
     expect(qdqPairs(m.graph).filter((p) => typeOf(p.y) === DataType.UINT16).map((p) => p.tensor)).toEqual([chosen]);
   });
 
-  it('pairSensitivity: widening the top-ranked activation removes more output error than widening the last-ranked one', async () => {
+  it('quantizationSensitivity: widening the top-ranked activation removes more output error than widening the last-ranked one; weights are ranked given the float model', async () => {
     const float = await floatModel();
     const q8 = cloneModel(float);
     await quantizeModel(q8, { mode: 'int8-static', calibration });
-    const ranked = await pairSensitivity(q8, calibration.slice(0, 8));
+    const ranked = (await quantizationSensitivity(q8, calibration.slice(0, 8))).map((e) => e.name);
     expect(ranked.length).toBe(qdqPairs(q8.graph).length);
-    expect(ranked.every((r, i) => i === 0 || ranked[i - 1]!.loss >= r.loss)).toBe(true);
     const widened = async (tensor: string) => {
       const m = cloneModel(float);
       await quantizeModel(m, { mode: 'int8-static', calibration, wideTensors: [tensor] });
       return relError(float, m);
     };
-    const [top, last] = [await widened(ranked[0]!.tensor), await widened(ranked[ranked.length - 1]!.tensor)];
-    expect(top, `top ${ranked[0]!.tensor} ${top}, last ${ranked[ranked.length - 1]!.tensor} ${last}`).toBeLessThan(last);
+    const [top, last] = [await widened(ranked[0]!), await widened(ranked[ranked.length - 1]!)];
+    expect(top, `top ${ranked[0]} ${top}, last ${ranked[ranked.length - 1]} ${last}`).toBeLessThan(last);
+    // With the float model its three Gemm weights are switched too, and ranked among the activations.
+    const all = await quantizationSensitivity(q8, calibration.slice(0, 8), float);
+    expect(all.filter((e) => e.kind === 'weight').map((e) => e.name).sort()).toEqual(['fc1', 'fc2', 'fc3']);
+    expect(all.every((e, i) => i === 0 || all[i - 1]!.loss >= e.loss)).toBe(true);
+    expect(all.every((e) => e.loss > 0)).toBe(true);
   });
 
   it("minCosine with fallback '16-bit' widens the fewest ranked activations that meet it, and the file stays as small", async () => {
