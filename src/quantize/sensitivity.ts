@@ -14,6 +14,7 @@ import { cloneModel } from '../onnx/clone.js';
 import { openSession, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
 import { perTensorErrors } from '../measure/eval.js';
+import { Progress } from '../measure/progress.js';
 import { qdqPairs } from './qdq-pairs.js';
 
 export interface Sensitivity {
@@ -72,9 +73,12 @@ export async function quantizationSensitivity(quantized: Model, samples: Sample[
     const reference = [];
     for (const s of samples) reference.push(await session.run({ ...s, ...feed(-1) }));
     const loss = new Float64Array(entries.length);
+    const progress = new Progress('ranking quantizations', entries.length);
     for (let i = 0; i < entries.length; i++) {
       for (const [k, s] of samples.entries()) loss[i] += relSq(reference[k]!, await session.run({ ...s, ...feed(i) }));
+      progress.tick(i + 1);
     }
+    progress.done();
     return entries.map((e, i) => ({ ...e, loss: loss[i]! / samples.length })).sort((a, b) => b.loss - a.loss);
   } finally {
     await session.release();
