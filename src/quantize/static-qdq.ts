@@ -189,13 +189,10 @@ function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, 
   const perChannel = axis !== undefined;
   addInitializer(graph, Tensor.fromTyped(qName, quantizedDataType(o.type), w.dims, q.values));
   addInitializer(graph, Tensor.fromFloat32(sName, perChannel ? [q.scales.length] : [], q.scales));
-  // A zero point of 0 is the default: symmetric int8 weights need none.
-  const inputs = [qName, sName];
-  if (q.zeroPoints.some((z) => z !== 0)) {
-    addInitializer(graph, Tensor.fromTyped(zName, quantizedDataType(o.type), perChannel ? [q.scales.length] : [], q.zeroPoints));
-    inputs.push(zName);
-  }
-  newNodes.push(nodeOf('DequantizeLinear', inputs, [dq], '', perChannel ? axis : undefined));
+  // Written even when all 0 (the default): onnxruntime fuses DequantizeLinear -> Gemm/MatMul into
+  // QGemm/QLinearMatMul/MatMulIntegerToFloat only when the weight's zero point is an input.
+  addInitializer(graph, Tensor.fromTyped(zName, quantizedDataType(o.type), perChannel ? [q.scales.length] : [], q.zeroPoints));
+  newNodes.push(nodeOf('DequantizeLinear', [qName, sName, zName], [dq], '', perChannel ? axis : undefined));
   return { dq, scales: q.scales };
 }
 
