@@ -1,9 +1,10 @@
 // Our int8 against a float model and, when one is given, its onnxruntime-quantized twin (a file
 // a package ships beside the float one): bytes, output cosine against float on held-out inputs
 // and latency against float (onnxruntime-node, 1 thread, interleaved medians, one run).
-//   npx tsx bench/twins.bench.ts fp32.onnx [twin.onnx] [--data=DIR] [--range=LO,HI] [--samples=N] [--runs=N] [--no-latency]
-// --data: a samples folder (images, .npy, .pb; see runtime/samples.ts); its first half
-// calibrates, the second half scores. Without it, seeded generated inputs (calibration seed 1,
+//   npx tsx bench/twins.bench.ts fp32.onnx [twin.onnx] [--data=DIR] [--scale=S --mean=M,.. --std=S,..]
+//     [--range=LO,HI] [--samples=N] [--runs=N] [--no-latency]
+// --data: a samples folder (images, .npy, .pb; see runtime/samples.ts; images read as
+// (pixel*scale - mean)/std); its first half calibrates, the second half scores. Without it, seeded generated inputs (calibration seed 1,
 // scoring seed 2), values in [LO, HI) (default [0, 1)): the table says which.
 import { basename } from 'node:path';
 import { loadModel } from '../src/onnx/load.js';
@@ -33,7 +34,9 @@ async function inputsOf(file: string): Promise<{ calibration: Sample[]; scoring:
   await s.release();
   const dir = flag('data');
   if (dir) {
-    const { samples } = loadSamples(dir, specs, { limit: 2 * count });
+    const nums = (name: string) => flag(name)?.split(',').map(Number);
+    const image = { scale: flag('scale') ? Number(flag('scale')) : undefined, mean: nums('mean'), std: nums('std') };
+    const { samples } = loadSamples(dir, specs, { limit: 2 * count, image });
     const half = Math.ceil(samples.length / 2);
     return { calibration: samples.slice(0, half), scoring: samples.slice(half), origin: `${dir}: ${half} calibrate, ${samples.length - half} score` };
   }
