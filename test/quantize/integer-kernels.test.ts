@@ -30,7 +30,7 @@ async function ortRuns(model: Model): Promise<Record<string, number>> {
 }
 
 describe('int8-static weighted ops run in integer kernels (the example MNIST MLP)', () => {
-  it('every Gemm/MatMul fuses (no float Gemm/MatMul left), weight zero points are explicit, outputs agree', async () => {
+  it('every Gemm/MatMul fuses (no float Gemm/MatMul left), their weight zero points are explicit, outputs agree', async () => {
     const file = ensureMnistModel();
     const input = loadModel(file).graph.inputs[0]!.name;
     const float = loadModel(file);
