@@ -105,5 +105,7 @@ printTable(`${basename(floatFile)}: ${origin}; cosine = worst output's, on the s
   speed: speed.get(v.label) ?? 'not measured',
   quantized: v.report ? JSON.stringify(v.report.quantized) : '',
   widened: v.report?.tolerance?.widened.length ?? '',
+  // Mixed precision measures its tolerance on the calibration inputs: before -> after there.
+  calibrationCosine: v.report?.tolerance ? `${v.report.tolerance.before.toFixed(4)} -> ${v.report.tolerance.after.toFixed(4)}${v.report.tolerance.met ? '' : ' (missed)'}` : '',
   seconds: v.seconds !== undefined ? +v.seconds.toFixed(1) : '',
 })));
