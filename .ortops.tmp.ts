@@ -1,0 +1,16 @@
+import { loadModel } from './src/onnx/load.js';
+import { optimizeModel } from './src/optimize.js';
+import { quantizeModel } from './src/quantize/index.js';
+import { loadSamples } from './src/runtime/samples.js';
+import { openSession } from './src/runtime/ort.js';
+const [file, dir] = process.argv.slice(2);
+const q = loadModel(file!); await optimizeModel(q);
+const s = await openSession(q); const specs = s.inputs; await s.release();
+const { samples } = loadSamples(dir!, specs, { limit: 8, image: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } });
+await quantizeModel(q, { mode: 'int8-static', calibration: samples });
+const o = await openSession(q, { optimization: 'all', optimizedModelFilePath: '/tmp/twins/ops.ort.onnx' }); await o.release();
+const ops: Record<string, number> = {}; const g = loadModel('/tmp/twins/ops.ort.onnx').graph;
+for (const n of g.nodes) ops[n.opType] = (ops[n.opType] ?? 0) + 1;
+console.log(JSON.stringify(ops));
+const prod = g.producers();
+for (const n of g.nodes.filter((n) => n.opType === 'MatMul')) console.log('float MatMul', n.name, n.inputs.map((i) => `${i}<-${prod.get(i)?.opType ?? (g.initializers.has(i) ? 'init' : 'input')}`).join(' '));
