@@ -15,6 +15,7 @@
 //   the activation clamps, so the activation node is removed; a Mul/Div by a positive
 //   constant next to a quantized tensor becomes a change of scale, and is removed too;
 // - keeps numerically fragile ops (Softmax, normalization internals) in float.
+// - keeps a Conv/MatMul/Gemm whose output feeds a Log in float (log-mel front ends).
 // 'full-integer' instead feeds every supported op through DequantizeLinear (int8 accelerators).
 import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
@@ -171,6 +172,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       // Left wholly in float: a float Conv reading dequantized weights cannot prepack them and
       // runs slower still (measured 5x), and depthwise weights are small.
       if (o.largeDepthwiseInFloat && largeDepthwise(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3 kept in float (largeDepthwise)' }); continue; }
+      if (feedsLog(graph, consumers, out)) { left.push({ node: nameOf(node), opType: op, reason: 'its output feeds a Log, which magnifies the error of quantizing its input: kept in float' }); continue; }
       acts.forEach(planInput);
       integer.add(node);
       // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.
@@ -204,6 +206,27 @@ function largeDepthwise(graph: Graph, node: Node): boolean {
   const w = graph.findInitializer(node.inputs[1] ?? '');
   if (!w || w.dims.length < 3 || node.getInt('group', 1) === 1 || w.dims[1] !== 1) return false;
   return w.dims.slice(2).reduce((a, b) => a * b, 1) > 9;
+}
+
+/** Elementwise ops with a constant other operand that pass a value on to a Log unchanged in kind. */
+const TO_LOG = new Set(['Clip', 'Max', 'Min', 'Add', 'Mul', 'Div', 'Relu', 'Abs']);
+
+/**
+ * Whether `t` reaches a Log through a short chain of elementwise ops and nothing else. A log-mel
+ * front end (power spectrum -> mel MatMul -> Clip -> Log) holds values over ~8 decades: an
+ * 8-bit grid on the MatMul's input zeroes every quiet bin, and the Log turns those zeros into
+ * its floor (openWakeWord's melspectrogram: cosine 0.50 with that one MatMul in int8).
+ */
+function feedsLog(graph: Graph, consumers: Map<string, Node[]>, t: string): boolean {
+  for (let depth = 0; depth < 4; depth++) {
+    const readers = consumers.get(t) ?? [];
+    if (readers.length !== 1 || !readers[0]!.isOnnx()) return false;
+    const r = readers[0]!;
+    if (r.opType === 'Log') return true;
+    if (!TO_LOG.has(r.opType) || r.inputs.slice(1).some((i) => i && i !== t && !graph.findInitializer(i)) || r.inputs[0] !== t || !r.outputs[0]) return false;
+    t = r.outputs[0];
+  }
+  return false;
 }
 
 /** The factor of a Mul or Div by a positive scalar float constant, else undefined. */

@@ -103,7 +103,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     const key = `${node.inputs[1]}|${perChannel ? axis : 'tensor'}`;
     let q = weightCache.get(key);
     if (!q) {
-      q = addWeight(graph, names, node.inputs[1]!, w, weightOptions, perChannel ? axis : undefined, newNodes, o.weightOverrides?.get(node.inputs[1]!));
+      q = addWeight(graph, names, node.inputs[1]!, w, weightOptions, perChannel ? axis : undefined, newNodes, o.weightOverrides?.get(node.inputs[1]!), node.opType === 'Gemm' || node.opType === 'MatMul');
       weightCache.set(key, q);
     }
     setInput(node, 1, q.dq);
@@ -179,7 +179,7 @@ function addConstant(graph: Graph, names: NameAllocator, base: string, c: Tensor
   newNodes.push(nodeOf('DequantizeLinear', [qName, scale, zp], [dq], ''));
   return dq;
 }
-function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, o: QuantOptions, axis: number | undefined, newNodes: Node[], override?: WeightOverride) {
+function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, o: QuantOptions, axis: number | undefined, newNodes: Node[], override?: WeightOverride, explicitZeroPoint = false) {
   // A technique's rounding (GPTQ, bias correction) is used as given when it has this layout.
   const q = override && override.axis === axis && o.type === 'int8' ? override : quantizeWeights(w.toFloat32(), w.dims, o, axis);
   const qName = names.next(`${base}_quantized`);
@@ -189,9 +189,11 @@ function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, 
   const perChannel = axis !== undefined;
   addInitializer(graph, Tensor.fromTyped(qName, quantizedDataType(o.type), w.dims, q.values));
   addInitializer(graph, Tensor.fromFloat32(sName, perChannel ? [q.scales.length] : [], q.scales));
-  // A zero point of 0 is the default: symmetric int8 weights need none.
+  // A zero point of 0 is the default, and Conv fuses into QLinearConv without one; but
+  // onnxruntime fuses DequantizeLinear -> Gemm/MatMul into QGemm/QLinearMatMul/
+  // MatMulIntegerToFloat only when the weight's zero point is an input, so those get it always.
   const inputs = [qName, sName];
-  if (q.zeroPoints.some((z) => z !== 0)) {
+  if (explicitZeroPoint || q.zeroPoints.some((z) => z !== 0)) {
     addInitializer(graph, Tensor.fromTyped(zName, quantizedDataType(o.type), perChannel ? [q.scales.length] : [], q.zeroPoints));
     inputs.push(zName);
   }
