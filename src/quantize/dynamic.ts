@@ -5,6 +5,7 @@
 // Standard ONNX ops only.
 import { Node, attr, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
+import { FEEDS_LOG, feedsLog } from './qdq-placement.js';
 import { NameAllocator, addInitializer, replaceNode, topologicalSort } from '../ir/mutate.js';
 import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
@@ -33,6 +34,7 @@ export function quantizeDynamic(model: Model, o: QuantizeOptions, left: LeftInFl
   for (const g of model.graphs()) {
     const shapes = inferShapes(g);
     const names = new NameAllocator(g);
+    const consumers = g.consumers();
     for (const node of [...g.nodes]) {
       const name = node.name || node.outputs[0] || '?';
       if (!node.isOnnx()) continue;
@@ -41,6 +43,7 @@ export function quantizeDynamic(model: Model, o: QuantizeOptions, left: LeftInFl
       if (!DYNAMIC_OPS.includes(node.opType) || !wanted.includes(node.opType)) continue;
       if (o.excludeOpTypes?.includes(node.opType) || o.excludeNodes?.includes(name)) { left.push({ node: name, opType: node.opType, reason: 'excluded' }); continue; }
       if (g !== model.graph) { left.push({ node: name, opType: node.opType, reason: 'inside a subgraph (If/Loop/Scan body)' }); continue; }
+      if (feedsLog(g, consumers, node.outputs[0] ?? '')) { left.push({ node: name, opType: node.opType, reason: FEEDS_LOG }); continue; }
       const reason = rewrite(g, node, names, shapes, weightOptions, o.perChannel ?? false);
       if (reason) left.push({ node: name, opType: node.opType, reason });
       else counts[node.opType] = (counts[node.opType] ?? 0) + 1;

@@ -172,7 +172,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       // Left wholly in float: a float Conv reading dequantized weights cannot prepack them and
       // runs slower still (measured 5x), and depthwise weights are small.
       if (o.largeDepthwiseInFloat && largeDepthwise(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3 kept in float (largeDepthwise)' }); continue; }
-      if (feedsLog(graph, consumers, out)) { left.push({ node: nameOf(node), opType: op, reason: 'its output feeds a Log, which magnifies the error of quantizing its input: kept in float' }); continue; }
+      if (feedsLog(graph, consumers, out)) { left.push({ node: nameOf(node), opType: op, reason: FEEDS_LOG }); continue; }
       acts.forEach(planInput);
       integer.add(node);
       // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.
@@ -209,6 +209,9 @@ function largeDepthwise(graph: Graph, node: Node): boolean {
 }
 
 /** Elementwise ops with a constant other operand that pass a value on to a Log unchanged in kind. */
+/** Why a layer whose output feeds a Log stays float (static and dynamic int8 alike). */
+export const FEEDS_LOG = 'its output feeds a Log, which magnifies the error of quantizing its input: kept in float';
+
 const TO_LOG = new Set(['Clip', 'Max', 'Min', 'Add', 'Mul', 'Div', 'Relu', 'Abs']);
 
 /**
@@ -217,7 +220,7 @@ const TO_LOG = new Set(['Clip', 'Max', 'Min', 'Add', 'Mul', 'Div', 'Relu', 'Abs'
  * 8-bit grid on the MatMul's input zeroes every quiet bin, and the Log turns those zeros into
  * its floor (openWakeWord's melspectrogram: cosine 0.50 with that one MatMul in int8).
  */
-function feedsLog(graph: Graph, consumers: Map<string, Node[]>, t: string): boolean {
+export function feedsLog(graph: Graph, consumers: Map<string, Node[]>, t: string): boolean {
   for (let depth = 0; depth < 4; depth++) {
     const readers = consumers.get(t) ?? [];
     if (readers.length !== 1 || !readers[0]!.isOnnx()) return false;
