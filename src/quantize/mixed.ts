@@ -13,6 +13,11 @@ import { fallbackUnits } from './sensitivity.js';
 
 type Quantize = (model: Model, options: QuantizeOptions) => Promise<QuantizeReport>;
 
+/** Whether `a` is nearer the tolerance than `b` (higher cosine, smaller drop). */
+function closer(a: ReturnType<typeof check>, b: ReturnType<typeof check>): boolean {
+  return a.metric === 'cosine' && b.metric === 'cosine' ? a.value > b.value : a.metric === b.metric && a.value < b.value;
+}
+
 /** How far the candidate is from the tolerance: the measured value and whether it holds. */
 function check(o: QuantizeOptions, e: EvalReport): { value: number; pass: boolean; metric: 'accuracyDrop' | 'cosine' } {
   if (o.minCosine !== undefined) {
@@ -56,9 +61,11 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
     const first = (n: number) => units.slice(0, n).flat();
     let failing = 0;
     let passing: { n: number; a: typeof best } | undefined;
+    let closest = { n: 0, a: best };
     for (let n = 1; units.length; n = Math.min(n * 2, units.length)) {
       const a = await attemptOrNone(first(n));
       if (a?.result.pass) { passing = { n, a }; break; }
+      if (a && closer(a.result, closest.a.result)) closest = { n, a };
       failing = n;
       if (n >= units.length) break;
     }
@@ -69,10 +76,12 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
       if (a?.result.pass) passing = { n: mid, a };
       else failing = mid;
     }
-    if (passing) { best = passing.a; kept = first(passing.n); }
+    // Out of reach: the closest attempt, which the warning below says misses.
+    const chosen = passing ?? (closest.n ? closest : undefined);
+    if (chosen) { best = chosen.a; kept = first(chosen.n); }
   }
   Object.assign(model, best.m);
   const tolerance: ToleranceReport = { metric: best.result.metric, before: plain.value, after: best.result.value, met: best.result.pass, fallback: wideFallback ? '16-bit' : 'float', returnedToFloat: wideFallback ? [] : kept, widened: wideFallback ? kept : [] };
-  if (!best.result.pass) best.report.warnings.push(`${best.result.metric} ${best.result.value.toFixed(4)} misses the tolerance even with every ranked node in ${wideFallback ? '16-bit' : 'float'}`);
+  if (!best.result.pass) best.report.warnings.push(`${best.result.metric} ${best.result.value.toFixed(4)} misses the tolerance: no count of ranked ${wideFallback ? 'activations in 16-bit' : 'nodes in float'} meets it; the closest is kept`);
   return { ...best.report, tolerance };
 }
