@@ -14,12 +14,15 @@
 //   producer's output with the activation's range (zero point at 0) saturates exactly as
 //   the activation clamps, so the activation node is removed; a Mul/Div by a positive
 //   constant next to a quantized tensor becomes a change of scale, and is removed too;
-// - keeps numerically fragile ops (Softmax, normalization internals) in float.
+// - keeps numerically fragile ops (Softmax, normalization internals) in float;
+// - leaves in float a depthwise conv whose taps mostly fall on padding at the calibration
+//   size (kernel-cost.ts: the integer kernel multiplies them, the float one skips them).
 // 'full-integer' instead feeds every supported op through DequantizeLinear (int8 accelerators).
 import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
 import type { LeftInFloat } from './options.js';
+import { depthwiseMostlyPadding } from './kernel-cost.js';
 
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
@@ -87,6 +90,11 @@ export interface PlanOptions {
   fullInteger?: boolean;
   /** Leave depthwise convolutions with kernels above 3x3 wholly in float. */
   largeDepthwiseInFloat?: boolean;
+  /**
+   * Shapes at the size the model runs at (the calibration samples'), for the kernel cost
+   * model; `shapes` when absent.
+   */
+  runShapes?: ShapeMap;
 }
 
 export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqPlan {
@@ -171,6 +179,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       // Left wholly in float: a float Conv reading dequantized weights cannot prepack them and
       // runs slower still (measured 5x), and depthwise weights are small.
       if (o.largeDepthwiseInFloat && largeDepthwise(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3 kept in float (largeDepthwise)' }); continue; }
+      if (depthwiseMostlyPadding(graph, node, o.runShapes ?? o.shapes)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel mostly over padding at the calibration size: kept in float (int8 multiplies padded taps)' }); continue; }
       acts.forEach(planInput);
       integer.add(node);
       // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.

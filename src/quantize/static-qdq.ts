@@ -12,6 +12,7 @@ import { badOption } from '../errors.js';
 import { calibrate } from './calibrate.js';
 import type { LeftInFloat, QuantizeOptions, WeightOverride } from './options.js';
 import { planQdq } from './qdq-placement.js';
+import { shapesAtSample } from './kernel-cost.js';
 import { isWide, qParams, quantizeBias, quantizeWeights, quantizedArray, quantizedDataType, type QType, type QuantOptions } from './quant-math.js';
 
 /** Ops int8-static may touch (the placement decides which actually run in integer). */
@@ -40,6 +41,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   noteSubgraphNodes(model, left);
   const plan = planQdq(graph, {
     shapes: inferShapes(graph),
+    runShapes: shapesAtSample(graph, o.calibration[0]),
     allowed: (node) => allowed(node, o, left),
     absorbActivations: !actOptions.symmetric,
     opset: model.opset('') ?? 1,
