@@ -95,6 +95,8 @@ export interface PlanOptions {
    * model; `shapes` when absent.
    */
   runShapes?: ShapeMap;
+  /** Every depthwise convolution in integer, whatever the kernel cost model says. */
+  depthwiseInInteger?: boolean;
 }
 
 export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqPlan {
@@ -179,7 +181,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       // Left wholly in float: a float Conv reading dequantized weights cannot prepack them and
       // runs slower still (measured 5x), and depthwise weights are small.
       if (o.largeDepthwiseInFloat && largeDepthwise(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3 kept in float (largeDepthwise)' }); continue; }
-      if (depthwiseMostlyPadding(graph, node, o.runShapes ?? o.shapes)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel mostly over padding at the calibration size: kept in float (int8 multiplies padded taps)' }); continue; }
+      if (!o.depthwiseInInteger && depthwiseMostlyPadding(graph, node, o.runShapes ?? o.shapes)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel mostly over padding at the calibration size: kept in float (int8 multiplies padded taps)' }); continue; }
       acts.forEach(planInput);
       integer.add(node);
       // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.

@@ -85,6 +85,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     absorbActivations: !actOptions.symmetric,
     opset: model.opset('') ?? 1,
     largeDepthwiseInFloat: o.largeDepthwise === 'float',
+    depthwiseInInteger: o.largeDepthwise === 'integer',
     fullInteger: o.placement === 'full-integer',
   }, left);
   const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
