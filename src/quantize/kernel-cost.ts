@@ -9,7 +9,7 @@ import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
 import { tensorType } from '../ir/graph.js';
-import { inferShapes } from '../ir/shapes.js';
+import { inferShapes, nodeMacs } from '../ir/shapes.js';
 import type { Sample } from '../runtime/samples.js';
 
 /**
@@ -18,6 +18,39 @@ import type { Sample } from '../runtime/samples.js';
  * 2.3-5x slower; at 0.9 and above (3x3 on maps of 6 rows or more) it ran as fast.
  */
 export const MIN_VALID_TAP_SHARE = 0.75;
+
+/**
+ * An int8 conv gains per multiply-accumulate; quantizing a graph input costs per element (a
+ * QuantizeLinear pass over the raw input, and onnxruntime's transpose of it to NHWC for its
+ * integer kernels). A first conv reading an image has few channels in, so few MACs per
+ * element: below this many the conversion costs more than int8 saves. Measured (one thread,
+ * interleaved, two runs): with their first conv in float the PP-OCR classifier went 0.96x ->
+ * 1.01x and 0.97x -> 1.01x of float speed (18 MACs per input element), the recognizer
+ * 1.56x -> 1.61x and 1.62x -> 1.68x, the detector 1.45x -> 1.47x and 1.37x -> 1.39x (both 36
+ * MACs per element). Only graph inputs count: a float tensor inside the network left so by
+ * this rule would leave the next op's input float too, and the cascade measured no faster
+ * while keeping float weights (detector 3.56x -> 3.21x smaller).
+ */
+export const MIN_MACS_PER_QUANTIZED_ELEMENT = 48;
+
+/**
+ * Whether quantizing the graph inputs among `converted` (float inputs of a weighted op, not
+ * quantized yet) costs more than the op's int8 kernel saves. Conversions of `small` elements
+ * or fewer count as free; unknown sizes give false.
+ */
+export function tooFewMacsToQuantize(graph: Graph, node: Node, converted: string[], shapes: ShapeMap, small: number): boolean {
+  const inputs = new Set(graph.inputs.map((v) => v.name));
+  if (!converted.some((name) => inputs.has(name))) return false;
+  let elements = 0;
+  for (const name of converted) {
+    const dims = shapes.get(name)?.dims;
+    if (!dims || !dims.every((d) => typeof d === 'number')) return false;
+    elements += (dims as number[]).reduce((a, b) => a * b, 1);
+  }
+  if (elements <= small) return false;
+  const macs = nodeMacs(node, shapes);
+  return macs !== undefined && macs / elements < MIN_MACS_PER_QUANTIZED_ELEMENT;
+}
 
 /** A grouped Conv with one input channel per group and a constant weight. */
 export function isDepthwise(graph: Graph, node: Node): boolean {

@@ -17,12 +17,14 @@
 // - keeps numerically fragile ops (Softmax, normalization internals) in float;
 // - leaves in float a depthwise conv whose taps mostly fall on padding at the calibration
 //   size (kernel-cost.ts: the integer kernel multiplies them, the float one skips them).
+// - leaves in float a conv reading a graph input with too few MACs per input element to pay
+//   for quantizing it (a first conv on an image; kernel-cost.ts).
 // 'full-integer' instead feeds every supported op through DequantizeLinear (int8 accelerators).
 import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
 import type { LeftInFloat } from './options.js';
-import { depthwiseMostlyPadding } from './kernel-cost.js';
+import { depthwiseMostlyPadding, tooFewMacsToQuantize } from './kernel-cost.js';
 
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
@@ -182,6 +184,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       // runs slower still (measured 5x), and depthwise weights are small.
       if (o.largeDepthwiseInFloat && largeDepthwise(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3 kept in float (largeDepthwise)' }); continue; }
       if (!o.depthwiseInInteger && depthwiseMostlyPadding(graph, node, o.runShapes ?? o.shapes)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel mostly over padding at the calibration size: kept in float (int8 multiplies padded taps)' }); continue; }
+      if (tooFewMacsToQuantize(graph, node, acts.filter((a) => !tensors.has(a)), o.runShapes ?? o.shapes, SMALL)) { left.push({ node: nameOf(node), opType: op, reason: 'too few multiply-accumulates per element to pay for quantizing the graph input it reads: kept in float' }); continue; }
       acts.forEach(planInput);
       integer.add(node);
       // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.
