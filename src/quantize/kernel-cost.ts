@@ -4,7 +4,9 @@
 // the kernel; its float NCHWc depthwise kernel skips the taps that fall outside the map.
 // On maps short next to the kernel (a 5x5 on a 2- or 3-row map, as in text classifiers)
 // most taps are padding, and the integer layer measured 2-5x slower than float (PP-OCR
-// classifier, one thread, x86); on maps many kernels tall the two cost the same.
+// classifier, one thread, x86); on maps many kernels tall the two cost the same. And
+// quantizing a float input costs per element, which a conv with few MACs per element
+// (a first conv on an image) cannot win back.
 import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
@@ -27,20 +29,29 @@ export const MIN_VALID_TAP_SHARE = 0.75;
  * interleaved, two runs): with their first conv in float the PP-OCR classifier went 0.96x ->
  * 1.01x and 0.97x -> 1.01x of float speed (18 MACs per input element), the recognizer
  * 1.56x -> 1.61x and 1.62x -> 1.68x, the detector 1.45x -> 1.47x and 1.37x -> 1.39x (both 36
- * MACs per element). Only graph inputs count: a float tensor inside the network left so by
- * this rule would leave the next op's input float too, and the cascade measured no faster
- * while keeping float weights (detector 3.56x -> 3.21x smaller).
+ * MACs per element). Not for every float tensor: one op left float leaves the next op's
+ * input float too, and that cascade at this threshold measured no faster while keeping float
+ * weights (detector 3.56x -> 3.21x smaller); the stem threshold below is lower.
  */
 export const MIN_MACS_PER_QUANTIZED_ELEMENT = 48;
 
 /**
- * Whether quantizing the graph inputs among `converted` (float inputs of a weighted op, not
- * quantized yet) costs more than the op's int8 kernel saves. Conversions of `small` elements
- * or fewer count as free; unknown sizes give false.
+ * The same inside a float stem (tensors computed from graph inputs by ops all left in float):
+ * the layers right after a float first conv are the widest maps with the fewest channels.
+ * Lower than for the input itself, so that the stem ends at the first layer with real work
+ * per element. Measured with it (one thread, interleaved): the PP-OCR classifier's 8-channel
+ * 1x1 and 3x3 depthwise after its first conv (8 and 4.5 MACs per element) went to float,
+ * 1.01x -> 1.06x of float speed, and 0.99x -> 1.03x in another run; the detector 1.50x ->
+ * 1.53x, the recognizer 1.65x -> 1.64x (noise), both files no larger.
  */
-export function tooFewMacsToQuantize(graph: Graph, node: Node, converted: string[], shapes: ShapeMap, small: number): boolean {
-  const inputs = new Set(graph.inputs.map((v) => v.name));
-  if (!converted.some((name) => inputs.has(name))) return false;
+export const MIN_MACS_PER_QUANTIZED_STEM_ELEMENT = 16;
+
+/**
+ * Whether quantizing `converted` (float inputs of a weighted op, not quantized yet) costs
+ * more than the op's int8 kernel saves: fewer than `least` MACs per converted element.
+ * Conversions of `small` elements or fewer count as free; unknown sizes give false.
+ */
+export function tooFewMacsToQuantize(node: Node, converted: string[], shapes: ShapeMap, small: number, least: number): boolean {
   let elements = 0;
   for (const name of converted) {
     const dims = shapes.get(name)?.dims;
@@ -49,7 +60,7 @@ export function tooFewMacsToQuantize(graph: Graph, node: Node, converted: string
   }
   if (elements <= small) return false;
   const macs = nodeMacs(node, shapes);
-  return macs !== undefined && macs / elements < MIN_MACS_PER_QUANTIZED_ELEMENT;
+  return macs !== undefined && macs / elements < least;
 }
 
 /** A grouped Conv with one input channel per group and a constant weight. */

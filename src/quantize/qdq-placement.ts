@@ -17,14 +17,14 @@
 // - keeps numerically fragile ops (Softmax, normalization internals) in float;
 // - leaves in float a depthwise conv whose taps mostly fall on padding at the calibration
 //   size (kernel-cost.ts: the integer kernel multiplies them, the float one skips them).
-// - leaves in float a conv reading a graph input with too few MACs per input element to pay
-//   for quantizing it (a first conv on an image; kernel-cost.ts).
+// - leaves in float a conv reading a graph input (or the float stem after it) with too few
+//   MACs per input element to pay for quantizing it (a first conv on an image; kernel-cost.ts).
 // 'full-integer' instead feeds every supported op through DequantizeLinear (int8 accelerators).
 import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
 import type { LeftInFloat } from './options.js';
-import { depthwiseMostlyPadding, tooFewMacsToQuantize } from './kernel-cost.js';
+import { MIN_MACS_PER_QUANTIZED_ELEMENT, MIN_MACS_PER_QUANTIZED_STEM_ELEMENT, depthwiseMostlyPadding, tooFewMacsToQuantize } from './kernel-cost.js';
 
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
@@ -159,6 +159,22 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
   const feedsInteger = (t: string) => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
     c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || clampsAtZero(graph, c)));
 
+  // Whether a tensor comes from graph inputs through ops all left in float (decided already:
+  // producers come first in graph order).
+  const stem = new Map<string, boolean>();
+  const inFloatStem = (name: string): boolean => {
+    if (graphInputs.has(name)) return true;
+    if (tensors.has(name)) return false;
+    let known = stem.get(name);
+    if (known === undefined) {
+      const p = producers.get(name);
+      const acts = p ? p.inputs.filter(isActivation) : [];
+      known = !!p && !integer.has(p) && !absorbed.has(p) && acts.length > 0 && acts.every(inFloatStem);
+      stem.set(name, known);
+    }
+    return known;
+  };
+
   for (const node of graph.nodes) {
     if (!node.isOnnx() || absorbed.has(node)) continue;
     const op = node.opType;
@@ -184,7 +200,9 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       // runs slower still (measured 5x), and depthwise weights are small.
       if (o.largeDepthwiseInFloat && largeDepthwise(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3 kept in float (largeDepthwise)' }); continue; }
       if (!o.depthwiseInInteger && depthwiseMostlyPadding(graph, node, o.runShapes ?? o.shapes)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel mostly over padding at the calibration size: kept in float (int8 multiplies padded taps)' }); continue; }
-      if (tooFewMacsToQuantize(graph, node, acts.filter((a) => !tensors.has(a)), o.runShapes ?? o.shapes, SMALL)) { left.push({ node: nameOf(node), opType: op, reason: 'too few multiply-accumulates per element to pay for quantizing the graph input it reads: kept in float' }); continue; }
+      const converted = acts.filter((a) => !tensors.has(a));
+      const least = converted.some((a) => graphInputs.has(a)) ? MIN_MACS_PER_QUANTIZED_ELEMENT : converted.length && converted.every(inFloatStem) ? MIN_MACS_PER_QUANTIZED_STEM_ELEMENT : 0;
+      if (tooFewMacsToQuantize(node, converted, o.runShapes ?? o.shapes, SMALL, least)) { left.push({ node: nameOf(node), opType: op, reason: 'too few multiply-accumulates per element to pay for quantizing its float input (graph input or float stem): kept in float' }); continue; }
       acts.forEach(planInput);
       integer.add(node);
       // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.

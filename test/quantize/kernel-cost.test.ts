@@ -66,11 +66,14 @@ describe('depthwise placement follows the calibration size (PP-OCR classifier fr
     const int8 = cloneModel(float);
     const report = await quantizeModel(int8, { mode: 'int8-static', calibration });
     const leftConvs = report.leftInFloat.filter((l) => l.opType === 'Conv');
-    expect(new Set(leftConvs.filter((l) => /padding/.test(l.reason)).map((l) => l.node))).toEqual(new Set(padded.map((n) => n.name)));
-    // The first conv reads the image: 3 channels in, 8 out, stride 2 is 18 MACs per input element.
-    const first = float.graph.nodes.find((n) => n.opType === 'Conv')!;
-    expect(leftConvs.filter((l) => /graph input/.test(l.reason)).map((l) => l.node)).toEqual([first.name]);
     const left = new Set(leftConvs.map((l) => l.node));
+    expect(new Set(leftConvs.filter((l) => /padding/.test(l.reason)).map((l) => l.node))).toEqual(new Set(padded.map((n) => n.name)));
+    // The first conv reads the image: 3 channels in, 8 out, stride 2 is 18 MACs per input
+    // element; then the 8-channel 1x1 (8 per element) and 3x3 depthwise (4.5) of the float stem.
+    const [first, second, third, fourth] = float.graph.nodes.filter((n) => n.opType === 'Conv');
+    expect(leftConvs.filter((l) => /float stem/.test(l.reason)).map((l) => l.node)).toEqual([first!.name, second!.name, third!.name]);
+    // The squeeze-excite conv after it reads an 8-element vector: cheap to quantize, stays int8.
+    expect(left.has(fourth!.name ?? '')).toBe(false);
     // Left wholly in float: float weights, read directly (a float Conv on DequantizeLinear'd weights cannot prepack).
     const producers = int8.graph.producers();
     for (const n of int8.graph.nodes.filter((k) => left.has(k.name ?? ''))) {
