@@ -53,7 +53,7 @@ export const quantizeCommand: CliCommand = {
       .option('--gptq', 'int8-static: round weights to minimize each layer\'s output error on the calibration data')
       .option('--bias-correction', 'int8-static: correct biases for the mean shift weight rounding causes')
       .option('--placement <p>', "int8-static: cpu (Q/DQ only where onnxruntime's CPU kernels gain) | full-integer (every supported op, for int8 accelerators)", 'cpu')
-      .option('--large-depthwise <where>', 'int8-static: depthwise convolutions above 3x3 run in integer | float (float where the integer kernel is slower)', 'integer')
+      .option('--large-depthwise <where>', 'int8-static: depthwise convolutions above 3x3 in float, or every depthwise convolution in integer: float | integer (default: integer unless its taps mostly fall on padding)')
       .option('--max-accuracy-drop <points>', 'return the fewest most sensitive nodes to float until top-1 agreement with float (on the calibration samples) falls at most this many points')
       .option('--min-cosine <c>', 'the same, until every output cosine to float is at least this')
       .option('--fallback <kind>', 'what the tolerance sends back: float (nodes, float weights) | 16-bit (activations, ranked by the output error each causes alone; weights stay 8-bit)', 'float')

@@ -36,8 +36,9 @@ export interface QuantizeOptions {
    */
   placement?: 'cpu' | 'full-integer';
   /**
-   * int8-static: depthwise convolutions with kernels above 3x3 run in integer (default) or
-   * stay wholly in float, where onnxruntime's integer kernel is slower for the model's sizes.
+   * int8-static: depthwise convolutions with kernels above 3x3 stay wholly in float ('float'),
+   * or every depthwise convolution runs in integer ('integer'). Default: each runs in integer
+   * unless most of its kernel taps fall on padding at the calibration size (then float is faster).
    */
   largeDepthwise?: 'integer' | 'float';
   /** int8-static: calibration samples and method. */

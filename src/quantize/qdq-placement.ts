@@ -14,13 +14,18 @@
 //   producer's output with the activation's range (zero point at 0) saturates exactly as
 //   the activation clamps, so the activation node is removed; a Mul/Div by a positive
 //   constant next to a quantized tensor becomes a change of scale, and is removed too;
-// - keeps numerically fragile ops (Softmax, normalization internals) in float.
-// - keeps a Conv/MatMul/Gemm whose output feeds a Log in float (log-mel front ends).
+// - keeps numerically fragile ops (Softmax, normalization internals) in float, and a
+//   Conv/MatMul/Gemm whose output feeds a Log (log-mel front ends);
+// - leaves in float a depthwise conv whose taps mostly fall on padding at the calibration
+//   size (kernel-cost.ts: the integer kernel multiplies them, the float one skips them);
+// - leaves in float a conv reading a graph input (or the float stem after it) with too few
+//   MACs per input element to pay for quantizing it (a first conv on an image; kernel-cost.ts).
 // 'full-integer' instead feeds every supported op through DequantizeLinear (int8 accelerators).
 import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
 import type { LeftInFloat } from './options.js';
+import { MIN_MACS_PER_QUANTIZED_ELEMENT, MIN_MACS_PER_QUANTIZED_STEM_ELEMENT, depthwiseMostlyPadding, isDepthwise, tooFewMacsToQuantize } from './kernel-cost.js';
 
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
@@ -88,6 +93,13 @@ export interface PlanOptions {
   fullInteger?: boolean;
   /** Leave depthwise convolutions with kernels above 3x3 wholly in float. */
   largeDepthwiseInFloat?: boolean;
+  /**
+   * Shapes at the size the model runs at (the calibration samples'), for the kernel cost
+   * model; `shapes` when absent.
+   */
+  runShapes?: ShapeMap;
+  /** Every depthwise convolution in integer, whatever the kernel cost model says. */
+  depthwiseInInteger?: boolean;
 }
 
 export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqPlan {
@@ -148,6 +160,22 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
   const feedsInteger = (t: string) => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
     c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || clampsAtZero(graph, c)));
 
+  // Whether a tensor comes from graph inputs through ops all left in float (decided already:
+  // producers come first in graph order).
+  const stem = new Map<string, boolean>();
+  const inFloatStem = (name: string): boolean => {
+    if (graphInputs.has(name)) return true;
+    if (tensors.has(name)) return false;
+    let known = stem.get(name);
+    if (known === undefined) {
+      const p = producers.get(name);
+      const acts = p ? p.inputs.filter(isActivation) : [];
+      known = !!p && !integer.has(p) && !absorbed.has(p) && acts.length > 0 && acts.every(inFloatStem);
+      stem.set(name, known);
+    }
+    return known;
+  };
+
   for (const node of graph.nodes) {
     if (!node.isOnnx() || absorbed.has(node)) continue;
     const op = node.opType;
@@ -173,6 +201,10 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       // runs slower still (measured 5x), and depthwise weights are small.
       if (o.largeDepthwiseInFloat && largeDepthwise(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3 kept in float (largeDepthwise)' }); continue; }
       if (feedsLog(graph, consumers, out)) { left.push({ node: nameOf(node), opType: op, reason: FEEDS_LOG }); continue; }
+      if (!o.depthwiseInInteger && depthwiseMostlyPadding(graph, node, o.runShapes ?? o.shapes)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel mostly over padding at the calibration size: kept in float (int8 multiplies padded taps)' }); continue; }
+      const converted = acts.filter((a) => !tensors.has(a));
+      const least = converted.some((a) => graphInputs.has(a)) ? MIN_MACS_PER_QUANTIZED_ELEMENT : converted.length && converted.every(inFloatStem) ? MIN_MACS_PER_QUANTIZED_STEM_ELEMENT : 0;
+      if (!(o.depthwiseInInteger && isDepthwise(graph, node)) && tooFewMacsToQuantize(node, converted, o.runShapes ?? o.shapes, SMALL, least)) { left.push({ node: nameOf(node), opType: op, reason: 'too few multiply-accumulates per element to pay for quantizing its float input (graph input or float stem): kept in float' }); continue; }
       acts.forEach(planInput);
       integer.add(node);
       // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.
@@ -197,15 +229,11 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
 }
 
 /**
- * Depthwise convolutions with kernels larger than 3x3. onnxruntime's QLinearConv ran the
- * PP-OCR classifier's 5x5 layers 2-4x slower than its float NCHWc kernel, yet the detector's
- * and recognizer's at least as fast: a choice for the caller (largeDepthwise), not a rule.
+ * Depthwise convolutions with kernels larger than 3x3: the caller's choice (largeDepthwise)
+ * where the cost model (kernel-cost.ts, which finds the slow ones by their padding) is not wanted.
  */
 function largeDepthwise(graph: Graph, node: Node): boolean {
-  if (node.opType !== 'Conv') return false;
-  const w = graph.findInitializer(node.inputs[1] ?? '');
-  if (!w || w.dims.length < 3 || node.getInt('group', 1) === 1 || w.dims[1] !== 1) return false;
-  return w.dims.slice(2).reduce((a, b) => a * b, 1) > 9;
+  return isDepthwise(graph, node) && graph.findInitializer(node.inputs[1]!)!.dims.slice(2).reduce((a, b) => a * b, 1) > 9;
 }
 
 /** Elementwise ops with a constant other operand that pass a value on to a Log unchanged in kind. */

@@ -12,6 +12,7 @@ import { badOption } from '../errors.js';
 import { calibrate } from './calibrate.js';
 import type { LeftInFloat, QuantizeOptions, WeightOverride } from './options.js';
 import { planQdq } from './qdq-placement.js';
+import { shapesAtSample } from './kernel-cost.js';
 import { isWide, qParams, quantizeBias, quantizeWeights, quantizedArray, quantizedDataType, type QType, type QuantOptions } from './quant-math.js';
 
 /** Ops int8-static may touch (the placement decides which actually run in integer). */
@@ -30,7 +31,46 @@ function weightAxis(node: Node, rank: number): number | undefined {
   return undefined;
 }
 
-interface Params { scale: string; zeroPoint: string; value: number }
+interface Params { scale: string; zeroPoint: number; type: QType; value: number }
+
+/**
+ * Scalar initializers by value: every pair with one scale or zero point reads one tensor
+ * (a model's zero points are few values; absorbed clamps give many pairs zero point 0).
+ */
+class Scalars {
+  private readonly byValue = new Map<string, string>();
+  constructor(private readonly graph: Graph, private readonly names: NameAllocator) {}
+  float(value: number): string {
+    const v = Math.fround(value);
+    return this.get(`f:${v}`, 'scale', (name) => Tensor.fromFloat32(name, [], Float32Array.of(v)));
+  }
+  int(value: number, type: QType): string {
+    return this.get(`${type}:${value}`, `zp_${type}_${value < 0 ? `m${-value}` : value}`, (name) => {
+      const v = quantizedArray(type, 1);
+      v[0] = value;
+      return Tensor.fromTyped(name, quantizedDataType(type), [], v);
+    });
+  }
+  private get(key: string, base: string, make: (name: string) => Tensor): string {
+    let name = this.byValue.get(key);
+    if (!name) {
+      name = this.names.next(base);
+      addInitializer(this.graph, make(name));
+      this.byValue.set(key, name);
+    }
+    return name;
+  }
+}
+
+/**
+ * The zero-point input of a QuantizeLinear (forQuantize) or DequantizeLinear, or none where
+ * the default means the same: DequantizeLinear takes its type from x, so a zero point of 0
+ * can go; QuantizeLinear picks its output type from the zero point (uint8 without one).
+ */
+function zeroPointInput(p: Params, scalars: Scalars, forQuantize: boolean, explicit = false): string[] {
+  if (!explicit && p.zeroPoint === 0 && (!forQuantize || p.type === 'uint8')) return [];
+  return [scalars.int(p.zeroPoint, p.type)];
+}
 
 export async function quantizeStatic(model: Model, o: QuantizeOptions, left: LeftInFloat[], perChannel: boolean): Promise<Record<string, number>> {
   const graph = model.graph;
@@ -40,22 +80,28 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   noteSubgraphNodes(model, left);
   const plan = planQdq(graph, {
     shapes: inferShapes(graph),
+    runShapes: shapesAtSample(graph, o.calibration[0]),
     allowed: (node) => allowed(node, o, left),
     absorbActivations: !actOptions.symmetric,
     opset: model.opset('') ?? 1,
     largeDepthwiseInFloat: o.largeDepthwise === 'float',
+    depthwiseInInteger: o.largeDepthwise === 'integer',
     fullInteger: o.placement === 'full-integer',
   }, left);
   const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
   const ranges = await calibrate(model, wanted, o.calibration, { method: o.method ?? 'minmax', percentile: o.percentile }, o.reuseCalibration);
 
   const names = new NameAllocator(graph);
+  const scalars = new Scalars(graph, names);
   const producers = graph.producers();
   const wide = new Set(o.wideTensors ?? []);
   const wideOptions: QuantOptions = { ...actOptions, type: actOptions.type === 'int8' || actOptions.type === 'int16' ? 'int16' : 'uint16' };
   const newNodes: Node[] = [];
   const params = new Map<string, Params>();
   const absorbedCounts: Record<string, number> = {};
+  // onnxruntime fuses DequantizeLinear -> Gemm/MatMul only with the zero points as inputs (see addWeight).
+  const readers = graph.consumers();
+  const readByMatMul = (t: string) => (readers.get(t) ?? []).some((n) => n.opType === 'Gemm' || n.opType === 'MatMul');
   for (const t of plan.tensors.values()) {
     let p: Params | undefined;
     if (t.shareWith) p = params.get(t.shareWith);
@@ -64,27 +110,27 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
       if (r && Number.isFinite(r.min) && Number.isFinite(r.max)) {
         const to = wide.has(t.name) ? wideOptions : actOptions;
         const q = qParams(r.min, r.max, to);
-        p = { scale: scalarFloat(graph, names.next(`${t.name}_scale`), q.scale), zeroPoint: scalarInt(graph, names.next(`${t.name}_zero_point`), q.zeroPoint, to.type), value: Math.fround(q.scale) };
+        p = { scale: scalars.float(q.scale), zeroPoint: q.zeroPoint, type: to.type, value: Math.fround(q.scale) };
       }
     }
     if (!p) continue; // never reached by calibration (a dead branch): stays float
     let source = t.source, dq = t.name;
     if (t.graphInput) {
-      dq = names.next(`${t.name}_dequantized`);
+      dq = names.next(`${t.name}_dq`);
       replaceAllUses(graph, t.name, dq);
     } else if (source === t.name) {
-      source = names.next(`${t.name}_float`);
+      source = names.next(`${t.name}_f`);
       renameOutput(producers.get(t.name)!, t.name, source);
     }
-    const qName = names.next(`${t.name}_quantized`);
-    const qScale = t.sourceFactor ? scalarFloat(graph, names.next(`${t.name}_source_scale`), p.value / t.sourceFactor) : p.scale;
+    const qName = names.next(`${t.name}_q`);
+    const qScale = t.sourceFactor ? scalars.float(p.value / t.sourceFactor) : p.scale;
     // Q/DQ nodes go unnamed (names are optional): on small models their names weigh more than the weights saved.
-    newNodes.push(nodeOf('QuantizeLinear', [source, qScale, p.zeroPoint], [qName], ''));
+    newNodes.push(nodeOf('QuantizeLinear', [source, qScale, ...zeroPointInput(p, scalars, true)], [qName], ''));
     if (t.factor) {
       const value = Math.fround(p.value * t.factor);
-      p = { ...p, scale: scalarFloat(graph, names.next(`${t.name}_scale`), value), value };
+      p = { ...p, scale: scalars.float(value), value };
     }
-    newNodes.push(nodeOf('DequantizeLinear', [qName, p.scale, p.zeroPoint], [dq], ''));
+    newNodes.push(nodeOf('DequantizeLinear', [qName, p.scale, ...zeroPointInput(p, scalars, false, readByMatMul(t.name))], [dq], ''));
     params.set(dq, p);
     if (dq !== t.name) params.set(t.name, p);
     if (t.absorbs) { removeNodes(graph, t.absorbs); for (const n of t.absorbs) absorbedCounts[n.opType] = (absorbedCounts[n.opType] ?? 0) + 1; }
@@ -123,7 +169,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
         const c = graph.findInitializer(name);
         if (!c || c.dataType !== DataType.FLOAT) return;
         let dq = constCache.get(name);
-        if (!dq) { dq = addConstant(graph, names, name, c, actOptions, newNodes); constCache.set(name, dq); }
+        if (!dq) { dq = addConstant(graph, names, scalars, name, c, actOptions, newNodes); constCache.set(name, dq); }
         setInput(node, i, dq);
       });
     }
@@ -156,36 +202,23 @@ function nodeOf(opType: string, inputs: string[], outputs: string[], name: strin
   return n;
 }
 
-function scalarFloat(graph: Graph, name: string, value: number): string {
-  addInitializer(graph, Tensor.fromFloat32(name, [], Float32Array.of(value)));
-  return name;
-}
-
-function scalarInt(graph: Graph, name: string, value: number, type: QType): string {
-  const v = quantizedArray(type, 1);
-  v[0] = value;
-  addInitializer(graph, Tensor.fromTyped(name, quantizedDataType(type), [], v));
-  return name;
-}
-
 /** A float constant read by an integer Add/Mul/Concat: per tensor, in the activation type. */
-function addConstant(graph: Graph, names: NameAllocator, base: string, c: Tensor, o: QuantOptions, newNodes: Node[]): string {
+function addConstant(graph: Graph, names: NameAllocator, scalars: Scalars, base: string, c: Tensor, o: QuantOptions, newNodes: Node[]): string {
   const q = quantizeWeights(c.toFloat32(), c.dims, o);
-  const qName = names.next(`${base}_quantized`);
+  const qName = names.next(`${base}_q`);
   addInitializer(graph, Tensor.fromTyped(qName, quantizedDataType(o.type), c.dims, q.values));
-  const scale = scalarFloat(graph, names.next(`${base}_scale`), q.scales[0]!);
-  const zp = scalarInt(graph, names.next(`${base}_zero_point`), q.zeroPoints[0]!, o.type);
-  const dq = names.next(`${base}_dequantized`);
-  newNodes.push(nodeOf('DequantizeLinear', [qName, scale, zp], [dq], ''));
+  const p: Params = { scale: scalars.float(q.scales[0]!), zeroPoint: q.zeroPoints[0]!, type: o.type, value: q.scales[0]! };
+  const dq = names.next(`${base}_dq`);
+  newNodes.push(nodeOf('DequantizeLinear', [qName, p.scale, ...zeroPointInput(p, scalars, false)], [dq], ''));
   return dq;
 }
 function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, o: QuantOptions, axis: number | undefined, newNodes: Node[], override?: WeightOverride, explicitZeroPoint = false) {
   // A technique's rounding (GPTQ, bias correction) is used as given when it has this layout.
   const q = override && override.axis === axis && o.type === 'int8' ? override : quantizeWeights(w.toFloat32(), w.dims, o, axis);
-  const qName = names.next(`${base}_quantized`);
-  const sName = names.next(`${base}_scale`);
-  const zName = names.next(`${base}_zero_point`);
-  const dq = names.next(`${base}_dequantized`);
+  const qName = names.next(`${base}_q`);
+  const sName = names.next(`${base}_s`);
+  const zName = names.next(`${base}_zp`);
+  const dq = names.next(`${base}_dq`);
   const perChannel = axis !== undefined;
   addInitializer(graph, Tensor.fromTyped(qName, quantizedDataType(o.type), w.dims, q.values));
   addInitializer(graph, Tensor.fromFloat32(sName, perChannel ? [q.scales.length] : [], q.scales));
@@ -203,9 +236,9 @@ function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, 
 
 function addBias(graph: Graph, names: NameAllocator, base: string, bias: Tensor, inputScale: number, weightScales: Float32Array, newNodes: Node[]): string {
   const b = quantizeBias(bias.toFloat32(), inputScale, weightScales);
-  const qName = names.next(`${base}_quantized`);
-  const sName = names.next(`${base}_scale`);
-  const dq = names.next(`${base}_dequantized`);
+  const qName = names.next(`${base}_q`);
+  const sName = names.next(`${base}_s`);
+  const dq = names.next(`${base}_dq`);
   // Per-tensor weights give one bias scale: a scalar, which opsets before 13 require.
   const perChannel = weightScales.length > 1;
   addInitializer(graph, Tensor.fromTyped(qName, DataType.INT32, bias.dims, b.values));

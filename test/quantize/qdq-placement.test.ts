@@ -54,7 +54,7 @@ async function ortRuns(model: Model): Promise<Record<string, number>> {
 }
 
 describe('QDQ placement (PP-OCR classifier from npm, generated inputs)', () => {
-  it('every Conv fuses into QLinearConv, Relu/Clip are absorbed, Softmax stays float, outputs agree', async () => {
+  it('every Conv but the padding-bound depthwise ones and the float stem fuses into QLinearConv, Relu/Clip are absorbed, Softmax stays float, outputs agree', async () => {
     const float = await optimized(CLS);
     const int8 = cloneModel(float);
     const calibration = await generated(float, [1, 3, 48, 192], 8, 1);
@@ -65,9 +65,13 @@ describe('QDQ placement (PP-OCR classifier from npm, generated inputs)', () => {
     for (const n of int8.graph.nodes.filter((k) => k.opType === 'Softmax')) expect(fromDq(n.inputs[0]!), 'Softmax reads a dequantized tensor').toBe(false);
     expect(report.quantized['Relu (absorbed)']).toBeGreaterThan(0);
     const convs = float.graph.nodes.filter((n) => n.opType === 'Conv').length;
+    // Most 5x5 depthwise layers run on 2- and 3-row maps at 48x192: most of their taps are padding.
+    const floatConvs = report.leftInFloat.filter((l) => l.opType === 'Conv');
+    expect(floatConvs.length).toBeGreaterThan(0);
+    for (const l of floatConvs) expect(l.reason).toMatch(/padding|float stem/);
     const runs = await ortRuns(int8);
-    expect(runs.QLinearConv).toBe(convs);
-    expect(runs.Conv ?? 0).toBe(0);
+    expect(runs.QLinearConv).toBe(convs - floatConvs.length);
+    expect((runs.Conv ?? 0) + (runs.FusedConv ?? 0)).toBe(floatConvs.length);
     const scoring = await generated(float, [1, 3, 48, 192], 8, 2);
     const [ref, got] = [await runSamples(serializeModel(float), scoring), await runSamples(serializeModel(int8), scoring)];
     const cosine = ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length;

@@ -1,0 +1,132 @@
+// What an integer kernel costs next to its float twin, from the op's attributes and the
+// concrete sizes it runs at. onnxruntime's QLinearConv for depthwise layers walks an
+// indirection buffer that points padded taps at a zero row, so it multiplies every tap of
+// the kernel; its float NCHWc depthwise kernel skips the taps that fall outside the map.
+// On maps short next to the kernel (a 5x5 on a 2- or 3-row map, as in text classifiers)
+// most taps are padding, and the integer layer measured 2-5x slower than float (PP-OCR
+// classifier, one thread, x86); on maps many kernels tall the two cost the same. And
+// quantizing a float input costs per element, which a conv with few MACs per element
+// (a first conv on an image) cannot win back.
+import type { Graph, Node } from '../ir/graph.js';
+import type { ShapeMap } from '../ir/shapes.js';
+import { DataType } from '../ir/dtype.js';
+import { tensorType } from '../ir/graph.js';
+import { inferShapes, nodeMacs } from '../ir/shapes.js';
+import type { Sample } from '../runtime/samples.js';
+
+/**
+ * Below this share of kernel taps inside the map an int8 depthwise conv is slower than
+ * float plus the conversions around it. Measured: at 0.4-0.6 (5x5 on 2-3 rows) int8 ran
+ * 2.3-5x slower; at 0.9 and above (3x3 on maps of 6 rows or more) it ran as fast.
+ */
+export const MIN_VALID_TAP_SHARE = 0.75;
+
+/**
+ * An int8 conv gains per multiply-accumulate; quantizing a graph input costs per element (a
+ * QuantizeLinear pass over the raw input, and onnxruntime's transpose of it to NHWC for its
+ * integer kernels). A first conv reading an image has few channels in, so few MACs per
+ * element: below this many the conversion costs more than int8 saves. Measured (one thread,
+ * interleaved, two runs): with their first conv in float the PP-OCR classifier went 0.96x ->
+ * 1.01x and 0.97x -> 1.01x of float speed (18 MACs per input element), the recognizer
+ * 1.56x -> 1.61x and 1.62x -> 1.68x, the detector 1.45x -> 1.47x and 1.37x -> 1.39x (both 36
+ * MACs per element). Not for every float tensor: one op left float leaves the next op's
+ * input float too, and that cascade at this threshold measured no faster while keeping float
+ * weights (detector 3.56x -> 3.21x smaller); the stem threshold below is lower.
+ */
+export const MIN_MACS_PER_QUANTIZED_ELEMENT = 48;
+
+/**
+ * The same inside a float stem (tensors computed from graph inputs by ops all left in float):
+ * the layers right after a float first conv are the widest maps with the fewest channels.
+ * Lower than for the input itself, so that the stem ends at the first layer with real work
+ * per element. Measured with it (one thread, interleaved): the PP-OCR classifier's 8-channel
+ * 1x1 and 3x3 depthwise after its first conv (8 and 4.5 MACs per element) went to float,
+ * 1.01x -> 1.06x of float speed, and 0.99x -> 1.03x in another run; the detector 1.50x ->
+ * 1.53x, the recognizer 1.65x -> 1.64x (noise), both files no larger.
+ */
+export const MIN_MACS_PER_QUANTIZED_STEM_ELEMENT = 16;
+
+/**
+ * Whether quantizing `converted` (float inputs of a weighted op, not quantized yet) costs
+ * more than the op's int8 kernel saves: fewer than `least` MACs per converted element.
+ * Conversions of `small` elements or fewer count as free; unknown sizes give false.
+ */
+export function tooFewMacsToQuantize(node: Node, converted: string[], shapes: ShapeMap, small: number, least: number): boolean {
+  let elements = 0;
+  for (const name of converted) {
+    const dims = shapes.get(name)?.dims;
+    if (!dims || !dims.every((d) => typeof d === 'number')) return false;
+    elements += (dims as number[]).reduce((a, b) => a * b, 1);
+  }
+  if (elements <= small) return false;
+  const macs = nodeMacs(node, shapes);
+  return macs !== undefined && macs / elements < least;
+}
+
+/** A grouped Conv with one input channel per group and a constant weight. */
+export function isDepthwise(graph: Graph, node: Node): boolean {
+  if (node.opType !== 'Conv') return false;
+  const w = graph.findInitializer(node.inputs[1] ?? '');
+  return !!w && w.dims.length >= 3 && node.getInt('group', 1) > 1 && w.dims[1] === 1;
+}
+
+/**
+ * The share of a conv's kernel taps that land inside its input map (1 without padding),
+ * from the input and output spatial sizes; undefined when a size is not known.
+ */
+export function validTapShare(node: Node, kernel: number[], inDims: readonly unknown[] | undefined, outDims: readonly unknown[] | undefined): number | undefined {
+  const spatial = kernel.length;
+  if (!inDims || !outDims || inDims.length !== spatial + 2 || outDims.length !== spatial + 2) return undefined;
+  const strides = node.getInts('strides') ?? [];
+  const dilations = node.getInts('dilations') ?? [];
+  const pads = node.getInts('pads') ?? [];
+  const autoPad = node.getString('auto_pad', 'NOTSET');
+  let share = 1;
+  for (let a = 0; a < spatial; a++) {
+    const size = inDims[a + 2], out = outDims[a + 2];
+    if (typeof size !== 'number' || typeof out !== 'number') return undefined;
+    const k = kernel[a]!, s = strides[a] ?? 1, d = dilations[a] ?? 1;
+    let begin = pads[a] ?? 0;
+    if (autoPad === 'VALID') begin = 0;
+    else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      const total = Math.max(0, (out - 1) * s + (k - 1) * d + 1 - size);
+      begin = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
+    }
+    let valid = 0;
+    for (let o = 0; o < out; o++) {
+      for (let t = 0; t < k; t++) {
+        const at = o * s - begin + t * d;
+        if (at >= 0 && at < size) valid++;
+      }
+    }
+    share *= valid / (out * k);
+  }
+  return share;
+}
+
+/** Whether a depthwise conv's integer kernel would spend most of its work on padding. */
+export function depthwiseMostlyPadding(graph: Graph, node: Node, shapes: ShapeMap): boolean {
+  if (!isDepthwise(graph, node)) return false;
+  const kernel = graph.findInitializer(node.inputs[1]!)!.dims.slice(2);
+  const share = validTapShare(node, kernel, shapes.get(node.inputs[0]!)?.dims, shapes.get(node.outputs[0] ?? '')?.dims);
+  return share !== undefined && share < MIN_VALID_TAP_SHARE;
+}
+
+/**
+ * Shapes at the size of one sample: a model with symbolic spatial dims (text models take
+ * any width) only tells its kernels' real sizes at the inputs it will run on.
+ */
+export function shapesAtSample(graph: Graph, sample: Sample | undefined): ShapeMap {
+  if (!sample) return inferShapes(graph);
+  const declared = graph.inputs;
+  graph.inputs = declared.map((v) => {
+    const t = sample[v.name];
+    const elem = v.type?.tensor_type?.elem_type ?? DataType.FLOAT;
+    return t ? { ...v, type: tensorType(elem, t.dims) } : v;
+  });
+  try {
+    return inferShapes(graph);
+  } finally {
+    graph.inputs = declared;
+  }
+}
