@@ -128,6 +128,22 @@ describe('accuracy-aware fallback on the MNIST classifier', () => {
     expect(report.defaulted).toEqual(['maxAccuracyDrop', 'maxSizeRatio']);
   });
 
+  it('a rebuild with widened tensors (what verify replays from a lock) quantizes exactly those with 16 bits, and nothing else changes', async () => {
+    const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 200 });
+    const data = { samples, labels, generated: false };
+    const original = loadModel(ensureMnistModel());
+    const build = (widened: string[]) => compressModel(original, 'm', { target: 'cpu-x86', tolerances: { maxLatencyRatio: Infinity }, data, benchRuns: 5, rebuild: { recipe: 'int8-static', keptInFloat: [], widened } });
+    const plain = await build([]);
+    const tensor = plain.model!.graph.nodes.find((n) => n.opType === 'DequantizeLinear' && plain.model!.graph.producers().get(n.inputs[0]!)?.opType === 'QuantizeLinear')!.outputs[0]!;
+    const wide = await build([tensor]);
+    expect(wide.written.widened).toEqual([tensor]);
+    expect(wide.report.candidates.map((c) => c.recipe)).toEqual(['int8-static + 1 tensor(s) in 16-bit']);
+    const g = wide.model!.graph;
+    const sixteen = g.nodes.filter((n) => n.opType === 'QuantizeLinear' && g.findInitializer(n.inputs[2] ?? '')?.dataType === DataType.UINT16);
+    expect(sixteen.map((q) => g.consumers().get(q.outputs[0]!)![0]!.outputs[0])).toEqual([tensor]);
+    expect(wide.model!.opset('')).toBe(21);
+  });
+
   it('npu-int8 has no fallback (a float node would leave the accelerator) and says so', async () => {
     const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 200 });
     const { report } = await compressModel(loadModel(ensureMnistModel()), 'm', { target: 'npu-int8', tolerances: { minCosine: 0.999999 }, data: { samples, labels, generated: false }, benchRuns: 5 });
