@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModel } from '../src/onnx/load.js';
+import { OnnxpressError } from '../src/errors.js';
 import { compressModel } from '../src/compress.js';
 import { findTarget } from '../src/targets/index.js';
 import { readImage } from '../src/runtime/data/images.js';
@@ -41,10 +42,21 @@ const cases = [
   { name: 'silero_vad_v5', file: join(vad, 'silero_vad_v5.onnx'), samples: audio({ state: [2, 1, 128] }) },
   { name: 'silero_vad_legacy', file: join(vad, 'silero_vad_legacy.onnx'), samples: audio({ h: [2, 1, 64], c: [2, 1, 64] }) },
 ];
+// --targets=cpu-x86,cpu-arm64 limits the profiles (wasm times in Chromium: minutes per model).
+const targetsArg = process.argv.find((a) => a.startsWith('--targets='))?.slice('--targets='.length);
 const rows = [];
 for (const c of cases) {
-  for (const target of ['cpu-x86', 'cpu-arm64', 'wasm'].map(findTarget)) {
-    const { report } = await compressModel(loadModel(c.file), c.name, { target, tolerances: {}, data: { samples: c.samples, labels: c.labels, generated: false }, benchRuns: 30 });
+  for (const target of (targetsArg?.split(',') ?? ['cpu-x86', 'cpu-arm64', 'wasm']).map(findTarget)) {
+    let result;
+    try {
+      result = await compressModel(loadModel(c.file), c.name, { target, tolerances: {}, data: { samples: c.samples, labels: c.labels, generated: false }, benchRuns: 30 });
+    } catch (err) {
+      // A model no recipe can build (nothing to quantize) is a row of its own, with the reason.
+      if (!(err instanceof OnnxpressError)) throw err;
+      rows.push({ model: c.name, target: target.name, chosen: '-', latencyX: '-', notSlower: '-', sizeX: '-', slowerRecipes: '-', notBuilt: err.message, verdict: 'REFUSED' });
+      continue;
+    }
+    const { report } = result;
     const chosen = report.candidates.find((k) => k.recipe === report.chosen);
     const ratio = (k: typeof chosen) => (k?.latencyRatio ? `${k.latencyRatio.ratio.toFixed(2)} (${k.latencyRatio.ci95.map((v) => v.toFixed(2)).join('-')})` : '-');
     const slower = report.candidates.filter((k) => k.verdict.failed.some((f) => f.metric === 'maxLatencyRatio'));
