@@ -219,7 +219,7 @@ export async function compressModel(original: Model, modelName: string, options:
     log(`no candidate passed: returning the most sensitive nodes of ${base.recipe.name} to float`);
     // Ranked against the optimized model, whose node names the candidates share.
     const q = base.recipe.quantize;
-    const units = await fallbackUnits(optimized, base.model, evaluation, 'float', { quantizedOps: new Set(Object.keys(base.quantized)), rescaled: Boolean(q.equalize || q.smoothQuant) });
+    const units = await fallbackUnits(optimized, base.model, evaluation, 'float', { quantizedOps: new Set(Object.keys(base.quantized)), rescaled: Boolean(q.equalize || q.smoothQuant || base.recipe.prune) });
     // 1, 2, 4, ... units: few builds, and the first groups are the ones that matter most.
     for (let count = 1; units.length > 0; count = Math.min(count * 2, units.length)) {
       let attempt: Built;

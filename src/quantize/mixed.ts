@@ -48,10 +48,13 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
     const report = await quantize(m, { ...o, ...fallback, reuseCalibration: true });
     return { m, report, result: check(o, await evalModels(original, m, evalOptions)) };
   };
-  // Every quantized node back in float is the original again: that count cannot pass.
+  // A count that cannot be built does not pass: every quantized node back in float is the
+  // original again, and 16 bits need an opset 21 the model may not reach.
+  let unbuilt: string | undefined;
   const attemptOrNone = (keep: string[]) => attempt(keep).catch((err: unknown) => {
-    if (err instanceof OnnxpressError && err.code === 'UNSUPPORTED' && /^nothing was quantized/.test(err.message)) return undefined;
-    throw err;
+    if (!(err instanceof OnnxpressError) || err.code !== 'UNSUPPORTED') throw err;
+    unbuilt ??= err.message;
+    return undefined;
   });
   let best = await attempt([]);
   const plain = best.result;
@@ -82,6 +85,7 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
   }
   Object.assign(model, best.m);
   const tolerance: ToleranceReport = { metric: best.result.metric, before: plain.value, after: best.result.value, met: best.result.pass, fallback: wideFallback ? '16-bit' : 'float', returnedToFloat: wideFallback ? [] : kept, widened: wideFallback ? kept : [] };
+  if (unbuilt && !best.result.pass) best.report.warnings.push(`some fallback counts could not be built: ${unbuilt}`);
   if (!best.result.pass) best.report.warnings.push(`${best.result.metric} ${best.result.value.toFixed(4)} misses the tolerance: no count of ranked ${wideFallback ? 'activations in 16-bit' : 'nodes in float'} meets it; the closest is kept`);
   return { ...best.report, tolerance };
 }

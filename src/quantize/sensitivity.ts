@@ -8,7 +8,7 @@
 // is what sending that quantization back to float or 16 bits would remove, to first order.
 import { Node, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
-import { NameAllocator, addGraphInput, addInitializer, insertNodes, replaceAllUses } from '../ir/mutate.js';
+import { NameAllocator, addGraphInput, addInitializer, insertNodes, renameOutput, replaceAllUses } from '../ir/mutate.js';
 import { Tensor } from '../ir/tensor.js';
 import { cloneModel } from '../onnx/clone.js';
 import { openSession, type HostTensor } from '../runtime/ort.js';
@@ -39,18 +39,27 @@ export async function quantizationSensitivity(quantized: Model, samples: Sample[
   const switches: string[] = [];
   const added: Node[] = [];
   // Readers of `y` see base + m * (y - base): the float value while the switch is off.
+  const producers0 = graph.producers();
   const addSwitch = (y: string, base: string) => {
     const m = names.next(`${y}_switch`);
     addGraphInput(graph, { name: m, type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: [] } } } });
     switches.push(m);
     const mixed = names.next(`${y}_switched`);
     replaceAllUses(graph, y, mixed);
+    // A graph output keeps its name: it becomes the switched value, and the DQ output an inner one.
+    if (graph.outputNames().has(y)) {
+      const inner = names.next(`${y}_quantized`);
+      renameOutput(producers0.get(y)!, y, inner);
+      added.push(new Node({ opType: 'Identity', inputs: [mixed], outputs: [y] }));
+      y = inner;
+    }
     const delta = out(names, added, 'Sub', [y, base]);
     added.push(new Node({ opType: 'Add', inputs: [base, out(names, added, 'Mul', [delta, m])], outputs: [mixed] }));
   };
   for (const p of qdqPairs(graph)) {
     const scaled = p.factor === 1 ? p.x : out(names, added, 'Mul', [p.x, constant(graph, names, p.y, 'factor', p.factor)]);
-    addSwitch(p.y, out(names, added, 'Clip', [scaled, constant(graph, names, p.y, 'lo', p.lo), constant(graph, names, p.y, 'hi', p.hi)]));
+    // Min then Max, not Clip: Clip takes its bounds as inputs only from opset 11.
+    addSwitch(p.y, out(names, added, 'Max', [out(names, added, 'Min', [scaled, constant(graph, names, p.y, 'hi', p.hi)]), constant(graph, names, p.y, 'lo', p.lo)]));
     entries.push({ kind: 'activation', name: p.tensor });
   }
   if (float) {
@@ -113,7 +122,7 @@ function constant(graph: Graph, names: NameAllocator, base: string, what: string
  * the nodes around a harmful activation so that its Q/DQ pair disappears: its readers, and a
  * Conv producing it (back through a Relu/Clip or constant scale the quantizer absorbs). Without
  * Q/DQ pairs (int8-dynamic), each quantized node eval's per-tensor ranking names is a unit.
- * `rescaled`: the recipe equalized or smoothed the weights, so the float model's are not the
+ * `rescaled`: the recipe equalized, smoothed or pruned the weights, so the float model's are not the
  * ones rounded and weights are not switched. Node names are `original`'s, which every
  * quantization of it shares.
  */

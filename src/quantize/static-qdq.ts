@@ -63,12 +63,12 @@ class Scalars {
 }
 
 /**
- * The zero-point input of a QuantizeLinear (forQuantize) or DequantizeLinear, or none where
- * the default means the same: DequantizeLinear takes its type from x, so a zero point of 0
- * can go; QuantizeLinear picks its output type from the zero point (uint8 without one).
+ * The zero-point input of an activation's QuantizeLinear/DequantizeLinear: always given, even
+ * where the default (0) would mean the same, because onnxruntime folds a pair around
+ * Reshape/Squeeze/Gather/Resize (and fuses DQ -> Gemm/MatMul) only when both ends name their
+ * zero points. Shared by value, so it costs one small initializer per distinct zero point.
  */
-function zeroPointInput(p: Params, scalars: Scalars, forQuantize: boolean, explicit = false): string[] {
-  if (!explicit && p.zeroPoint === 0 && (!forQuantize || p.type === 'uint8')) return [];
+function zeroPointInput(p: Params, scalars: Scalars): string[] {
   return [scalars.int(p.zeroPoint, p.type)];
 }
 
@@ -95,13 +95,17 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   const scalars = new Scalars(graph, names);
   const producers = graph.producers();
   const wide = new Set(o.wideTensors ?? []);
+  // A tensor sharing another's scale (Reshape, Transpose ...) is widened through the tensor it shares with.
+  for (const t of plan.tensors.values()) {
+    if (!t.shareWith || !wide.has(t.name)) continue;
+    let root = plan.tensors.get(t.shareWith);
+    while (root?.shareWith) root = plan.tensors.get(root.shareWith);
+    if (root) wide.add(root.name);
+  }
   const wideOptions: QuantOptions = { ...actOptions, type: actOptions.type === 'int8' || actOptions.type === 'int16' ? 'int16' : 'uint16' };
   const newNodes: Node[] = [];
   const params = new Map<string, Params>();
   const absorbedCounts: Record<string, number> = {};
-  // onnxruntime fuses DequantizeLinear -> Gemm/MatMul only with the zero points as inputs (see addWeight).
-  const readers = graph.consumers();
-  const readByMatMul = (t: string) => (readers.get(t) ?? []).some((n) => n.opType === 'Gemm' || n.opType === 'MatMul');
   for (const t of plan.tensors.values()) {
     let p: Params | undefined;
     if (t.shareWith) p = params.get(t.shareWith);
@@ -125,12 +129,12 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     const qName = names.next(`${t.name}_q`);
     const qScale = t.sourceFactor ? scalars.float(p.value / t.sourceFactor) : p.scale;
     // Q/DQ nodes go unnamed (names are optional): on small models their names weigh more than the weights saved.
-    newNodes.push(nodeOf('QuantizeLinear', [source, qScale, ...zeroPointInput(p, scalars, true)], [qName], ''));
+    newNodes.push(nodeOf('QuantizeLinear', [source, qScale, ...zeroPointInput(p, scalars)], [qName], ''));
     if (t.factor) {
       const value = Math.fround(p.value * t.factor);
       p = { ...p, scale: scalars.float(value), value };
     }
-    newNodes.push(nodeOf('DequantizeLinear', [qName, p.scale, ...zeroPointInput(p, scalars, false, readByMatMul(t.name))], [dq], ''));
+    newNodes.push(nodeOf('DequantizeLinear', [qName, p.scale, ...zeroPointInput(p, scalars)], [dq], ''));
     params.set(dq, p);
     if (dq !== t.name) params.set(t.name, p);
     if (t.absorbs) { removeNodes(graph, t.absorbs); for (const n of t.absorbs) absorbedCounts[n.opType] = (absorbedCounts[n.opType] ?? 0) + 1; }
@@ -157,7 +161,8 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     if (!plan.integer.has(node)) count(`${node.opType} (weights only)`);
     const x = params.get(node.inputs[0] ?? '');
     const bias = graph.findInitializer(node.inputs[2] ?? '');
-    if (bias && x && bias.dataType === DataType.FLOAT && bias.dims.length === 1 && (q.scales.length === 1 || q.scales.length === bias.dims[0])) {
+    // A 16-bit input runs the op in float anyway, and its tiny scale would saturate int32 biases.
+    if (bias && x && !isWide(x.type) && bias.dataType === DataType.FLOAT && bias.dims.length === 1 && (q.scales.length === 1 || q.scales.length === bias.dims[0])) {
       setInput(node, 2, addBias(graph, names, node.inputs[2]!, bias, x.value, q.scales, newNodes));
     }
   }
@@ -209,7 +214,7 @@ function addConstant(graph: Graph, names: NameAllocator, scalars: Scalars, base:
   addInitializer(graph, Tensor.fromTyped(qName, quantizedDataType(o.type), c.dims, q.values));
   const p: Params = { scale: scalars.float(q.scales[0]!), zeroPoint: q.zeroPoints[0]!, type: o.type, value: q.scales[0]! };
   const dq = names.next(`${base}_dq`);
-  newNodes.push(nodeOf('DequantizeLinear', [qName, p.scale, ...zeroPointInput(p, scalars, false)], [dq], ''));
+  newNodes.push(nodeOf('DequantizeLinear', [qName, p.scale, ...zeroPointInput(p, scalars)], [dq], ''));
   return dq;
 }
 function addWeight(graph: Graph, names: NameAllocator, base: string, w: Tensor, o: QuantOptions, axis: number | undefined, newNodes: Node[], override?: WeightOverride, explicitZeroPoint = false) {

@@ -17,6 +17,8 @@ import { runSamples } from '../../src/runtime/ort.js';
 import { outputsCosine } from '../helpers/metrics.js';
 import { digitSamples } from '../helpers/mnist.js';
 import { ensureMnistModel } from '../../models/train-mnist.js';
+import { GraphBuilder } from '../helpers/graph-builder.js';
+import { seededRandom } from '../../src/runtime/samples.js';
 
 /** Op types of the graph onnxruntime runs after its own (QDQ-fusing) optimizations. */
 async function ortRuns(model: Model): Promise<Record<string, number>> {
@@ -48,5 +50,27 @@ describe('int8-static weighted ops run in integer kernels (the example MNIST MLP
     const scoring = digitSamples(input, { from: 9000, count: 16 }).samples;
     const [ref, got] = [await runSamples(float, scoring), await runSamples(int8, scoring)];
     expect(ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length).toBeGreaterThan(0.99);
+  });
+});
+
+describe('a Q/DQ pair around a data-movement op folds away', () => {
+  it('Conv -> Relu -> Reshape -> Conv: onnxruntime runs the Reshape on integers between two QLinearConv', async () => {
+    // uint8 (the default): the Relu is absorbed into the first Conv's output quantization.
+    for (const activationType of ['uint8'] as const) {
+      const b = new GraphBuilder('reshape');
+      const x = b.input('x', [1, 8, 16, 16]);
+      const c1 = b.node('Conv', [x, b.weight('w1', [16, 8, 3, 3])], { pads: [1, 1, 1, 1] });
+      const t = b.node('Reshape', [b.node('Relu', [c1]), b.int64('shape', [1, 32, 8, 16])]);
+      b.output(b.node('Relu', [b.node('Conv', [t, b.weight('w2', [16, 32, 3, 3])], { pads: [1, 1, 1, 1] })]));
+      const float = b.model(17);
+      const rand = seededRandom(3);
+      const calibration = Array.from({ length: 8 }, () => ({ x: { type: 'float32', dims: [1, 8, 16, 16], data: Float32Array.from({ length: 8 * 256 }, () => rand() * 2 - 1) } }));
+      const int8 = cloneModel(float);
+      await quantizeModel(int8, { mode: 'int8-static', calibration, activationType });
+      const runs = await ortRuns(int8);
+      expect(runs.QLinearConv, activationType).toBe(2);
+      // Only the output's DequantizeLinear is left (the last Relu reads float): none around the Reshape.
+      expect(runs.DequantizeLinear ?? 0, `${activationType}: ${JSON.stringify(runs)}`).toBe(1);
+    }
   });
 });

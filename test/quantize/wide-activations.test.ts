@@ -12,6 +12,8 @@ import { quantizeModel } from '../../src/quantize/index.js';
 import { quantizationSensitivity } from '../../src/quantize/sensitivity.js';
 import { qdqPairs } from '../../src/quantize/qdq-pairs.js';
 import { digitSamples } from '../helpers/mnist.js';
+import { GraphBuilder } from '../helpers/graph-builder.js';
+import { seededRandom } from '../../src/runtime/samples.js';
 import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
 
 const calibration = digitSamples('image', { from: TRAIN_COUNT, count: 64 }).samples;
@@ -63,6 +65,19 @@ describe('16-bit activations', () => {
     const producers = m.graph.producers();
     const typeOf = (y: string) => m.graph.findInitializer(producers.get(producers.get(y)!.inputs[0]!)!.inputs[2] ?? '')?.dataType;
     expect(qdqPairs(m.graph).filter((p) => typeOf(p.y) === DataType.UINT16).map((p) => p.tensor)).toEqual([chosen]);
+  });
+
+  it('widening a tensor that shares its scale (a Reshape output) widens the tensor it shares with', async () => {
+    const b = new GraphBuilder('reshape');
+    const x = b.input('x', [1, 8, 16, 16]);
+    const c1 = b.node('Conv', [x, b.weight('w1', [16, 8, 3, 3])], { pads: [1, 1, 1, 1] });
+    const t = b.node('Reshape', [b.node('Relu', [c1]), b.int64('shape', [1, 32, 8, 16])]);
+    b.output(b.node('Conv', [t, b.weight('w2', [16, 32, 3, 3])], { pads: [1, 1, 1, 1] }));
+    const rand = seededRandom(3);
+    const cal = Array.from({ length: 8 }, () => ({ x: { type: 'float32', dims: [1, 8, 16, 16], data: Float32Array.from({ length: 8 * 256 }, () => rand() * 2 - 1) } }));
+    const m = b.model(17);
+    await quantizeModel(m, { mode: 'int8-static', calibration: cal, wideTensors: [t] });
+    expect(zeroPointTypes(m)).toContain(DataType.UINT16);
   });
 
   it('quantizationSensitivity: widening the top-ranked activation removes more output error than widening the last-ranked one; weights are ranked given the float model', async () => {
