@@ -39,6 +39,7 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
   if (!samples?.length) throw badOption(['calibration', 'maxAccuracyDrop', 'minCosine'], 'maxAccuracyDrop and minCosine are measured on samples: give calibration (or evaluation)');
   if (o.maxAccuracyDrop !== undefined && !(o.maxAccuracyDrop >= 0 && o.maxAccuracyDrop <= 100)) throw badOption(['maxAccuracyDrop'], `maxAccuracyDrop ${o.maxAccuracyDrop}: expected points between 0 and 100`);
   if (o.minCosine !== undefined && !(o.minCosine > -1 && o.minCosine <= 1)) throw badOption(['minCosine'], `minCosine ${o.minCosine}: expected a number in (-1, 1]`);
+  if (o.fallback === '16-bit' && o.mode !== 'int8-static') throw badOption(['fallback', 'mode'], `fallback '16-bit' widens activation Q/DQ pairs, which only int8-static has (mode is ${o.mode})`);
   const original = cloneModel(model);
   const wideFallback = o.fallback === '16-bit';
   const evalOptions = { samples, labels: o.evaluationLabels, quiet: true };

@@ -155,6 +155,7 @@ describe('tolerance-driven mixed precision (the example MNIST MLP)', () => {
   it('names the option fields when the tolerance has nothing to be measured on', async () => {
     const m = await optimized(ensureMnistModel());
     await expect(quantizeModel(m, { mode: 'int8-dynamic', maxAccuracyDrop: 1 })).rejects.toThrow(/calibration/);
+    await expect(quantizeModel(m, { mode: 'int8-dynamic', calibration: digitSamples(m.graph.inputs[0]!.name, { from: 0, count: 2 }).samples, minCosine: 0.99, fallback: '16-bit' })).rejects.toThrow(/fallback '16-bit'.*only int8-static/);
     await expect(quantizeModel(m, { mode: 'int8-static', calibration: digitSamples(m.graph.inputs[0]!.name, { from: 0, count: 2 }).samples, maxAccuracyDrop: 300 })).rejects.toThrow(/maxAccuracyDrop/);
   });
 
