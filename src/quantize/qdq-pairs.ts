@@ -3,7 +3,7 @@
 // the DQ output) and the representable range (clipping, an absorbed Relu/Clip included,
 // stays the same whatever the bit width; rounding is what more bits repair).
 import type { Graph, Node } from '../ir/graph.js';
-import { DataType } from '../ir/dtype.js';
+import { qRange, quantizedTypeOf } from './quant-math.js';
 
 export interface QdqPair {
   /** QuantizeLinear's float input, and DequantizeLinear's output. */
@@ -38,16 +38,11 @@ export function qdqPairs(graph: Graph): QdqPair[] {
 
 function scalar(graph: Graph, name: string | undefined): number | undefined {
   const t = name ? graph.findInitializer(name) : undefined;
-  return t && t.elementCount === 1 ? Number(t.dataType === DataType.FLOAT ? t.toFloat32()[0] : readInt(t.rawBytes(), t.dataType)) : undefined;
-}
-
-function readInt(b: Uint8Array, type: number): number {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  return type === DataType.INT8 ? v.getInt8(0) : type === DataType.UINT8 ? v.getUint8(0) : type === DataType.INT16 ? v.getInt16(0, true) : type === DataType.UINT16 ? v.getUint16(0, true) : NaN;
+  return t && t.elementCount === 1 ? t.toFloat32()[0] : undefined;
 }
 
 /** The integer range of a QuantizeLinear's output, from its zero point's type (uint8 without one). */
 function typeRange(graph: Graph, q: Node): [number, number] {
-  const type = graph.findInitializer(q.inputs[2] ?? '')?.dataType ?? DataType.UINT8;
-  return type === DataType.INT8 ? [-128, 127] : type === DataType.INT16 ? [-32768, 32767] : type === DataType.UINT16 ? [0, 65535] : [0, 255];
+  const type = graph.findInitializer(q.inputs[2] ?? '')?.dataType;
+  return qRange((type !== undefined && quantizedTypeOf(type)) || 'uint8');
 }

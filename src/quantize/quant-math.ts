@@ -16,6 +16,11 @@ export function quantizedDataType(type: QType): number {
   return { int8: DataType.INT8, uint8: DataType.UINT8, int16: DataType.INT16, uint16: DataType.UINT16 }[type];
 }
 
+/** The quantized type of an ONNX element type code, or undefined for any other type. */
+export function quantizedTypeOf(dataType: number): QType | undefined {
+  return ({ [DataType.INT8]: 'int8', [DataType.UINT8]: 'uint8', [DataType.INT16]: 'int16', [DataType.UINT16]: 'uint16' } as Record<number, QType>)[dataType];
+}
+
 export function quantizedArray(type: QType, n: number): Int8Array | Uint8Array | Int16Array | Uint16Array {
   return type === 'int8' ? new Int8Array(n) : type === 'uint8' ? new Uint8Array(n) : type === 'int16' ? new Int16Array(n) : new Uint16Array(n);
 }
