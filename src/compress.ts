@@ -186,8 +186,8 @@ export async function compressModel(original: Model, modelName: string, options:
   // 16-bit activations need QDQ: they start from the closest static candidate, whichever the float fallback starts from.
   const wideAllowed = profile.allowedDtypes.includes(DataType.UINT16) && profile.allowedDtypes.includes(DataType.INT16);
   const staticBase = falling && wideAllowed ? fallbackBase(built, judged.report, (b) => b.recipe.quantize.mode === 'int8-static') : undefined;
-  if (staticBase) await widenTo16Bit(staticBase);
-  if (base) await fallBackToFloat(base);
+  if (staticBase) await fallBack(staticBase, '16-bit');
+  if (base) await fallBack(base, 'float');
   if (base || staticBase) {
     // Timed again, all together: every ratio in the report comes from one interleaved run.
     judged = await timeAndJudge();
@@ -197,42 +197,30 @@ export async function compressModel(original: Model, modelName: string, options:
   if (profile.bench.backend === 'wasm') judged.report.agreement = await runtimeAgreement(original, written.model, evaluation.slice(0, 16), RUNTIME_BACKENDS);
   return { report: judged.report, model: written.model, written: { recipe: written.recipe.name, keptInFloat: written.keptInFloat, widened: written.widened, candidate: judged.written, pruned: written.pruned } };
 
-  async function widenTo16Bit(base: Built): Promise<void> {
-    log(`no candidate passed: widening the most harmful activations of ${base.recipe.name} to 16 bits`);
-    const units = await fallbackUnits(optimized, base.model, evaluation, '16-bit');
-    for (let count = 1; units.length > 0; count = Math.min(count * 2, units.length)) {
-      let attempt: Built;
-      try {
-        attempt = await build(base.recipe, [], units.slice(0, count).flat());
-      } catch (err) {
-        if (!(err instanceof OnnxpressError)) throw err;
-        log(`  16-bit activations: not built: ${err.message}`); // e.g. an opset 21 out of reach
-        return;
-      }
-      built.push(attempt);
-      log(`  ${count} tensor(s) in 16-bit: ${meetsQuality(attempt) ? 'quality tolerances hold' : 'still failing'}`);
-      if (meetsQuality(attempt) || count >= units.length) break;
-    }
-  }
-
-  async function fallBackToFloat(base: Built): Promise<void> {
-    log(`no candidate passed: returning the most sensitive nodes of ${base.recipe.name} to float`);
+  /**
+   * One fallback from `base`: its most harmful quantizations back to float (kind 'float') or
+   * widened to 16 bits, 1, 2, 4, ... units at a time (few builds; the first units matter
+   * most), until the quality tolerances hold or every unit is in.
+   */
+  async function fallBack(base: Built, kind: 'float' | '16-bit'): Promise<void> {
+    const wide = kind === '16-bit';
+    log(wide ? `no candidate passed: widening the most harmful activations of ${base.recipe.name} to 16 bits` : `no candidate passed: returning the most sensitive nodes of ${base.recipe.name} to float`);
     // Ranked against the optimized model, whose node names the candidates share.
     const q = base.recipe.quantize;
-    const units = await fallbackUnits(optimized, base.model, evaluation, 'float', { quantizedOps: new Set(Object.keys(base.quantized)), rescaled: Boolean(q.equalize || q.smoothQuant || base.recipe.prune) });
-    // 1, 2, 4, ... units: few builds, and the first groups are the ones that matter most.
+    const units = await fallbackUnits(optimized, base.model, evaluation, kind, { quantizedOps: new Set(Object.keys(base.quantized)), rescaled: Boolean(q.equalize || q.smoothQuant || base.recipe.prune) });
     for (let count = 1; units.length > 0; count = Math.min(count * 2, units.length)) {
+      const changed = units.slice(0, count).flat();
       let attempt: Built;
       try {
-        attempt = await build(base.recipe, units.slice(0, count).flat());
+        attempt = wide ? await build(base.recipe, [], changed) : await build(base.recipe, changed);
       } catch (err) {
-        // Every quantized node back in float is the original again: not a candidate.
+        // An opset 21 out of reach; every quantized node back in float (the original again): not a candidate.
         if (!(err instanceof OnnxpressError)) throw err;
-        log(`  ${units.slice(0, count).flat().length} node(s) in float: not built: ${err.message}`);
+        log(wide ? `  16-bit activations: not built: ${err.message}` : `  ${changed.length} node(s) in float: not built: ${err.message}`);
         return;
       }
       built.push(attempt);
-      log(`  ${attempt.keptInFloat.length} node(s) in float: ${meetsQuality(attempt) ? 'quality tolerances hold' : 'still failing'}`);
+      log(`  ${wide ? `${count} tensor(s) in 16-bit` : `${attempt.keptInFloat.length} node(s) in float`}: ${meetsQuality(attempt) ? 'quality tolerances hold' : 'still failing'}`);
       if (meetsQuality(attempt) || count >= units.length) break;
     }
   }
