@@ -236,10 +236,10 @@ function largeDepthwise(graph: Graph, node: Node): boolean {
   return isDepthwise(graph, node) && graph.findInitializer(node.inputs[1]!)!.dims.slice(2).reduce((a, b) => a * b, 1) > 9;
 }
 
-/** Elementwise ops with a constant other operand that pass a value on to a Log unchanged in kind. */
 /** Why a layer whose output feeds a Log stays float (static and dynamic int8 alike). */
 export const FEEDS_LOG = 'its output feeds a Log, which magnifies the error of quantizing its input: kept in float';
 
+/** Elementwise ops with a constant other operand that pass a value on to a Log unchanged in kind. */
 const TO_LOG = new Set(['Clip', 'Max', 'Min', 'Add', 'Mul', 'Div', 'Relu', 'Abs']);
 
 /**

@@ -40,6 +40,7 @@ export async function quantizationSensitivity(quantized: Model, samples: Sample[
   const added: Node[] = [];
   // Readers of `y` see base + m * (y - base): the float value while the switch is off.
   const producers0 = graph.producers();
+  const outputs = graph.outputNames();
   const addSwitch = (y: string, base: string) => {
     const m = names.next(`${y}_switch`);
     addGraphInput(graph, { name: m, type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: [] } } } });
@@ -47,7 +48,7 @@ export async function quantizationSensitivity(quantized: Model, samples: Sample[
     const mixed = names.next(`${y}_switched`);
     replaceAllUses(graph, y, mixed);
     // A graph output keeps its name: it becomes the switched value, and the DQ output an inner one.
-    if (graph.outputNames().has(y)) {
+    if (outputs.has(y)) {
       const inner = names.next(`${y}_quantized`);
       renameOutput(producers0.get(y)!, y, inner);
       added.push(new Node({ opType: 'Identity', inputs: [mixed], outputs: [y] }));
