@@ -1,4 +1,7 @@
 // The mnist package's digits as model inputs, and top-1 accuracy computed by a plain loop.
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Model } from '../../src/ir/graph.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { replaceInitializer } from '../../src/ir/mutate.js';
@@ -6,6 +9,8 @@ import { cloneModel } from '../../src/onnx/clone.js';
 import { openSession } from '../../src/runtime/ort.js';
 import type { Sample } from '../../src/runtime/samples.js';
 import { readMnistDigits } from '../../models/mnist-digits.js';
+import { exportMnistDigits } from '../../models/export-mnist-digits.js';
+import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
 
 export interface DigitOptions { from: number; count: number; plusMinusOne?: boolean; dims?: number[] }
 
@@ -46,4 +51,16 @@ export function handicapClass(model: Model, cls: number, delta: number): Model {
   values[cls]! -= delta;
   replaceInitializer(m.graph, Tensor.fromFloat32(bias.name, bias.dims, values));
   return m;
+}
+
+/**
+ * A folder holding the example MNIST model (`mnist-mlp.onnx`) and 300 digits it never saw in
+ * training (`digits/`): what a compress run with a lock reads, in one place to copy or alter.
+ */
+export function mnistRunFolder(prefix: string): { dir: string; model: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const model = join(dir, 'mnist-mlp.onnx');
+  copyFileSync(ensureMnistModel(), model);
+  exportMnistDigits(join(dir, 'digits'), { offset: TRAIN_COUNT, count: 300 });
+  return { dir, model };
 }

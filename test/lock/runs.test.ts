@@ -1,23 +1,15 @@
 // The lock on each kind of run: the accuracy fallback's float nodes, a pruned recipe, an
 // output inside the data folder, a model with external data. The MNIST MLP models/ trains and
 // digits from the mnist package: what a clone reaches.
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportMnistDigits } from '../../models/export-mnist-digits.js';
-import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
 import { LOCK_FILE, sha256File, type Lock } from '../../src/lock.js';
-import { runCli } from '../helpers/cli.js';
-
-// Timings on a shared machine are noise: lifted, so verdicts rest on size and quality.
-const ANY_LATENCY = ['--max-latency-ratio', '1e6'];
+import { ANY_LATENCY, runCli } from '../helpers/cli.js';
+import { mnistRunFolder } from '../helpers/mnist.js';
 
 describe('the lock records what each kind of run decided, and verify rebuilds it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'onnxpress-lock-runs-'));
-  const model = join(dir, 'mnist-mlp.onnx');
-  copyFileSync(ensureMnistModel(), model);
-  exportMnistDigits(join(dir, 'digits'), { offset: TRAIN_COUNT, count: 300 });
+  const { dir, model } = mnistRunFolder('onnxpress-lock-runs-');
   /** A copy of the model and digits, to write into without touching the shared ones. */
   const copyRun = (name: string) => {
     const copy = join(dir, '..', `${name}-${process.pid}-${Math.random().toString(36).slice(2)}`);

@@ -1,26 +1,17 @@
 // The demo's path, small: compress the MNIST MLP on a few hundred real digits, then `verify`
 // its lock. Everything a clone reaches: the model models/ trains, digits from the mnist package.
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportMnistDigits } from '../../models/export-mnist-digits.js';
-import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
 import { LOCK_FILE, sha256File, type Lock } from '../../src/lock.js';
 import { verifyLock } from '../../src/verify.js';
 import { renderVerify } from '../../src/commands/verify.js';
-import { runCli } from '../helpers/cli.js';
-
-// Timings on a shared machine are noise: the CPU target's "never surely slower" default is
-// lifted so the verdict (and so the test) rests on size and quality, which reproduce exactly.
-const ANY_LATENCY = ['--max-latency-ratio', '1e6'];
+import { ANY_LATENCY, runCli } from '../helpers/cli.js';
+import { mnistRunFolder } from '../helpers/mnist.js';
 
 describe('compress writes a lock; verify reproduces it', () => {
   // Model, data and output in one folder, so the whole run can be copied and altered.
-  const dir = mkdtempSync(join(tmpdir(), 'onnxpress-lock-'));
-  const model = join(dir, 'mnist-mlp.onnx');
-  copyFileSync(ensureMnistModel(), model);
-  exportMnistDigits(join(dir, 'digits'), { offset: TRAIN_COUNT, count: 300 });
+  const { dir, model } = mnistRunFolder('onnxpress-lock-');
   const out = join(dir, 'out', 'mnist.cpu-x86.onnx');
   const lockFile = join(dir, 'out', LOCK_FILE);
   const compress = () => runCli(['compress', model, '-o', out, '--target', 'cpu-x86', '--data', join(dir, 'digits'), '--samples', '300', '--runs', '5', '--max-size-ratio', '0.3', ...ANY_LATENCY]);

