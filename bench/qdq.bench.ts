@@ -3,7 +3,9 @@
 // one thread, interleaved, tinybench medians). npx tsx bench/qdq.bench.ts [det|rec|cls ...] [--no-latency]
 // [--method=entropy] [--min-cosine=0.99] [--fallback=16-bit] [--activation-type=uint16] [--large-depthwise=float]
 // [--exclude-op-types=A,B] [--verbose]
-import { existsSync } from 'node:fs';
+// [--twins=PATH{kind}.onnx,...]: other int8 files of the same models (e.g. onnxruntime's quantizer
+// output, made by bench/ort-twins/quantize.py), each scored, sized and timed beside ours in the same run.
+import { existsSync, readFileSync } from 'node:fs';
 import { loadModel } from '../src/onnx/load.js';
 import { cloneModel } from '../src/onnx/clone.js';
 import { serializeModel } from '../src/onnx/save.js';
@@ -37,6 +39,8 @@ async function outputsOf(model: Model, samples: Sample[]) {
   }
 }
 
+const twinPatterns = flag('twins')?.split(',') ?? [];
+
 const rows = [];
 for (const kind of kinds.length ? kinds : (['rec', 'cls', 'det'] as OcrKind[])) {
   const set = ocrSet(kind);
@@ -47,16 +51,23 @@ for (const kind of kinds.length ? kinds : (['rec', 'cls', 'det'] as OcrKind[])) 
   const t = performance.now();
   const report = await quantizeModel(int8, { mode: 'int8-static', calibration, ...extra });
   const seconds = (performance.now() - t) / 1000;
-  const [ref, got] = [await outputsOf(float, scoring), await outputsOf(int8, scoring)];
+  const twins = twinPatterns.map((p) => p.replaceAll('{kind}', kind)).filter((f) => existsSync(f));
+  const candidates: { label: string; model: Model }[] = [{ label: 'ours', model: int8 }, ...twins.map((f) => ({ label: f.split('/').pop()!, model: loadModel(f) }))];
+  const ref = await outputsOf(float, scoring);
   const score = (o: typeof ref) => kind === 'rec' ? recScore(o, truth as string[]) : kind === 'cls' ? { accuracy: clsScore(o, truth as number[]) } : {};
-  const quality = kind === 'det' ? detScore(ref, got) : { float: score(ref), int8: score(got) };
-  const bytes = [serializeModel(float).byteLength, serializeModel(int8).byteLength];
-  let speedup = 'not measured';
+  const floatBytes = serializeModel(float).byteLength;
+  const speedups: string[] = [];
   if (latency) {
-    const b = await benchModels([{ label: 'float', model: float }, { label: 'int8', model: int8 }], { runs: 60, threads: 1, samples: scoring.slice(0, 4), quiet: true });
-    speedup = `${(1 / b.ratios[0]!.ratio).toFixed(2)}x${b.ratios[0]!.noisy ? ' (noisy)' : ''} (float p50 ${b.models[0]!.latencyMs.p50.toFixed(1)} ms)`;
+    const b = await benchModels([{ label: 'float', model: float }, ...candidates], { runs: 60, threads: 1, samples: scoring.slice(0, 4), quiet: true });
+    b.ratios.forEach((r) => speedups.push(`${(1 / r.ratio).toFixed(2)}x${r.noisy ? ' (noisy)' : ''} (float p50 ${b.models[0]!.latencyMs.p50.toFixed(1)} ms)`));
   }
-  rows.push({ model: kind, quality: JSON.stringify(quality, (_, v) => (typeof v === 'number' ? +v.toFixed(4) : v)), smaller: `${(bytes[0]! / bytes[1]!).toFixed(2)}x`, speedup, quantizeSeconds: +seconds.toFixed(1), quantized: JSON.stringify(report.quantized), leftInFloat: report.leftInFloat.length, returnedToFloat: report.tolerance?.returnedToFloat.length, widened: report.tolerance?.widened.length });
+  for (const [i, c] of candidates.entries()) {
+    const got = await outputsOf(c.model, scoring);
+    const quality = kind === 'det' ? detScore(ref, got) : { float: score(ref), int8: score(got) };
+    const bytes = c.label === 'ours' ? serializeModel(int8).byteLength : readFileSync(twins[i - 1]!).byteLength;
+    const mine = c.label === 'ours';
+    rows.push({ model: kind, file: c.label, quality: JSON.stringify(quality, (_, v) => (typeof v === 'number' ? +v.toFixed(4) : v)), smaller: `${(floatBytes / bytes).toFixed(2)}x`, speedup: speedups[i] ?? 'not measured', quantizeSeconds: mine ? +seconds.toFixed(1) : '', quantized: mine ? JSON.stringify(report.quantized) : '', leftInFloat: mine ? report.leftInFloat.length : '', returnedToFloat: mine ? report.tolerance?.returnedToFloat.length : '', widened: mine ? report.tolerance?.widened.length : '' });
+  }
   if (args.includes('--verbose')) console.log(kind, report.leftInFloat.slice(0, 60), report.warnings);
 }
 printTable('PP-OCR int8-static vs float: calibrated on 32 images, scored on 32 others', rows);
