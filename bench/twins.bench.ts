@@ -1,14 +1,18 @@
 // Our int8 against a float model and, when one is given, its onnxruntime-quantized twin (a file
 // a package ships beside the float one): bytes, output cosine against float on held-out inputs
 // and latency against float (onnxruntime-node, 1 thread, interleaved medians, one run).
-//   npx tsx bench/twins.bench.ts fp32.onnx [twin.onnx] [--data=DIR] [--scale=S --mean=M,.. --std=S,..]
-//     [--range=LO,HI] [--samples=N] [--runs=N] [--no-latency]
+//   npx tsx bench/twins.bench.ts fp32.onnx [twin.onnx ...] [--data=DIR] [--scale=S --mean=M,.. --std=S,..]
+//     [--range=LO,HI] [--samples=N] [--runs=N] [--no-latency] [--dump-calibration=DIR]
+// --dump-calibration writes the calibration inputs as .npy files and stops, so that another
+// quantizer (bench/ort-twins.py: onnxruntime's) calibrates on exactly the same data.
 // --data: a samples folder (images, .npy, .pb; see runtime/samples.ts; images read as
 // (pixel*scale - mean)/std); its first half calibrates, the second half scores. Without it,
 // seeded generated inputs (calibration seed 1, scoring seed 2), values in [LO, HI) (default
 // [0, 1)): the table's title says which. Where plain int8-static misses cosine 0.99 on the
 // scoring inputs, a mixed-precision row (minCosine 0.99, 16-bit fallback) is added.
-import { basename } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { encodeNpy } from '../src/runtime/data/npy.js';
 import { loadModel } from '../src/onnx/load.js';
 import { cloneModel } from '../src/onnx/clone.js';
 import { benchModels, sizeOf, type BenchSource } from '../src/measure/bench.js';
@@ -22,9 +26,9 @@ import { printTable } from './helpers.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const [floatFile, twinFile] = args.filter((a) => !a.startsWith('--'));
+const [floatFile, ...twinFiles] = args.filter((a) => !a.startsWith('--'));
 if (!floatFile) {
-  console.error('usage: npx tsx bench/twins.bench.ts fp32.onnx [twin.onnx] [--data=DIR] [--scale=S --mean=M,.. --std=S,..] [--range=LO,HI] [--samples=N] [--runs=N] [--no-latency]');
+  console.error('usage: npx tsx bench/twins.bench.ts fp32.onnx [twin.onnx ...] [--data=DIR] [--scale=S --mean=M,.. --std=S,..] [--range=LO,HI] [--samples=N] [--runs=N] [--no-latency] [--dump-calibration=DIR]');
   process.exit(2);
 }
 const count = Number(flag('samples') ?? 32);
@@ -61,6 +65,13 @@ function worstCosine(ref: Record<string, HostTensor>[], got: Record<string, Host
 }
 
 const { calibration, scoring, origin } = await inputsOf(floatFile);
+const dumpDir = flag('dump-calibration');
+if (dumpDir) {
+  mkdirSync(dumpDir, { recursive: true });
+  calibration.forEach((s, i) => writeFileSync(join(dumpDir, `${String(i).padStart(3, '0')}.npy`), encodeNpy(Object.values(s)[0]!)));
+  console.log(`${calibration.length} calibration inputs written to ${dumpDir}`);
+  process.exit(0);
+}
 const float = loadModel(floatFile);
 await optimizeModel(float);
 const variants: { label: string; model: Model | string; report?: QuantizeReport; seconds?: number }[] = [{ label: 'fp32 (optimized)', model: float }];
@@ -78,7 +89,7 @@ async function ours(label: string, options: QuantizeOptions): Promise<QuantizeRe
 }
 await ours('ours int8-static', { mode: 'int8-static', calibration });
 await ours('ours int8-dynamic', { mode: 'int8-dynamic' });
-if (twinFile) variants.push({ label: `twin ${basename(twinFile)}`, model: twinFile });
+for (const f of twinFiles) variants.push({ label: `twin ${basename(f)}`, model: f });
 
 const ref = await runSamples(float, scoring, { optimization: 'all' });
 const cosines = new Map<string, number>();

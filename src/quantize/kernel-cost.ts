@@ -47,18 +47,59 @@ export const MIN_MACS_PER_QUANTIZED_ELEMENT = 48;
 export const MIN_MACS_PER_QUANTIZED_STEM_ELEMENT = 16;
 
 /**
+ * The same for a MatMul or Gemm with a constant weight. At batch 1 it reads each weight once,
+ * so it is bound by the bytes it reads, not by its multiplies: int8 reads a quarter of the
+ * float weights' bytes, and quantizing the input costs a float read and a byte write per
+ * element. MACs per input element are then the output width N: at N = 1 int8 loses (4 bytes
+ * float against 1 + 5), from a few it wins. Measured (one thread, interleaved): the PyTorch
+ * MNIST CNN's Gemm (N = 10) behind a float conv, held back by the stem threshold, in int8
+ * went 0.93x -> 1.23x of float speed (onnxruntime's own quantizer, which does the same: 1.08x).
+ */
+export const MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT = 4;
+
+/**
+ * A conv reading a graph input or the float stem whose reduction per output (input channels
+ * per group x kernel taps) is shallower than this stays float even when it has many output
+ * channels: int8 pays a requantization and onnxruntime's NHWC transposes per output element,
+ * which a reduction this short cannot win back, while the float kernel has neither.
+ * Measured (one thread, interleaved): the PyTorch MNIST CNN's 1-channel 3x3 first conv
+ * (depth 9, 32 outputs, 288 MACs per input element) in float: 0.93x -> 1.23x of float speed.
+ */
+export const MIN_REDUCTION_DEPTH = 16;
+
+/**
+ * The reduction depth (input channels per group x kernel taps) of a non-depthwise Conv with
+ * a constant weight when it is below MIN_REDUCTION_DEPTH on an output of more than `small`
+ * elements (the costs are per output element; a squeeze-excite conv on a 1x1 map pays
+ * little); otherwise undefined.
+ */
+export function shallowReduction(graph: Graph, node: Node, shapes: ShapeMap, small: number): number | undefined {
+  if (node.opType !== 'Conv' || isDepthwise(graph, node)) return undefined;
+  const w = graph.findInitializer(node.inputs[1] ?? '');
+  if (!w || w.dims.length < 3) return undefined;
+  const depth = w.dims.slice(1).reduce((a, b) => a * b, 1);
+  const elements = elementCount(node.outputs.slice(0, 1), shapes);
+  return depth < MIN_REDUCTION_DEPTH && elements !== undefined && elements > small ? depth : undefined;
+}
+
+function elementCount(names: string[], shapes: ShapeMap): number | undefined {
+  let elements = 0;
+  for (const name of names) {
+    const dims = shapes.get(name)?.dims;
+    if (!dims || !dims.every((d) => typeof d === 'number')) return undefined;
+    elements += (dims as number[]).reduce((a, b) => a * b, 1);
+  }
+  return elements;
+}
+
+/**
  * Whether quantizing `converted` (float inputs of a weighted op, not quantized yet) costs
  * more than the op's int8 kernel saves: fewer than `least` MACs per converted element.
  * Conversions of `small` elements or fewer count as free; unknown sizes give false.
  */
 export function tooFewMacsToQuantize(node: Node, converted: string[], shapes: ShapeMap, small: number, least: number): boolean {
-  let elements = 0;
-  for (const name of converted) {
-    const dims = shapes.get(name)?.dims;
-    if (!dims || !dims.every((d) => typeof d === 'number')) return false;
-    elements += (dims as number[]).reduce((a, b) => a * b, 1);
-  }
-  if (elements <= small) return false;
+  const elements = elementCount(converted, shapes);
+  if (elements === undefined || elements <= small) return false;
   const macs = nodeMacs(node, shapes);
   return macs !== undefined && macs / elements < least;
 }

@@ -25,7 +25,7 @@ import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
 import type { LeftInFloat } from './options.js';
-import { MIN_MACS_PER_QUANTIZED_ELEMENT, MIN_MACS_PER_QUANTIZED_STEM_ELEMENT, depthwiseMostlyPadding, isDepthwise, tooFewMacsToQuantize } from './kernel-cost.js';
+import { MIN_MACS_PER_QUANTIZED_ELEMENT, MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT, MIN_MACS_PER_QUANTIZED_STEM_ELEMENT, depthwiseMostlyPadding, isDepthwise, shallowReduction, tooFewMacsToQuantize } from './kernel-cost.js';
 
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
@@ -203,7 +203,10 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       if (feedsLog(graph, consumers, out)) { left.push({ node: nameOf(node), opType: op, reason: FEEDS_LOG }); continue; }
       if (!o.depthwiseInInteger && depthwiseMostlyPadding(graph, node, o.runShapes ?? o.shapes)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel mostly over padding at the calibration size: kept in float (int8 multiplies padded taps)' }); continue; }
       const converted = acts.filter((a) => !tensors.has(a));
-      const least = converted.some((a) => graphInputs.has(a)) ? MIN_MACS_PER_QUANTIZED_ELEMENT : converted.length && converted.every(inFloatStem) ? MIN_MACS_PER_QUANTIZED_STEM_ELEMENT : 0;
+      let least = converted.some((a) => graphInputs.has(a)) ? MIN_MACS_PER_QUANTIZED_ELEMENT : converted.length && converted.every(inFloatStem) ? MIN_MACS_PER_QUANTIZED_STEM_ELEMENT : 0;
+      if (least && weighted && (op === 'MatMul' || op === 'Gemm')) least = MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT;
+      const depth = least ? shallowReduction(graph, node, o.runShapes ?? o.shapes, SMALL) : undefined;
+      if (depth !== undefined) { left.push({ node: nameOf(node), opType: op, reason: `reduction of ${depth} multiplies per output is too short to pay for int8 on its float input (graph input or float stem): kept in float` }); continue; }
       if (!(o.depthwiseInInteger && isDepthwise(graph, node)) && tooFewMacsToQuantize(node, converted, o.runShapes ?? o.shapes, SMALL, least)) { left.push({ node: nameOf(node), opType: op, reason: 'too few multiply-accumulates per element to pay for quantizing its float input (graph input or float stem): kept in float' }); continue; }
       acts.forEach(planInput);
       integer.add(node);

@@ -1,6 +1,7 @@
 // The kernel cost model of int8-static placement: the share of a conv's taps inside its map,
 // depthwise convs left in float exactly where that share is low at the calibration size, and
-// a first conv with too few MACs per input element to pay for quantizing the image.
+// a first conv with too few MACs per input element (or too short a reduction per output) to pay
+// for quantizing the image, and a MatMul/Gemm head judged by the weight bytes it reads.
 import { describe, expect, it } from 'vitest';
 import { Node, attr, type Attribute } from '../../src/ir/graph.js';
 import { cloneModel } from '../../src/onnx/clone.js';
@@ -8,7 +9,9 @@ import { serializeModel } from '../../src/onnx/save.js';
 import { quantizeModel } from '../../src/quantize/index.js';
 import { depthwiseMostlyPadding, isDepthwise, shapesAtSample, validTapShare } from '../../src/quantize/kernel-cost.js';
 import { runSamples } from '../../src/runtime/ort.js';
-import { NODE_MODULES_DIR } from '../helpers/corpus.js';
+import { NODE_MODULES_DIR, requireShared } from '../helpers/corpus.js';
+import { GraphBuilder } from '../helpers/graph-builder.js';
+import { digitSamples } from '../helpers/mnist.js';
 import { outputsCosine } from '../helpers/metrics.js';
 import { generated, optimized } from '../helpers/quantized.js';
 import { join } from 'node:path';
@@ -84,5 +87,50 @@ describe('depthwise placement follows the calibration size (PP-OCR classifier fr
     const report = await quantizeModel(int8, { mode: 'int8-static', calibration: await generated(float, [1, 3, 48, 192], 2, 4), largeDepthwise: 'integer' });
     const depthwise = new Set(float.graph.nodes.filter((n) => isDepthwise(float.graph, n)).map((n) => n.name));
     expect(report.leftInFloat.filter((l) => depthwise.has(l.node))).toEqual([]);
+  });
+});
+
+/** A PyTorch-MNIST-shaped net: a 1-channel 3x3 conv on the image, Relu, Flatten, a 10-wide Gemm. */
+function thinStemNet() {
+  const b = new GraphBuilder('thin-stem');
+  const x = b.input('image', [1, 1, 28, 28]);
+  const conv = b.node('Conv', [x, b.weight('w1', [32, 1, 3, 3]), b.weight('b1', [32])], {}, { name: 'stem' });
+  const flat = b.node('Flatten', [b.node('Relu', [conv])]);
+  b.output(b.node('Gemm', [flat, b.weight('w2', [10, 32 * 26 * 26], undefined, [-0.05, 0.05]), b.weight('b2', [10])], { transB: 1 }, { name: 'head' }));
+  return b.model(17);
+}
+
+describe('shallow stems and weight-bound heads', () => {
+  it('a conv on the image with a 9-deep reduction stays float; the Gemm behind it (10 wide) still runs int8', async () => {
+    const float = thinStemNet();
+    const calibration = await generated(float, [1, 1, 28, 28], 8, 1);
+    const int8 = cloneModel(float);
+    const report = await quantizeModel(int8, { mode: 'int8-static', calibration });
+    expect(report.leftInFloat.find((l) => l.node === 'stem')?.reason).toMatch(/reduction of 9 multiplies per output/);
+    expect(report.quantized).toEqual({ Gemm: 1 });
+    const scoring = await generated(float, [1, 1, 28, 28], 6, 2);
+    const [ref, got] = [await runSamples(serializeModel(float), scoring), await runSamples(serializeModel(int8), scoring)];
+    expect(ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length).toBeGreaterThan(0.99);
+  });
+
+  it('a 2-wide Gemm on a float input stays float (int8 reads fewer weight bytes than it converts)', async () => {
+    const b = new GraphBuilder('narrow');
+    const x = b.input('x', [1, 8192]);
+    b.output(b.node('Gemm', [x, b.weight('w', [2, 8192]), b.weight('b', [2])], { transB: 1 }, { name: 'narrow' }));
+    const float = b.model(17);
+    await expect(quantizeModel(cloneModel(float), { mode: 'int8-static', calibration: await generated(float, [1, 8192], 4, 1) })).rejects.toThrow(/nothing was quantized: 1 node\(s\) \(first: narrow, Gemm\): too few multiply-accumulates/);
+  });
+
+  const mnist = requireShared('mnist/mnist.onnx');
+  it.skipIf(!mnist)('the PyTorch MNIST CNN (../shared): its 1-channel first conv stays float, its Gemm runs int8, the digits read the same', async () => {
+    const float = await optimized(mnist!);
+    const { samples } = digitSamples('input', { from: 5000, count: 200, plusMinusOne: true });
+    const int8 = cloneModel(float);
+    const report = await quantizeModel(int8, { mode: 'int8-static', calibration: samples.slice(0, 64) });
+    expect(report.leftInFloat.map((l) => l.opType)).toEqual(['Conv']);
+    expect(report.quantized.Gemm).toBe(1);
+    const top1 = (outs: Awaited<ReturnType<typeof runSamples>>) => outs.map((o) => { const d = Object.values(o)[0]!.data as Float32Array; return d.indexOf(Math.max(...d)); });
+    const [ref, got] = [top1(await runSamples(serializeModel(float), samples.slice(64))), top1(await runSamples(serializeModel(int8), samples.slice(64)))];
+    expect(got.filter((g, i) => g === ref[i]).length).toBeGreaterThanOrEqual(ref.length - 2);
   });
 });

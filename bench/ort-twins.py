@@ -1,0 +1,63 @@
+# onnxruntime's own static quantizer on a float model, to compare ours against it (this is the
+# Python stack onnxpress replaces; nothing in the package or the tests needs it). Run the way
+# onnxruntime's docs recommend: quant_pre_process (shape inference + graph optimization), then
+# quantize_static in QDQ format with MinMax calibration.
+#
+#   python3 bench/ort-twins.py float.onnx CALIBRATION_DIR out.onnx [pc-s8|pc-u8|pt-s8|pt-u8]
+#
+# CALIBRATION_DIR: the .npy inputs ours calibrated on (twins.bench.ts --dump-calibration=DIR).
+# Variant: pc = per-channel weights, pt = per-tensor; s8/u8 = int8/uint8 activations (weights int8).
+# Per-channel needs opset >= 13 (onnxruntime writes an invalid model below it), so older models are
+# first converted with onnx's version converter, as a user would have to.
+import glob
+import os
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import version_converter
+from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization.shape_inference import quant_pre_process
+
+src, calibration_dir, out = (os.path.abspath(p) for p in sys.argv[1:4])
+variant = sys.argv[4] if len(sys.argv) > 4 else 'pc-s8'
+per_channel = variant.startswith('pc')
+# quant_pre_process leaves scratch files in the working directory: give it one of its own.
+work = tempfile.mkdtemp()
+os.chdir(work)
+tmp = os.path.join(work, 'model')
+
+model = onnx.load(src)
+opset = next(o.version for o in model.opset_import if o.domain in ('', 'ai.onnx'))
+if per_channel and opset < 13:
+    onnx.save(version_converter.convert_version(model, 13), tmp + '.op13.onnx')
+    src = tmp + '.op13.onnx'
+
+input_name = ort.InferenceSession(src, providers=['CPUExecutionProvider']).get_inputs()[0].name
+files = sorted(glob.glob(os.path.join(calibration_dir, '*.npy')))
+if not files:
+    sys.exit(f'{calibration_dir}: no .npy calibration inputs')
+
+
+class Reader(CalibrationDataReader):
+    def __init__(self):
+        self.files = iter(files)
+
+    def get_next(self):
+        f = next(self.files, None)
+        return None if f is None else {input_name: np.load(f)}
+
+
+try:
+    quant_pre_process(src, tmp + '.pre.onnx')
+except Exception as err:  # symbolic shape inference gives up on some exports
+    print(f'quant_pre_process without symbolic shapes ({str(err).splitlines()[0]})')
+    quant_pre_process(src, tmp + '.pre.onnx', skip_symbolic_shape=True)
+activations = QuantType.QUInt8 if variant.endswith('u8') else QuantType.QInt8
+quantize_static(tmp + '.pre.onnx', out, Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
+                activation_type=activations, weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
+shutil.rmtree(work)
+print(out)
