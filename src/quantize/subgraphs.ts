@@ -1,0 +1,147 @@
+// int8-static inside the branches of the main graph's If nodes. Each branch is quantized as
+// a model of its own by the same static QDQ quantizer: its inputs are the outer values it
+// reads by name (captured), its calibration samples are those values as the main model
+// computes them, on the samples whose condition selects the branch. The quantized branch
+// goes back in place, reading the outer values by name again. Loop/Scan bodies stay float:
+// their inputs change every iteration, which one run of the main model does not expose.
+import { Model, tensorType, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
+import { dataTypeFromOrtName } from '../ir/dtype.js';
+import { NameAllocator, exposeAsOutputs } from '../ir/mutate.js';
+import { inferShapes, type ShapeMap } from '../ir/shapes.js';
+import { cloneModel } from '../onnx/clone.js';
+import { openSession, type HostTensor } from '../runtime/ort.js';
+import type { Sample } from '../runtime/samples.js';
+import type { LeftInFloat, QuantizeOptions, SubgraphReport } from './options.js';
+import { noteFloat, quantizeStatic } from './static-qdq.js';
+
+const BRANCHES = ['then_branch', 'else_branch'] as const;
+
+interface Branch {
+  node: Node;
+  branch: (typeof BRANCHES)[number];
+  body: Graph;
+  /** Outer values the body reads that the main model computes or takes as inputs. */
+  runtime: string[];
+  /** Main-graph initializers the body reads (weights a body captures by name). */
+  constants: string[];
+}
+
+/** What the main model gave on one calibration sample: every If's condition and the values its branches read. */
+interface Seen { conditions: Map<Node, boolean | undefined>; values: Sample }
+
+/**
+ * Quantizes the branches of every main-graph If in place, each on the calibration samples
+ * that take it; a branch no sample takes stays float, listed in `left` with that reason.
+ * Runs after the main graph is quantized, so the captured values are what the branch will see.
+ */
+export async function quantizeIfBodies(model: Model, o: QuantizeOptions, left: LeftInFloat[], perChannel: boolean): Promise<{ quantized: Record<string, number>; subgraphs: SubgraphReport[] }> {
+  const branches = findBranches(model.graph);
+  const quantized: Record<string, number> = {};
+  const subgraphs: SubgraphReport[] = [];
+  if (!branches.length || !o.calibration?.length) return { quantized, subgraphs };
+  const seen = await runToBranches(model, branches, o.calibration);
+  const shapes = inferShapes(model.graph);
+  const names = new NameAllocator(model.graph);
+  for (const b of branches) {
+    const where = `If '${b.node.name || b.node.outputs[0] || '?'}' ${b.branch}`;
+    const takes = b.branch === 'then_branch';
+    const samples = seen.filter((s) => s.conditions.get(b.node) === takes).map((s) => Object.fromEntries(b.runtime.map((n) => [n, s.values[n]!])));
+    if (!samples.length) {
+      for (const g of [b.body, ...b.body.descendants()]) noteFloat(g, left, `no calibration sample takes this branch (${where})`);
+      continue;
+    }
+    const alone = branchAsModel(model, b, shapes, samples[0]!);
+    const bodyLeft: LeftInFloat[] = [];
+    // Techniques (equalize, GPTQ ...) ran on the main graph only: their weights are not these.
+    const counts = await quantizeStatic(alone, { ...o, calibration: samples, weightOverrides: undefined, reuseCalibration: false }, bodyLeft, perChannel, { names });
+    left.push(...bodyLeft.map((l) => ({ ...l, reason: `${l.reason} (${where})` })));
+    putBack(b, alone.graph);
+    for (const [op, n] of Object.entries(counts)) quantized[op] = (quantized[op] ?? 0) + n;
+    subgraphs.push({ node: b.node.name || b.node.outputs[0] || '?', branch: b.branch, samples: samples.length, quantized: counts });
+  }
+  return { quantized, subgraphs };
+}
+
+function findBranches(graph: Graph): Branch[] {
+  const inputs = new Set(graph.inputs.map((v) => v.name));
+  const isConstant = (name: string) => graph.initializers.has(name) && !inputs.has(name);
+  return graph.nodes.filter((n) => n.isOnnx('If')).flatMap((node) => BRANCHES.flatMap((branch) => {
+    const body = node.attr(branch)?.g;
+    if (!body) return [];
+    const captured = [...body.capturedNames()].sort();
+    return [{ node, branch, body, runtime: captured.filter((n) => !isConstant(n)), constants: captured.filter(isConstant) }];
+  }));
+}
+
+/**
+ * Runs the main model on each sample with every If's condition and every value a branch
+ * reads exposed as outputs (graph inputs are taken from the sample, constants from the graph).
+ */
+async function runToBranches(model: Model, branches: Branch[], samples: Sample[]): Promise<Seen[]> {
+  const graph = model.graph;
+  const inputs = new Set(graph.inputs.map((v) => v.name));
+  const ifs = [...new Set(branches.map((b) => b.node))];
+  const wanted = [...new Set([...ifs.map((n) => n.inputs[0]!), ...branches.flatMap((b) => b.runtime)])].filter((n) => !inputs.has(n) && !graph.initializers.has(n));
+  const probe = cloneModel(model);
+  exposeAsOutputs(probe.graph, wanted);
+  const session = wanted.length ? await openSession(probe) : undefined;
+  try {
+    const seen: Seen[] = [];
+    for (const sample of samples) {
+      const values: Sample = { ...sample, ...(session ? await session.run(sample, wanted) : {}) };
+      const conditions = new Map(ifs.map((n) => [n, isTrue(values[n.inputs[0]!] ?? constantOf(graph, n.inputs[0]!))]));
+      seen.push({ conditions, values });
+    }
+    return seen;
+  } finally {
+    await session?.release();
+  }
+}
+
+function constantOf(graph: Graph, name: string): HostTensor | undefined {
+  const t = graph.initializers.get(name);
+  return t ? { type: 'bool', dims: [...t.dims], data: t.toFloat32() } : undefined;
+}
+
+function isTrue(t: HostTensor | undefined): boolean | undefined {
+  const v = t?.data as ArrayLike<number | boolean> | undefined;
+  return v && v.length ? Boolean(v[0]) : undefined;
+}
+
+/**
+ * A copy of the branch as a model: the outer values it reads become its inputs (types as
+ * the main model ran them, dims as main-graph inference knows them), the outer weights it
+ * reads become its own initializers. The model's own graph is left as it was.
+ */
+function branchAsModel(model: Model, b: Branch, shapes: ShapeMap, sample: Sample): Model {
+  const { body } = b;
+  const saved = { parent: body.parent, inputs: body.inputs, initializers: body.initializers };
+  try {
+    body.parent = undefined;
+    body.inputs = b.runtime.map((name): ValueInfo => {
+      const seen = sample[name]!;
+      const known = shapes.get(name)?.dims;
+      const dims = known && known.length === seen.dims.length ? known : seen.dims.map(() => null);
+      return { name, type: tensorType(dataTypeFromOrtName(seen.type) ?? shapes.get(name)?.elemType ?? 1, dims) };
+    });
+    body.initializers = new Map([...body.initializers, ...b.constants.map((n) => [n, saved.parent!.initializers.get(n)!] as const)]);
+    const m = new Model(body);
+    m.irVersion = model.irVersion;
+    m.opsetImport = model.opsetImport;
+    m.functions = model.functions;
+    return cloneModel(m);
+  } finally {
+    Object.assign(body, saved);
+  }
+}
+
+/** The quantized branch in place of the original: the outer weights it read are outer references again. */
+function putBack(b: Branch, quantized: Graph): void {
+  const outer = new Set([...b.runtime, ...b.constants]);
+  const { body } = b;
+  body.nodes = quantized.nodes;
+  for (const n of body.nodes) for (const g of n.subgraphs()) g.parent = body;
+  body.initializers = new Map([...quantized.initializers].filter(([name]) => !outer.has(name)));
+  body.valueInfo = quantized.valueInfo.filter((v) => !outer.has(v.name));
+  body.outputs = quantized.outputs;
+}
