@@ -57,7 +57,7 @@ export async function quantizeIfBodies(model: Model, o: QuantizeOptions, left: L
     left.push(...bodyLeft.map((l) => ({ ...l, reason: `${l.reason} (${where})` })));
     putBack(b, alone.graph);
     for (const [op, n] of Object.entries(counts)) quantized[op] = (quantized[op] ?? 0) + n;
-    subgraphs.push({ node: b.node.name || b.node.outputs[0] || '?', branch: b.branch, samples: samples.length, quantized: counts });
+    if (Object.keys(counts).length) subgraphs.push({ node: b.node.name || b.node.outputs[0] || '?', branch: b.branch, samples: samples.length, quantized: counts });
   }
   return { quantized, subgraphs };
 }
