@@ -114,11 +114,12 @@ describe.skipIf(!existsSync(SILERO))('int8-static inside If branches: Silero VAD
       const audio = speechLike(rate, 6, seed);
       const [ref, got] = [await vadStream(float, audio, rate), await vadStream(bytes, audio, rate)];
       expect(ref.some((s) => s.probability > 0.5) && ref.some((s) => s.probability < 0.1)).toBe(true);
-      // Measured on this audio: decisions agree on 95% (16 kHz) and 99% (8 kHz) of the
-      // windows, mean |dp| 0.02-0.03; the raw-audio STFT Conv in uint8 is most of the error.
+      // Measured on this audio: speech/non-speech decisions (p > 0.5) agree on 95% (16 kHz)
+      // and 98% (8 kHz) of the 187 windows, mean |dp| 0.047 and 0.037 (max 0.17, 0.39);
+      // keeping the raw-audio STFT Conv float halves the mean, so uint8 audio is most of it.
       const a = agreement(ref, got);
       expect(a.decisions, `${rate} Hz`).toBeGreaterThan(0.9);
-      expect(a.meanAbsDiff, `${rate} Hz`).toBeLessThan(0.06);
+      expect(a.meanAbsDiff, `${rate} Hz`).toBeLessThan(0.08);
     }
   }, 120_000);
 
