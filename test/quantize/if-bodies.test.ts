@@ -123,6 +123,23 @@ describe.skipIf(!existsSync(SILERO))('int8-static inside If branches: Silero VAD
     }
   }, 120_000);
 
+  it('a tolerance reaches into the branches: the nodes it returns to float (or widens) are branch nodes', async () => {
+    const float = await optimized(SILERO);
+    const calibration = await calibrationWindows(float);
+    const inBranches = new Set(Object.values(branches(float)).flatMap((g) => g.nodes.flatMap((n) => [n.name!, ...n.outputs])));
+    // Measured: cosine on the calibration windows 0.9987 in plain int8; 0.9999 needs the 16 kHz STFT Conv and more back in float.
+    const q = cloneModel(float);
+    const r = await quantizeModel(q, { mode: 'int8-static', calibration, minCosine: 0.9999 });
+    expect(r.tolerance!.returnedToFloat.length).toBeGreaterThan(0);
+    expect(r.tolerance!.returnedToFloat.every((n) => inBranches.has(n))).toBe(true);
+    expect(r.tolerance!.after).toBeGreaterThan(r.tolerance!.before);
+    const wide = cloneModel(float);
+    const w = await quantizeModel(wide, { mode: 'int8-static', calibration, minCosine: 0.9999, fallback: '16-bit' });
+    expect(w.tolerance!.widened.length).toBeGreaterThan(0);
+    expect(w.tolerance!.widened.every((n) => inBranches.has(n))).toBe(true);
+    await vadStream(serializeModel(wide), speechLike(16000, 1, 9), 16000);
+  }, 120_000);
+
   it('is deterministic: the same model and samples give the same bytes', async () => {
     const float = await optimized(SILERO);
     const calibration = await calibrationWindows(float);
