@@ -22,13 +22,13 @@ const branches = (m: Model) => {
 };
 
 /** x [8, 64] -> Tanh in the main graph -> an If whose branches multiply it by a weight: the then branch's is a main-graph initializer it captures, the else branch's its own. */
-function ifModel(): Model {
+function ifModel(opset = 17): Model {
   const b = new GraphBuilder('main', 3);
   const h = b.node('Tanh', [b.input('x', [8, 64])]);
   const cond = b.cond();
   const outer = b.weight('w_outer', [64, 64]);
   b.output(b.ifNode(cond, (t) => t.node('MatMul', [h, outer], {}, { outputs: ['then_y'] }), (e) => e.node('MatMul', [h, e.weight('w_else', [64, 64])], {}, { outputs: ['else_y'] })));
-  return b.model(17);
+  return b.model(opset);
 }
 
 function samples(conditions: boolean[], seed: number): Record<string, HostTensor>[] {
@@ -68,6 +68,17 @@ describe('int8-static inside If branches (built graph)', () => {
     expect(ops(branches(q).else)).toEqual(['MatMul']);
     // Its weights are untouched, and the model still runs that branch.
     expect((await runSamples(q, samples([false], 3)))[0]!.if!.dims).toEqual([8, 64]);
+  });
+
+  it('raises the opset once for the whole model: per-channel weights inside the branches of an opset-11 model', async () => {
+    const q = ifModel(11);
+    const report = await quantizeModel(q, { mode: 'int8-static', calibration: samples([true, false], 1) });
+    expect(report.opset).toEqual({ from: 11, to: 13 });
+    for (const body of Object.values(branches(q))) {
+      const weightDq = body.nodes.find((n) => n.opType === 'DequantizeLinear' && body.findInitializer(n.inputs[0]!)?.dims.length === 2);
+      expect(weightDq?.getInt('axis')).toBe(1);
+    }
+    expect((await runSamples(q, samples([true, false], 2))).map((o) => o.if!.dims)).toEqual([[8, 64], [8, 64]]);
   });
 
   it('same input and options give byte-identical output', async () => {
