@@ -8,6 +8,7 @@ import { Model, tensorType, type Graph, type Node, type ValueInfo } from '../ir/
 import { dataTypeFromOrtName } from '../ir/dtype.js';
 import { NameAllocator, exposeAsOutputs } from '../ir/mutate.js';
 import { inferShapes, type ShapeMap } from '../ir/shapes.js';
+import { OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { openSession, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
@@ -39,21 +40,36 @@ export async function quantizeIfBodies(model: Model, o: QuantizeOptions, left: L
   const quantized: Record<string, number> = {};
   const subgraphs: SubgraphReport[] = [];
   if (!branches.length || !o.calibration?.length) return { quantized, subgraphs };
-  const seen = await runToBranches(model, branches, o.calibration);
+  const whereOf = (b: Branch) => `If '${b.node.name || b.node.outputs[0] || '?'}' ${b.branch}`;
+  const stayFloat = (b: Branch, reason: string) => { for (const g of [b.body, ...b.body.descendants()]) noteFloat(g, left, `${reason} (${whereOf(b)})`); };
+  let seen: Seen[];
+  try {
+    seen = await runToBranches(model, branches, o.calibration);
+  } catch (err) {
+    // The main graph is quantized already: a model whose branch inputs cannot be read keeps float branches.
+    if (!(err instanceof OnnxpressError)) throw err;
+    for (const b of branches) stayFloat(b, `the values this branch reads could not be computed: ${err.message}`);
+    return { quantized, subgraphs };
+  }
   const shapes = inferShapes(model.graph);
   const names = new NameAllocator(model.graph);
   for (const b of branches) {
-    const where = `If '${b.node.name || b.node.outputs[0] || '?'}' ${b.branch}`;
+    const where = whereOf(b);
     const takes = b.branch === 'then_branch';
     const samples = seen.filter((s) => s.conditions.get(b.node) === takes).map((s) => Object.fromEntries(b.runtime.map((n) => [n, s.values[n]!])));
-    if (!samples.length) {
-      for (const g of [b.body, ...b.body.descendants()]) noteFloat(g, left, `no calibration sample takes this branch (${where})`);
-      continue;
-    }
+    if (!samples.length) { stayFloat(b, 'no calibration sample takes this branch'); continue; }
     const alone = branchAsModel(model, b, shapes, samples[0]!);
     const bodyLeft: LeftInFloat[] = [];
-    // Techniques (equalize, GPTQ ...) ran on the main graph only: their weights are not these.
-    const counts = await quantizeStatic(alone, { ...o, calibration: samples, weightOverrides: undefined, reuseCalibration: false }, bodyLeft, perChannel, { names });
+    let counts: Record<string, number>;
+    try {
+      // Techniques (equalize, GPTQ ...) ran on the main graph only: their weights are not these.
+      counts = await quantizeStatic(alone, { ...o, calibration: samples, weightOverrides: undefined, reuseCalibration: false }, bodyLeft, perChannel, { names });
+    } catch (err) {
+      // The branch was quantized on a copy: the model's own is untouched.
+      if (!(err instanceof OnnxpressError)) throw err;
+      stayFloat(b, `this branch could not be quantized as a model of its own: ${err.message}`);
+      continue;
+    }
     left.push(...bodyLeft.map((l) => ({ ...l, reason: `${l.reason} (${where})` })));
     putBack(b, alone.graph);
     for (const [op, n] of Object.entries(counts)) quantized[op] = (quantized[op] ?? 0) + n;
