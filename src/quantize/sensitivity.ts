@@ -1,5 +1,5 @@
 // Which quantizations hurt the outputs most, each measured alone: every QuantizeLinear ->
-// DequantizeLinear pair of a quantized model (and, given the float model, every int8 weight)
+// DequantizeLinear pair of a quantized model, its If branches' included (and, given the float model, every int8 weight)
 // gets a switch (a scalar graph input m); its readers see base + m * (q - base), base being
 // the float value (an activation clamped to the pair's range: clipping stays whatever the
 // bit width), and the model runs once per switch with only that one on. One session serves
@@ -37,6 +37,7 @@ export async function quantizationSensitivity(quantized: Model, samples: Sample[
   const names = new NameAllocator(main);
   const entries: Omit<Sensitivity, 'loss'>[] = [];
   const switches: string[] = [];
+  const floatNodes = new Map(float ? quantizedGraphs(float.graph).flatMap((g) => g.nodes.map((n) => [n.name, { n, g }] as const)) : []);
   // Pairs inside If branches get switches too: a branch reads its switch from the main graph by name.
   for (const graph of quantizedGraphs(main)) {
     const added: Node[] = [];
@@ -67,7 +68,6 @@ export async function quantizationSensitivity(quantized: Model, samples: Sample[
     }
     if (float) {
       const producers = graph.producers();
-      const floatNodes = new Map(quantizedGraphs(float.graph).flatMap((g) => g.nodes.map((n) => [n.name, { n, g }] as const)));
       for (const node of [...graph.nodes]) {
         const dq = producers.get(node.inputs[1] ?? '');
         const at = floatNodes.get(node.name);
