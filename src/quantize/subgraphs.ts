@@ -6,7 +6,8 @@
 // their inputs change every iteration, which one run of the main model does not expose.
 import { Model, tensorType, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
 import { dataTypeFromOrtName } from '../ir/dtype.js';
-import { NameAllocator, exposeAsOutputs } from '../ir/mutate.js';
+import { NameAllocator, addInitializer, exposeAsOutputs, removeInitializer, replaceAllUses } from '../ir/mutate.js';
+import type { Tensor } from '../ir/tensor.js';
 import { inferShapes, type ShapeMap } from '../ir/shapes.js';
 import { OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
@@ -53,6 +54,7 @@ export async function quantizeIfBodies(model: Model, o: QuantizeOptions, left: L
   }
   const shapes = inferShapes(model.graph);
   const names = new NameAllocator(model.graph);
+  const added: { body: Graph; names: string[] }[] = [];
   for (const b of branches) {
     const where = whereOf(b);
     const takes = b.branch === 'then_branch';
@@ -71,10 +73,11 @@ export async function quantizeIfBodies(model: Model, o: QuantizeOptions, left: L
       continue;
     }
     left.push(...bodyLeft.map((l) => ({ ...l, reason: `${l.reason} (${where})` })));
-    putBack(b, alone.graph);
+    added.push({ body: b.body, names: putBack(b, alone.graph) });
     for (const [op, n] of Object.entries(counts)) quantized[op] = (quantized[op] ?? 0) + n;
     if (Object.keys(counts).length) subgraphs.push({ node: b.node.name || b.node.outputs[0] || '?', branch: b.branch, samples: samples.length, quantized: counts });
   }
+  shareIdenticalInitializers(model.graph, added);
   return { quantized, subgraphs };
 }
 
@@ -151,13 +154,49 @@ function branchAsModel(model: Model, b: Branch, shapes: ShapeMap, sample: Sample
   }
 }
 
-/** The quantized branch in place of the original: the outer weights it read are outer references again. */
-function putBack(b: Branch, quantized: Graph): void {
+/**
+ * The quantized branch in place of the original: the outer weights it read are outer
+ * references again. Returns the initializers quantization added to it.
+ */
+function putBack(b: Branch, quantized: Graph): string[] {
   const outer = new Set([...b.runtime, ...b.constants]);
   const { body } = b;
+  const added = [...quantized.initializers.keys()].filter((name) => !outer.has(name) && !body.initializers.has(name));
   body.nodes = quantized.nodes;
   for (const n of body.nodes) for (const g of n.subgraphs()) g.parent = body;
   body.initializers = new Map([...quantized.initializers].filter(([name]) => !outer.has(name)));
   body.valueInfo = quantized.valueInfo.filter((v) => !outer.has(v.name));
   body.outputs = quantized.outputs;
+  return added;
+}
+
+/** Below this a shared copy saves less than its longer reference costs: scales and zero points stay where they are. */
+const SHARE_MIN_BYTES = 1024;
+
+/**
+ * Branches that quantized one outer weight (Silero legacy's STFT basis, read by both sample
+ * rates) hold identical int8 copies: the first moves to the main graph and every branch
+ * reads it from there by name, as it read the float one.
+ */
+function shareIdenticalInitializers(main: Graph, added: { body: Graph; names: string[] }[]): void {
+  const seen = new Map<string, { body: Graph; name: string; tensor: Tensor; moved: boolean }[]>();
+  for (const { body, names } of added) {
+    for (const name of names) {
+      const tensor = body.initializers.get(name);
+      if (!tensor || tensor.byteLength < SHARE_MIN_BYTES) continue;
+      const key = `${tensor.dataType}|${tensor.dims.join('x')}`;
+      const bytes = tensor.rawBytes();
+      const same = seen.get(key)?.find((c) => c.body !== body && sameBytes(c.tensor.rawBytes(), bytes));
+      if (!same) { seen.set(key, [...(seen.get(key) ?? []), { body, name, tensor, moved: false }]); continue; }
+      if (!same.moved) { removeInitializer(same.body, same.name); addInitializer(main, same.tensor); same.moved = true; }
+      removeInitializer(body, name);
+      replaceAllUses(body, name, same.name);
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -70,6 +70,21 @@ describe('int8-static inside If branches (built graph)', () => {
     expect((await runSamples(q, samples([false], 3)))[0]!.if!.dims).toEqual([8, 64]);
   });
 
+  it('an outer weight both branches quantize is stored once, in the main graph', async () => {
+    const b = new GraphBuilder('main', 3);
+    const x = b.input('x', [8, 64]);
+    const w = b.weight('w_shared', [64, 64]);
+    b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, w], {}, { outputs: ['then_y'] }), (e) => e.node('MatMul', [e.node('Neg', [x], {}, { outputs: ['neg_x'] }), w], {}, { outputs: ['else_y'] })));
+    const float = b.model(17);
+    const q = cloneModel(float);
+    await quantizeModel(q, { mode: 'int8-static', calibration: samples([true, false], 1) });
+    const int8 = [...q.graphs()].flatMap((g) => [...g.initializers.values()]).filter((t) => t.dataType === DataType.INT8 && t.dims.length === 2);
+    expect(int8.map((t) => q.graph.initializers.get(t.name) === t)).toEqual([true]);
+    const held = samples([true, false], 2);
+    const [ref, got] = [await runSamples(float, held), await runSamples(q, held)];
+    for (const [i, r] of ref.entries()) expect(outputsCosine(r, got[i]!)).toBeGreaterThan(0.999);
+  });
+
   it('raises the opset once for the whole model: per-channel weights inside the branches of an opset-11 model', async () => {
     const q = ifModel(11);
     const report = await quantizeModel(q, { mode: 'int8-static', calibration: samples([true, false], 1) });
