@@ -3,7 +3,8 @@
 // reads by name (captured), its calibration samples are those values as the main model
 // computes them, on the samples whose condition selects the branch. The quantized branch
 // goes back in place, reading the outer values by name again. Loop/Scan bodies stay float:
-// their inputs change every iteration, which one run of the main model does not expose.
+// their inputs change every iteration, which one run of the main model does not expose; so
+// do If bodies nested inside a branch (the quantizer lists them, as for the main graph).
 import { Model, tensorType, type Graph, type Node, type ValueInfo } from '../ir/graph.js';
 import { dataTypeFromOrtName } from '../ir/dtype.js';
 import { NameAllocator, addInitializer, exposeAsOutputs, removeInitializer, replaceAllUses } from '../ir/mutate.js';
