@@ -158,6 +158,7 @@ function render(r: QuantizeReport, s: Sizes, output: string, verbose: boolean): 
     `quantized  ${Object.entries(r.quantized).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing'}`,
   ];
   for (const t of r.techniques ?? []) lines.push(`${t.name}: ${t.detail}`);
+  for (const b of r.subgraphs ?? []) lines.push(`  inside If '${b.node}' ${b.branch} (${b.samples} calibration samples): ${Object.entries(b.quantized).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (r.leftInFloat.length) {
     lines.push(`left in float (${r.leftInFloat.length}):`);
     for (const l of r.leftInFloat.slice(0, 10)) lines.push(`  ${l.node} (${l.opType}): ${l.reason}`);

@@ -15,13 +15,14 @@ import { generateSamples, type Sample } from '../runtime/samples.js';
 import { quantizeDynamic } from './dynamic.js';
 import { convertToFp16, staticValueTypes } from './fp16.js';
 import { quantizeInt4 } from './int4.js';
-import type { LeftInFloat, QuantizeOptions, QuantizeReport, TechniqueReport } from './options.js';
+import type { LeftInFloat, QuantizeOptions, QuantizeReport, SubgraphReport, TechniqueReport } from './options.js';
 import { applyTechniques } from './techniques/index.js';
 import { quantizeStatic } from './static-qdq.js';
+import { quantizeIfBodies } from './subgraphs.js';
 import { quantizeWithinTolerance } from './mixed.js';
 import { isWide } from './quant-math.js';
 
-export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, TechniqueReport, ToleranceReport } from './options.js';
+export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, SubgraphReport, TechniqueReport, ToleranceReport } from './options.js';
 
 export async function quantizeModel(model: Model, options: QuantizeOptions): Promise<QuantizeReport> {
   if (options.maxAccuracyDrop !== undefined || options.minCosine !== undefined) {
@@ -35,6 +36,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   if (asked.length && options.mode !== 'int8-static') throw badOption([...asked], `${asked.join(', ')}: int8-static only (mode is ${options.mode})`);
   let quantized: Record<string, number>;
   let techniques: TechniqueReport[] | undefined;
+  let subgraphs: SubgraphReport[] | undefined;
   switch (options.mode) {
     case 'int8-dynamic': {
       // DynamicQuantizeLinear, MatMulInteger and ConvInteger arrived in opset 10/11.
@@ -54,6 +56,9 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
       const applied = await applyTechniques(model, options, perChannel, warnings);
       techniques = applied.reports;
       quantized = await quantizeStatic(model, { ...options, weightOverrides: applied.weightOverrides }, left, perChannel);
+      const bodies = await quantizeIfBodies(model, options, left, perChannel);
+      for (const [op, n] of Object.entries(bodies.quantized)) quantized[op] = (quantized[op] ?? 0) + n;
+      subgraphs = bodies.subgraphs;
       break;
     }
     case 'fp16': {
@@ -80,6 +85,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     warnings,
     opset: { from: opsetFrom, to: model.opset('') ?? opsetFrom },
     ...(techniques?.length ? { techniques } : {}),
+    ...(subgraphs?.length ? { subgraphs } : {}),
   };
 }
 

@@ -93,6 +93,9 @@ export interface WeightOverride { values: Int8Array; scales: Float32Array; zeroP
 /** What one technique did, for the report. */
 export interface TechniqueReport { name: string; layers: number; detail: string }
 
+/** One If branch: the calibration samples that took it and what was quantized inside. */
+export interface SubgraphReport { node: string; branch: 'then_branch' | 'else_branch'; samples: number; quantized: Record<string, number> }
+
 export interface LeftInFloat { node: string; opType: string; reason: string }
 
 export interface QuantizeReport {
@@ -106,6 +109,8 @@ export interface QuantizeReport {
   opset: { from: number; to: number };
   /** int8-static: the accuracy-restoring techniques that ran. */
   techniques?: TechniqueReport[];
+  /** int8-static: each branch of a main-graph If, quantized as a model of its own (its counts are in `quantized` too). */
+  subgraphs?: SubgraphReport[];
   /** With maxAccuracyDrop/minCosine: what was measured before and after, and the nodes returned to float. */
   tolerance?: ToleranceReport;
 }

@@ -9,7 +9,7 @@ export interface QdqPair {
   /** QuantizeLinear's float input, and DequantizeLinear's output. */
   x: string;
   y: string;
-  /** The planned tensor readers see (the graph input for a quantized input). */
+  /** The planned tensor readers see (the input itself for a graph input, or an outer value a branch reads). */
   tensor: string;
   /** y's units over x's (an absorbed Mul/Div), and the range y can represent. */
   factor: number;
@@ -17,10 +17,14 @@ export interface QdqPair {
   hi: number;
 }
 
-/** Every QuantizeLinear -> DequantizeLinear pair with scalar parameters in the main graph. */
+/** The graphs int8-static puts pairs in: the main graph and the branches of its If nodes (quantize/subgraphs.ts). */
+export function quantizedGraphs(graph: Graph): Graph[] {
+  return [graph, ...graph.nodes.filter((n) => n.isOnnx('If')).flatMap((n) => n.subgraphs())];
+}
+
+/** Every QuantizeLinear -> DequantizeLinear pair with scalar parameters in `graph` itself (not its subgraphs). */
 export function qdqPairs(graph: Graph): QdqPair[] {
   const producers = graph.producers();
-  const inputs = new Set(graph.inputs.map((v) => v.name));
   const pairs: QdqPair[] = [];
   for (const dq of graph.nodes) {
     if (dq.opType !== 'DequantizeLinear' || !dq.outputs[0]) continue;
@@ -31,7 +35,7 @@ export function qdqPairs(graph: Graph): QdqPair[] {
     // An absorbed Mul/Div makes DQ's scale differ from Q's: x is compared in the DQ's units.
     const [qmin, qmax] = typeRange(graph, q);
     const zp = scalar(graph, q.inputs[2]) ?? 0;
-    pairs.push({ x: q.inputs[0], y: dq.outputs[0], tensor: inputs.has(q.inputs[0]) ? q.inputs[0] : dq.outputs[0], factor: ds / qs, lo: (qmin - zp) * ds, hi: (qmax - zp) * ds });
+    pairs.push({ x: q.inputs[0], y: dq.outputs[0], tensor: producers.has(q.inputs[0]) ? dq.outputs[0] : q.inputs[0], factor: ds / qs, lo: (qmin - zp) * ds, hi: (qmax - zp) * ds });
   }
   return pairs;
 }

@@ -1,5 +1,5 @@
 // Which quantizations hurt the outputs most, each measured alone: every QuantizeLinear ->
-// DequantizeLinear pair of a quantized model (and, given the float model, every int8 weight)
+// DequantizeLinear pair of a quantized model, its If branches' included (and, given the float model, every int8 weight)
 // gets a switch (a scalar graph input m); its readers see base + m * (q - base), base being
 // the float value (an activation clamped to the pair's range: clipping stays whatever the
 // bit width), and the model runs once per switch with only that one on. One session serves
@@ -15,7 +15,7 @@ import { openSession, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
 import { perTensorErrors } from '../measure/eval.js';
 import { Progress } from '../measure/progress.js';
-import { qdqPairs } from './qdq-pairs.js';
+import { qdqPairs, quantizedGraphs } from './qdq-pairs.js';
 
 export interface Sensitivity {
   /** An activation's Q/DQ pair (the tensor its readers see), or a weighted node's int8 weight (the node). */
@@ -33,50 +33,54 @@ export interface Sensitivity {
  */
 export async function quantizationSensitivity(quantized: Model, samples: Sample[], float?: Model): Promise<Sensitivity[]> {
   const probe = cloneModel(quantized);
-  const graph = probe.graph;
-  const names = new NameAllocator(graph);
+  const main = probe.graph;
+  const names = new NameAllocator(main);
   const entries: Omit<Sensitivity, 'loss'>[] = [];
   const switches: string[] = [];
-  const added: Node[] = [];
-  // Readers of `y` see base + m * (y - base): the float value while the switch is off.
-  const producers0 = graph.producers();
-  const outputs = graph.outputNames();
-  const addSwitch = (y: string, base: string) => {
-    const m = names.next(`${y}_switch`);
-    addGraphInput(graph, { name: m, type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: [] } } } });
-    switches.push(m);
-    const mixed = names.next(`${y}_switched`);
-    replaceAllUses(graph, y, mixed);
-    // A graph output keeps its name: it becomes the switched value, and the DQ output an inner one.
-    if (outputs.has(y)) {
-      const inner = names.next(`${y}_quantized`);
-      renameOutput(producers0.get(y)!, y, inner);
-      added.push(new Node({ opType: 'Identity', inputs: [mixed], outputs: [y] }));
-      y = inner;
+  const floatNodes = new Map(float ? quantizedGraphs(float.graph).flatMap((g) => g.nodes.map((n) => [n.name, { n, g }] as const)) : []);
+  // Pairs inside If branches get switches too: a branch reads its switch from the main graph by name.
+  for (const graph of quantizedGraphs(main)) {
+    const added: Node[] = [];
+    // Readers of `y` see base + m * (y - base): the float value while the switch is off.
+    const producers0 = graph.producers();
+    const outputs = graph.outputNames();
+    const addSwitch = (y: string, base: string) => {
+      const m = names.next(`${y}_switch`);
+      addGraphInput(main, { name: m, type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: [] } } } });
+      switches.push(m);
+      const mixed = names.next(`${y}_switched`);
+      replaceAllUses(graph, y, mixed);
+      // A graph output keeps its name: it becomes the switched value, and the DQ output an inner one.
+      if (outputs.has(y)) {
+        const inner = names.next(`${y}_quantized`);
+        renameOutput(producers0.get(y)!, y, inner);
+        added.push(new Node({ opType: 'Identity', inputs: [mixed], outputs: [y] }));
+        y = inner;
+      }
+      const delta = out(names, added, 'Sub', [y, base]);
+      added.push(new Node({ opType: 'Add', inputs: [base, out(names, added, 'Mul', [delta, m])], outputs: [mixed] }));
+    };
+    for (const p of qdqPairs(graph)) {
+      const scaled = p.factor === 1 ? p.x : out(names, added, 'Mul', [p.x, constant(graph, names, p.y, 'factor', p.factor)]);
+      // Min then Max, not Clip: Clip takes its bounds as inputs only from opset 11.
+      addSwitch(p.y, out(names, added, 'Max', [out(names, added, 'Min', [scaled, constant(graph, names, p.y, 'hi', p.hi)]), constant(graph, names, p.y, 'lo', p.lo)]));
+      entries.push({ kind: 'activation', name: p.tensor });
     }
-    const delta = out(names, added, 'Sub', [y, base]);
-    added.push(new Node({ opType: 'Add', inputs: [base, out(names, added, 'Mul', [delta, m])], outputs: [mixed] }));
-  };
-  for (const p of qdqPairs(graph)) {
-    const scaled = p.factor === 1 ? p.x : out(names, added, 'Mul', [p.x, constant(graph, names, p.y, 'factor', p.factor)]);
-    // Min then Max, not Clip: Clip takes its bounds as inputs only from opset 11.
-    addSwitch(p.y, out(names, added, 'Max', [out(names, added, 'Min', [scaled, constant(graph, names, p.y, 'hi', p.hi)]), constant(graph, names, p.y, 'lo', p.lo)]));
-    entries.push({ kind: 'activation', name: p.tensor });
-  }
-  if (float) {
-    const producers = graph.producers();
-    const floatNodes = new Map(float.graph.nodes.map((n) => [n.name, n]));
-    for (const node of [...graph.nodes]) {
-      const dq = producers.get(node.inputs[1] ?? '');
-      const w = floatNodes.get(node.name)?.inputs[1];
-      const weight = w ? float.graph.findInitializer(w) : undefined;
-      const q = dq?.opType === 'DequantizeLinear' ? graph.findInitializer(dq.inputs[0] ?? '') : undefined;
-      if (!node.name || !weight || !q || weight.dataType !== DataType.FLOAT || weight.dims.join() !== q.dims.join()) continue;
-      addSwitch(node.inputs[1]!, addInitializer(graph, Tensor.fromBytes(names.next(`${w}_float`), DataType.FLOAT, weight.dims, weight.rawBytes())));
-      entries.push({ kind: 'weight', name: node.name });
+    if (float) {
+      const producers = graph.producers();
+      for (const node of [...graph.nodes]) {
+        const dq = producers.get(node.inputs[1] ?? '');
+        const at = floatNodes.get(node.name);
+        const w = at?.n.inputs[1];
+        const weight = w ? at.g.findInitializer(w) : undefined;
+        const q = dq?.opType === 'DequantizeLinear' ? graph.findInitializer(dq.inputs[0] ?? '') : undefined;
+        if (!node.name || !weight || !q || weight.dataType !== DataType.FLOAT || weight.dims.join() !== q.dims.join()) continue;
+        addSwitch(node.inputs[1]!, addInitializer(graph, Tensor.fromBytes(names.next(`${w}_float`), DataType.FLOAT, weight.dims, weight.rawBytes())));
+        entries.push({ kind: 'weight', name: node.name });
+      }
     }
+    insertNodes(graph, added);
   }
-  insertNodes(graph, added);
   const session = await openSession(probe);
   const feed = (on: number) => Object.fromEntries(switches.map((m, i) => [m, { type: 'float32', dims: [], data: Float32Array.of(i === on ? 1 : 0) } as HostTensor]));
   try {
@@ -128,7 +132,7 @@ function constant(graph: Graph, names: NameAllocator, base: string, what: string
  * quantization of it shares.
  */
 export async function fallbackUnits(original: Model, quantized: Model, samples: Sample[], kind: 'float' | '16-bit', o: { quantizedOps?: Set<string>; rescaled?: boolean } = {}): Promise<string[][]> {
-  const hasPairs = qdqPairs(quantized.graph).length > 0;
+  const hasPairs = quantizedGraphs(quantized.graph).some((g) => qdqPairs(g).length > 0);
   const ranked = hasPairs ? await quantizationSensitivity(quantized, samples.slice(0, 4), kind === 'float' && !o.rescaled ? original : undefined) : [];
   if (kind === '16-bit') return ranked.filter((e) => e.kind === 'activation').map((e) => [e.name]);
   if (!hasPairs) {
@@ -136,15 +140,17 @@ export async function fallbackUnits(original: Model, quantized: Model, samples: 
     // Every quantized node may go back (its error may show only downstream); without the op types, those that add error.
     return errors.filter((t) => (o.quantizedOps ? o.quantizedOps.has(t.opType) : t.added > 0)).map((t) => [t.node]);
   }
-  const graph = original.graph;
-  const producers = graph.producers();
-  const consumers = graph.consumers();
+  // Value and node names are unique across the main graph and its If branches: one map serves them all.
+  const graphs = quantizedGraphs(original.graph);
+  const producers = new Map(graphs.flatMap((g) => [...g.producers()]));
+  const consumers = new Map<string, Node[]>();
+  for (const g of graphs) for (const [name, list] of g.consumers()) consumers.set(name, [...(consumers.get(name) ?? []), ...list]);
   const nameOf = (n: Node) => n.name || n.outputs[0] || '?';
   const seen = new Set<string>();
   const units: string[][] = [];
   for (const e of ranked) {
     const around: Node[] = [];
-    if (e.kind === 'weight') around.push(...graph.nodes.filter((n) => n.name === e.name));
+    if (e.kind === 'weight') around.push(...graphs.flatMap((g) => g.nodes.filter((n) => n.name === e.name)));
     else {
       around.push(...(consumers.get(e.name) ?? []));
       // A Conv quantizes its output for itself (QLinearConv has no float output): it goes too.

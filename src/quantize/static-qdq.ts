@@ -72,12 +72,22 @@ function zeroPointInput(p: Params, scalars: Scalars): string[] {
   return [scalars.int(p.zeroPoint, p.type)];
 }
 
-export async function quantizeStatic(model: Model, o: QuantizeOptions, left: LeftInFloat[], perChannel: boolean): Promise<Record<string, number>> {
+/**
+ * For an If branch quantized as a model of its own (subgraphs.ts): names are taken from the
+ * allocator of the whole enclosing model, so nothing put back clashes with the outer graph.
+ */
+export interface BodyScope { names: NameAllocator }
+
+/**
+ * Quantizes `model.graph`. The main graph's If branches are left to subgraphs.ts (the caller
+ * runs quantizeIfBodies next); other subgraphs, and any nested in a body, are listed float.
+ */
+export async function quantizeStatic(model: Model, o: QuantizeOptions, left: LeftInFloat[], perChannel: boolean, body?: BodyScope): Promise<Record<string, number>> {
   const graph = model.graph;
   if (!o.calibration?.length) throw badOption(['calibration'], 'int8-static needs calibration samples to measure activation ranges on (calibration)');
   const actOptions: QuantOptions = { type: o.activationType ?? 'uint8', symmetric: o.symmetricActivations ?? false, reduceRange: false };
   const weightOptions: QuantOptions = { type: o.weightType ?? 'int8', symmetric: o.symmetricWeights ?? true, reduceRange: o.reduceRange };
-  noteSubgraphNodes(model, left);
+  noteSubgraphNodes(model, left, !body);
   const plan = planQdq(graph, {
     shapes: inferShapes(graph),
     runShapes: shapesAtSample(graph, o.calibration[0]),
@@ -91,7 +101,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
   const ranges = await calibrate(model, wanted, o.calibration, { method: o.method ?? 'minmax', percentile: o.percentile }, o.reuseCalibration);
 
-  const names = new NameAllocator(graph);
+  const names = body?.names ?? new NameAllocator(graph);
   const scalars = new Scalars(graph, names);
   const producers = graph.producers();
   const wide = new Set(o.wideTensors ?? []);
@@ -184,11 +194,16 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   return counts;
 }
 
-function noteSubgraphNodes(model: Model, left: LeftInFloat[]): void {
-  for (const g of model.graphs()) {
-    if (g === model.graph) continue;
-    for (const node of g.nodes) if (node.isOnnx() && STATIC_OPS.includes(node.opType)) left.push({ node: node.name || node.outputs[0] || '?', opType: node.opType, reason: 'inside a subgraph (If/Loop/Scan body)' });
+function noteSubgraphNodes(model: Model, left: LeftInFloat[], skipIfs: boolean): void {
+  for (const holder of model.graph.nodes) {
+    if (skipIfs && holder.isOnnx('If')) continue;
+    for (const sub of holder.subgraphs()) for (const g of [sub, ...sub.descendants()]) noteFloat(g, left, 'inside a subgraph (If/Loop/Scan body)');
   }
+}
+
+/** Lists the nodes of `graph` int8-static could touch as left float for `reason`. */
+export function noteFloat(graph: Graph, left: LeftInFloat[], reason: string): void {
+  for (const node of graph.nodes) if (node.isOnnx() && STATIC_OPS.includes(node.opType)) left.push({ node: node.name || node.outputs[0] || '?', opType: node.opType, reason });
 }
 
 /** The op-type and node filters of the options; an excluded node is listed once. */

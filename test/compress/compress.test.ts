@@ -196,10 +196,10 @@ describe('a recipe that cannot be built', () => {
 
 describe('every target profile on the real models', () => {
   const models = [...sharedModels().filter((m) => !m.id.includes('/light/')), ...npmModels()];
-  // Silero VAD computes inside If bodies (left float) and in LSTM/Conv that no recipe quantizes
-  // by default: every int8 recipe would repeat the original, so compress refuses, saying why
-  // (fp16 converts its main graph).
-  const nothingToQuantize = (id: string, target: string) => id.startsWith('npm/silero') && target !== 'gpu-fp16';
+  // Silero VAD computes inside If bodies: int8-static quantizes their Convs (quantize/subgraphs.ts),
+  // but on these generated inputs (noise audio in [0, 1)) its speech probability misses cosine
+  // 0.95 (measured 0.83 for v5), so a run may end with no candidate chosen.
+  const insideIf = (id: string, target: string) => id.startsWith('npm/silero') && target !== 'gpu-fp16';
   // This is about the op and dtype lists: int8 that grows a tiny model (QDQ pairs around
   // 5 KiB of weights) or runs slower on this shared machine fails other checks, tested elsewhere.
   const opListOnly = { maxLatencyRatio: Infinity, maxSizeRatio: Infinity };
@@ -213,11 +213,11 @@ describe('every target profile on the real models', () => {
         const original = loadModel(m.file);
         const samples = [1, 2, 3, 4, 5, 6].map((s) => generateFeeds(original, s));
         const run = compressModel(original, m.id, { target, tolerances: { minCosine: 0.95, ...opListOnly }, data: { samples, generated: true }, benchRuns: 5, fallback: false });
-        if (nothingToQuantize(m.id, target.name)) {
-          await expect(run, m.id).rejects.toThrow(/no recipe could be built .*nothing was quantized.*inside a subgraph/);
-          continue;
-        }
         const { report, model } = await run;
+        if (insideIf(m.id, target.name)) {
+          expect(report.candidates.some((c) => c.steps.some((s) => /int8-static: .*\bConv\b/.test(s))), m.id).toBe(true);
+          if (!report.chosen) continue;
+        }
         const chosen = report.candidates.find((c) => c.recipe === report.chosen);
         expect(report.verdict.failed.map((c) => `${c.metric} ${c.note ?? ''}`), `${m.id} on ${target.name}`).toEqual([]);
         expect(chosen!.violations, m.id).toEqual([]);
