@@ -67,8 +67,15 @@ function worstCosine(ref: Record<string, HostTensor>[], got: Record<string, Host
 const { calibration, scoring, origin } = await inputsOf(floatFile);
 const dumpDir = flag('dump-calibration');
 if (dumpDir) {
-  mkdirSync(dumpDir, { recursive: true });
-  calibration.forEach((s, i) => writeFileSync(join(dumpDir, `${String(i).padStart(3, '0')}.npy`), encodeNpy(Object.values(s)[0]!)));
+  // One input: DIR/NNN.npy; several: DIR/<input name>/NNN.npy (as runtime/samples.ts reads them).
+  calibration.forEach((s, i) => {
+    const entries = Object.entries(s);
+    for (const [name, t] of entries) {
+      const dir = entries.length > 1 ? join(dumpDir, name) : dumpDir;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${String(i).padStart(3, '0')}.npy`), encodeNpy(t));
+    }
+  });
   console.log(`${calibration.length} calibration inputs written to ${dumpDir}`);
   process.exit(0);
 }
