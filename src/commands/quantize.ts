@@ -103,6 +103,9 @@ export const quantizeCommand: CliCommand = {
         }));
         const saved = saveModel(model, f.output);
         const sizes: Sizes = { before, after: { bytes: saved.fileBytes + saved.externalBytes, nodeCount: nodeCount(model) } };
+        // An int8 copy beside a float one the model still needs (a weight another If branch
+        // or a float node reads) can outweigh what was saved: say so rather than let the size line pass unread.
+        if (sizes.after.bytes > before.bytes) report.warnings.push(`the quantized model is larger than the input (${before.bytes} -> ${sizes.after.bytes} bytes): what was quantized does not pay for the scales and copies it adds`);
         for (const w of report.warnings) if (!f.json) process.stderr.write(`warning: ${w}\n`);
         if (f.json) { const { mode, ...rest } = report; printJson({ mode, ...sizes, ...rest }); }
         else process.stdout.write(render(report, sizes, f.output, f.verbose ?? false) + '\n');
