@@ -39,7 +39,7 @@ describe('quantized real models agree with the float model on real inputs', () =
     });
   }
 
-  it('Silero VAD (LSTM, If subgraphs): fp16 gives valid outputs with subgraphs left in float and reported; int8 has nothing to quantize and says why', async () => {
+  it('Silero VAD (LSTM, If subgraphs): fp16 gives valid outputs with subgraphs left in float and reported; int8-dynamic has nothing to quantize and says why (int8-static quantizes the If branches: if-bodies.test.ts)', async () => {
     for (const m of npmModels()) {
       const model = loadModel(m.file);
       const feeds = [generateFeeds(model, 5), generateFeeds(model, 6)];
