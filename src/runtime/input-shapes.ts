@@ -49,7 +49,12 @@ export function checkOverrides(specs: InputSpec[], o: ShapeOverrides): void {
  * run on 1x1 images or one-step sequences measures nothing a user cares about.
  */
 export function dimsDefaultedToOne(spec: InputSpec, o: ShapeOverrides = {}): string[] {
-  return wantedDims(spec, o).flatMap((d, i) => (d === undefined && i > 0 ? [String(spec.dims[i])] : []));
+  return wantedDims(spec, o).flatMap((d, i) => (d === undefined && i > 0 ? [dimLabel(spec.dims[i], i)] : []));
+}
+
+/** A free dim as a user can name it: its symbol, or its position when the model left it unnamed. */
+function dimLabel(d: unknown, axis: number): string {
+  return typeof d === 'string' && d ? d : `at axis ${axis} (unnamed)`;
 }
 
 /** One line per run: the shape each input is fed at ('48..320' where samples differ). */
@@ -62,7 +67,7 @@ export function describeInputShapes(specs: InputSpec[], samples: Sample[]): stri
       const lo = Math.min(...sizes), hi = Math.max(...sizes);
       return lo === hi ? String(lo) : `${lo}..${hi}`;
     });
-    const symbolic = spec.dims.some(isFree) ? ` (model [${spec.dims.join(', ')}])` : '';
+    const symbolic = spec.dims.some(isFree) ? ` (model [${spec.dims.map((d) => ((typeof d === 'string' && d) || (typeof d === 'number' && d >= 0) ? String(d) : '?')).join(', ')}])` : '';
     return `${spec.name} [${dims.join(', ')}]${symbolic}`;
   }).join(', ');
 }

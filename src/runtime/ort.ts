@@ -37,7 +37,9 @@ export async function openSession(source: string | Uint8Array | Model, options: 
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: options.optimization ?? 'disabled',
-    logSeverityLevel: 3,
+    // Fatal only: onnxruntime's own error lines repeat, with timestamps and colour, what the
+    // OnnxpressError raised from the same failure says in one line.
+    logSeverityLevel: 4,
   };
   if (options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
   let session: ort.InferenceSession;
