@@ -19,6 +19,7 @@ import { fuseTransposeIntoGemm } from './fuse-transpose-into-gemm.js';
 import { fuseShapeIntoReshape } from './fuse-shape-into-reshape.js';
 import { fuseLayerNorm } from './fuse-layer-norm.js';
 import { fuseGelu } from './fuse-gelu.js';
+import { fuseHardSigmoid } from './fuse-hard-sigmoid.js';
 import { inferShapesPass } from './infer-shapes.js';
 import { removeInitializerInputs } from './remove-initializer-inputs.js';
 
@@ -42,6 +43,7 @@ export const allPasses: Pass[] = [
   fuseShapeIntoReshape,
   fuseLayerNorm,
   fuseGelu,
+  fuseHardSigmoid,
   eliminateCommonSubexpressions,
   dedupeInitializers,
   eliminateDeadNodes,
