@@ -1,3 +1,4 @@
+import { OnnxpressError } from '../errors.js';
 import type { CliCommand } from './command.js';
 import { printJson } from './command.js';
 import { parseByteCount, parseList } from './parse.js';
@@ -18,13 +19,15 @@ export const optimizeCommand: CliCommand = {
       .requiredOption('-o, --output <file>', 'where to write the optimized model')
       .option('--passes <names>', 'comma-separated passes to run, in order (see `onnxpress passes`)')
       .option('--skip <names>', 'comma-separated passes to leave out')
+      .option('--with <names>', 'comma-separated passes to run after the default pipeline (ones it leaves out, e.g. fuse-hard-sigmoid)')
       .option('--fold-growth <bytes>', "bytes constant folding may add to the file ('unlimited' folds like onnxruntime)", '0')
       .option('--json', 'print one JSON object: before, after, passes')
-      .action(async (file: string, opts: { output: string; passes?: string; skip?: string; foldGrowth: string; json?: boolean }) => {
+      .action(async (file: string, opts: { output: string; passes?: string; skip?: string; with?: string; foldGrowth: string; json?: boolean }) => {
+        if (opts.passes && opts.with) throw new OnnxpressError('BAD_INPUT', '--passes and --with: give one (--passes replaces the default pipeline, --with adds to it)');
         const model = loadModel(file);
         refuseOverwritingInputs({ file: opts.output }, model);
         const foldSlackBytes = opts.foldGrowth === 'unlimited' ? Infinity : parseByteCount('--fold-growth', opts.foldGrowth);
-        const report = await optimizeModel(model, { passes: parseList(opts.passes), skip: parseList(opts.skip), foldSlackBytes });
+        const report = await optimizeModel(model, { passes: opts.with ? [...defaultPipeline, ...parseList(opts.with)!] : parseList(opts.passes), skip: parseList(opts.skip), foldSlackBytes });
         saveModel(model, opts.output);
         if (opts.json) printJson({ before: report.before, after: report.after, rounds: report.rounds, passes: report.passes });
         else process.stdout.write(renderOptimize(report, opts.output) + '\n');
