@@ -1,5 +1,4 @@
 // Initializers with the same dtype, dims and bytes are one value: keep the first.
-import { createHash } from 'node:crypto';
 import type { Graph } from '../src/ir/graph.js';
 import { removeInitializer, replaceAllUses } from '../src/ir/mutate.js';
 import { PassReport, type Pass } from '../src/pass/pass.js';
@@ -13,7 +12,7 @@ export const dedupeInitializers: Pass = {
     const seen = new Map<string, string>();
     for (const [name, t] of [...graph.initializers]) {
       if (protectedNames.has(name) || t.data.kind === 'string_data' || t.byteLength === 0) continue;
-      const key = `${t.dataType}|${t.dims.join('x')}|${createHash('sha256').update(t.rawBytes()).digest('hex')}`;
+      const key = t.contentKey();
       const first = seen.get(key);
       if (!first) { seen.set(key, name); continue; }
       replaceAllUses(graph, name, first);

@@ -1,5 +1,4 @@
 // Two nodes with the same op, attributes and inputs compute the same values: keep one.
-import { createHash } from 'node:crypto';
 import type { Attribute, Graph, Node } from '../src/ir/graph.js';
 import { removeNode, replaceAllUses } from '../src/ir/mutate.js';
 import { PassReport, type Pass } from '../src/pass/pass.js';
@@ -36,7 +35,7 @@ function nodeKey(node: Node): string {
 }
 
 function attributeKey(a: Attribute): unknown {
-  const tensorKey = (t: import('../src/ir/tensor.js').Tensor) => `${t.dataType}|${t.dims}|${t.data.kind === 'string_data' ? JSON.stringify(t.toStrings()) : createHash('sha256').update(t.rawBytes()).digest('hex')}`;
+  const tensorKey = (t: import('../src/ir/tensor.js').Tensor) => t.contentKey();
   return [a.name, a.type, a.f, a.i?.toString(), a.s ? Buffer.from(a.s).toString('hex') : undefined, a.floats, a.ints?.map(String),
     a.strings?.map((s) => Buffer.from(s).toString('hex')), a.t ? tensorKey(a.t) : undefined, a.tensors?.map(tensorKey), a.ref_attr_name];
 }

@@ -1,5 +1,6 @@
 // A constant tensor: an initializer, a Constant node's value or an attribute tensor.
 // Data loaded from a file is viewed, not copied: `raw` is a slice of the file buffer.
+import { createHash } from 'node:crypto';
 import { DataType, bitsPerElement, rawByteLength, dataTypeName } from './dtype.js';
 import { bfloat16ToFloat32, float16ToFloat32, float4e2m1ToFloat32, float8ToFloat32 } from './float-formats.js';
 
@@ -74,6 +75,15 @@ export class Tensor {
 
   describe(): string {
     return `'${this.name}' (${dataTypeName(this.dataType)}[${this.dims.join('x')}])`;
+  }
+
+  /**
+   * Equal for tensors of one dtype, shape and contents, whatever their names or storage
+   * (raw or typed fields): a digest of the bytes, or of the strings for a string tensor.
+   */
+  contentKey(): string {
+    const contents = this.data.kind === 'string_data' ? JSON.stringify(this.toStrings()) : createHash('sha256').update(this.rawBytes()).digest('hex');
+    return `${this.dataType}|${this.dims.join('x')}|${contents}`;
   }
 
   /** The values as little-endian raw_data bytes; a view when stored raw, else encoded. */

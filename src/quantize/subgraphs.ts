@@ -180,24 +180,19 @@ const SHARE_MIN_BYTES = 1024;
  * reads it from there by name, as it read the float one.
  */
 function shareIdenticalInitializers(main: Graph, added: { body: Graph; names: string[] }[]): void {
-  const seen = new Map<string, { body: Graph; name: string; tensor: Tensor; moved: boolean }[]>();
+  const first = new Map<string, { body: Graph; name: string; tensor: Tensor; moved: boolean }>();
   for (const { body, names } of added) {
     for (const name of names) {
       const tensor = body.initializers.get(name);
       if (!tensor || tensor.byteLength < SHARE_MIN_BYTES) continue;
-      const key = `${tensor.dataType}|${tensor.dims.join('x')}`;
-      const bytes = tensor.rawBytes();
-      const same = seen.get(key)?.find((c) => c.body !== body && sameBytes(c.tensor.rawBytes(), bytes));
-      if (!same) { seen.set(key, [...(seen.get(key) ?? []), { body, name, tensor, moved: false }]); continue; }
+      const key = tensor.contentKey();
+      const same = first.get(key);
+      if (!same) { first.set(key, { body, name, tensor, moved: false }); continue; }
+      // Only copies in different branches are shared here.
+      if (same.body === body) continue;
       if (!same.moved) { removeInitializer(same.body, same.name); addInitializer(main, same.tensor); same.moved = true; }
       removeInitializer(body, name);
       replaceAllUses(body, name, same.name);
     }
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
