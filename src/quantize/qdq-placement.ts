@@ -19,7 +19,9 @@
 // - leaves in float a depthwise conv whose taps mostly fall on padding at the calibration
 //   size (kernel-cost.ts: the integer kernel multiplies them, the float one skips them);
 // - leaves in float a conv reading a graph input (or the float stem after it) with too few
-//   MACs per input element to pay for quantizing it (a first conv on an image; kernel-cost.ts).
+//   MACs per input element, or too short a reduction per output, to pay for quantizing it (a
+//   first conv on an image; kernel-cost.ts); a MatMul/Gemm with constant weights there is
+//   judged by the weight bytes it reads instead.
 // 'full-integer' instead feeds every supported op through DequantizeLinear (int8 accelerators).
 import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
@@ -176,6 +178,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
     return known;
   };
 
+  const costShapes = o.runShapes ?? o.shapes;
   for (const node of graph.nodes) {
     if (!node.isOnnx() || absorbed.has(node)) continue;
     const op = node.opType;
@@ -201,13 +204,13 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       // runs slower still (measured 5x), and depthwise weights are small.
       if (o.largeDepthwiseInFloat && largeDepthwise(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3 kept in float (largeDepthwise)' }); continue; }
       if (feedsLog(graph, consumers, out)) { left.push({ node: nameOf(node), opType: op, reason: FEEDS_LOG }); continue; }
-      if (!o.depthwiseInInteger && depthwiseMostlyPadding(graph, node, o.runShapes ?? o.shapes)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel mostly over padding at the calibration size: kept in float (int8 multiplies padded taps)' }); continue; }
+      if (!o.depthwiseInInteger && depthwiseMostlyPadding(graph, node, costShapes)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel mostly over padding at the calibration size: kept in float (int8 multiplies padded taps)' }); continue; }
       const converted = acts.filter((a) => !tensors.has(a));
       let least = converted.some((a) => graphInputs.has(a)) ? MIN_MACS_PER_QUANTIZED_ELEMENT : converted.length && converted.every(inFloatStem) ? MIN_MACS_PER_QUANTIZED_STEM_ELEMENT : 0;
       if (least && weighted && (op === 'MatMul' || op === 'Gemm')) least = MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT;
-      const depth = least ? shallowReduction(graph, node, o.runShapes ?? o.shapes, SMALL) : undefined;
+      const depth = least ? shallowReduction(graph, node, costShapes, SMALL) : undefined;
       if (depth !== undefined) { left.push({ node: nameOf(node), opType: op, reason: `reduction of ${depth} multiplies per output is too short to pay for int8 on its float input (graph input or float stem): kept in float` }); continue; }
-      if (!(o.depthwiseInInteger && isDepthwise(graph, node)) && tooFewMacsToQuantize(node, converted, o.runShapes ?? o.shapes, SMALL, least)) { left.push({ node: nameOf(node), opType: op, reason: 'too few multiply-accumulates per element to pay for quantizing its float input (graph input or float stem): kept in float' }); continue; }
+      if (!(o.depthwiseInInteger && isDepthwise(graph, node)) && tooFewMacsToQuantize(node, converted, costShapes, SMALL, least)) { left.push({ node: nameOf(node), opType: op, reason: 'too few multiply-accumulates per element to pay for quantizing its float input (graph input or float stem): kept in float' }); continue; }
       acts.forEach(planInput);
       integer.add(node);
       // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.
