@@ -10,6 +10,7 @@
 # Variant: pc = per-channel weights, pt = per-tensor; s8/u8 = int8/uint8 activations (weights int8).
 # Per-channel needs opset >= 13 (onnxruntime writes an invalid model below it), so older models are
 # first converted with onnx's version converter, as a user would have to.
+import atexit
 import glob
 import os
 import shutil
@@ -27,7 +28,9 @@ src, calibration_dir, out = (os.path.abspath(p) for p in sys.argv[1:4])
 variant = sys.argv[4] if len(sys.argv) > 4 else 'pc-s8'
 per_channel = variant.startswith('pc')
 # quant_pre_process leaves scratch files in the working directory: give it one of its own.
+# Removed on every exit, a failed run's included.
 work = tempfile.mkdtemp()
+atexit.register(shutil.rmtree, work, True)
 os.chdir(work)
 tmp = os.path.join(work, 'model')
 
@@ -64,5 +67,4 @@ except Exception as err:  # symbolic shape inference gives up on some exports
 activations = QuantType.QUInt8 if variant.endswith('u8') else QuantType.QInt8
 quantize_static(tmp + '.pre.onnx', out, Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
                 activation_type=activations, weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
-shutil.rmtree(work)
 print(out)

@@ -4,7 +4,7 @@
 // [--method=entropy] [--min-cosine=0.99] [--fallback=16-bit] [--activation-type=uint16] [--large-depthwise=float]
 // [--exclude-op-types=A,B] [--verbose]
 // [--twins=PATH{kind}.onnx,...]: other int8 files of the same models (e.g. onnxruntime's quantizer
-// output, made by bench/ort-twins/quantize.py), each scored, sized and timed beside ours in the same run.
+// output, made by bench/ort-twins.py), each scored, sized and timed beside ours in the same run.
 import { existsSync, readFileSync } from 'node:fs';
 import { loadModel } from '../src/onnx/load.js';
 import { cloneModel } from '../src/onnx/clone.js';
@@ -52,7 +52,8 @@ for (const kind of kinds.length ? kinds : (['rec', 'cls', 'det'] as OcrKind[])) 
   const report = await quantizeModel(int8, { mode: 'int8-static', calibration, ...extra });
   const seconds = (performance.now() - t) / 1000;
   const twins = twinPatterns.map((p) => p.replaceAll('{kind}', kind)).filter((f) => existsSync(f));
-  const candidates: { label: string; model: Model }[] = [{ label: 'ours', model: int8 }, ...twins.map((f) => ({ label: f.split('/').pop()!, model: loadModel(f) }))];
+  // A twin's size is its file's, as onnxruntime's quantizer wrote it.
+  const candidates: { label: string; model: Model; bytes: number }[] = [{ label: 'ours', model: int8, bytes: serializeModel(int8).byteLength }, ...twins.map((f) => ({ label: f.split('/').pop()!, model: loadModel(f), bytes: readFileSync(f).byteLength }))];
   const ref = await outputsOf(float, scoring);
   const score = (o: typeof ref) => kind === 'rec' ? recScore(o, truth as string[]) : kind === 'cls' ? { accuracy: clsScore(o, truth as number[]) } : {};
   const floatBytes = serializeModel(float).byteLength;
@@ -64,9 +65,8 @@ for (const kind of kinds.length ? kinds : (['rec', 'cls', 'det'] as OcrKind[])) 
   for (const [i, c] of candidates.entries()) {
     const got = await outputsOf(c.model, scoring);
     const quality = kind === 'det' ? detScore(ref, got) : { float: score(ref), int8: score(got) };
-    const bytes = c.label === 'ours' ? serializeModel(int8).byteLength : readFileSync(twins[i - 1]!).byteLength;
-    const mine = c.label === 'ours';
-    rows.push({ model: kind, file: c.label, quality: JSON.stringify(quality, (_, v) => (typeof v === 'number' ? +v.toFixed(4) : v)), smaller: `${(floatBytes / bytes).toFixed(2)}x`, speedup: speedups[i] ?? 'not measured', quantizeSeconds: mine ? +seconds.toFixed(1) : '', quantized: mine ? JSON.stringify(report.quantized) : '', leftInFloat: mine ? report.leftInFloat.length : '', returnedToFloat: mine ? report.tolerance?.returnedToFloat.length : '', widened: mine ? report.tolerance?.widened.length : '' });
+    const mine = i === 0;
+    rows.push({ model: kind, file: c.label, quality: JSON.stringify(quality, (_, v) => (typeof v === 'number' ? +v.toFixed(4) : v)), smaller: `${(floatBytes / c.bytes).toFixed(2)}x`, speedup: speedups[i] ?? 'not measured', quantizeSeconds: mine ? +seconds.toFixed(1) : '', quantized: mine ? JSON.stringify(report.quantized) : '', leftInFloat: mine ? report.leftInFloat.length : '', returnedToFloat: mine ? report.tolerance?.returnedToFloat.length : '', widened: mine ? report.tolerance?.widened.length : '' });
   }
   if (args.includes('--verbose')) console.log(kind, report.leftInFloat.slice(0, 60), report.warnings);
 }
