@@ -50,11 +50,14 @@ export const allPasses: Pass[] = [
   inferShapesPass,
 ];
 
-/** Passes run when the user names none. */
-// fuse-hard-sigmoid is asked for by name: it speeds float PP-OCR up 1.09-1.29x, but ahead of
-// int8-static it cost the recognizer 1.3 points of characters and the classifier its lead
-// over float (measured, see the pass), since the decomposed form lets x + 3 run integer.
+/**
+ * Passes run only when named: fuse-hard-sigmoid speeds float PP-OCR up 1.09-1.29x, but ahead
+ * of int8-static it cost the recognizer 1.3 points of characters and the classifier its lead
+ * over float (measured, see the pass), since the decomposed form lets x + 3 run integer.
+ */
 export const OPT_IN_PASSES = ['infer-shapes', 'fuse-hard-sigmoid'];
+
+/** Passes run when the user names none. */
 export const defaultPipeline: string[] = allPasses.map((p) => p.name).filter((n) => !OPT_IN_PASSES.includes(n));
 
 export function findPass(name: string): Pass | undefined {
