@@ -23,9 +23,11 @@ describe("README 'Use in CI'", () => {
     exportMnistDigits(join(work, 'data', 'holdout'), { offset: TRAIN_COUNT, count: 600 });
     writeFileSync(join(work, 'onnxpress.gate.json'), config);
     for (const args of steps) {
-      // The test machine is shared: its timings cannot decide a test, so compress's default
-      // "not slower than the original" is lifted here (verdict.test.ts tests that rule).
-      const r = runCli(args[0] === 'compress' ? [...args, ...ANY_LATENCY] : args, { cwd: work });
+      // The test machine is shared: its timings cannot decide a test, so the target's default
+      // "not slower than the original" is lifted here, for compress and for gate alike (the
+      // example MLP runs at 0.91-0.99x of float, so gate's interval crossed 1 in about one run
+      // of two on a loaded machine); verdict.test.ts tests that rule.
+      const r = runCli([...args, ...ANY_LATENCY], { cwd: work });
       expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(0);
     }
     for (const f of ['build/classifier.int8.onnx', 'build/report/report.html', 'build/gate.xml', 'build/gate.md']) expect(existsSync(join(work, f)), f).toBe(true);
