@@ -62,6 +62,8 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
       break;
     }
     case 'fp16': {
+      // Cast's `to` became an integer in opset 6.
+      ensureOpset(model, 6, warnings, 'float16 Casts');
       const types = await observedValueTypes(model, options.calibration);
       quantized = convertToFp16(model, options, left, types);
       break;

@@ -176,10 +176,10 @@ const SHARE_MIN_BYTES = 1024;
 
 /**
  * Branches that quantized one outer weight (Silero legacy's STFT basis, read by both sample
- * rates) hold identical int8 copies: the first moves to the main graph and every branch
- * reads it from there by name, as it read the float one.
+ * rates) hold identical int8 (or float16) copies: the first moves to the main graph and every
+ * branch reads it from there by name, as it read the float one.
  */
-function shareIdenticalInitializers(main: Graph, added: { body: Graph; names: string[] }[]): void {
+export function shareIdenticalInitializers(main: Graph, added: { body: Graph; names: string[] }[]): void {
   const first = new Map<string, { body: Graph; name: string; tensor: Tensor; moved: boolean }>();
   for (const { body, names } of added) {
     for (const name of names) {
