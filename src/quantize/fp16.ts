@@ -69,9 +69,12 @@ function convertGraph(g: Graph, types: Map<string, number>, outerHalf: Set<strin
   // A node whose value types inference could not give stays as it is: converting it could
   // feed a float32 reader float16 (or the reverse) unseen.
   const typed = (n: Node) => [...n.inputs, ...n.outputs].every((v) => !v || types.has(v));
-  const blocked = (n: Node) => !n.isOnnx() || c.block.has(n.opType) || n.subgraphs().length > 0 || c.exclude.has(n.name ?? '') || !typed(n);
+  // Strings made from float16 values print differently (0.1 -> 0.0999755859375), and parsed
+  // ones overflow it: a node touching strings keeps float32.
+  const strings = (n: Node) => [...n.inputs, ...n.outputs].some((v) => v && types.get(v) === DataType.STRING) || (n.opType === 'Cast' && n.getInt('to') === DataType.STRING);
+  const blocked = (n: Node) => !n.isOnnx() || c.block.has(n.opType) || n.subgraphs().length > 0 || c.exclude.has(n.name ?? '') || !typed(n) || strings(n);
   const whyBlocked = (n: Node) => !n.isOnnx() ? `custom domain ${n.domain}` : c.block.has(n.opType) ? 'on the fp16 block list'
-    : c.exclude.has(n.name ?? '') ? 'excluded' : 'value types unknown (shape inference could not give them); kept in float32';
+    : c.exclude.has(n.name ?? '') ? 'excluded' : strings(n) ? 'reads or makes strings; kept in float32' : 'value types unknown (shape inference could not give them); kept in float32';
   const outerWeight = (name: string) => { for (let p = g.parent; p; p = p.parent) { const t = p.initializers.get(name); if (t) return t; } return undefined; };
   // Which float values end up float16: outer values the outer graph made float16, outputs of
   // converted nodes, initializers read by converted nodes, and (without keepIo) the graph inputs.
