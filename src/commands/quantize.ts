@@ -31,7 +31,7 @@ export const quantizeCommand: CliCommand = {
       .argument('<model>', 'the .onnx file')
       .requiredOption('-o, --output <file>', 'where to write the quantized model')
       .requiredOption('--mode <mode>', 'int8-dynamic | int8-static | fp16 | int4')
-      .option('--per-channel', 'per-output-channel weight scales (default for int8-static)')
+      .option('--per-channel', 'per-output-channel weight scales (default for int8-static, and for Conv in int8-dynamic)')
       .option('--per-tensor', 'one weight scale per tensor')
       .option('--calibration <dir>', "int8-static: folder of samples (.npy, .pb, images), or 'random' (not recommended)")
       .option('--method <method>', 'calibration: minmax | percentile | entropy', 'minmax')

@@ -1,7 +1,8 @@
 // int4 weight-only quantization of MatMul weights, block-wise along K: standard
 // DequantizeLinear with int4/uint4 weights and a block_size (opset 21), or onnxruntime's
-// com.microsoft.MatMulNBits behind an option. Activations stay float.
-import { Node, attr, type Model } from '../ir/graph.js';
+// com.microsoft.MatMulNBits behind an option. Activations stay float. Subgraph bodies are
+// quantized as the main graph is.
+import { Node, attr, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
 import { NameAllocator, addInitializer, insertNodes, setInput, setInputs } from '../ir/mutate.js';
 import { Tensor, packInt4 } from '../ir/tensor.js';
@@ -21,9 +22,14 @@ export function quantizeInt4(model: Model, o: QuantizeOptions, left: LeftInFloat
     if (r.from < 21) warnings.push(`opset raised from ${r.from} to 21 for block-wise DequantizeLinear`);
     model.irVersion = Math.max(model.irVersion, 10);
   }
-  const g = model.graph;
-  const names = new NameAllocator(g);
   const counts: Record<string, number> = {};
+  // Bodies too (If branches, Loop and Scan bodies): a weight a body captures gets its int4 copy there.
+  for (const g of [...model.graphs()]) quantizeGraph(g, o, blockSize, symmetric, left, counts);
+  return counts;
+}
+
+function quantizeGraph(g: Graph, o: QuantizeOptions, blockSize: number, symmetric: boolean, left: LeftInFloat[], counts: Record<string, number>): void {
+  const names = new NameAllocator(g);
   const newNodes: Node[] = [];
   for (const node of [...g.nodes]) {
     if (!node.isOnnx() || (node.opType !== 'MatMul' && node.opType !== 'Gemm')) continue;
@@ -61,7 +67,6 @@ export function quantizeInt4(model: Model, o: QuantizeOptions, left: LeftInFloat
     counts[opType] = (counts[opType] ?? 0) + 1;
   }
   insertNodes(g, newNodes);
-  return counts;
 }
 
 interface Blocks { values: Int8Array; scales: Float32Array; zeroPoints: Int8Array }
@@ -89,7 +94,7 @@ function quantizeBlocks(rows: Float32Array, N: number, K: number, blockSize: num
   return { values, scales, zeroPoints };
 }
 
-function rewriteNBits(g: import('../ir/graph.js').Graph, names: NameAllocator, node: Node, q: Blocks, N: number, K: number, blockSize: number, symmetric: boolean): void {
+function rewriteNBits(g: Graph, names: NameAllocator, node: Node, q: Blocks, N: number, K: number, blockSize: number, symmetric: boolean): void {
   // MatMulNBits: B uint8 [N, blocks, blockSize/2] of unsigned 4-bit values (zero point 8 when symmetric).
   const blocks = Math.ceil(K / blockSize);
   const packed = new Uint8Array(N * blocks * (blockSize / 2));

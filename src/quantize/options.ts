@@ -8,7 +8,7 @@ export type QuantizeMode = 'int8-dynamic' | 'int8-static' | 'fp16' | 'int4';
 
 export interface QuantizeOptions {
   mode: QuantizeMode;
-  /** Per-output-channel weight scales (default true for static, false for dynamic). */
+  /** Per-output-channel weight scales (default true for static and for int8-dynamic's Conv, false for int8-dynamic's MatMul/Gemm). */
   perChannel?: boolean;
   /** Symmetric activations (default false: asymmetric uint8) and weights (default true). */
   symmetricActivations?: boolean;
