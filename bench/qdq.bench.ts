@@ -2,14 +2,17 @@
 // images of ../shared/data/ocr/KIND, score on the other 32, size, and latency (onnxruntime-node,
 // one thread, interleaved, tinybench medians). npx tsx bench/qdq.bench.ts [det|rec|cls ...] [--no-latency]
 // [--method=entropy] [--min-cosine=0.99] [--fallback=16-bit] [--activation-type=uint16] [--large-depthwise=float]
-// [--exclude-op-types=A,B] [--verbose]
+// [--exclude-op-types=A,B] [--placement=wasm] [--verbose]
+// [--backend=wasm|browser]: time in onnxruntime-web (WebAssembly, one thread) in Node, or in
+// headless Chromium's WebAssembly-only build (scores are onnxruntime-node's either way).
 // [--twins=PATH{kind}.onnx,...]: other int8 files of the same models (e.g. onnxruntime's quantizer
 // output, made by bench/ort-twins.py), each scored, sized and timed beside ours in the same run.
 import { existsSync, readFileSync } from 'node:fs';
 import { loadModel } from '../src/onnx/load.js';
 import { cloneModel } from '../src/onnx/clone.js';
 import { serializeModel } from '../src/onnx/save.js';
-import { benchModels } from '../src/measure/bench.js';
+import { benchModels, type BenchReport } from '../src/measure/bench.js';
+import { benchInBrowser } from '../src/measure/browser-bench.js';
 import { optimizeModel } from '../src/optimize.js';
 import { quantizeModel } from '../src/quantize/index.js';
 import { openSession } from '../src/runtime/ort.js';
@@ -26,7 +29,8 @@ const args = process.argv.slice(2);
 const kinds = (args.filter((a) => !a.startsWith('--')) as OcrKind[]);
 const latency = !args.includes('--no-latency');
 const flag = (name: string) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a?.slice(name.length + 3); };
-const extra = { method: flag('method') as 'minmax' | 'entropy' | 'percentile' | undefined, minCosine: flag('min-cosine') ? Number(flag('min-cosine')) : undefined, largeDepthwise: flag('large-depthwise') as 'float' | undefined, excludeOpTypes: flag('exclude-op-types')?.split(','), fallback: flag('fallback') as '16-bit' | undefined, activationType: flag('activation-type') as 'uint16' | undefined };
+const extra = { method: flag('method') as 'minmax' | 'entropy' | 'percentile' | undefined, minCosine: flag('min-cosine') ? Number(flag('min-cosine')) : undefined, largeDepthwise: flag('large-depthwise') as 'float' | undefined, excludeOpTypes: flag('exclude-op-types')?.split(','), fallback: flag('fallback') as '16-bit' | undefined, activationType: flag('activation-type') as 'uint16' | undefined, placement: flag('placement') as 'wasm' | undefined };
+const backend = flag('backend') ?? 'node';
 
 async function outputsOf(model: Model, samples: Sample[]) {
   const s = await openSession(model, { optimization: 'all' });
@@ -59,7 +63,9 @@ for (const kind of kinds.length ? kinds : (['rec', 'cls', 'det'] as OcrKind[])) 
   const floatBytes = serializeModel(float).byteLength;
   const speedups: string[] = [];
   if (latency) {
-    const b = await benchModels([{ label: 'float', model: float }, ...candidates], { runs: 60, threads: 1, samples: scoring.slice(0, 4), quiet: true });
+    const sources = [{ label: 'float', model: float }, ...candidates];
+    const b: BenchReport = backend === 'browser' ? await benchInBrowser(sources, { runs: 30, samples: scoring.slice(0, 4), build: 'wasm-only' })
+      : await benchModels(sources, { runs: backend === 'wasm' ? 20 : 60, threads: 1, samples: scoring.slice(0, 4), quiet: true, backend: backend === 'wasm' ? 'wasm' : 'node' });
     b.ratios.forEach((r) => speedups.push(`${(1 / r.ratio).toFixed(2)}x${r.noisy ? ' (noisy)' : ''} (float p50 ${b.models[0]!.latencyMs.p50.toFixed(1)} ms)`));
   }
   for (const [i, c] of candidates.entries()) {
@@ -70,4 +76,4 @@ for (const kind of kinds.length ? kinds : (['rec', 'cls', 'det'] as OcrKind[])) 
   }
   if (args.includes('--verbose')) console.log(kind, report.leftInFloat.slice(0, 60), report.warnings);
 }
-printTable('PP-OCR int8-static vs float: calibrated on 32 images, scored on 32 others', rows);
+printTable(`PP-OCR int8-static vs float: calibrated on 32 images, scored on 32 others; latency in ${backend === 'node' ? 'onnxruntime-node' : backend === 'wasm' ? 'onnxruntime-web (WebAssembly) in Node' : 'headless Chromium (onnxruntime-web, WebAssembly-only build)'}`, rows);

@@ -52,7 +52,7 @@ export const quantizeCommand: CliCommand = {
       .option('--smooth-quant [alpha]', 'int8-static: move MatMul/Gemm activation outliers into the weights (alpha, default 0.5)')
       .option('--gptq', 'int8-static: round weights to minimize each layer\'s output error on the calibration data')
       .option('--bias-correction', 'int8-static: correct biases for the mean shift weight rounding causes')
-      .option('--placement <p>', "int8-static: cpu (Q/DQ only where onnxruntime's CPU kernels gain) | full-integer (every supported op, for int8 accelerators)", 'cpu')
+      .option('--placement <p>', "int8-static: cpu (Q/DQ only where onnxruntime's CPU kernels gain) | wasm (the same for onnxruntime-web's WebAssembly kernels) | full-integer (every supported op, for int8 accelerators)", 'cpu')
       .option('--large-depthwise <where>', 'int8-static: depthwise convolutions above 3x3 in float, or every depthwise convolution in integer: float | integer (default: integer unless its taps mostly fall on padding)')
       .option('--max-accuracy-drop <points>', 'return the fewest most sensitive nodes to float until top-1 agreement with float (on the calibration samples) falls at most this many points')
       .option('--min-cosine <c>', 'the same, until every output cosine to float is at least this')
@@ -96,7 +96,7 @@ export const quantizeCommand: CliCommand = {
           gptq: f.gptq,
           biasCorrection: f.biasCorrection,
           largeDepthwise: parseLargeDepthwise(f.largeDepthwise),
-          placement: parseChoice('--placement', f.placement, ['cpu', 'full-integer'] as const),
+          placement: parseChoice('--placement', f.placement, ['cpu', 'wasm', 'full-integer'] as const),
           maxAccuracyDrop: f.maxAccuracyDrop === undefined ? undefined : parseNumber('--max-accuracy-drop', f.maxAccuracyDrop, { min: 0, max: 100 }),
           minCosine: f.minCosine === undefined ? undefined : parseNumber('--min-cosine', f.minCosine, { min: -1, max: 1 }),
           fallback: parseChoice('--fallback', f.fallback, ['float', '16-bit'] as const),

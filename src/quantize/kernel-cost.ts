@@ -68,6 +68,25 @@ export const MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT = 4;
 export const MIN_REDUCTION_DEPTH = 16;
 
 /**
+ * onnxruntime-web's WebAssembly kernels (placement 'wasm'): its int8 GEMM has no fast 8-bit
+ * dot product to lean on, so int8 pays only where a conv reduces deep. Measured per layer in
+ * onnxruntime-web 1.30 (one thread; PP-OCR recognizer and classifier): every depthwise
+ * QLinearConv ran 4.5-7.5x slower than the float depthwise conv (3x3 and 5x5 alike), a 1x1
+ * conv with 8-32 input channels 1.1-2.8x slower, with 64-480 0.40-0.80x of float.
+ */
+export const WASM_MIN_REDUCTION_DEPTH = 64;
+
+/** Why a Conv stays float under the wasm placement, or undefined when int8 pays there. */
+export function slowInWasm(graph: Graph, node: Node): string | undefined {
+  if (node.opType !== 'Conv') return undefined;
+  if (isDepthwise(graph, node)) return "depthwise: onnxruntime-web's WebAssembly int8 depthwise kernel is slower than its float one (measured 4.5-7.5x): kept in float";
+  const w = graph.findInitializer(node.inputs[1] ?? '');
+  if (!w || w.dims.length < 3) return undefined;
+  const depth = w.dims.slice(1).reduce((a, b) => a * b, 1);
+  return depth < WASM_MIN_REDUCTION_DEPTH ? `reduction of ${depth} multiplies per output is too short for onnxruntime-web's WebAssembly int8 kernel to beat float (measured 1.1-2.8x slower below ${WASM_MIN_REDUCTION_DEPTH}): kept in float` : undefined;
+}
+
+/**
  * The reduction depth (input channels per group x kernel taps) of a non-depthwise Conv with
  * a constant weight when it is below MIN_REDUCTION_DEPTH on an output of more than `small`
  * elements (the costs are per output element; a squeeze-excite conv on a 1x1 map pays

@@ -32,9 +32,11 @@ export interface QuantizeOptions {
   /**
    * int8-static: where Q/DQ pairs go. 'cpu' (default): only where onnxruntime's CPU kernels run
    * the op in integer or the pair folds away, Relu/Clip absorbed, fragile ops in float.
+   * 'wasm': as 'cpu', priced for onnxruntime-web's WebAssembly kernels (depthwise convs and
+   * convs reducing fewer than 64 values per output stay float: its int8 kernels lose there).
    * 'full-integer': every supported op fed by DequantizeLinear, for int8-only accelerators.
    */
-  placement?: 'cpu' | 'full-integer';
+  placement?: 'cpu' | 'wasm' | 'full-integer';
   /**
    * int8-static: depthwise convolutions with kernels above 3x3 stay wholly in float ('float'),
    * or every depthwise convolution runs in integer ('integer'). Default: each runs in integer

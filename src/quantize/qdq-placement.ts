@@ -22,12 +22,15 @@
 //   MACs per input element, or too short a reduction per output, to pay for quantizing it (a
 //   first conv on an image; kernel-cost.ts); a MatMul/Gemm with constant weights there is
 //   judged by the weight bytes it reads instead.
+// 'wasm' plans as 'cpu' for onnxruntime-web's WebAssembly kernels, whose int8 convolutions
+// lose more: every depthwise conv, and any conv reducing fewer than 64 values per output,
+// stays float (kernel-cost.ts).
 // 'full-integer' instead feeds every supported op through DequantizeLinear (int8 accelerators).
 import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
 import type { LeftInFloat } from './options.js';
-import { MIN_MACS_PER_QUANTIZED_ELEMENT, MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT, MIN_MACS_PER_QUANTIZED_STEM_ELEMENT, depthwiseMostlyPadding, isDepthwise, shallowReduction, tooFewMacsToQuantize } from './kernel-cost.js';
+import { MIN_MACS_PER_QUANTIZED_ELEMENT, MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT, MIN_MACS_PER_QUANTIZED_STEM_ELEMENT, depthwiseMostlyPadding, isDepthwise, shallowReduction, slowInWasm, tooFewMacsToQuantize } from './kernel-cost.js';
 
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
@@ -102,6 +105,8 @@ export interface PlanOptions {
   runShapes?: ShapeMap;
   /** Every depthwise convolution in integer, whatever the kernel cost model says. */
   depthwiseInInteger?: boolean;
+  /** Whose kernels the cost model prices: onnxruntime's CPU provider (default) or onnxruntime-web's WebAssembly one. */
+  kernels?: 'cpu' | 'wasm';
 }
 
 export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqPlan {
@@ -204,6 +209,8 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       // runs slower still (measured 5x), and depthwise weights are small.
       if (o.largeDepthwiseInFloat && largeDepthwise(graph, node)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel above 3x3 kept in float (largeDepthwise)' }); continue; }
       if (feedsLog(graph, consumers, out)) { left.push({ node: nameOf(node), opType: op, reason: FEEDS_LOG }); continue; }
+      const wasm = o.kernels === 'wasm' ? slowInWasm(graph, node) : undefined;
+      if (wasm && !(o.depthwiseInInteger && isDepthwise(graph, node))) { left.push({ node: nameOf(node), opType: op, reason: wasm }); continue; }
       if (!o.depthwiseInInteger && depthwiseMostlyPadding(graph, node, costShapes)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel mostly over padding at the calibration size: kept in float (int8 multiplies padded taps)' }); continue; }
       const converted = acts.filter((a) => !tensors.has(a));
       let least = converted.some((a) => graphInputs.has(a)) ? MIN_MACS_PER_QUANTIZED_ELEMENT : converted.length && converted.every(inFloatStem) ? MIN_MACS_PER_QUANTIZED_STEM_ELEMENT : 0;

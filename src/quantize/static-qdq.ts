@@ -97,6 +97,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     largeDepthwiseInFloat: o.largeDepthwise === 'float',
     depthwiseInInteger: o.largeDepthwise === 'integer',
     fullInteger: o.placement === 'full-integer',
+    kernels: o.placement === 'wasm' ? 'wasm' : 'cpu',
   }, left);
   const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
   const ranges = await calibrate(model, wanted, o.calibration, { method: o.method ?? 'minmax', percentile: o.percentile }, o.reuseCalibration);

@@ -51,6 +51,28 @@ describe('QDQ placement (PP-OCR classifier from npm, generated inputs)', () => {
   });
 });
 
+describe('QDQ placement for onnxruntime-web (placement wasm; PP-OCR classifier from npm, generated inputs)', () => {
+  it('depthwise convs and convs reducing fewer than 64 values stay float, saying why; every other conv fuses into QLinearConv; outputs agree', async () => {
+    const float = await optimized(CLS);
+    const int8 = cloneModel(float);
+    const calibration = await generated(float, [1, 3, 48, 192], 8, 1);
+    const report = await quantizeModel(int8, { mode: 'int8-static', calibration, placement: 'wasm' });
+    const weights = (n: { inputs: string[] }) => float.graph.findInitializer(n.inputs[1]!)!;
+    const convs = float.graph.nodes.filter((n) => n.opType === 'Conv');
+    const slow = convs.filter((n) => n.getInt('group', 1) > 1 || weights(n).dims.slice(1).reduce((a, b) => a * b, 1) < 64);
+    expect(slow.length).toBeGreaterThan(0);
+    expect(slow.length).toBeLessThan(convs.length);
+    const floatConvs = report.leftInFloat.filter((l) => l.opType === 'Conv');
+    expect(floatConvs.map((l) => l.node).sort()).toEqual(slow.map((n) => n.name).sort());
+    for (const l of floatConvs) expect(l.reason).toMatch(/onnxruntime-web's WebAssembly/);
+    const runs = await ortRuns(int8, 'extended');
+    expect(runs.QLinearConv).toBe(convs.length - slow.length);
+    const scoring = await generated(float, [1, 3, 48, 192], 8, 2);
+    const [ref, got] = [await runSamples(serializeModel(float), scoring), await runSamples(serializeModel(int8), scoring)];
+    expect(ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length).toBeGreaterThan(0.98);
+  });
+});
+
 describe('QDQ placement on the rendered OCR data', () => {
   const present = existsSync(OCR_DATA);
   if (!present) console.log(`skipped: ${OCR_DATA} not found (a user's clone has no ../shared)`);
