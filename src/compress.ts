@@ -26,7 +26,7 @@ import type { LeftInFloat } from './quantize/options.js';
 import type { Sample } from './runtime/samples.js';
 import { checkProfile, findTarget, type ProfileViolation, type Recipe, type TargetProfile } from './targets/index.js';
 import { applyDefaults, judge, type Tolerances } from './verdict.js';
-import { buildReport, type CompressReport, type NotBuilt, type SizeFacts } from './report/build.js';
+import { buildReport, pickBest, type CompressReport, type NotBuilt, type SizeFacts } from './report/build.js';
 
 export { REPORT_VERSION, type CompressReport, type CandidateReport, type SizeFacts } from './report/build.js';
 
@@ -181,11 +181,17 @@ export async function compressModel(original: Model, modelName: string, options:
   };
 
   let judged = await timeAndJudge();
-  const falling = options.fallback !== false && !rebuild && !profile.fullInteger && judged.report.chosen === null;
-  const base = falling ? fallbackBase(built, judged.report) : undefined;
+  // The fallback runs when nothing passed, and also when a candidate that failed on quality
+  // alone would be the profile's pick had it passed (smaller on a size-first profile, clearly
+  // faster on a latency one): a few nodes in float may keep most of what it wins.
+  const report = judged.report;
+  const chosenReport = report.chosen === null ? undefined : report.candidates[judged.written];
+  const better = (b: Built) => !chosenReport || pickBest(profile, [{ c: chosenReport }, { c: report.candidates[built.indexOf(b)]! }])?.c !== chosenReport;
+  const falling = options.fallback !== false && !rebuild && !profile.fullInteger;
+  const base = falling ? fallbackBase(built, report, better) : undefined;
   // 16-bit activations need QDQ: they start from the closest static candidate, whichever the float fallback starts from.
   const wideAllowed = profile.allowedDtypes.includes(DataType.UINT16) && profile.allowedDtypes.includes(DataType.INT16);
-  const staticBase = falling && wideAllowed ? fallbackBase(built, judged.report, (b) => b.recipe.quantize.mode === 'int8-static') : undefined;
+  const staticBase = falling && wideAllowed ? fallbackBase(built, report, (b) => b.recipe.quantize.mode === 'int8-static' && better(b)) : undefined;
   if (staticBase) await fallBack(staticBase, '16-bit');
   if (base) await fallBack(base, 'float');
   if (base || staticBase) {
@@ -204,7 +210,8 @@ export async function compressModel(original: Model, modelName: string, options:
    */
   async function fallBack(base: Built, kind: 'float' | '16-bit'): Promise<void> {
     const wide = kind === '16-bit';
-    log(wide ? `no candidate passed: widening the most harmful activations of ${base.recipe.name} to 16 bits` : `no candidate passed: returning the most sensitive nodes of ${base.recipe.name} to float`);
+    const why = report.chosen === null ? 'no candidate passed' : `${base.recipe.name} would beat ${report.chosen} but failed on quality`;
+    log(wide ? `${why}: widening the most harmful activations of ${base.recipe.name} to 16 bits` : `${why}: returning the most sensitive nodes of ${base.recipe.name} to float`);
     // Ranked against the optimized model, whose node names the candidates share.
     const q = base.recipe.quantize;
     const units = await fallbackUnits(optimized, base.model, evaluation, kind, { quantizedOps: new Set(Object.keys(base.quantized)), rescaled: Boolean(q.equalize || q.smoothQuant || base.recipe.prune) });

@@ -115,6 +115,33 @@ describe('accuracy-aware fallback on the MNIST classifier', () => {
     expect(cosine).toBeGreaterThanOrEqual(minCosine);
   });
 
+  it('also when a recipe passes but one that failed on quality alone would be the pick: the fallback builds on that one', async () => {
+    const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 600 });
+    const original = loadModel(ensureMnistModel());
+    const data = { samples, labels, generated: false };
+    // A size-first profile with two int8-dynamic recipes: one keeps the first (largest) layer
+    // in float, larger and closer to float; the other quantizes every layer. The floor sits
+    // between their cosines, so the larger one passes and the smaller one fails on quality.
+    const x86 = findTarget('cpu-x86');
+    const profile = { ...x86, objective: 'size' as const, recipes: [
+      { name: 'fc1-in-float', quantize: { mode: 'int8-dynamic' as const, excludeNodes: ['fc1'] } },
+      { name: 'every-layer', quantize: { mode: 'int8-dynamic' as const } },
+    ] };
+    const plain = await compressModel(original, 'm', { target: profile, tolerances: { maxLatencyRatio: Infinity }, data, benchRuns: 5, fallback: false });
+    const [partial, full] = plain.report.candidates.map((c) => c.outputs.logits!.cosine) as [number, number];
+    expect(full).toBeLessThan(partial);
+    const minCosine = (full + partial) / 2;
+    const { report } = await compressModel(original, 'm', { target: profile, tolerances: { minCosine, maxLatencyRatio: Infinity }, data, benchRuns: 5 });
+    expect(report.candidates[0]!.verdict.pass).toBe(true);
+    expect(report.candidates[1]!.verdict.pass).toBe(false);
+    const fallback = report.candidates.filter((c) => c.keptInFloat.length > 0);
+    expect(fallback.length, 'the fallback ran although a recipe passed').toBeGreaterThan(0);
+    expect(fallback.every((c) => c.recipe.startsWith('every-layer'))).toBe(true);
+    // Whichever passing candidate is smallest is chosen.
+    const passing = report.candidates.filter((c) => c.verdict.pass);
+    expect(report.chosen).toBe([...passing].sort((a, b) => a.bytes - b.bytes)[0]!.recipe);
+  });
+
   it('gate --target fails a model built for another profile (fp16 weights on cpu-x86), naming the dtype', async () => {
     const { samples, labels } = digitSamples('image', { from: TRAIN_COUNT, count: 100 });
     const original = loadModel(ensureMnistModel());
