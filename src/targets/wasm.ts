@@ -3,7 +3,7 @@ import { INT8_DTYPES, INT8_QUALITY, NOT_LARGER, NOT_SLOWER, type TargetProfile }
 export const wasm: TargetProfile = {
   name: 'wasm',
   description: 'onnxruntime-web in a browser: one thread, download size weighs most',
-  assumes: "onnxruntime-web's WebAssembly backend without threads (no cross-origin isolation); the model travels over the network, so the candidate with the smallest brotli-compressed size that meets the tolerances wins; channel pruning (25%, no fine-tuning) is tried too; latency is measured in headless Chromium (both onnxruntime-web builds, cold and steady; the verdict reads the WebAssembly-only build's steady state), or on the same kernels in Node when no browser is available.",
+  assumes: "onnxruntime-web's WebAssembly backend without threads (no cross-origin isolation); the model travels over the network, so the candidate with the smallest brotli-compressed size that meets the tolerances wins; channel pruning (25%, no fine-tuning) is tried too; int8-static is placed for WebAssembly's kernels (depthwise convs and convs reducing fewer than 64 values stay float: their int8 kernels are slower there); latency is measured in headless Chromium (both onnxruntime-web builds, cold and steady; the verdict reads the WebAssembly-only build's steady state), or on the same kernels in Node when no browser is available.",
   recipes: [
     { name: 'int8-dynamic', quantize: { mode: 'int8-dynamic', perChannel: true } },
     // Priced for WebAssembly kernels: depthwise and shallow convs stay float (kernel-cost.ts).
