@@ -192,7 +192,41 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     count(node.opType);
   }
   insertNodes(graph, newNodes);
+  noteRequantizedAtLoad(graph, left);
   return counts;
+}
+
+/**
+ * A float Conv, ConvTranspose or Gemm whose input is dequantized per tensor and whose output
+ * goes (through Relu/Clip only) to one QuantizeLinear is quantized anyway by onnxruntime 1.20
+ * and later when it loads the model (its WeightBiasQuantization pass: int8 weights per tensor,
+ * then QLinearConv): such a node left in float says so, so the report does not claim float.
+ */
+function noteRequantizedAtLoad(graph: Graph, left: LeftInFloat[]): void {
+  const producers = graph.producers();
+  const consumers = graph.consumers();
+  const leadsToQ = (start: Node): boolean => {
+    for (let n = start; ;) {
+      const readers = n.outputs.length === 1 ? consumers.get(n.outputs[0]!) ?? [] : [];
+      if (readers.length !== 1) return false;
+      const r = readers[0]!;
+      if (r.opType === 'QuantizeLinear') return true;
+      if (r.opType !== 'Relu' && r.opType !== 'Clip') return false;
+      n = r;
+    }
+  };
+  for (const node of graph.nodes) {
+    if (!node.isOnnx() || !(node.opType === 'Conv' || node.opType === 'ConvTranspose' || node.opType === 'Gemm')) continue;
+    const dq = producers.get(node.inputs[0] ?? '');
+    const w = graph.findInitializer(node.inputs[1] ?? '');
+    if (!dq || dq.opType !== 'DequantizeLinear' || !w || w.dataType !== DataType.FLOAT) continue;
+    const scale = graph.findInitializer(dq.inputs[1] ?? '');
+    if (!scale || scale.elementCount !== 1 || !leadsToQ(node)) continue;
+    const name = node.name || node.outputs[0] || '?';
+    for (const l of left) {
+      if (l.node === name && !l.reason.includes('WeightBiasQuantization')) l.reason += '; but it sits between quantized tensors, so onnxruntime (1.20+) quantizes it per tensor when it loads the model (WeightBiasQuantization) and it runs in int8 there';
+    }
+  }
 }
 
 function noteSubgraphNodes(model: Model, left: LeftInFloat[], skipIfs: boolean): void {

@@ -58,3 +58,35 @@ describe('a Q/DQ pair around a data-movement op folds away', () => {
     }
   });
 });
+
+describe('a float conv between quantized tensors is quantized by onnxruntime at load, and the report says so', () => {
+  // Conv A -> Relu -> Conv B (kept float) -> Relu -> Conv C, and the same with B's output also
+  // read by an Add (a branch): onnxruntime's WeightBiasQuantization pass turns a float Conv
+  // whose input is dequantized and whose only path leads to a QuantizeLinear into QLinearConv.
+  const build = (branch: boolean) => {
+    const b = new GraphBuilder('sandwich');
+    const x = b.input('x', [1, 8, 16, 16]);
+    const a = b.node('Relu', [b.node('Conv', [x, b.weight('wa', [16, 8, 3, 3])], { pads: [1, 1, 1, 1] }, { name: 'A' })]);
+    const mid = b.node('Conv', [a, b.weight('wb', [16, 16, 3, 3])], { pads: [1, 1, 1, 1] }, { name: 'B' });
+    const c = b.node('Conv', [b.node('Relu', [mid]), b.weight('wc', [16, 16, 3, 3])], { pads: [1, 1, 1, 1] }, { name: 'C' });
+    b.output(branch ? b.node('Add', [c, mid]) : c);
+    return b.model(17);
+  };
+  const rand = seededRandom(4);
+  const calibration = Array.from({ length: 8 }, () => ({ x: { type: 'float32', dims: [1, 8, 16, 16], data: Float32Array.from({ length: 8 * 256 }, () => rand() * 2 - 1) } }));
+  for (const branch of [false, true]) {
+    it(branch ? 'not when its output also feeds another op: it stays float, no note' : 'an excluded conv there runs in int8, and its reason says why', async () => {
+      const int8 = cloneModel(build(branch));
+      const report = await quantizeModel(int8, { mode: 'int8-static', calibration, excludeNodes: ['B'] });
+      const reason = report.leftInFloat.find((l) => l.node === 'B')!.reason;
+      const runs = await ortRuns(int8, 'extended');
+      if (branch) {
+        expect(reason).not.toMatch(/WeightBiasQuantization/);
+        expect(runs.QLinearConv).toBe(2);
+      } else {
+        expect(reason).toMatch(/excluded; but it sits between quantized tensors, so onnxruntime .*WeightBiasQuantization/);
+        expect(runs.QLinearConv).toBe(3);
+      }
+    });
+  }
+});
