@@ -192,7 +192,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     count(node.opType);
   }
   insertNodes(graph, newNodes);
-  noteRequantizedAtLoad(graph, left);
+  keepFloatLayersFloat(graph, names, left);
   return counts;
 }
 
@@ -200,9 +200,11 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
  * A float Conv, ConvTranspose or Gemm whose input is dequantized per tensor and whose output
  * goes (through Relu/Clip only) to one QuantizeLinear is quantized anyway by onnxruntime 1.20
  * and later when it loads the model (its WeightBiasQuantization pass: int8 weights per tensor,
- * then QLinearConv): such a node left in float says so, so the report does not claim float.
+ * then QLinearConv). Where the dequantized input cannot be negative (its zero point is the
+ * type's minimum: a clamped activation) a Relu between them is exact and keeps the node float,
+ * as the plan (or the caller's exclusion) meant; elsewhere the node's reason says it runs in int8.
  */
-function noteRequantizedAtLoad(graph: Graph, left: LeftInFloat[]): void {
+function keepFloatLayersFloat(graph: Graph, names: NameAllocator, left: LeftInFloat[]): void {
   const producers = graph.producers();
   const consumers = graph.consumers();
   const leadsToQ = (start: Node): boolean => {
@@ -215,6 +217,7 @@ function noteRequantizedAtLoad(graph: Graph, left: LeftInFloat[]): void {
       n = r;
     }
   };
+  const added: Node[] = [];
   for (const node of graph.nodes) {
     if (!node.isOnnx() || !(node.opType === 'Conv' || node.opType === 'ConvTranspose' || node.opType === 'Gemm')) continue;
     const dq = producers.get(node.inputs[0] ?? '');
@@ -222,11 +225,28 @@ function noteRequantizedAtLoad(graph: Graph, left: LeftInFloat[]): void {
     if (!dq || dq.opType !== 'DequantizeLinear' || !w || w.dataType !== DataType.FLOAT) continue;
     const scale = graph.findInitializer(dq.inputs[1] ?? '');
     if (!scale || scale.elementCount !== 1 || !leadsToQ(node)) continue;
+    if (nonNegative(graph, dq)) {
+      const clamped = names.next(`${node.inputs[0]}_float`);
+      added.push(nodeOf('Relu', [node.inputs[0]!], [clamped], names.next(`${node.name || node.outputs[0]}_keeps_float`)));
+      setInput(node, 0, clamped);
+      continue;
+    }
     const name = node.name || node.outputs[0] || '?';
     for (const l of left) {
       if (l.node === name && !l.reason.includes('WeightBiasQuantization')) l.reason += '; but it sits between quantized tensors, so onnxruntime (1.20+) quantizes it per tensor when it loads the model (WeightBiasQuantization) and it runs in int8 there';
     }
   }
+  insertNodes(graph, added);
+}
+
+/** Whether a DequantizeLinear's output is never negative: its zero point is its type's minimum. */
+function nonNegative(graph: Graph, dq: Node): boolean {
+  const zp = dq.inputs[2] ? graph.findInitializer(dq.inputs[2]) : undefined;
+  if (!dq.inputs[2]) return true; // no zero point: uint8 with 0
+  if (!zp || zp.elementCount !== 1) return false;
+  const v = zp.toFloat32()[0]!;
+  const min: Record<number, number> = { [DataType.UINT8]: 0, [DataType.INT8]: -128, [DataType.UINT16]: 0, [DataType.INT16]: -32768 };
+  return min[zp.dataType] === v;
 }
 
 function noteSubgraphNodes(model: Model, left: LeftInFloat[], skipIfs: boolean): void {

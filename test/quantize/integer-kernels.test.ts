@@ -59,14 +59,16 @@ describe('a Q/DQ pair around a data-movement op folds away', () => {
   });
 });
 
-describe('a float conv between quantized tensors is quantized by onnxruntime at load, and the report says so', () => {
-  // Conv A -> Relu -> Conv B (kept float) -> Relu -> Conv C, and the same with B's output also
-  // read by an Add (a branch): onnxruntime's WeightBiasQuantization pass turns a float Conv
-  // whose input is dequantized and whose only path leads to a QuantizeLinear into QLinearConv.
-  const build = (branch: boolean) => {
+describe('a conv kept float between quantized tensors stays float in onnxruntime, or the report says why not', () => {
+  // Conv A -> (Relu) -> Conv B (excluded: float) -> Relu -> Conv C. onnxruntime's
+  // WeightBiasQuantization pass turns a float Conv whose input is dequantized and whose only
+  // path leads to a QuantizeLinear into QLinearConv. After a Relu (A's output cannot be
+  // negative) a Relu before B is exact and stops it; without one, B's reason says it runs int8.
+  const build = (clampA: boolean, branch: boolean) => {
     const b = new GraphBuilder('sandwich');
     const x = b.input('x', [1, 8, 16, 16]);
-    const a = b.node('Relu', [b.node('Conv', [x, b.weight('wa', [16, 8, 3, 3])], { pads: [1, 1, 1, 1] }, { name: 'A' })]);
+    const convA = b.node('Conv', [x, b.weight('wa', [16, 8, 3, 3])], { pads: [1, 1, 1, 1] }, { name: 'A' });
+    const a = clampA ? b.node('Relu', [convA]) : convA;
     const mid = b.node('Conv', [a, b.weight('wb', [16, 16, 3, 3])], { pads: [1, 1, 1, 1] }, { name: 'B' });
     const c = b.node('Conv', [b.node('Relu', [mid]), b.weight('wc', [16, 16, 3, 3])], { pads: [1, 1, 1, 1] }, { name: 'C' });
     b.output(branch ? b.node('Add', [c, mid]) : c);
@@ -74,19 +76,22 @@ describe('a float conv between quantized tensors is quantized by onnxruntime at 
   };
   const rand = seededRandom(4);
   const calibration = Array.from({ length: 8 }, () => ({ x: { type: 'float32', dims: [1, 8, 16, 16], data: Float32Array.from({ length: 8 * 256 }, () => rand() * 2 - 1) } }));
-  for (const branch of [false, true]) {
-    it(branch ? 'not when its output also feeds another op: it stays float, no note' : 'an excluded conv there runs in int8, and its reason says why', async () => {
-      const int8 = cloneModel(build(branch));
+  const cases = [
+    { name: 'after a Relu: a Relu before it keeps it float', clampA: true, branch: false, qlinear: 2, note: false },
+    { name: 'on a signed input: it runs in int8, and its reason says why', clampA: false, branch: false, qlinear: 3, note: true },
+    { name: 'when its output also feeds another op: onnxruntime leaves it float, nothing added', clampA: false, branch: true, qlinear: 2, note: false },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const float = build(c.clampA, c.branch);
+      const int8 = cloneModel(float);
       const report = await quantizeModel(int8, { mode: 'int8-static', calibration, excludeNodes: ['B'] });
       const reason = report.leftInFloat.find((l) => l.node === 'B')!.reason;
+      expect(/WeightBiasQuantization/.test(reason), reason).toBe(c.note);
       const runs = await ortRuns(int8, 'extended');
-      if (branch) {
-        expect(reason).not.toMatch(/WeightBiasQuantization/);
-        expect(runs.QLinearConv).toBe(2);
-      } else {
-        expect(reason).toMatch(/excluded; but it sits between quantized tensors, so onnxruntime .*WeightBiasQuantization/);
-        expect(runs.QLinearConv).toBe(3);
-      }
+      expect(runs.QLinearConv, JSON.stringify(runs)).toBe(c.qlinear);
+      const [ref, got] = [await runSamples(float, calibration.slice(0, 2)), await runSamples(int8, calibration.slice(0, 2))];
+      for (const [i, r] of ref.entries()) expect(outputsCosine(r, got[i]!)).toBeGreaterThan(0.99);
     });
   }
 });
