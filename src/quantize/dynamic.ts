@@ -15,7 +15,7 @@ import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
 import type { LeftInFloat, QuantizeOptions } from './options.js';
 import { quantizeWeights, type QuantOptions } from './quant-math.js';
-import { shareIdenticalInitializers } from './subgraphs.js';
+import { quantizeEveryGraph } from './subgraphs.js';
 
 export const DYNAMIC_OPS = ['MatMul', 'Gemm', 'Conv'];
 /** Quantized when opTypes is not given: Conv is left out, see CONV_LEFT_FLOAT. */
@@ -36,9 +36,8 @@ export function quantizeDynamic(model: Model, o: QuantizeOptions, left: LeftInFl
   const weightOptions: QuantOptions = { type: 'int8', symmetric: true, reduceRange: o.reduceRange };
   const wanted = o.opTypes ?? DEFAULT_DYNAMIC_OPS;
   let convsLeft = 0;
-  const added: { body: Graph; names: string[] }[] = [];
-  for (const g of [...model.graphs()]) {
-    const before = new Set(g.initializers.keys());
+  // Bodies too: a weight read in several graphs (both branches of an If) is stored once.
+  quantizeEveryGraph(model, (g) => {
     const shapes = inferShapes(g);
     const names = new NameAllocator(g);
     const consumers = g.consumers();
@@ -55,10 +54,7 @@ export function quantizeDynamic(model: Model, o: QuantizeOptions, left: LeftInFl
       else counts[node.opType] = (counts[node.opType] ?? 0) + 1;
     }
     topologicalSort(g);
-    added.push({ body: g, names: [...g.initializers.keys()].filter((k) => !before.has(k)) });
-  }
-  // A weight read in several graphs (both branches of an If) was quantized in each: store it once.
-  shareIdenticalInitializers(model.graph, added);
+  });
   if (convsLeft) warnings.push(`${convsLeft} Conv left in float. ${CONV_LEFT_FLOAT}`);
   return counts;
 }

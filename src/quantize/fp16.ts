@@ -36,7 +36,7 @@ interface Conversion {
   left: LeftInFloat[];
   counts: Record<string, number>;
   /** Element types of each body's values, inferred on the model as it came (bodies are not run). */
-  bodyTypes: (body: Graph) => Map<string, number>;
+  bodyTypes: Map<Graph, Map<string, number>>;
   /** float16 copies of outer weights, per body: identical ones are shared afterwards. */
   copies: { body: Graph; names: string[] }[];
 }
@@ -52,7 +52,7 @@ export function convertToFp16(model: Model, o: QuantizeOptions, left: LeftInFloa
     names: new NameAllocator(model.graph),
     left,
     counts: {},
-    bodyTypes: (body) => bodyTypes.get(body) ?? new Map(),
+    bodyTypes,
     copies: [],
   };
   convertGraph(model.graph, types, new Set(), o.keepIoTypes ?? true, c, undefined);
@@ -164,12 +164,12 @@ function convertGraph(g: Graph, types: Map<string, number>, outerHalf: Set<strin
   for (const n of g.nodes) {
     for (const a of n.attributes) {
       if (!a.g) continue;
-      convertGraph(a.g, c.bodyTypes(a.g), visible, true, c, `${n.opType} '${n.name || n.outputs[0] || '?'}' ${a.name}${where ? ` in ${where}` : ''}`);
+      convertGraph(a.g, c.bodyTypes.get(a.g) ?? new Map(), visible, true, c, `${n.opType} '${n.name || n.outputs[0] || '?'}' ${a.name}${where ? ` in ${where}` : ''}`);
     }
   }
 }
 
-/** Element types of a body's values: what inference gave, and its own initializers. */
+/** Element types of a graph's values: what inference gave, and its own initializers. */
 function typesOf(shapes: ReturnType<typeof inferShapes>, body: Graph): Map<string, number> {
   const types = new Map<string, number>();
   for (const [name, s] of shapes) if (s.elemType !== undefined) types.set(name, s.elemType);
@@ -218,8 +218,5 @@ export function toHalf(t: Tensor, name = t.name): Tensor {
 
 /** Element types of the main graph's values: declared, inferred, or as onnxruntime reports them. */
 export function staticValueTypes(g: Graph): Map<string, number> {
-  const types = new Map<string, number>();
-  for (const [name, s] of inferShapes(g)) if (s.elemType !== undefined) types.set(name, s.elemType);
-  for (const [name, t] of g.initializers) types.set(name, t.dataType);
-  return types;
+  return typesOf(inferShapes(g), g);
 }

@@ -9,7 +9,7 @@ import { Tensor, packInt4 } from '../ir/tensor.js';
 import { upgradeOpset } from '../ir/upgrade-opset.js';
 import { OnnxpressError, badOption } from '../errors.js';
 import type { LeftInFloat, QuantizeOptions } from './options.js';
-import { shareIdenticalInitializers } from './subgraphs.js';
+import { quantizeEveryGraph } from './subgraphs.js';
 
 export function quantizeInt4(model: Model, o: QuantizeOptions, left: LeftInFloat[], warnings: string[]): Record<string, number> {
   const blockSize = o.blockSize ?? 32;
@@ -24,15 +24,8 @@ export function quantizeInt4(model: Model, o: QuantizeOptions, left: LeftInFloat
     model.irVersion = Math.max(model.irVersion, 10);
   }
   const counts: Record<string, number> = {};
-  // Bodies too (If branches, Loop and Scan bodies): a weight a body captures gets its int4 copy there.
-  const added: { body: Graph; names: string[] }[] = [];
-  for (const g of [...model.graphs()]) {
-    const before = new Set(g.initializers.keys());
-    quantizeGraph(g, o, blockSize, symmetric, left, counts);
-    added.push({ body: g, names: [...g.initializers.keys()].filter((k) => !before.has(k)) });
-  }
-  // A weight read in several graphs (both branches of an If) was quantized in each: store it once.
-  shareIdenticalInitializers(model.graph, added);
+  // Bodies too (If branches, Loop and Scan bodies): a weight read in several graphs is stored once.
+  quantizeEveryGraph(model, (g) => quantizeGraph(g, o, blockSize, symmetric, left, counts));
   return counts;
 }
 

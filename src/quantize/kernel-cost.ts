@@ -80,10 +80,8 @@ export const WASM_MIN_REDUCTION_DEPTH = 64;
 export function slowInWasm(graph: Graph, node: Node): string | undefined {
   if (node.opType !== 'Conv') return undefined;
   if (isDepthwise(graph, node)) return "depthwise: onnxruntime-web's WebAssembly int8 depthwise kernel is slower than its float one (measured 4.5-7.5x): kept in float";
-  const w = graph.findInitializer(node.inputs[1] ?? '');
-  if (!w || w.dims.length < 3) return undefined;
-  const depth = w.dims.slice(1).reduce((a, b) => a * b, 1);
-  return depth < WASM_MIN_REDUCTION_DEPTH ? `reduction of ${depth} multiplies per output is too short for onnxruntime-web's WebAssembly int8 kernel to beat float (measured 1.1-2.8x slower below ${WASM_MIN_REDUCTION_DEPTH}): kept in float` : undefined;
+  const depth = reductionDepth(graph, node);
+  return depth !== undefined && depth < WASM_MIN_REDUCTION_DEPTH ? `reduction of ${depth} multiplies per output is too short for onnxruntime-web's WebAssembly int8 kernel to beat float (measured 1.1-2.8x slower below ${WASM_MIN_REDUCTION_DEPTH}): kept in float` : undefined;
 }
 
 /**
@@ -94,11 +92,15 @@ export function slowInWasm(graph: Graph, node: Node): string | undefined {
  */
 export function shallowReduction(graph: Graph, node: Node, shapes: ShapeMap, small: number): number | undefined {
   if (node.opType !== 'Conv' || isDepthwise(graph, node)) return undefined;
-  const w = graph.findInitializer(node.inputs[1] ?? '');
-  if (!w || w.dims.length < 3) return undefined;
-  const depth = w.dims.slice(1).reduce((a, b) => a * b, 1);
+  const depth = reductionDepth(graph, node);
   const elements = elementCount(node.outputs.slice(0, 1), shapes);
-  return depth < MIN_REDUCTION_DEPTH && elements !== undefined && elements > small ? depth : undefined;
+  return depth !== undefined && depth < MIN_REDUCTION_DEPTH && elements !== undefined && elements > small ? depth : undefined;
+}
+
+/** Input channels per group x kernel taps of a Conv with a constant weight; undefined otherwise. */
+function reductionDepth(graph: Graph, node: Node): number | undefined {
+  const w = graph.findInitializer(node.inputs[1] ?? '');
+  return w && w.dims.length >= 3 ? w.dims.slice(1).reduce((a, b) => a * b, 1) : undefined;
 }
 
 function elementCount(names: string[], shapes: ShapeMap): number | undefined {

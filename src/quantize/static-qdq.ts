@@ -13,7 +13,7 @@ import { calibrate } from './calibrate.js';
 import type { LeftInFloat, QuantizeOptions, WeightOverride } from './options.js';
 import { planQdq } from './qdq-placement.js';
 import { shapesAtSample } from './kernel-cost.js';
-import { isWide, qParams, quantizeBias, quantizeWeights, quantizedArray, quantizedDataType, type QType, type QuantOptions } from './quant-math.js';
+import { isWide, qParams, qRange, quantizeBias, quantizeWeights, quantizedArray, quantizedDataType, quantizedTypeOf, type QType, type QuantOptions } from './quant-math.js';
 
 /** Ops int8-static may touch (the placement decides which actually run in integer). */
 export const STATIC_OPS = [
@@ -244,9 +244,8 @@ function nonNegative(graph: Graph, dq: Node): boolean {
   const zp = dq.inputs[2] ? graph.findInitializer(dq.inputs[2]) : undefined;
   if (!dq.inputs[2]) return true; // no zero point: uint8 with 0
   if (!zp || zp.elementCount !== 1) return false;
-  const v = zp.toFloat32()[0]!;
-  const min: Record<number, number> = { [DataType.UINT8]: 0, [DataType.INT8]: -128, [DataType.UINT16]: 0, [DataType.INT16]: -32768 };
-  return min[zp.dataType] === v;
+  const type = quantizedTypeOf(zp.dataType);
+  return type !== undefined && zp.toFloat32()[0] === qRange(type)[0];
 }
 
 function noteSubgraphNodes(model: Model, left: LeftInFloat[], skipIfs: boolean): void {

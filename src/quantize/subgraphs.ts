@@ -171,6 +171,21 @@ function putBack(b: Branch, quantized: Graph): string[] {
   return added;
 }
 
+/**
+ * Runs `quantize` on every graph of the model, bodies included (the modes that need no
+ * calibration), then stores once the identical copies several graphs made of one weight
+ * (both branches of an If reading it).
+ */
+export function quantizeEveryGraph(model: Model, quantize: (graph: Graph) => void): void {
+  const added: { body: Graph; names: string[] }[] = [];
+  for (const g of [...model.graphs()]) {
+    const before = new Set(g.initializers.keys());
+    quantize(g);
+    added.push({ body: g, names: [...g.initializers.keys()].filter((k) => !before.has(k)) });
+  }
+  shareIdenticalInitializers(model.graph, added);
+}
+
 /** Below this a shared copy saves less than its longer reference costs: scales and zero points stay where they are. */
 const SHARE_MIN_BYTES = 1024;
 
