@@ -146,6 +146,18 @@ export class GraphBuilder {
   }
 }
 
+/**
+ * x [rows, k] -> an If whose then branch gives x W and whose else branch (-x) W, with W
+ * [k, k] one main-graph weight ('w_shared') both branches read: for sharing a weight's copy.
+ */
+export function sharedWeightIf(rows: number, k: number, seed: number): Model {
+  const b = new GraphBuilder('main', seed);
+  const x = b.input('x', [rows, k]);
+  const w = b.weight('w_shared', [k, k]);
+  b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, w], {}, { outputs: ['then_y'] }), (e) => e.node('MatMul', [e.node('Neg', [x], {}, { outputs: ['neg_x'] }), w], {}, { outputs: ['else_y'] })));
+  return b.model(17);
+}
+
 function toAttribute(name: string, v: AttrValue): Attribute {
   if (typeof v === 'string') return attr.string(name, v);
   if (typeof v === 'number') return Number.isInteger(v) ? attr.int(name, v) : attr.float(name, v);

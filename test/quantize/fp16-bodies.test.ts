@@ -15,7 +15,7 @@ import { runSamples, type HostTensor } from '../../src/runtime/ort.js';
 import { backendSuite, NODE_MODULES_DIR } from '../helpers/corpus.js';
 import { maxRelativeError } from '../helpers/compare.js';
 import { seededRandom } from '../helpers/feeds.js';
-import { GraphBuilder } from '../helpers/graph-builder.js';
+import { GraphBuilder, sharedWeightIf } from '../helpers/graph-builder.js';
 import { referenceFeeds, tryRun } from '../helpers/run.js';
 import { speechLike, vadStream } from '../helpers/speech.js';
 
@@ -60,11 +60,7 @@ describe('fp16 inside If branches (built graph)', () => {
   });
 
   it('an outer weight both branches read is stored once, as float16', async () => {
-    const b = new GraphBuilder('main', 5);
-    const x = b.input('x', [4, 32]);
-    const w = b.weight('w_shared', [32, 32]);
-    b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, w], {}, { outputs: ['then_y'] }), (e) => e.node('MatMul', [e.node('Neg', [x], {}, { outputs: ['neg_x'] }), w], {}, { outputs: ['else_y'] })));
-    const float = b.model(17);
+    const float = sharedWeightIf(4, 32, 5);
     const q = cloneModel(float);
     await quantizeModel(q, { mode: 'fp16' });
     const halves = [q.graph, ...q.graph.descendants()].flatMap((g) => [...g.initializers.values()]).filter((t) => t.dataType === DT.FLOAT16 && t.dims.join('x') === '32x32');

@@ -10,7 +10,7 @@ import { quantizeModel } from '../../src/quantize/index.js';
 import { runSamples, type HostTensor } from '../../src/runtime/ort.js';
 import { NODE_MODULES_DIR } from '../helpers/corpus.js';
 import { seededRandom } from '../helpers/feeds.js';
-import { DataType, GraphBuilder } from '../helpers/graph-builder.js';
+import { DataType, GraphBuilder, sharedWeightIf } from '../helpers/graph-builder.js';
 import { outputsCosine } from '../helpers/metrics.js';
 import { optimized } from '../helpers/quantized.js';
 import { speechLike, vadStream, type VadStep } from '../helpers/speech.js';
@@ -71,11 +71,7 @@ describe('int8-static inside If branches (built graph)', () => {
   });
 
   it('an outer weight both branches quantize is stored once, in the main graph', async () => {
-    const b = new GraphBuilder('main', 3);
-    const x = b.input('x', [8, 64]);
-    const w = b.weight('w_shared', [64, 64]);
-    b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, w], {}, { outputs: ['then_y'] }), (e) => e.node('MatMul', [e.node('Neg', [x], {}, { outputs: ['neg_x'] }), w], {}, { outputs: ['else_y'] })));
-    const float = b.model(17);
+    const float = sharedWeightIf(8, 64, 3);
     const q = cloneModel(float);
     await quantizeModel(q, { mode: 'int8-static', calibration: samples([true, false], 1) });
     const int8 = [...q.graphs()].flatMap((g) => [...g.initializers.values()]).filter((t) => t.dataType === DataType.INT8 && t.dims.length === 2);

@@ -12,7 +12,7 @@ import { quantizeModel, type QuantizeMode } from '../../src/quantize/index.js';
 import { runSamples, type HostTensor } from '../../src/runtime/ort.js';
 import { NODE_MODULES_DIR } from '../helpers/corpus.js';
 import { seededRandom } from '../helpers/feeds.js';
-import { AttrType, DataType as DT, GraphBuilder } from '../helpers/graph-builder.js';
+import { AttrType, DataType as DT, GraphBuilder, sharedWeightIf } from '../helpers/graph-builder.js';
 import { outputsCosine } from '../helpers/metrics.js';
 import { speechLike, vadStream } from '../helpers/speech.js';
 
@@ -76,11 +76,7 @@ describe('int8-dynamic and int4 inside If branches and Loop bodies (built graph)
 describe('a weight both branches read is quantized once', () => {
   for (const [mode, dtype] of [['int8-dynamic', DT.INT8], ['int4', DT.INT4]] as const) {
     it(`${mode}: one quantized copy, in the main graph, read by both branches`, async () => {
-      const b = new GraphBuilder('main', 9);
-      const x = b.input('x', [4, 64]);
-      const w = b.weight('w_shared', [64, 64]);
-      b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, w], {}, { outputs: ['then_y'] }), (e) => e.node('MatMul', [e.node('Neg', [x], {}, { outputs: ['neg_x'] }), w], {}, { outputs: ['else_y'] })));
-      const float = b.model(17);
+      const float = sharedWeightIf(4, 64, 9);
       const q = cloneModel(float);
       await quantizeModel(q, { mode: mode as QuantizeMode });
       const copies = [q.graph, ...q.graph.descendants()].flatMap((g) => [...g.initializers.values()]).filter((t) => t.dataType === dtype && t.elementCount === 64 * 64);
