@@ -26,7 +26,7 @@ import type { LeftInFloat } from './quantize/options.js';
 import type { Sample } from './runtime/samples.js';
 import { checkProfile, findTarget, type ProfileViolation, type Recipe, type TargetProfile } from './targets/index.js';
 import { applyDefaults, judge, type Tolerances } from './verdict.js';
-import { buildReport, pickBest, type CompressReport, type NotBuilt, type SizeFacts } from './report/build.js';
+import { buildReport, objectiveBytes, pickBest, type CompressReport, type NotBuilt, type SizeFacts } from './report/build.js';
 
 export { REPORT_VERSION, type CompressReport, type CandidateReport, type SizeFacts } from './report/build.js';
 
@@ -187,7 +187,6 @@ export async function compressModel(original: Model, modelName: string, options:
   const report = judged.report;
   const chosenReport = report.chosen === null ? undefined : report.candidates[judged.written];
   const better = (b: Built) => !chosenReport || pickBest(profile, [{ c: chosenReport }, { c: report.candidates[built.indexOf(b)]! }])?.c !== chosenReport;
-  const sizeKey = (size: { bytes: number; brotliBytes: number }) => (profile.objective === 'download' ? size.brotliBytes : size.bytes);
   const falling = options.fallback !== false && !rebuild && !profile.fullInteger;
   const base = falling ? fallbackBase(built, report, better) : undefined;
   // 16-bit activations need QDQ: they start from the closest static candidate, whichever the float fallback starts from.
@@ -231,7 +230,7 @@ export async function compressModel(original: Model, modelName: string, options:
       log(`  ${wide ? `${count} tensor(s) in 16-bit` : `${attempt.keptInFloat.length} node(s) in float`}: ${meetsQuality(attempt) ? 'quality tolerances hold' : 'still failing'}`);
       if (meetsQuality(attempt) || count >= units.length) break;
       // On a size-first profile, an attempt no smaller than the chosen candidate cannot win: more float nodes only grow it.
-      if (chosenReport && profile.objective !== 'latency' && sizeKey(attempt.size) >= sizeKey(chosenReport)) { log('  no smaller than the chosen candidate: stopping'); break; }
+      if (chosenReport && profile.objective !== 'latency' && objectiveBytes(profile, attempt.size) >= objectiveBytes(profile, chosenReport)) { log('  no smaller than the chosen candidate: stopping'); break; }
     }
   }
 }

@@ -183,6 +183,11 @@ const CLEARLY_FASTER = 0.9;
 /** Size-first profiles still skip a candidate more than this much slower than the fastest passing one. */
 const SIZE_FIRST_LATENCY_SLACK = 1.5;
 
+/** The size a size-first profile ranks by: the file for 'size', the brotli download otherwise. */
+export function objectiveBytes(profile: TargetProfile, size: { bytes: number; brotliBytes: number }): number {
+  return profile.objective === 'size' ? size.bytes : size.brotliBytes;
+}
+
 /**
  * The passing candidate the profile prefers. Sizes are exact, so they decide directly (ties
  * keep recipe order) among candidates within SIZE_FIRST_LATENCY_SLACK of the fastest: a few
@@ -193,7 +198,7 @@ const SIZE_FIRST_LATENCY_SLACK = 1.5;
  */
 export function pickBest<T extends { c: CandidateReport }>(profile: TargetProfile, passing: T[]): T | undefined {
   if (profile.objective !== 'latency') {
-    const key = (c: CandidateReport) => (profile.objective === 'size' ? c.bytes : c.brotliBytes);
+    const key = (c: CandidateReport) => objectiveBytes(profile, c);
     const p50 = (c: CandidateReport) => c.latencyMs?.p50 ?? Infinity;
     const fastest = Math.min(...passing.map((p) => p50(p.c)));
     return passing.filter((p) => p50(p.c) <= SIZE_FIRST_LATENCY_SLACK * fastest).sort((a, b) => key(a.c) - key(b.c))[0];
