@@ -95,3 +95,45 @@ describe('a conv kept float between quantized tensors stays float in onnxruntime
     });
   }
 });
+
+describe('a SiLU net keeps its elementwise Mul and the Concat after it in integer', () => {
+  it('Conv -> x * sigmoid(x) (two branches) -> Concat -> Conv: QLinearMul and QLinearConcat, no float Mul or Concat, outputs agree', async () => {
+    const b = new GraphBuilder('silu');
+    const x = b.input('x', [1, 8, 16, 16]);
+    const silu = (name: string) => {
+      const c = b.node('Conv', [x, b.weight(name, [8, 8, 3, 3])], { pads: [1, 1, 1, 1] });
+      return b.node('Mul', [c, b.node('Sigmoid', [c])]);
+    };
+    const cat = b.node('Concat', [silu('w1'), silu('w2')], { axis: 1 });
+    b.output(b.node('Conv', [cat, b.weight('w3', [8, 16, 3, 3])], { pads: [1, 1, 1, 1] }));
+    const float = b.model(17);
+    const rand = seededRandom(5);
+    const sample = () => ({ x: { type: 'float32' as const, dims: [1, 8, 16, 16], data: Float32Array.from({ length: 8 * 256 }, () => rand() * 2 - 1) } });
+    const calibration = Array.from({ length: 8 }, sample);
+    const int8 = cloneModel(float);
+    const report = await quantizeModel(int8, { mode: 'int8-static', calibration });
+    expect(report.quantized.Mul).toBe(2);
+    const runs = await ortRuns(int8, 'all');
+    expect(runs.QLinearMul, JSON.stringify(runs)).toBe(2);
+    expect(runs.QLinearConcat, JSON.stringify(runs)).toBe(1);
+    expect((runs.Mul ?? 0) + (runs.Concat ?? 0), JSON.stringify(runs)).toBe(0);
+    const scoring = Array.from({ length: 4 }, sample);
+    const [ref, got] = [await runSamples(float, scoring), await runSamples(int8, scoring)];
+    expect(ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length).toBeGreaterThan(0.99);
+  });
+
+  it('a Mul that broadcasts (a squeeze-excite gate) or feeds a float op is not planned in integer', async () => {
+    const b = new GraphBuilder('gate');
+    const x = b.input('x', [1, 8, 16, 16]);
+    const c = b.node('Conv', [x, b.weight('w1', [8, 8, 3, 3])], { pads: [1, 1, 1, 1] });
+    const gate = b.node('Sigmoid', [b.node('GlobalAveragePool', [c])]);
+    const scaled = b.node('Mul', [c, gate]);
+    const c2 = b.node('Conv', [scaled, b.weight('w2', [8, 8, 3, 3])], { pads: [1, 1, 1, 1] });
+    b.output(b.node('Softmax', [b.node('Mul', [c2, b.node('Sigmoid', [c2])])], { axis: 1 }));
+    const rand = seededRandom(6);
+    const calibration = Array.from({ length: 4 }, () => ({ x: { type: 'float32' as const, dims: [1, 8, 16, 16], data: Float32Array.from({ length: 8 * 256 }, () => rand() * 2 - 1) } }));
+    const int8 = b.model(17);
+    const report = await quantizeModel(int8, { mode: 'int8-static', calibration });
+    expect(report.quantized.Mul ?? 0).toBe(0);
+  });
+});
