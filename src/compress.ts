@@ -141,7 +141,7 @@ export async function compressModel(original: Model, modelName: string, options:
   const built: Built[] = [];
   const notBuilt: NotBuilt[] = [];
   const rebuild = options.rebuild;
-  const recipes = rebuild ? profile.recipes.filter((r) => r.name === rebuild.recipe) : profile.recipes;
+  const recipes = rebuild ? profile.recipes.filter((r) => r.name === rebuild.recipe) : profile.recipes.filter((r) => !r.appliesTo || r.appliesTo(optimized));
   if (rebuild && recipes.length === 0) throw new OnnxpressError('BAD_INPUT', `rebuild.recipe '${rebuild.recipe}': target ${profile.name} has no such recipe (${profile.recipes.map((r) => r.name).join(', ')})`);
   for (const recipe of recipes) {
     log(`${recipe.name}: building and evaluating`);

@@ -18,7 +18,7 @@ interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
-  matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; largeDepthwise?: string; placement?: string; maxAccuracyDrop?: string; minCosine?: string; fallback?: string;
+  matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; largeDepthwise?: string; placement?: string; recurrent?: string; maxAccuracyDrop?: string; minCosine?: string; fallback?: string;
   dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
 }
 
@@ -53,6 +53,7 @@ export const quantizeCommand: CliCommand = {
       .option('--gptq', 'int8-static: round weights to minimize each layer\'s output error on the calibration data')
       .option('--bias-correction', 'int8-static: correct biases for the mean shift weight rounding causes')
       .option('--placement <p>', "int8-static: cpu (Q/DQ only where onnxruntime's CPU kernels gain) | wasm (the same for onnxruntime-web's WebAssembly kernels) | full-integer (every supported op, for int8 accelerators)", 'cpu')
+      .option('--recurrent <how>', "int8 modes: LSTM/GRU/RNN weights: float | int8-weights (standard ONNX, dequantized each run: smaller, slower layer) | ort-lstm (onnxruntime's com.microsoft.DynamicQuantizeLSTM: smaller and faster, onnxruntime only)", 'float')
       .option('--large-depthwise <where>', 'int8-static: depthwise convolutions above 3x3 in float, or every depthwise convolution in integer: float | integer (default: integer unless its taps mostly fall on padding)')
       .option('--max-accuracy-drop <points>', 'return the fewest most sensitive nodes to float until top-1 agreement with float (on the calibration samples) falls at most this many points')
       .option('--min-cosine <c>', 'the same, until every output cosine to float is at least this')
@@ -73,7 +74,7 @@ export const quantizeCommand: CliCommand = {
         const before = { bytes: loaded.fileBytes, nodeCount: loaded.nodeCount };
         const report = await namingFlags({
           blockSize: '--block-size', matMulNBits: '--matmul-nbits', equalize: '--equalize', smoothQuant: '--smooth-quant', gptq: '--gptq', biasCorrection: '--bias-correction',
-          maxAccuracyDrop: '--max-accuracy-drop', minCosine: '--min-cosine', calibration: '--calibration',
+          maxAccuracyDrop: '--max-accuracy-drop', minCosine: '--min-cosine', calibration: '--calibration', recurrent: '--recurrent',
         }, () => quantizeModel(model, {
           mode,
           perChannel: f.perTensor ? false : f.perChannel ? true : undefined,
@@ -97,6 +98,7 @@ export const quantizeCommand: CliCommand = {
           biasCorrection: f.biasCorrection,
           largeDepthwise: parseLargeDepthwise(f.largeDepthwise),
           placement: parseChoice('--placement', f.placement, ['cpu', 'wasm', 'full-integer'] as const),
+          recurrent: parseChoice('--recurrent', f.recurrent, ['float', 'int8-weights', 'ort-lstm'] as const),
           maxAccuracyDrop: f.maxAccuracyDrop === undefined ? undefined : parseNumber('--max-accuracy-drop', f.maxAccuracyDrop, { min: 0, max: 100 }),
           minCosine: f.minCosine === undefined ? undefined : parseNumber('--min-cosine', f.minCosine, { min: -1, max: 1 }),
           fallback: parseChoice('--fallback', f.fallback, ['float', '16-bit'] as const),

@@ -20,7 +20,6 @@ import { quantizeEveryGraph } from './subgraphs.js';
 export const DYNAMIC_OPS = ['MatMul', 'Gemm', 'Conv'];
 /** Quantized when opTypes is not given: Conv is left out, see CONV_LEFT_FLOAT. */
 export const DEFAULT_DYNAMIC_OPS = ['MatMul', 'Gemm'];
-const RECURRENT = ['LSTM', 'GRU', 'RNN'];
 
 /**
  * Why Conv stays float by default: onnxruntime's CPU ConvInteger has no fast kernel and
@@ -44,7 +43,6 @@ export function quantizeDynamic(model: Model, o: QuantizeOptions, left: LeftInFl
     for (const node of [...g.nodes]) {
       const name = node.name || node.outputs[0] || '?';
       if (!node.isOnnx()) continue;
-      if (RECURRENT.includes(node.opType)) { left.push({ node: name, opType: node.opType, reason: "standard ONNX has no integer recurrent op (onnxruntime's DynamicQuantizeLSTM is a com.microsoft op)" }); continue; }
       if (node.opType === 'Conv' && !o.opTypes) { left.push({ node: name, opType: 'Conv', reason: CONV_BY_DEFAULT }); convsLeft++; continue; }
       if (!DYNAMIC_OPS.includes(node.opType) || !wanted.includes(node.opType)) continue;
       if (o.excludeOpTypes?.includes(node.opType) || o.excludeNodes?.includes(name)) { left.push({ node: name, opType: node.opType, reason: 'excluded' }); continue; }

@@ -20,6 +20,7 @@ import { applyTechniques } from './techniques/index.js';
 import { quantizeStatic } from './static-qdq.js';
 import { quantizeIfBodies } from './subgraphs.js';
 import { quantizeWithinTolerance } from './mixed.js';
+import { quantizeRecurrent } from './recurrent.js';
 import { isWide } from './quant-math.js';
 
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, SubgraphReport, TechniqueReport, ToleranceReport } from './options.js';
@@ -34,6 +35,8 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   const opsetFrom = model.opset('') ?? 1;
   const asked = (['equalize', 'smoothQuant', 'gptq', 'biasCorrection'] as const).filter((k) => options[k]);
   if (asked.length && options.mode !== 'int8-static') throw badOption([...asked], `${asked.join(', ')}: int8-static only (mode is ${options.mode})`);
+  const int8 = options.mode === 'int8-dynamic' || options.mode === 'int8-static';
+  if (options.recurrent && options.recurrent !== 'float' && !int8) throw badOption(['recurrent'], `recurrent '${options.recurrent}': int8 modes only (mode is ${options.mode})`);
   let quantized: Record<string, number>;
   let techniques: TechniqueReport[] | undefined;
   let subgraphs: SubgraphReport[] | undefined;
@@ -75,6 +78,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     default:
       throw new OnnxpressError('BAD_INPUT', `unknown mode '${String(options.mode)}' (int8-dynamic, int8-static, fp16, int4)`);
   }
+  if (int8) for (const [what, n] of Object.entries(quantizeRecurrent(model, options, left))) quantized[what] = (quantized[what] ?? 0) + n;
   // A model that comes out unchanged was not quantized: say why rather than write a copy.
   if (Object.keys(quantized).length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing was quantized${left.length ? `: ${describeLeft(left)}` : ` (no ${options.mode} op in the graph)`}`);
   // Float weights that were replaced are unread now.

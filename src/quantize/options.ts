@@ -3,6 +3,7 @@ import type { QType } from './quant-math.js';
 import type { CalibrationMethod } from './calibrate.js';
 import type { Sample } from '../runtime/samples.js';
 import type { ShapeDiagnostic } from '../ir/shapes.js';
+import type { RecurrentWeights } from './recurrent.js';
 
 export type QuantizeMode = 'int8-dynamic' | 'int8-static' | 'fp16' | 'int4';
 
@@ -68,6 +69,12 @@ export interface QuantizeOptions {
   /** fp16: keep float32 graph inputs/outputs (default true) and ops left in float32. */
   keepIoTypes?: boolean;
   fp16BlockOps?: string[];
+  /**
+   * int8 modes: LSTM/GRU/RNN weights. 'float' (default) leaves them float; 'int8-weights'
+   * stores them in int8 behind DequantizeLinear (standard ONNX, smaller, each run dequantizes
+   * them); 'ort-lstm' makes LSTMs onnxruntime's com.microsoft.DynamicQuantizeLSTM (recurrent.ts).
+   */
+  recurrent?: RecurrentWeights;
   /** int4: weights per block of this many along K (default 32); MatMulNBits instead of DequantizeLinear. */
   blockSize?: number;
   matMulNBits?: boolean;

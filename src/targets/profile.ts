@@ -14,6 +14,8 @@ export interface Recipe {
   /** Pruning without fine-tuning: only worth trying where the tolerances can say no. */
   prune?: PruneOptions;
   quantize: Omit<QuantizeOptions, 'calibration'>;
+  /** Tried only on models this holds for (a recipe that would repeat another elsewhere). */
+  appliesTo?: (model: Model) => boolean;
 }
 
 export interface TargetProfile {

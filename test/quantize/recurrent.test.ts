@@ -1,0 +1,127 @@
+// Recurrent weights in the int8 modes (option `recurrent`): the backend suite's LSTM, GRU and
+// RNN cases with their weights made constants, against their reference outputs, and a
+// bidirectional LSTM layer's file size and agreement with float.
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/onnx/load.js';
+import { cloneModel } from '../../src/onnx/clone.js';
+import { serializeModel } from '../../src/onnx/save.js';
+import { quantizeModel } from '../../src/quantize/index.js';
+import { openSession, runSamples, type HostTensor } from '../../src/runtime/ort.js';
+import { readTestDataSets, toHostTensor } from '../../src/runtime/tensor-files.js';
+import { OnnxpressError } from '../../src/errors.js';
+import type { Model } from '../../src/ir/graph.js';
+import { backendSuite, requireSystemFile, TESTDATA_DIR } from '../helpers/corpus.js';
+import { outputsCosine } from '../helpers/metrics.js';
+import { tryRun } from '../helpers/run.js';
+import { GraphBuilder, Node, attr } from '../helpers/graph-builder.js';
+import { seededRandom } from '../../src/runtime/samples.js';
+import { hasRecurrentWeights } from '../../src/quantize/recurrent.js';
+import { wasm } from '../../src/targets/wasm.js';
+
+const RECURRENT = /^node\/test_(lstm|gru|rnn|simple_rnn)_/;
+
+/** The case's model with the recurrent node's W and R as initializers, the other inputs as feeds, and the reference outputs. */
+function withConstantWeights(file: string, dir: string): { model: Model; feeds: Record<string, HostTensor>; expected: Record<string, HostTensor> } {
+  const model = loadModel(file);
+  const set = readTestDataSets(dir)[0]!;
+  const node = model.graph.nodes[0]!;
+  const feeds: Record<string, HostTensor> = {};
+  model.graph.inputs.forEach((input, k) => {
+    const t = set.inputs[k]!;
+    if (input.name === node.inputs[1] || input.name === node.inputs[2]) { t.name = input.name; model.graph.initializers.set(input.name, t); }
+    else feeds[input.name] = toHostTensor(t);
+  });
+  model.graph.inputs = model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name));
+  const expected = Object.fromEntries(model.graph.outputs.map((o, k) => [o.name, toHostTensor(set.outputs[k]!)]));
+  return { model, feeds, expected };
+}
+
+async function run(model: Model, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  const s = await openSession(model);
+  try { return await s.run(feeds); } finally { await s.release(); }
+}
+
+describe('int8 recurrent weights on the backend suite', () => {
+  const present = requireSystemFile(TESTDATA_DIR, 'libonnx-testdata');
+  const cases = present ? backendSuite('node').filter((c) => RECURRENT.test(c.id)) : [];
+  it.runIf(!!present)('every LSTM, GRU and RNN case: int8-weights and ort-lstm agree with the reference outputs', async () => {
+    expect(cases.length).toBeGreaterThanOrEqual(10);
+    let ran = 0;
+    for (const c of cases) {
+      // onnxruntime runs no batch-first (layout 1) recurrent op, float or not.
+      const probe = withConstantWeights(c.file, c.testDataDir!);
+      if (!(await tryRun(probe.model, probe.feeds))) continue;
+      ran++;
+      for (const recurrent of ['int8-weights', 'ort-lstm'] as const) {
+        const { model, feeds, expected } = withConstantWeights(c.file, c.testDataDir!);
+        const op = model.graph.nodes[0]!.opType;
+        const report = await quantizeModel(model, { mode: 'int8-dynamic', recurrent });
+        const contrib = recurrent === 'ort-lstm' && op === 'LSTM';
+        expect(report.quantized, c.id).toEqual({ [contrib ? 'LSTM (DynamicQuantizeLSTM)' : `${op} (weights only)`]: 1 });
+        expect(model.graph.nodes.some((n) => n.opType === 'DynamicQuantizeLSTM'), c.id).toBe(contrib);
+        expect([...model.graph.initializers.values()].some((t) => t.dataType === 1 && t.dims.length === 3), `${c.id}: a float W or R is left`).toBe(false);
+        const got = await run(model, feeds);
+        expect(outputsCosine(expected, got), `${c.id} ${recurrent}`).toBeGreaterThan(0.999);
+      }
+    }
+    expect(ran).toBeGreaterThanOrEqual(8);
+  });
+
+  it.runIf(!!present)('by default the weights stay float, and a model with nothing else to quantize is refused with the reason', async () => {
+    const c = cases.find((x) => x.id === 'node/test_lstm_defaults')!;
+    const { model } = withConstantWeights(c.file, c.testDataDir!);
+    const bytes = serializeModel(model);
+    const err = await quantizeModel(model, { mode: 'int8-dynamic' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OnnxpressError);
+    expect((err as Error).message).toMatch(/nothing was quantized.*LSTM.*--recurrent int8-weights/);
+    expect(serializeModel(model)).toEqual(bytes);
+    await expect(quantizeModel(model, { mode: 'fp16', recurrent: 'int8-weights' })).rejects.toThrow(/int8 modes only/);
+  });
+});
+
+describe('a bidirectional LSTM layer between convolutions (a CRNN text recognizer\'s shape)', () => {
+  // [1, 8, 4, T] image features -> Conv -> [T, 1, 64] sequence -> bidirectional LSTM (64 units) -> MatMul head.
+  function crnn(): Model {
+    const b = new GraphBuilder('crnn', 11);
+    const x = b.input('x', [1, 8, 4, 24]);
+    const c = b.node('Relu', [b.node('Conv', [x, b.weight('wc', [16, 8, 3, 3], undefined, [-0.3, 0.3])], { pads: [1, 1, 1, 1] })]);
+    const seq = b.node('Transpose', [b.node('Reshape', [c, b.int64('s', [1, 64, 24])])], { perm: [2, 0, 1] });
+    b.weight('W', [2, 256, 64], undefined, [-0.2, 0.2]);
+    b.weight('R', [2, 256, 64], undefined, [-0.2, 0.2]);
+    b.weight('B', [2, 512], undefined, [-0.1, 0.1]);
+    b.graph.nodes.push(new Node({ opType: 'LSTM', inputs: [seq, 'W', 'R', 'B'], outputs: ['y'], name: 'lstm', attributes: [attr.int('hidden_size', 64), attr.string('direction', 'bidirectional')] }));
+    const flat = b.node('Reshape', ['y', b.int64('s2', [24, 128])]);
+    b.output(b.node('MatMul', [flat, b.weight('head', [128, 40], undefined, [-0.3, 0.3])]));
+    return b.model(17);
+  }
+  const rand = seededRandom(4);
+  const samples = (n: number) => Array.from({ length: n }, () => ({ x: { type: 'float32' as const, dims: [1, 8, 4, 24], data: Float32Array.from({ length: 8 * 4 * 24 }, () => rand() * 2 - 1) } }));
+
+  it('int8-static: int8-weights and ort-lstm shrink the LSTM 4x, agree with float, and onnxruntime runs them', async () => {
+    const float = crnn();
+    const calibration = samples(8), scoring = samples(4);
+    const ref = await runSamples(float, scoring);
+    const sizes: Record<string, number> = {};
+    for (const recurrent of ['float', 'int8-weights', 'ort-lstm'] as const) {
+      const m = cloneModel(float);
+      await quantizeModel(m, { mode: 'int8-static', calibration, recurrent });
+      sizes[recurrent] = serializeModel(m).byteLength;
+      const got = await runSamples(m, scoring);
+      const cos = ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length;
+      expect(cos, recurrent).toBeGreaterThan(0.995);
+    }
+    // W and R are 2 x 2 x 256 x 64 floats (262 KB) of a ~300 KB model.
+    expect(sizes['int8-weights']!, JSON.stringify(sizes)).toBeLessThan(sizes.float! * 0.45);
+    expect(sizes['ort-lstm']!, JSON.stringify(sizes)).toBeLessThan(sizes.float! * 0.45);
+  });
+
+  it('the wasm target tries int8 recurrent weights on this model only, not on a CNN', () => {
+    const tried = (m: Model) => wasm.recipes.filter((r) => !r.appliesTo || r.appliesTo(m)).map((r) => r.quantize.recurrent ?? 'float');
+    expect(hasRecurrentWeights(crnn())).toBe(true);
+    expect(tried(crnn()).filter((r) => r === 'int8-weights')).toHaveLength(2);
+    const cnn = crnn();
+    cnn.graph.nodes = cnn.graph.nodes.filter((n) => n.opType !== 'LSTM');
+    expect(hasRecurrentWeights(cnn)).toBe(false);
+    expect(tried(cnn)).not.toContain('int8-weights');
+  });
+});
