@@ -6,7 +6,7 @@
 import type { Graph, Model, Node } from '../src/ir/graph.js';
 import { Graph as GraphClass, Model as ModelClass } from '../src/ir/graph.js';
 import { DataType } from '../src/ir/dtype.js';
-import { addInitializer, exposeAsOutputs, insertNodes, removeNode } from '../src/ir/mutate.js';
+import { addInitializer, exposeAsOutputs, insertNodes, removeInitializer, removeNode } from '../src/ir/mutate.js';
 import { inferShapes } from '../src/ir/shapes.js';
 import { Tensor } from '../src/ir/tensor.js';
 import { runOnce } from '../src/runtime/ort.js';
@@ -68,10 +68,41 @@ export const foldConstants: Pass = {
     }
     // The nodes that computed folded values are now unread; eliminate-dead-nodes removes them,
     // but do it here too so that this pass alone leaves a clean graph.
+    const captured = cone.nodes.flatMap((n) => n.inputs).filter((i) => i && !graph.initializers.has(i));
     removeUnread(graph, cone.nodes);
+    // An enclosing graph's weight that only the folded nodes read is unread now.
+    for (const name of new Set(captured)) {
+      const owner = ownerOf(graph, name);
+      if (owner && capturedBytesFreed(graph, name, new Set()) > 0) removeInitializer(owner, name);
+    }
     return report.result();
   },
 };
+
+/**
+ * The values of those `names` that `graph` computes from constants alone, by running the
+ * nodes they depend on; the graph is left as it is. For a caller that replaces such a value
+ * anyway (the int8 modes, an LSTM weight an exporter reorders with Slice and Concat), where
+ * folding it for its own sake could grow the file.
+ */
+export async function constantValues(model: Model, graph: Graph, names: string[]): Promise<Map<string, Tensor>> {
+  const shapeValues = staticShapeValues(graph);
+  const cone = new Set(constantCone(graph, shapeValues).nodes);
+  const producers = graph.producers();
+  const wanted = names.filter((n) => cone.has(producers.get(n)!));
+  const needed = new Set<Node>();
+  const stack = wanted.map((n) => producers.get(n));
+  while (stack.length) {
+    const n = stack.pop();
+    if (!n || needed.has(n) || !cone.has(n)) continue;
+    needed.add(n);
+    for (const i of n.inputs) if (i) stack.push(producers.get(i));
+  }
+  if (!wanted.length) return new Map();
+  const values = await evaluate(model, graph, graph.nodes.filter((n) => needed.has(n)), wanted, shapeValues);
+  for (const [name, value] of values) value.name = name;
+  return values;
+}
 
 /** Values of Shape/Size nodes whose input shape is fully static: known without running anything. */
 function staticShapeValues(graph: Graph): Map<string, Tensor> {
@@ -185,13 +216,38 @@ function freedBytes(graph: Graph, cone: Node[], name: string): number {
   for (const n of exclusive) {
     bytes += encodedNodeBytes(n);
     for (const i of n.inputs) {
-      const t = graph.initializers.get(i);
-      if (!t || counted.has(i) || outputs.has(i)) continue;
+      if (!i || counted.has(i) || outputs.has(i)) continue;
       counted.add(i);
-      if ((consumers.get(i) ?? []).every((c) => exclusiveSet.has(c))) bytes += encodedTensorBytes(t);
+      const t = graph.initializers.get(i);
+      if (t) { if ((consumers.get(i) ?? []).every((c) => exclusiveSet.has(c))) bytes += encodedTensorBytes(t); }
+      else bytes += capturedBytesFreed(graph, i, exclusiveSet);
     }
   }
   return bytes;
+}
+
+/**
+ * The bytes of an enclosing graph's initializer that `graph` reads by name, when only
+ * `readers` read it anywhere (so folding them frees it), else 0. A weight an exporter
+ * reshapes inside a body (Silero VAD v5 reorders its LSTM gates with Slice and Concat in a
+ * nested branch) is stored in the enclosing graph.
+ */
+function capturedBytesFreed(graph: Graph, name: string, readers: Set<Node>): number {
+  const owner = ownerOf(graph, name);
+  // A weight that is also a graph input may be overridden by the caller: it stays.
+  if (!owner || owner.outputNames().has(name) || owner.inputs.some((i) => i.name === name)) return 0;
+  for (const g of [owner, ...owner.descendants()]) {
+    if (g !== owner && g.outputNames().has(name)) return 0;
+    for (const n of g.nodes) if (!readers.has(n) && n.inputs.includes(name)) return 0;
+  }
+  return encodedTensorBytes(owner.initializers.get(name)!);
+}
+
+/** The enclosing graph whose initializer `name` is, as `graph` reads it. */
+function ownerOf(graph: Graph, name: string): Graph | undefined {
+  let owner = graph.parent;
+  while (owner && !owner.initializers.has(name)) owner = owner.parent;
+  return owner;
 }
 
 /** Net bytes added if every frontier value becomes an initializer (negative = saved). */
@@ -222,12 +278,14 @@ function bytesAfterFoldingAll(graph: Graph, cone: Node[], values: Map<string, Te
   for (const o of graph.outputNames()) stillRead.add(o);
   let removed = 0;
   const counted = new Set<string>();
-  for (const n of cone) {
-    if (live.has(n)) continue;
+  const dead = new Set(cone.filter((n) => !live.has(n)));
+  for (const n of dead) {
     removed += encodedNodeBytes(n);
     for (const i of n.inputs) {
+      if (!i || counted.has(i) || stillRead.has(i)) continue;
+      counted.add(i);
       const t = graph.initializers.get(i);
-      if (t && !counted.has(i) && !stillRead.has(i)) { counted.add(i); removed += encodedTensorBytes(t); }
+      removed += t ? encodedTensorBytes(t) : capturedBytesFreed(graph, i, dead);
     }
   }
   return added - removed;

@@ -78,7 +78,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     default:
       throw new OnnxpressError('BAD_INPUT', `unknown mode '${String(options.mode)}' (int8-dynamic, int8-static, fp16, int4)`);
   }
-  if (int8) for (const [what, n] of Object.entries(quantizeRecurrent(model, options, left))) quantized[what] = (quantized[what] ?? 0) + n;
+  if (int8) for (const [what, n] of Object.entries(await quantizeRecurrent(model, options, left))) quantized[what] = (quantized[what] ?? 0) + n;
   // A model that comes out unchanged was not quantized: say why rather than write a copy.
   if (Object.keys(quantized).length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing was quantized${left.length ? `: ${describeLeft(left)}` : ` (no ${options.mode} op in the graph)`}`);
   // Float weights that were replaced are unread now.

@@ -10,7 +10,7 @@
 // 25.1 MB, 'int8-weights' 14.3 ms and 13.1 MB, 'ort-lstm' 8.0 ms and 13.1 MB; in
 // onnxruntime-web both small files ran 1.25x slower than the float-LSTM one.
 // Matches: LSTM/GRU/RNN whose W and R are float constants (in any graph, captured weights
-// too). Writes: int8 W/R (+ scales) and DequantizeLinear -> Reshape, or DynamicQuantizeLSTM.
+// too), or computed from constants (PyTorch's gate reordering: Slice, Concat, Unsqueeze). Writes: int8 W/R (+ scales) and DequantizeLinear -> Reshape, or DynamicQuantizeLSTM.
 import { Node, attr, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
 import { NameAllocator, addInitializer, replaceNode } from '../ir/mutate.js';
@@ -18,27 +18,59 @@ import { Tensor } from '../ir/tensor.js';
 import type { LeftInFloat, QuantizeOptions } from './options.js';
 import { quantizeWeights } from './quant-math.js';
 import { quantizeEveryGraph } from './subgraphs.js';
+import { constantValues } from '../../passes/fold-constants.js';
+import { OnnxpressError } from '../errors.js';
 
 export const RECURRENT_OPS = ['LSTM', 'GRU', 'RNN'];
 export type RecurrentWeights = 'float' | 'int8-weights' | 'ort-lstm';
 
 const FLOAT_REASON = "recurrent weights stay float by default: standard ONNX has no integer recurrent op (recurrent 'int8-weights', CLI --recurrent int8-weights, stores them in int8 behind DequantizeLinear: smaller, but each run dequantizes them; 'ort-lstm' uses onnxruntime's DynamicQuantizeLSTM)";
 
-/** Whether some LSTM/GRU/RNN in any graph has constant float W and R (what 'int8-weights' changes). */
+/** Whether some LSTM/GRU/RNN in any graph reads float W and R that are constant initializers or computed from them. */
 export function hasRecurrentWeights(model: Model): boolean {
-  return [...model.graphs()].some((g) => g.nodes.some((n) => n.isOnnx() && RECURRENT_OPS.includes(n.opType) && constantWeights(g, n) !== undefined));
+  return [...model.graphs()].some((g) => {
+    const producers = g.producers();
+    const constant = (name: string): boolean => {
+      if (g.findInitializer(name)) return true;
+      const p = producers.get(name);
+      return !!p && p.isOnnx() && WEIGHT_SHAPING.has(p.opType) && p.inputs.every((i) => !i || constant(i));
+    };
+    return g.nodes.some((n) => n.isOnnx() && RECURRENT_OPS.includes(n.opType) && constant(n.inputs[1] ?? '') && constant(n.inputs[2] ?? ''));
+  });
 }
 
-function constantWeights(g: Graph, node: Node): [Tensor, Tensor] | undefined {
-  const w = g.findInitializer(node.inputs[1] ?? ''), r = g.findInitializer(node.inputs[2] ?? '');
+/** Ops an exporter puts between a stored recurrent weight and the layer (PyTorch's gate reordering). */
+const WEIGHT_SHAPING = new Set(['Slice', 'Concat', 'Unsqueeze', 'Squeeze', 'Reshape', 'Transpose', 'Identity', 'Gather', 'Split']);
+
+/** W and R of a recurrent node: float constants of the graph (or its parents), or values computed from them. */
+function constantWeights(g: Graph, node: Node, computed: Map<string, Tensor> | undefined): [Tensor, Tensor] | undefined {
+  const get = (name: string) => g.findInitializer(name) ?? computed?.get(name);
+  const w = get(node.inputs[1] ?? ''), r = get(node.inputs[2] ?? '');
   const ok = (t: Tensor | undefined): t is Tensor => !!t && t.dataType === DataType.FLOAT && t.dims.length === 3;
   return ok(w) && ok(r) ? [w, r] : undefined;
 }
 
+/** W and R that graphs compute from constants (by running those nodes), per graph. */
+async function computedWeights(model: Model): Promise<Map<Graph, Map<string, Tensor>>> {
+  const out = new Map<Graph, Map<string, Tensor>>();
+  for (const g of model.graphs()) {
+    const names = g.nodes.filter((n) => n.isOnnx() && RECURRENT_OPS.includes(n.opType)).flatMap((n) => n.inputs.slice(1, 3)).filter((i) => i && !g.findInitializer(i));
+    if (!names.length) continue;
+    try {
+      out.set(g, await constantValues(model, g, names));
+    } catch (err) {
+      // onnxruntime could not run those nodes: the weights stay float, with the reason.
+      if (!(err instanceof OnnxpressError)) throw err;
+    }
+  }
+  return out;
+}
+
 /** Quantizes the weights of every recurrent layer as `o.recurrent` says; returns counts by what each became. */
-export function quantizeRecurrent(model: Model, o: Pick<QuantizeOptions, 'recurrent' | 'excludeNodes' | 'excludeOpTypes'>, left: LeftInFloat[]): Record<string, number> {
+export async function quantizeRecurrent(model: Model, o: Pick<QuantizeOptions, 'recurrent' | 'excludeNodes' | 'excludeOpTypes'>, left: LeftInFloat[]): Promise<Record<string, number>> {
   const how = o.recurrent ?? 'float';
   const counts: Record<string, number> = {};
+  const computed = how === 'float' ? new Map<Graph, Map<string, Tensor>>() : await computedWeights(model);
   // One scale per gate row needs DequantizeLinear's axis (opset 13); older models get one per tensor.
   const perRow = (model.opset('') ?? 1) >= 13;
   let contrib = false;
@@ -49,7 +81,7 @@ export function quantizeRecurrent(model: Model, o: Pick<QuantizeOptions, 'recurr
       const name = node.name || node.outputs[0] || '?';
       if (how === 'float') { left.push({ node: name, opType: node.opType, reason: FLOAT_REASON }); continue; }
       if (o.excludeOpTypes?.includes(node.opType) || o.excludeNodes?.includes(name)) { left.push({ node: name, opType: node.opType, reason: 'excluded' }); continue; }
-      const weights = constantWeights(g, node);
+      const weights = constantWeights(g, node, computed.get(g));
       if (!weights) { left.push({ node: name, opType: node.opType, reason: 'W and R are computed in the graph, not stored as float constants' }); continue; }
       const [w, r] = weights;
       if (how === 'ort-lstm' && node.opType === 'LSTM' && !node.getInt('layout', 0)) {

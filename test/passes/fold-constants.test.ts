@@ -69,8 +69,36 @@ testPass('fold-constants', {
       ops: { Neg: 0 },
       stats: { folded: 1 },
     },
+    {
+      // The outer weight is read by nothing else, so folding frees it: the file does not grow.
+      name: 'a large outer weight reshaped inside a body that alone reads it',
+      build: () => {
+        const b = new GraphBuilder();
+        const x = b.input('x', [32, 32]);
+        const w = b.weight('w', [32, 32]);
+        b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, t.node('Transpose', [w], { perm: [1, 0] }, { outputs: ['wt'] })], {}, { outputs: ['y_then'] }),
+          (e) => e.node('Identity', [x], {}, { outputs: ['y_else'] })));
+        return b.model(13);
+      },
+      ops: { Transpose: 0 },
+      stats: { folded: 1 },
+      check: (m) => expect(m.graph.initializers.has('w')).toBe(false),
+    },
   ],
   valid: [
+    {
+      // Each branch folding its own copy would store the weight twice.
+      name: 'a large outer weight reshaped in both branches',
+      build: () => {
+        const b = new GraphBuilder();
+        const x = b.input('x', [32, 32]);
+        const w = b.weight('w', [32, 32]);
+        b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, t.node('Transpose', [w], { perm: [1, 0] }, { outputs: ['wt'] })], {}, { outputs: ['y_then'] }),
+          (e) => e.node('MatMul', [x, e.node('Neg', [w], {}, { outputs: ['wn'] })], {}, { outputs: ['y_else'] })));
+        return b.model(13);
+      },
+      diagnostic: /folding would add \d+ bytes/,
+    },
     {
       name: 'nodes that read a graph input',
       build: () => {
