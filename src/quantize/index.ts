@@ -20,7 +20,7 @@ import { applyTechniques } from './techniques/index.js';
 import { quantizeStatic } from './static-qdq.js';
 import { quantizeIfBodies } from './subgraphs.js';
 import { quantizeWithinTolerance } from './mixed.js';
-import { quantizeRecurrent } from './recurrent.js';
+import { hasRecurrentWeights, quantizeRecurrent } from './recurrent.js';
 import { isWide } from './quant-math.js';
 
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, SubgraphReport, TechniqueReport, ToleranceReport } from './options.js';
@@ -78,6 +78,8 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     default:
       throw new OnnxpressError('BAD_INPUT', `unknown mode '${String(options.mode)}' (int8-dynamic, int8-static, fp16, int4)`);
   }
+  // One scale per gate row needs DequantizeLinear's axis (opset 13); where the opset cannot be raised, one per tensor.
+  if (int8 && options.recurrent === 'int8-weights' && hasRecurrentWeights(model)) tryOpset(model, 13, warnings);
   if (int8) for (const [what, n] of Object.entries(await quantizeRecurrent(model, options, left))) quantized[what] = (quantized[what] ?? 0) + n;
   // A model that comes out unchanged was not quantized: say why rather than write a copy.
   if (Object.keys(quantized).length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing was quantized${left.length ? `: ${describeLeft(left)}` : ` (no ${options.mode} op in the graph)`}`);
