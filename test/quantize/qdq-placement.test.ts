@@ -65,6 +65,13 @@ describe('QDQ placement for onnxruntime-web (placement wasm; PP-OCR classifier f
     const floatConvs = report.leftInFloat.filter((l) => l.opType === 'Conv');
     expect(floatConvs.map((l) => l.node).sort()).toEqual(slow.map((n) => n.name).sort());
     for (const l of floatConvs) expect(l.reason).toMatch(/onnxruntime-web's WebAssembly/);
+    // The hard-swish pieces left in float (x * Clip(x + 3, 0, 6) / 6) are x * HardSigmoid(x)
+    // now: no Clip is left (the plan's are absorbed), and the plan's integer Adds are still there.
+    const hardSigmoids = (m: typeof float) => m.graph.nodes.filter((n) => n.opType === 'HardSigmoid').length;
+    expect(float.graph.nodes.filter((n) => n.opType === 'Clip').length).toBeGreaterThan(0);
+    expect(int8.graph.nodes.filter((n) => n.opType === 'Clip')).toEqual([]);
+    expect(hardSigmoids(int8)).toBeGreaterThan(hardSigmoids(float));
+    expect(report.quantized.Add).toBeGreaterThan(0);
     const runs = await ortRuns(int8, 'extended');
     expect(runs.QLinearConv).toBe(convs.length - slow.length);
     const scoring = await generated(float, [1, 3, 48, 192], 8, 2);
