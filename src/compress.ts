@@ -24,7 +24,7 @@ import { quantizeModel } from './quantize/index.js';
 import { fallbackUnits } from './quantize/sensitivity.js';
 import type { LeftInFloat } from './quantize/options.js';
 import type { Sample } from './runtime/samples.js';
-import { checkProfile, findTarget, type ProfileViolation, type Recipe, type TargetProfile } from './targets/index.js';
+import { checkProfile, findTarget, recipesFor, type ProfileViolation, type Recipe, type TargetProfile } from './targets/index.js';
 import { applyDefaults, judge, type Tolerances } from './verdict.js';
 import { buildReport, objectiveBytes, pickBest, type CompressReport, type NotBuilt, type SizeFacts } from './report/build.js';
 
@@ -141,7 +141,7 @@ export async function compressModel(original: Model, modelName: string, options:
   const built: Built[] = [];
   const notBuilt: NotBuilt[] = [];
   const rebuild = options.rebuild;
-  const recipes = rebuild ? profile.recipes.filter((r) => r.name === rebuild.recipe) : profile.recipes.filter((r) => !r.appliesTo || r.appliesTo(optimized));
+  const recipes = rebuild ? profile.recipes.filter((r) => r.name === rebuild.recipe) : recipesFor(profile, optimized);
   if (rebuild && recipes.length === 0) throw new OnnxpressError('BAD_INPUT', `rebuild.recipe '${rebuild.recipe}': target ${profile.name} has no such recipe (${profile.recipes.map((r) => r.name).join(', ')})`);
   for (const recipe of recipes) {
     log(`${recipe.name}: building and evaluating`);

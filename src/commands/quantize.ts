@@ -11,6 +11,7 @@ import { addImageFlags, addShapeFlags, imageOptionsOf, printInputShapes, shapeOp
 import { namingFlags } from './option-flags.js';
 import { optimizeModel } from '../optimize.js';
 import { quantizeModel, type QuantizeMode, type QuantizeReport } from '../quantize/index.js';
+import { RECURRENT_CHOICES } from '../quantize/recurrent.js';
 import type { Model } from '../ir/graph.js';
 import { formatBytes } from '../format.js';
 
@@ -98,7 +99,7 @@ export const quantizeCommand: CliCommand = {
           biasCorrection: f.biasCorrection,
           largeDepthwise: parseLargeDepthwise(f.largeDepthwise),
           placement: parseChoice('--placement', f.placement, ['cpu', 'wasm', 'full-integer'] as const),
-          recurrent: parseChoice('--recurrent', f.recurrent, ['float', 'int8-weights', 'ort-lstm'] as const),
+          recurrent: parseChoice('--recurrent', f.recurrent, RECURRENT_CHOICES),
           maxAccuracyDrop: f.maxAccuracyDrop === undefined ? undefined : parseNumber('--max-accuracy-drop', f.maxAccuracyDrop, { min: 0, max: 100 }),
           minCosine: f.minCosine === undefined ? undefined : parseNumber('--min-cosine', f.minCosine, { min: -1, max: 1 }),
           fallback: parseChoice('--fallback', f.fallback, ['float', '16-bit'] as const),

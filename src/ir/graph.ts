@@ -251,12 +251,11 @@ export class Graph {
   /** An initializer of this graph or an enclosing one. */
   findInitializer(name: string): Tensor | undefined {
     for (let g: Graph | undefined = this; g; g = g.parent) {
+      // An input of the same name overrides the initializer's value (a default), and a body
+      // input (a Loop's carried value) shadows an outer initializer of that name.
+      if (g.inputs.some((i) => i.name === name)) return undefined;
       const t = g.initializers.get(name);
-      if (t) {
-        // An input of the same name overrides the initializer's value (a default).
-        if (g.inputs.some((i) => i.name === name)) return undefined;
-        return t;
-      }
+      if (t) return t;
     }
     return undefined;
   }

@@ -20,7 +20,7 @@ import { applyTechniques } from './techniques/index.js';
 import { quantizeStatic } from './static-qdq.js';
 import { quantizeIfBodies } from './subgraphs.js';
 import { quantizeWithinTolerance } from './mixed.js';
-import { hasRecurrentWeights, quantizeRecurrent } from './recurrent.js';
+import { RECURRENT_CHOICES, hasRecurrentWeights, quantizeRecurrent } from './recurrent.js';
 import { isWide } from './quant-math.js';
 
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, SubgraphReport, TechniqueReport, ToleranceReport } from './options.js';
@@ -36,6 +36,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   const asked = (['equalize', 'smoothQuant', 'gptq', 'biasCorrection'] as const).filter((k) => options[k]);
   if (asked.length && options.mode !== 'int8-static') throw badOption([...asked], `${asked.join(', ')}: int8-static only (mode is ${options.mode})`);
   const int8 = options.mode === 'int8-dynamic' || options.mode === 'int8-static';
+  if (options.recurrent !== undefined && !RECURRENT_CHOICES.includes(options.recurrent)) throw badOption(['recurrent'], `recurrent '${String(options.recurrent)}': expected ${RECURRENT_CHOICES.join(', ')}`);
   if (options.recurrent && options.recurrent !== 'float' && !int8) throw badOption(['recurrent'], `recurrent '${options.recurrent}': int8 modes only (mode is ${options.mode})`);
   let quantized: Record<string, number>;
   let techniques: TechniqueReport[] | undefined;
@@ -79,7 +80,9 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
       throw new OnnxpressError('BAD_INPUT', `unknown mode '${String(options.mode)}' (int8-dynamic, int8-static, fp16, int4)`);
   }
   // One scale per gate row needs DequantizeLinear's axis (opset 13); where the opset cannot be raised, one per tensor.
-  if (int8 && options.recurrent === 'int8-weights' && hasRecurrentWeights(model)) tryOpset(model, 13, warnings);
+  if (int8 && options.recurrent && options.recurrent !== 'float' && options.perChannel !== false && hasRecurrentWeights(model) && !tryOpset(model, 13, warnings)) {
+    warnings.push('recurrent weights: the opset cannot be raised to 13, so their int8 copies behind DequantizeLinear have one scale per tensor, not per gate row');
+  }
   if (int8) for (const [what, n] of Object.entries(await quantizeRecurrent(model, options, left))) quantized[what] = (quantized[what] ?? 0) + n;
   // A model that comes out unchanged was not quantized: say why rather than write a copy.
   if (Object.keys(quantized).length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing was quantized${left.length ? `: ${describeLeft(left)}` : ` (no ${options.mode} op in the graph)`}`);

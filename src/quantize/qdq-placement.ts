@@ -53,7 +53,8 @@ export function quantizesInputs(opType: string): boolean {
 // The exception (planQdq's gatesQuantized): a Mul of two quantized tensors of one shape whose
 // output feeds integer ops, as in SiLU nets. onnxruntime fuses DQ, DQ -> Mul -> Q into
 // QLinearMul anyway; planning it lets the Concat after it run in integer too (YOLOX-style
-// detector, ddddocr's: 26.1 -> 24.3 ms, onnxruntime's own int8 24.0 ms, one thread, x86).
+// detector, ddddocr's: 26.1 -> 24.3 ms, onnxruntime's own int8 24.0 ms, one thread, x86; in
+// onnxruntime-web with placement wasm the same, 124 -> 125 ms, within noise).
 const INTEGER_OPS: Record<string, number[] | 'all'> = {
   Add: 'all', Concat: 'all', AveragePool: [0], GlobalAveragePool: [0], LeakyRelu: [0], Sigmoid: [0],
 };
@@ -191,7 +192,8 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
   // x * sigmoid(x) (SiLU) and gated units: two quantized tensors of one shape, no broadcast.
   const sameShape = (a: string, b: string) => {
     const x = o.shapes.get(a)?.dims, y = o.shapes.get(b)?.dims;
-    return !!x && !!y && x.length === y.length && x.every((d, i) => typeof d === 'number' && d === y[i]);
+    // A symbolic dim matches only the same symbol (the batch both share).
+    return !!x && !!y && x.length === y.length && x.every((d, i) => d !== undefined && d !== '' && d === y[i]);
   };
   const gatesQuantized = (n: Node) => n.inputs.length === 2 && n.inputs.every((i) => isActivation(i) && tensors.has(i)) && sameShape(n.inputs[0]!, n.inputs[1]!);
   const costShapes = o.runShapes ?? o.shapes;

@@ -1,98 +1,125 @@
 // LSTM, GRU and RNN weights in the int8 modes (option `recurrent`). Standard ONNX has no
 // integer recurrent op, so by default ('float') these layers keep float weights: often a third
-// or more of a CRNN text recognizer's bytes (ddddocr's: 16 of 51.6 MB, so its int8 file was
+// or more of a CRNN text recognizer's bytes (ddddocr's: 16 of 51.6 MiB, so its int8 file was
 // only 2.05x smaller). 'int8-weights' stores W and R in int8, one scale per gate row, behind
 // DequantizeLinear: standard ONNX, but each run dequantizes them and the layer gets slower.
 // 'ort-lstm' turns an LSTM into onnxruntime's com.microsoft.DynamicQuantizeLSTM, which runs
-// its matrix products in integer: onnxruntime only (GRU and RNN have no such op and get
-// 'int8-weights'). ddddocr's recognizer (bidirectional LSTM, 512 units, 64 steps; float
-// 24.4 ms), int8-static, onnxruntime-node, one thread: float LSTM weights 12.0 ms and
-// 25.1 MB, 'int8-weights' 14.3 ms and 13.1 MB, 'ort-lstm' 8.0 ms and 13.1 MB; in
-// onnxruntime-web both small files ran 1.25x slower than the float-LSTM one.
+// its matrix products in integer: onnxruntime only (GRU, RNN and batch-first LSTMs have no
+// such op and get 'int8-weights').
+// Measured on ddddocr's recognizer (bidirectional LSTM, 512 units, 64 steps), int8-static,
+// onnxruntime-node, one thread: float 24.4 ms; float LSTM weights 12.0 ms and 25.1 MiB;
+// 'int8-weights' 14.3 ms and 13.1 MiB; 'ort-lstm' 8.0 ms and 13.1 MiB. In onnxruntime-web
+// both small files ran 1.25x slower than the float-LSTM one.
 // Matches: LSTM/GRU/RNN whose W and R are float constants (in any graph, captured weights
-// too), or computed from constants (PyTorch's gate reordering: Slice, Concat, Unsqueeze). Writes: int8 W/R (+ scales) and DequantizeLinear -> Reshape, or DynamicQuantizeLSTM.
+// too) or computed from constants (PyTorch's gate reordering: Slice, Concat, Unsqueeze), and
+// read by recurrent layers only. Writes: int8 W/R (+ scales) and DequantizeLinear -> Reshape,
+// or DynamicQuantizeLSTM. A weight several layers of one graph read is quantized once.
 import { Node, attr, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
 import { NameAllocator, addInitializer, replaceNode } from '../ir/mutate.js';
+import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
+import { constantOutputs, constantValues } from '../ir/constant-values.js';
+import { OnnxpressError } from '../errors.js';
 import type { LeftInFloat, QuantizeOptions } from './options.js';
 import { quantizeWeights } from './quant-math.js';
 import { quantizeEveryGraph } from './subgraphs.js';
-import { constantValues } from '../../passes/fold-constants.js';
-import { OnnxpressError } from '../errors.js';
 
 export const RECURRENT_OPS = ['LSTM', 'GRU', 'RNN'];
-export type RecurrentWeights = 'float' | 'int8-weights' | 'ort-lstm';
+export const RECURRENT_CHOICES = ['float', 'int8-weights', 'ort-lstm'] as const;
+export type RecurrentWeights = (typeof RECURRENT_CHOICES)[number];
 
 const FLOAT_REASON = "recurrent weights stay float by default: standard ONNX has no integer recurrent op (recurrent 'int8-weights', CLI --recurrent int8-weights, stores them in int8 behind DequantizeLinear: smaller, but each run dequantizes them; 'ort-lstm' uses onnxruntime's DynamicQuantizeLSTM)";
 
-/** Whether some LSTM/GRU/RNN in any graph reads float W and R that are constant initializers or computed from them. */
-export function hasRecurrentWeights(model: Model): boolean {
-  return [...model.graphs()].some((g) => {
-    const producers = g.producers();
-    const constant = (name: string): boolean => {
-      if (g.findInitializer(name)) return true;
-      const p = producers.get(name);
-      return !!p && p.isOnnx() && WEIGHT_SHAPING.has(p.opType) && p.inputs.every((i) => !i || constant(i));
-    };
-    return g.nodes.some((n) => n.isOnnx() && RECURRENT_OPS.includes(n.opType) && constant(n.inputs[1] ?? '') && constant(n.inputs[2] ?? ''));
-  });
-}
+interface Layer { graph: Graph; node: Node; name: string; /** Why its weights cannot be quantized. */ problem?: string }
 
-/** Ops an exporter puts between a stored recurrent weight and the layer (PyTorch's gate reordering). */
-const WEIGHT_SHAPING = new Set(['Slice', 'Concat', 'Unsqueeze', 'Squeeze', 'Reshape', 'Transpose', 'Identity', 'Gather', 'Split']);
+const isRecurrent = (n: Node) => n.isOnnx() && RECURRENT_OPS.includes(n.opType);
 
-/** W and R of a recurrent node: float constants of the graph (or its parents), or values computed from them. */
-function constantWeights(g: Graph, node: Node, computed: Map<string, Tensor> | undefined): [Tensor, Tensor] | undefined {
-  const get = (name: string) => g.findInitializer(name) ?? computed?.get(name);
-  const w = get(node.inputs[1] ?? ''), r = get(node.inputs[2] ?? '');
-  const ok = (t: Tensor | undefined): t is Tensor => !!t && t.dataType === DataType.FLOAT && t.dims.length === 3;
-  return ok(w) && ok(r) ? [w, r] : undefined;
-}
-
-/** W and R that graphs compute from constants (by running those nodes), per graph. */
-async function computedWeights(model: Model): Promise<Map<Graph, Map<string, Tensor>>> {
-  const out = new Map<Graph, Map<string, Tensor>>();
+/** Every recurrent layer of the model, each with why its W and R cannot be quantized (if so). Runs nothing. */
+function recurrentLayers(model: Model): Layer[] {
+  const readers = new Map<string, Node[]>();
+  const outputs = new Set<string>();
   for (const g of model.graphs()) {
-    const names = g.nodes.filter((n) => n.isOnnx() && RECURRENT_OPS.includes(n.opType)).flatMap((n) => n.inputs.slice(1, 3)).filter((i) => i && !g.findInitializer(i));
-    if (!names.length) continue;
-    try {
-      out.set(g, await constantValues(model, g, names));
-    } catch (err) {
-      // onnxruntime could not run those nodes: the weights stay float, with the reason.
-      if (!(err instanceof OnnxpressError)) throw err;
+    for (const n of g.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+    for (const o of g.outputNames()) outputs.add(o);
+  }
+  const layers: Layer[] = [];
+  for (const g of model.graphs()) {
+    const nodes = g.nodes.filter(isRecurrent);
+    if (!nodes.length) continue;
+    const computed = constantOutputs(g);
+    const shapes = inferShapes(g);
+    for (const node of nodes) {
+      const problemOf = (name: string): string | undefined => {
+        const t = g.findInitializer(name);
+        if (!t && !computed.has(name)) return 'W and R are computed from graph inputs at run time';
+        const type = t ? t.dataType : shapes.get(name)?.elemType;
+        const rank = t ? t.dims.length : shapes.get(name)?.dims?.length;
+        if (type !== DataType.FLOAT) return 'W and R are not float32';
+        if (rank !== 3) return 'the shapes of W and R are not known';
+        if (outputs.has(name) || (readers.get(name) ?? []).some((r) => !isRecurrent(r))) return 'W or R is also read by another op: an int8 copy would add to the float one';
+        return undefined;
+      };
+      const problem = problemOf(node.inputs[1] ?? '') ?? problemOf(node.inputs[2] ?? '');
+      layers.push({ graph: g, node, name: node.name || node.outputs[0] || '?', problem });
     }
   }
-  return out;
+  return layers;
 }
 
+/** Whether some LSTM/GRU/RNN has float W and R that 'int8-weights' would quantize. */
+export function hasRecurrentWeights(model: Model): boolean {
+  return recurrentLayers(model).some((l) => !l.problem);
+}
+
+type QuantizeOpts = Pick<QuantizeOptions, 'recurrent' | 'excludeNodes' | 'excludeOpTypes' | 'perChannel' | 'reduceRange'>;
+
 /** Quantizes the weights of every recurrent layer as `o.recurrent` says; returns counts by what each became. */
-export async function quantizeRecurrent(model: Model, o: Pick<QuantizeOptions, 'recurrent' | 'excludeNodes' | 'excludeOpTypes'>, left: LeftInFloat[]): Promise<Record<string, number>> {
+export async function quantizeRecurrent(model: Model, o: QuantizeOpts, left: LeftInFloat[]): Promise<Record<string, number>> {
   const how = o.recurrent ?? 'float';
   const counts: Record<string, number> = {};
-  const computed = how === 'float' ? new Map<Graph, Map<string, Tensor>>() : await computedWeights(model);
-  // One scale per gate row needs DequantizeLinear's axis (opset 13); older models get one per tensor.
-  const perRow = (model.opset('') ?? 1) >= 13;
+  const todo = new Map<Graph, Layer[]>();
+  for (const l of recurrentLayers(model)) {
+    const problem = how === 'float' ? FLOAT_REASON : o.excludeOpTypes?.includes(l.node.opType) || o.excludeNodes?.includes(l.name) ? 'excluded' : l.problem;
+    if (problem) left.push({ node: l.name, opType: l.node.opType, reason: problem });
+    else todo.set(l.graph, [...(todo.get(l.graph) ?? []), l]);
+  }
+  if (!todo.size) return counts;
+  // Weights an exporter computes from constants are computed now (the nodes stay until unread).
+  const computed = new Map<Graph, Map<string, Tensor>>();
+  for (const [g, layers] of todo) {
+    const names = layers.flatMap((l) => l.node.inputs.slice(1, 3)).filter((i) => !g.findInitializer(i));
+    try {
+      computed.set(g, names.length ? await constantValues(model, g, names) : new Map());
+    } catch (err) {
+      if (!(err instanceof OnnxpressError)) throw err;
+      for (const l of layers) left.push({ node: l.name, opType: l.node.opType, reason: `onnxruntime could not compute W and R: ${err.message}` });
+      todo.delete(g);
+    }
+  }
+  // One scale per gate row needs DequantizeLinear's axis (opset 13; the caller raises it where it can).
+  const perRow = o.perChannel !== false && (model.opset('') ?? 1) >= 13;
   let contrib = false;
   quantizeEveryGraph(model, (g) => {
+    const layers = todo.get(g);
+    if (!layers) return;
     const names = new NameAllocator(g);
-    for (const node of [...g.nodes]) {
-      if (!node.isOnnx() || !RECURRENT_OPS.includes(node.opType)) continue;
-      const name = node.name || node.outputs[0] || '?';
-      if (how === 'float') { left.push({ node: name, opType: node.opType, reason: FLOAT_REASON }); continue; }
-      if (o.excludeOpTypes?.includes(node.opType) || o.excludeNodes?.includes(name)) { left.push({ node: name, opType: node.opType, reason: 'excluded' }); continue; }
-      const weights = constantWeights(g, node, computed.get(g));
-      if (!weights) { left.push({ node: name, opType: node.opType, reason: 'W and R are computed in the graph, not stored as float constants' }); continue; }
-      const [w, r] = weights;
+    const done = new Map<string, string[]>();
+    const weight = (name: string, make: (t: Tensor) => string[]): string[] => {
+      let made = done.get(name);
+      if (!made) done.set(name, made = make(g.findInitializer(name) ?? computed.get(g)!.get(name)!));
+      return made;
+    };
+    for (const { node } of layers) {
       if (how === 'ort-lstm' && node.opType === 'LSTM' && !node.getInt('layout', 0)) {
-        replaceNode(g, node, [dynamicQuantizeLstm(g, node, names, w, r)]);
+        const [w, r] = [1, 2].map((i) => weight(node.inputs[i]!, (t) => ortWeight(g, names, t, perRow, o.reduceRange)));
+        replaceNode(g, node, [dynamicQuantizeLstm(node, names, w!, r!)]);
         contrib = true;
         counts['LSTM (DynamicQuantizeLSTM)'] = (counts['LSTM (DynamicQuantizeLSTM)'] ?? 0) + 1;
         continue;
       }
       const added: Node[] = [];
-      node.inputs[1] = dequantized(g, names, w, perRow, added);
-      node.inputs[2] = dequantized(g, names, r, perRow, added);
+      for (const i of [1, 2]) node.inputs[i] = weight(node.inputs[i]!, (t) => [dequantized(g, names, t, perRow, added)])[0]!;
       replaceNode(g, node, [...added, node]);
       counts[`${node.opType} (weights only)`] = (counts[`${node.opType} (weights only)`] ?? 0) + 1;
     }
@@ -101,49 +128,62 @@ export async function quantizeRecurrent(model: Model, o: Pick<QuantizeOptions, '
   return counts;
 }
 
-/** W or R ([directions, gates x hidden, K]) as int8 rows, dequantized and reshaped back; the name to read. */
+/**
+ * W or R ([directions, gates x hidden, K]) as symmetric int8 with one scale per row (the rows
+ * of all directions, flattened), per direction, or per tensor; and names for its initializers.
+ */
+function int8Weight(names: NameAllocator, t: Tensor, scales: 'row' | 'direction' | 'tensor', reduceRange?: boolean): { q: ReturnType<typeof quantizeWeights>; names: [string, string, string] } {
+  const [dirs, rows, k] = t.dims as [number, number, number];
+  const dims = scales === 'row' ? [dirs * rows, k] : scales === 'direction' ? [dirs, rows * k] : t.dims;
+  const q = quantizeWeights(t.toFloat32(), dims, { type: 'int8', symmetric: true, reduceRange }, scales === 'tensor' ? undefined : 0);
+  return { q, names: [names.next(`${t.name}_quantized`), names.next(`${t.name}_scale`), names.next(`${t.name}_zero_point`)] };
+}
+
+/** W or R in int8 behind DequantizeLinear (and a Reshape back, per row); the name to read. */
 function dequantized(g: Graph, names: NameAllocator, t: Tensor, perRow: boolean, added: Node[]): string {
   const [dirs, rows, k] = t.dims as [number, number, number];
-  const flat = perRow ? [dirs * rows, k] : t.dims;
-  const q = quantizeWeights(t.toFloat32(), flat, { type: 'int8', symmetric: true }, perRow ? 0 : undefined);
-  const wq = names.next(`${t.name}_quantized`), ws = names.next(`${t.name}_scale`), wz = names.next(`${t.name}_zero_point`);
-  addInitializer(g, Tensor.fromTyped(wq, DataType.INT8, flat, q.values));
-  addInitializer(g, Tensor.fromFloat32(ws, perRow ? [dirs * rows] : [], q.scales));
-  addInitializer(g, Tensor.fromTyped(wz, DataType.INT8, perRow ? [dirs * rows] : [], q.zeroPoints));
+  const { q, names: [wq, ws, wz] } = int8Weight(names, t, perRow ? 'row' : 'tensor');
   const out = names.next(`${t.name}_dequantized`);
-  added.push(new Node({ opType: 'DequantizeLinear', inputs: [wq, ws, wz], outputs: [perRow ? names.next(`${out}_rows`) : out], name: names.next(`${t.name}_DequantizeLinear`), attributes: perRow ? [attr.int('axis', 0)] : [] }));
+  // Per tensor (before opset 13, or asked for): one scale for the whole weight, no reshape.
+  const scaleDims = perRow ? [dirs * rows] : [];
+  addInitializer(g, Tensor.fromTyped(wq, DataType.INT8, perRow ? [dirs * rows, k] : t.dims, q.values));
+  addInitializer(g, Tensor.fromFloat32(ws, scaleDims, q.scales));
+  addInitializer(g, Tensor.fromTyped(wz, DataType.INT8, scaleDims, q.zeroPoints));
+  const dq = perRow ? names.next(`${out}_rows`) : out;
+  added.push(new Node({ opType: 'DequantizeLinear', inputs: [wq, ws, wz], outputs: [dq], name: names.next(`${t.name}_DequantizeLinear`), attributes: perRow ? [attr.int('axis', 0)] : [] }));
   if (perRow) {
     const shape = names.next(`${t.name}_shape`);
     addInitializer(g, Tensor.fromTyped(shape, DataType.INT64, [3], BigInt64Array.from(t.dims.map(BigInt))));
-    added.push(new Node({ opType: 'Reshape', inputs: [added.at(-1)!.outputs[0]!, shape], outputs: [out], name: names.next(`${t.name}_Reshape`) }));
+    added.push(new Node({ opType: 'Reshape', inputs: [dq, shape], outputs: [out], name: names.next(`${t.name}_Reshape`) }));
   }
   return out;
 }
 
 /**
- * onnxruntime's DynamicQuantizeLSTM: W as [directions, K, 4H] and R as [directions, H, 4H]
- * (transposed from LSTM's), int8 with one scale per gate row, shape [directions, 4H].
+ * W or R for DynamicQuantizeLSTM: [directions, K, 4H] (transposed from LSTM's) int8, scales and
+ * zero points [directions, 4H] per row or [directions] per direction.
  */
-function dynamicQuantizeLstm(g: Graph, node: Node, names: NameAllocator, w: Tensor, r: Tensor): Node {
-  const weight = (t: Tensor): [string, string, string] => {
-    const [dirs, rows, k] = t.dims as [number, number, number];
-    const q = quantizeWeights(t.toFloat32(), [dirs * rows, k], { type: 'int8', symmetric: true }, 0);
-    const transposed = new Int8Array(q.values.length);
-    for (let d = 0; d < dirs; d++) {
-      for (let row = 0; row < rows; row++) for (let c = 0; c < k; c++) transposed[d * rows * k + c * rows + row] = q.values[(d * rows + row) * k + c]!;
-    }
-    const wq = names.next(`${t.name}_quantized`), ws = names.next(`${t.name}_scale`), wz = names.next(`${t.name}_zero_point`);
-    addInitializer(g, Tensor.fromTyped(wq, DataType.INT8, [dirs, k, rows], transposed));
-    addInitializer(g, Tensor.fromFloat32(ws, [dirs, rows], q.scales));
-    addInitializer(g, Tensor.fromTyped(wz, DataType.INT8, [dirs, rows], q.zeroPoints));
-    return [wq, ws, wz];
-  };
-  const [wq, ws, wz] = weight(w), [rq, rs, rz] = weight(r);
+function ortWeight(g: Graph, names: NameAllocator, t: Tensor, perRow: boolean, reduceRange?: boolean): string[] {
+  const [dirs, rows, k] = t.dims as [number, number, number];
+  const { q, names: [wq, ws, wz] } = int8Weight(names, t, perRow ? 'row' : 'direction', reduceRange);
+  const transposed = new Int8Array(q.values.length);
+  for (let d = 0; d < dirs; d++) {
+    for (let row = 0; row < rows; row++) for (let c = 0; c < k; c++) transposed[d * rows * k + c * rows + row] = q.values[(d * rows + row) * k + c]!;
+  }
+  const scaleDims = perRow ? [dirs, rows] : [dirs];
+  addInitializer(g, Tensor.fromTyped(wq, DataType.INT8, [dirs, k, rows], transposed));
+  addInitializer(g, Tensor.fromFloat32(ws, scaleDims, q.scales));
+  addInitializer(g, Tensor.fromTyped(wz, DataType.INT8, scaleDims, q.zeroPoints));
+  return [wq, ws, wz];
+}
+
+/** The LSTM as DynamicQuantizeLSTM: its 8 inputs with W and R quantized, then their scales and zero points. */
+function dynamicQuantizeLstm(node: Node, names: NameAllocator, w: string[], r: string[]): Node {
   const inputs = [...node.inputs, ...Array<string>(8).fill('')].slice(0, 8);
-  inputs[1] = wq;
-  inputs[2] = rq;
+  inputs[1] = w[0]!;
+  inputs[2] = r[0]!;
   return new Node({
-    opType: 'DynamicQuantizeLSTM', domain: 'com.microsoft', inputs: [...inputs, ws, wz, rs, rz], outputs: [...node.outputs],
+    opType: 'DynamicQuantizeLSTM', domain: 'com.microsoft', inputs: [...inputs, w[1]!, w[2]!, r[1]!, r[2]!], outputs: [...node.outputs],
     name: node.name || names.next('DynamicQuantizeLSTM'), attributes: node.attributes.filter((a) => a.name !== 'layout'),
   });
 }

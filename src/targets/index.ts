@@ -15,4 +15,4 @@ export function findTarget(name: string): TargetProfile {
   return t;
 }
 
-export { checkProfile, type TargetProfile, type ProfileViolation, type Recipe } from './profile.js';
+export { checkProfile, recipesFor, type TargetProfile, type ProfileViolation, type Recipe } from './profile.js';

@@ -18,6 +18,11 @@ export interface Recipe {
   appliesTo?: (model: Model) => boolean;
 }
 
+/** The recipes a profile tries on this model (those whose appliesTo holds, or that have none). */
+export function recipesFor(profile: TargetProfile, model: Model): Recipe[] {
+  return profile.recipes.filter((r) => !r.appliesTo || r.appliesTo(model));
+}
+
 export interface TargetProfile {
   name: string;
   description: string;

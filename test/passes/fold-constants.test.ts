@@ -100,6 +100,32 @@ testPass('fold-constants', {
       diagnostic: /folding would add \d+ bytes/,
     },
     {
+      name: 'a large outer weight reshaped in a body and also read by the outer graph',
+      build: () => {
+        const b = new GraphBuilder();
+        const x = b.input('x', [32, 32]);
+        const w = b.weight('w', [32, 32]);
+        b.output(b.node('Add', [x, w]));
+        b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, t.node('Transpose', [w], { perm: [1, 0] }, { outputs: ['wt'] })], {}, { outputs: ['y_then'] }),
+          (e) => e.node('Identity', [x], {}, { outputs: ['y_else'] })));
+        return b.model(13);
+      },
+      diagnostic: /folding would add \d+ bytes/,
+    },
+    {
+      // The caller may override the weight: its value is not known now.
+      name: 'a large outer weight that is also a graph input, reshaped in a body',
+      build: () => {
+        const b = new GraphBuilder();
+        const x = b.input('x', [32, 32]);
+        const w = b.weight('w', [32, 32]);
+        b.input('w', [32, 32]);
+        b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, t.node('Transpose', [w], { perm: [1, 0] }, { outputs: ['wt'] })], {}, { outputs: ['y_then'] }),
+          (e) => e.node('Identity', [x], {}, { outputs: ['y_else'] })));
+        return b.model(13);
+      },
+    },
+    {
       name: 'nodes that read a graph input',
       build: () => {
         const b = new GraphBuilder();
