@@ -75,14 +75,9 @@ function convertGraph(g: Graph, types: Map<string, number>, outerHalf: Set<strin
   const blocked = (n: Node) => !n.isOnnx() || c.block.has(n.opType) || n.subgraphs().length > 0 || c.exclude.has(n.name ?? '') || !typed(n) || strings(n);
   const whyBlocked = (n: Node) => !n.isOnnx() ? `custom domain ${n.domain}` : c.block.has(n.opType) ? 'on the fp16 block list'
     : c.exclude.has(n.name ?? '') ? 'excluded' : strings(n) ? 'reads or makes strings; kept in float32' : 'value types unknown (shape inference could not give them); kept in float32';
-  // An outer initializer that is also its graph's input is a default the caller may override: no copy of it.
-  const outerWeight = (name: string) => {
-    for (let p = g.parent; p; p = p.parent) {
-      const t = p.initializers.get(name);
-      if (t) return p.inputs.some((v) => v.name === name) ? undefined : t;
-    }
-    return undefined;
-  };
+  // An outer initializer, unless an input on the way shadows it (a default the caller may
+  // override, or a body's carried value of that name): no copy of it then.
+  const outerWeight = (name: string) => (g.initializers.has(name) ? undefined : g.findInitializer(name));
   // Which float values end up float16: outer values the outer graph made float16, outputs of
   // converted nodes, initializers read by converted nodes, and (without keepIo) the graph inputs.
   const half = new Set(outerHalf);

@@ -20,7 +20,7 @@ import { applyTechniques } from './techniques/index.js';
 import { quantizeStatic } from './static-qdq.js';
 import { quantizeIfBodies } from './subgraphs.js';
 import { quantizeWithinTolerance } from './mixed.js';
-import { RECURRENT_CHOICES, hasRecurrentWeights, quantizeRecurrent } from './recurrent.js';
+import { RECURRENT_CHOICES, quantizeRecurrent, recurrentNeedsAxis } from './recurrent.js';
 import { isWide } from './quant-math.js';
 
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, SubgraphReport, TechniqueReport, ToleranceReport } from './options.js';
@@ -80,7 +80,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
       throw new OnnxpressError('BAD_INPUT', `unknown mode '${String(options.mode)}' (int8-dynamic, int8-static, fp16, int4)`);
   }
   // One scale per gate row needs DequantizeLinear's axis (opset 13); where the opset cannot be raised, one per tensor.
-  if (int8 && options.recurrent && options.recurrent !== 'float' && options.perChannel !== false && hasRecurrentWeights(model) && !tryOpset(model, 13, warnings)) {
+  if (int8 && options.recurrent && options.recurrent !== 'float' && options.perChannel !== false && recurrentNeedsAxis(model, options.recurrent, options) && !tryOpset(model, 13, warnings)) {
     warnings.push('recurrent weights: the opset cannot be raised to 13, so their int8 copies behind DequantizeLinear have one scale per tensor, not per gate row');
   }
   if (int8) for (const [what, n] of Object.entries(await quantizeRecurrent(model, options, left))) quantized[what] = (quantized[what] ?? 0) + n;

@@ -193,7 +193,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
   const sameShape = (a: string, b: string) => {
     const x = o.shapes.get(a)?.dims, y = o.shapes.get(b)?.dims;
     // A symbolic dim matches only the same symbol (the batch both share).
-    return !!x && !!y && x.length === y.length && x.every((d, i) => d !== undefined && d !== '' && d === y[i]);
+    return !!x && !!y && x.length === y.length && x.every((d, i) => (typeof d === 'number' || (typeof d === 'string' && d !== '')) && d === y[i]);
   };
   const gatesQuantized = (n: Node) => n.inputs.length === 2 && n.inputs.every((i) => isActivation(i) && tensors.has(i)) && sameShape(n.inputs[0]!, n.inputs[1]!);
   const costShapes = o.runShapes ?? o.shapes;

@@ -33,16 +33,23 @@ const FLOAT_REASON = "recurrent weights stay float by default: standard ONNX has
 
 interface Layer { graph: Graph; node: Node; name: string; /** Why its weights cannot be quantized. */ problem?: string }
 
+/** Every reader of each value name, over all graphs. */
+function readersByName(model: Model): Map<string, Node[]> {
+  const readers = new Map<string, Node[]>();
+  for (const g of model.graphs()) for (const n of g.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  return readers;
+}
+
+/** Whether a layer takes the DequantizeLinear path (not DynamicQuantizeLSTM) under `how`. */
+const dequantizes = (how: RecurrentWeights, node: Node) => how === 'int8-weights' || (how === 'ort-lstm' && (node.opType !== 'LSTM' || node.getInt('layout', 0) !== 0));
+
 const isRecurrent = (n: Node) => n.isOnnx() && RECURRENT_OPS.includes(n.opType);
 
 /** Every recurrent layer of the model, each with why its W and R cannot be quantized (if so). Runs nothing. */
 function recurrentLayers(model: Model): Layer[] {
-  const readers = new Map<string, Node[]>();
+  const readers = readersByName(model);
   const outputs = new Set<string>();
-  for (const g of model.graphs()) {
-    for (const n of g.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
-    for (const o of g.outputNames()) outputs.add(o);
-  }
+  for (const g of model.graphs()) for (const o of g.outputNames()) outputs.add(o);
   const layers: Layer[] = [];
   for (const g of model.graphs()) {
     const nodes = g.nodes.filter(isRecurrent);
@@ -52,7 +59,7 @@ function recurrentLayers(model: Model): Layer[] {
     for (const node of nodes) {
       const problemOf = (name: string): string | undefined => {
         const t = g.findInitializer(name);
-        if (!t && !computed.has(name)) return 'W and R are computed from graph inputs at run time';
+        if (!t && !computed.has(name)) return 'W and R are not constants of this graph (computed at run time, or outside this graph)';
         const type = t ? t.dataType : shapes.get(name)?.elemType;
         const rank = t ? t.dims.length : shapes.get(name)?.dims?.length;
         if (type !== DataType.FLOAT) return 'W and R are not float32';
@@ -72,6 +79,11 @@ export function hasRecurrentWeights(model: Model): boolean {
   return recurrentLayers(model).some((l) => !l.problem);
 }
 
+/** Whether some layer that `how` would quantize (not excluded) takes the DequantizeLinear path, whose per-row scales need opset 13. */
+export function recurrentNeedsAxis(model: Model, how: RecurrentWeights, o: Pick<QuantizeOptions, 'excludeNodes' | 'excludeOpTypes'>): boolean {
+  return recurrentLayers(model).some((l) => !l.problem && !o.excludeOpTypes?.includes(l.node.opType) && !o.excludeNodes?.includes(l.name) && dequantizes(how, l.node));
+}
+
 type QuantizeOpts = Pick<QuantizeOptions, 'recurrent' | 'excludeNodes' | 'excludeOpTypes' | 'perChannel' | 'reduceRange'>;
 
 /** Quantizes the weights of every recurrent layer as `o.recurrent` says; returns counts by what each became. */
@@ -83,6 +95,18 @@ export async function quantizeRecurrent(model: Model, o: QuantizeOpts, left: Lef
     const problem = how === 'float' ? FLOAT_REASON : o.excludeOpTypes?.includes(l.node.opType) || o.excludeNodes?.includes(l.name) ? 'excluded' : l.problem;
     if (problem) left.push({ node: l.name, opType: l.node.opType, reason: problem });
     else todo.set(l.graph, [...(todo.get(l.graph) ?? []), l]);
+  }
+  // A weight also read by a layer that stays float would be stored twice: that layer's
+  // readers stay float too, until every reader of each quantized weight is quantized.
+  const readers = readersByName(model);
+  for (let changed = true; changed;) {
+    changed = false;
+    const chosen = new Set([...todo.values()].flat().map((l) => l.node));
+    for (const [g, layers] of todo) {
+      const keep = layers.filter((l) => l.node.inputs.slice(1, 3).every((w) => (readers.get(w) ?? []).every((r) => chosen.has(r))));
+      for (const l of layers.filter((x) => !keep.includes(x))) left.push({ node: l.name, opType: l.node.opType, reason: 'W or R is also read by a layer that stays float: an int8 copy would add to the float one' });
+      if (keep.length !== layers.length) { changed = true; if (keep.length) todo.set(g, keep); else todo.delete(g); }
+    }
   }
   if (!todo.size) return counts;
   // Weights an exporter computes from constants are computed now (the nodes stay until unread).
@@ -97,29 +121,32 @@ export async function quantizeRecurrent(model: Model, o: QuantizeOpts, left: Lef
       todo.delete(g);
     }
   }
-  // One scale per gate row needs DequantizeLinear's axis (opset 13; the caller raises it where it can).
+  // One scale per gate row: DequantizeLinear needs its axis (opset 13; the caller raises it
+  // where it can), DynamicQuantizeLSTM takes them at any opset.
   const perRow = o.perChannel !== false && (model.opset('') ?? 1) >= 13;
+  const perRowOrt = o.perChannel !== false;
   let contrib = false;
   quantizeEveryGraph(model, (g) => {
     const layers = todo.get(g);
     if (!layers) return;
     const names = new NameAllocator(g);
     const done = new Map<string, string[]>();
-    const weight = (name: string, make: (t: Tensor) => string[]): string[] => {
-      let made = done.get(name);
-      if (!made) done.set(name, made = make(g.findInitializer(name) ?? computed.get(g)!.get(name)!));
+    // Keyed by layout too: DynamicQuantizeLSTM's transposed copy is not DequantizeLinear's.
+    const weight = (name: string, layout: 'ort' | 'dq', make: (t: Tensor) => string[]): string[] => {
+      let made = done.get(`${layout}:${name}`);
+      if (!made) done.set(`${layout}:${name}`, made = make(g.findInitializer(name) ?? computed.get(g)!.get(name)!));
       return made;
     };
     for (const { node } of layers) {
-      if (how === 'ort-lstm' && node.opType === 'LSTM' && !node.getInt('layout', 0)) {
-        const [w, r] = [1, 2].map((i) => weight(node.inputs[i]!, (t) => ortWeight(g, names, t, perRow, o.reduceRange)));
+      if (!dequantizes(how, node)) {
+        const [w, r] = [1, 2].map((i) => weight(node.inputs[i]!, 'ort', (t) => ortWeight(g, names, t, perRowOrt, o.reduceRange)));
         replaceNode(g, node, [dynamicQuantizeLstm(node, names, w!, r!)]);
         contrib = true;
         counts['LSTM (DynamicQuantizeLSTM)'] = (counts['LSTM (DynamicQuantizeLSTM)'] ?? 0) + 1;
         continue;
       }
       const added: Node[] = [];
-      for (const i of [1, 2]) node.inputs[i] = weight(node.inputs[i]!, (t) => [dequantized(g, names, t, perRow, added)])[0]!;
+      for (const i of [1, 2]) node.inputs[i] = weight(node.inputs[i]!, 'dq', (t) => [dequantized(g, names, t, perRow, added)])[0]!;
       replaceNode(g, node, [...added, node]);
       counts[`${node.opType} (weights only)`] = (counts[`${node.opType} (weights only)`] ?? 0) + 1;
     }

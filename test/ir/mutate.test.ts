@@ -195,3 +195,20 @@ describe('topologicalSort', () => {
     expect(ops(b)).toEqual(['Add', 'Mul']);
   });
 });
+
+describe('Graph.findInitializer across graphs', () => {
+  it('finds an enclosing graph\'s weight, but not through an input of that name on the way (a default, or a body\'s carried value)', () => {
+    const b = new GraphBuilder('main');
+    b.weight('w', [2, 2]);
+    b.weight('d', [2]);
+    b.input('d', [2]);
+    const body = new GraphBuilder('body', 1, b.graph);
+    const carried = new GraphBuilder('carried', 1, b.graph);
+    carried.input('w', [2, 2]);
+    const nested = new GraphBuilder('nested', 1, carried.graph);
+    expect(body.graph.findInitializer('w')).toBe(b.graph.initializers.get('w'));
+    expect(body.graph.findInitializer('d')).toBeUndefined();
+    expect(carried.graph.findInitializer('w')).toBeUndefined();
+    expect(nested.graph.findInitializer('w')).toBeUndefined();
+  });
+});

@@ -41,7 +41,7 @@ function withFeeds(c: CorpusModel, constants: boolean): { model: Model; feeds: R
 
 describe('int8 on the backend suite', () => {
   const present = requireSystemFile(TESTDATA_DIR, 'libonnx-testdata');
-  it.runIf(!!present)('every model is refused with a reason or quantizes into one that runs and agrees with float (cosine > 0.999)', async () => {
+  it.runIf(!!present)('every model is refused with a reason or quantizes into one that runs and agrees with float (cosine > 0.999, 0.99 for the integer-kernel modes)', async () => {
     const cases = (['node', 'pytorch-converted', 'pytorch-operator', 'simple'] as const).flatMap(backendSuite);
     const failures: string[] = [];
     const ran: Record<string, number> = {};
@@ -69,7 +69,10 @@ describe('int8 on the backend suite', () => {
           if (!got) { failures.push(`${c.id} ${label}: does not load or run`); continue; }
           ran[label] = (ran[label] ?? 0) + 1;
           const cosine = outputsCosine(ref, got);
-          if (!(cosine > 0.999)) failures.push(`${c.id}${constants ? ' (inputs as constants)' : ''} ${label}: cosine ${cosine}`);
+          // The integer kernels int8-dynamic and DynamicQuantizeLSTM run saturate on AVX2-only
+          // x86 (u8 x s8 pairs), where this machine's VNNI does not: a looser floor for them.
+          const floor = label === 'int8-static' ? 0.999 : 0.99;
+          if (!(cosine > floor)) failures.push(`${c.id}${constants ? ' (inputs as constants)' : ''} ${label}: cosine ${cosine}`);
         }
       }
     }

@@ -153,11 +153,40 @@ describe('a bidirectional LSTM layer between convolutions (a CRNN text recognize
     const excluded = crnn();
     const r3 = await quantizeModel(excluded, { mode: 'int8-dynamic', recurrent: 'ort-lstm', excludeNodes: ['lstm'] });
     expect(r3.leftInFloat.find((l) => l.node === 'lstm')?.reason).toBe('excluded');
+    // A weight shared with an excluded layer: quantizing the other would store it twice.
+    const halfExcluded = crnn(17, (b, seq) => {
+      b.graph.nodes.push(new Node({ opType: 'LSTM', inputs: [seq, 'W', 'R', 'B'], outputs: ['y2'], name: 'lstm2', attributes: [attr.int('hidden_size', 64), attr.string('direction', 'bidirectional')] }));
+      b.output('y2');
+    });
+    const r5 = await quantizeModel(halfExcluded, { mode: 'int8-dynamic', recurrent: 'int8-weights', excludeNodes: ['lstm2'] });
+    expect(r5.leftInFloat.find((l) => l.node === 'lstm')?.reason).toMatch(/read by a layer that stays float/);
+    expect(int8Tensors(halfExcluded)).toHaveLength(0);
+    // One weight, two layouts: a DynamicQuantizeLSTM and a batch-first LSTM (int8 weights) each get their own.
+    const mixed = crnn(17, (b, seq) => {
+      b.graph.nodes.push(new Node({ opType: 'LSTM', inputs: [seq, 'W', 'R', 'B'], outputs: ['y2'], name: 'lstm2', attributes: [attr.int('hidden_size', 64), attr.string('direction', 'bidirectional'), attr.int('layout', 1)] }));
+      b.output('y2');
+    });
+    const r6 = await quantizeModel(mixed, { mode: 'int8-dynamic', recurrent: 'ort-lstm' });
+    expect(r6.quantized).toMatchObject({ 'LSTM (DynamicQuantizeLSTM)': 1, 'LSTM (weights only)': 1 });
+    const byOutput = mixed.graph.producers();
+    const batchFirst2 = mixed.graph.nodes.find((n) => n.name === 'lstm2')!;
+    expect(byOutput.get(batchFirst2.inputs[1]!)?.opType).toBe('Reshape');
     // DynamicQuantizeLSTM has no batch-first layout: such an LSTM gets int8 weights instead.
     const batchFirst = crnn();
     batchFirst.graph.nodes.find((n) => n.opType === 'LSTM')!.attributes.push(attr.int('layout', 1));
     const r4 = await quantizeModel(batchFirst, { mode: 'int8-dynamic', recurrent: 'ort-lstm' });
     expect(r4.quantized['LSTM (weights only)']).toBe(1);
+  });
+
+  it('ort-lstm per tensor: one scale per direction, and onnxruntime runs it', async () => {
+    const float = crnn();
+    const m = cloneModel(float);
+    await quantizeModel(m, { mode: 'int8-dynamic', recurrent: 'ort-lstm', perChannel: false });
+    const lstm = m.graph.nodes.find((n) => n.opType === 'DynamicQuantizeLSTM')!;
+    expect([8, 9, 10, 11].map((i) => m.graph.initializers.get(lstm.inputs[i]!)!.dims)).toEqual([[2], [2], [2], [2]]);
+    const scoring = samples(2);
+    const [ref, got] = [await runSamples(float, scoring), await runSamples(m, scoring)];
+    expect(ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length).toBeGreaterThan(0.99);
   });
 
   it('the wasm target tries int8 recurrent weights on this model only, not on a CNN', () => {
