@@ -6,10 +6,11 @@
 // 'ort-lstm' turns an LSTM into onnxruntime's com.microsoft.DynamicQuantizeLSTM, which runs
 // its matrix products in integer: onnxruntime only (GRU, RNN and batch-first LSTMs have no
 // such op and get 'int8-weights').
-// Measured on ddddocr's recognizer (bidirectional LSTM, 512 units, 64 steps), int8-static,
-// onnxruntime-node, one thread: float 24.4 ms; float LSTM weights 12.0 ms and 25.1 MiB;
-// 'int8-weights' 14.3 ms and 13.1 MiB; 'ort-lstm' 8.0 ms and 13.1 MiB. In onnxruntime-web
-// both small files ran 1.25x slower than the float-LSTM one.
+// Measured on ddddocr's recognizer (bidirectional LSTM, 512 units; 64 x 427 text lines),
+// int8-static, onnxruntime-node, one thread: float 35.4 ms; float LSTM weights 17.0 ms and
+// 25.1 MiB; 'int8-weights' 18.7 ms and 13.1 MiB; 'ort-lstm' 11.4 ms and 13.1 MiB, the same
+// characters within a point. In onnxruntime-web both small files ran 1.25x slower than the
+// float-LSTM one.
 // Matches: LSTM/GRU/RNN whose W and R are float constants (in any graph, captured weights
 // too) or computed from constants (PyTorch's gate reordering: Slice, Concat, Unsqueeze), and
 // read by recurrent layers only. Writes: int8 W/R (+ scales) and DequantizeLinear -> Reshape,
