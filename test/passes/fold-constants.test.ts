@@ -13,6 +13,23 @@ function constantProduct(extra?: (b: GraphBuilder, product: string) => void) {
   };
 }
 
+/**
+ * x[32, 32] -> an If whose then branch reads the large outer weight w transposed (foldable);
+ * `elseReadsW`: the else branch reads w too (negated), else it passes x on; `extra` adds
+ * other readers of w or an input named w.
+ */
+function outerWeightInBody(elseReadsW: boolean, extra?: (b: GraphBuilder, x: string, w: string) => void) {
+  return () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [32, 32]);
+    const w = b.weight('w', [32, 32]);
+    extra?.(b, x, w);
+    b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, t.node('Transpose', [w], { perm: [1, 0] }, { outputs: ['wt'] })], {}, { outputs: ['y_then'] }),
+      (e) => (elseReadsW ? e.node('MatMul', [x, e.node('Neg', [w], {}, { outputs: ['wn'] })], {}, { outputs: ['y_else'] }) : e.node('Identity', [x], {}, { outputs: ['y_else'] }))));
+    return b.model(13);
+  };
+}
+
 testPass('fold-constants', {
   // onnxruntime computes the folded values with the same kernels it runs later.
   kind: 'cleanup',
@@ -72,14 +89,7 @@ testPass('fold-constants', {
     {
       // The outer weight is read by nothing else, so folding frees it: the file does not grow.
       name: 'a large outer weight reshaped inside a body that alone reads it',
-      build: () => {
-        const b = new GraphBuilder();
-        const x = b.input('x', [32, 32]);
-        const w = b.weight('w', [32, 32]);
-        b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, t.node('Transpose', [w], { perm: [1, 0] }, { outputs: ['wt'] })], {}, { outputs: ['y_then'] }),
-          (e) => e.node('Identity', [x], {}, { outputs: ['y_else'] })));
-        return b.model(13);
-      },
+      build: outerWeightInBody(false),
       ops: { Transpose: 0 },
       stats: { folded: 1 },
       check: (m) => expect(m.graph.initializers.has('w')).toBe(false),
@@ -89,41 +99,18 @@ testPass('fold-constants', {
     {
       // Each branch folding its own copy would store the weight twice.
       name: 'a large outer weight reshaped in both branches',
-      build: () => {
-        const b = new GraphBuilder();
-        const x = b.input('x', [32, 32]);
-        const w = b.weight('w', [32, 32]);
-        b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, t.node('Transpose', [w], { perm: [1, 0] }, { outputs: ['wt'] })], {}, { outputs: ['y_then'] }),
-          (e) => e.node('MatMul', [x, e.node('Neg', [w], {}, { outputs: ['wn'] })], {}, { outputs: ['y_else'] })));
-        return b.model(13);
-      },
+      build: outerWeightInBody(true),
       diagnostic: /folding would add \d+ bytes/,
     },
     {
       name: 'a large outer weight reshaped in a body and also read by the outer graph',
-      build: () => {
-        const b = new GraphBuilder();
-        const x = b.input('x', [32, 32]);
-        const w = b.weight('w', [32, 32]);
-        b.output(b.node('Add', [x, w]));
-        b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, t.node('Transpose', [w], { perm: [1, 0] }, { outputs: ['wt'] })], {}, { outputs: ['y_then'] }),
-          (e) => e.node('Identity', [x], {}, { outputs: ['y_else'] })));
-        return b.model(13);
-      },
+      build: outerWeightInBody(false, (b, x, w) => b.output(b.node('Add', [x, w]))),
       diagnostic: /folding would add \d+ bytes/,
     },
     {
       // The caller may override the weight: its value is not known now.
       name: 'a large outer weight that is also a graph input, reshaped in a body',
-      build: () => {
-        const b = new GraphBuilder();
-        const x = b.input('x', [32, 32]);
-        const w = b.weight('w', [32, 32]);
-        b.input('w', [32, 32]);
-        b.output(b.ifNode(b.cond(), (t) => t.node('MatMul', [x, t.node('Transpose', [w], { perm: [1, 0] }, { outputs: ['wt'] })], {}, { outputs: ['y_then'] }),
-          (e) => e.node('Identity', [x], {}, { outputs: ['y_else'] })));
-        return b.model(13);
-      },
+      build: outerWeightInBody(false, (b, _x, w) => b.input(w, [32, 32])),
     },
     {
       name: 'nodes that read a graph input',
