@@ -6,7 +6,7 @@ import type { Graph, Model, Node } from './graph.js';
 import { Graph as GraphClass, Model as ModelClass } from './graph.js';
 import { DataType } from './dtype.js';
 import { addInitializer, exposeAsOutputs, insertNodes } from './mutate.js';
-import { inferShapes } from './shapes.js';
+import { inferShapes, type ShapeMap } from './shapes.js';
 import { Tensor } from './tensor.js';
 import { runOnce } from '../runtime/ort.js';
 import { fromHostTensor } from '../runtime/tensor-files.js';
@@ -40,13 +40,12 @@ export async function constantValues(model: Model, graph: Graph, names: string[]
 }
 
 /** The values `graph` computes from constants alone (what constantValues can compute), found without running anything. */
-export function constantOutputs(graph: Graph): Set<string> {
-  return new Set(constantCone(graph, staticShapeValues(graph)).nodes.flatMap((n) => n.outputs).filter((o) => o));
+export function constantOutputs(graph: Graph, shapes: ShapeMap = inferShapes(graph)): Set<string> {
+  return new Set(constantCone(graph, staticShapeValues(graph, shapes)).nodes.flatMap((n) => n.outputs).filter((o) => o));
 }
 
 /** Values of Shape/Size nodes whose input shape is fully static: known without running anything. */
-export function staticShapeValues(graph: Graph): Map<string, Tensor> {
-  const shapes = inferShapes(graph);
+export function staticShapeValues(graph: Graph, shapes: ShapeMap = inferShapes(graph)): Map<string, Tensor> {
   const known = new Map<string, Tensor>();
   for (const node of graph.nodes) {
     if (!node.isOnnx() || (node.opType !== 'Shape' && node.opType !== 'Size')) continue;

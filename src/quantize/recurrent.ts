@@ -46,8 +46,8 @@ const dequantizes = (how: RecurrentWeights, node: Node) => how === 'int8-weights
 
 const isRecurrent = (n: Node) => n.isOnnx() && RECURRENT_OPS.includes(n.opType);
 
-/** Every recurrent layer of the model, each with why its W and R cannot be quantized (if so). Runs nothing. */
-function recurrentLayers(model: Model): Layer[] {
+/** Every recurrent layer of the model, each with why its W and R cannot be quantized (if so), and every value's readers. Runs nothing. */
+function recurrentLayers(model: Model): { layers: Layer[]; readers: Map<string, Node[]> } {
   const readers = readersByName(model);
   const outputs = new Set<string>();
   for (const g of model.graphs()) for (const o of g.outputNames()) outputs.add(o);
@@ -55,8 +55,8 @@ function recurrentLayers(model: Model): Layer[] {
   for (const g of model.graphs()) {
     const nodes = g.nodes.filter(isRecurrent);
     if (!nodes.length) continue;
-    const computed = constantOutputs(g);
     const shapes = inferShapes(g);
+    const computed = constantOutputs(g, shapes);
     for (const node of nodes) {
       const problemOf = (name: string): string | undefined => {
         const t = g.findInitializer(name);
@@ -72,17 +72,19 @@ function recurrentLayers(model: Model): Layer[] {
       layers.push({ graph: g, node, name: node.name || node.outputs[0] || '?', problem });
     }
   }
-  return layers;
+  return { layers, readers };
 }
+
+const excluded = (l: Layer, o: Pick<QuantizeOptions, 'excludeNodes' | 'excludeOpTypes'>) => !!(o.excludeOpTypes?.includes(l.node.opType) || o.excludeNodes?.includes(l.name));
 
 /** Whether some LSTM/GRU/RNN has float W and R that 'int8-weights' would quantize. */
 export function hasRecurrentWeights(model: Model): boolean {
-  return recurrentLayers(model).some((l) => !l.problem);
+  return recurrentLayers(model).layers.some((l) => !l.problem);
 }
 
 /** Whether some layer that `how` would quantize (not excluded) takes the DequantizeLinear path, whose per-row scales need opset 13. */
 export function recurrentNeedsAxis(model: Model, how: RecurrentWeights, o: Pick<QuantizeOptions, 'excludeNodes' | 'excludeOpTypes'>): boolean {
-  return recurrentLayers(model).some((l) => !l.problem && !o.excludeOpTypes?.includes(l.node.opType) && !o.excludeNodes?.includes(l.name) && dequantizes(how, l.node));
+  return recurrentLayers(model).layers.some((l) => !l.problem && !excluded(l, o) && dequantizes(how, l.node));
 }
 
 type QuantizeOpts = Pick<QuantizeOptions, 'recurrent' | 'excludeNodes' | 'excludeOpTypes' | 'perChannel' | 'reduceRange'>;
@@ -92,14 +94,14 @@ export async function quantizeRecurrent(model: Model, o: QuantizeOpts, left: Lef
   const how = o.recurrent ?? 'float';
   const counts: Record<string, number> = {};
   const todo = new Map<Graph, Layer[]>();
-  for (const l of recurrentLayers(model)) {
-    const problem = how === 'float' ? FLOAT_REASON : o.excludeOpTypes?.includes(l.node.opType) || o.excludeNodes?.includes(l.name) ? 'excluded' : l.problem;
+  const { layers: all, readers } = recurrentLayers(model);
+  for (const l of all) {
+    const problem = how === 'float' ? FLOAT_REASON : excluded(l, o) ? 'excluded' : l.problem;
     if (problem) left.push({ node: l.name, opType: l.node.opType, reason: problem });
     else todo.set(l.graph, [...(todo.get(l.graph) ?? []), l]);
   }
   // A weight also read by a layer that stays float would be stored twice: that layer's
   // readers stay float too, until every reader of each quantized weight is quantized.
-  const readers = readersByName(model);
   for (let changed = true; changed;) {
     changed = false;
     const chosen = new Set([...todo.values()].flat().map((l) => l.node));
