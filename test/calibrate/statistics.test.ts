@@ -3,7 +3,7 @@
 // for MatMul; a small budget splits the work into passes without changing a single sum.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { collectLayerStats, layerName, linalg, streamActivations } from '../../src/calibrate/index.js';
+import { collectLayerStats, LayerStats, layerName, linalg, streamActivations } from '../../src/calibrate/index.js';
 import { loadModel } from '../../src/onnx/load.js';
 import { optimizeModel } from '../../src/optimize.js';
 import { generateSamples } from '../../src/runtime/samples.js';
@@ -22,6 +22,31 @@ async function classifier() {
 }
 
 describe('layer statistics', () => {
+  it('X^T X and the cross sums equal the plain sums over the rows, for every width around the 4 x 4 blocks', () => {
+    let seed = 3;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+    for (const width of [1, 2, 3, 4, 5, 7, 8, 9, 13]) {
+      const stats = new LayerStats('l', { groups: 2, width }, undefined, true, true);
+      const rows: [number, Float64Array, Float64Array][] = [];
+      // 150 rows per group: two full chunks of 64 and a partial one.
+      for (let k = 0; k < 300; k++) {
+        const row = Float64Array.from({ length: width }, next), ref = Float64Array.from({ length: width }, next);
+        rows.push([k % 2, row, ref]);
+        stats.add(k % 2, row, ref);
+      }
+      stats.finish();
+      for (let g = 0; g < 2; g++) {
+        for (let i = 0; i < width; i++) for (let j = 0; j < width; j++) {
+          let xx = 0, xr = 0;
+          for (const [rg, row, ref] of rows) if (rg === g) { xx += row[i]! * row[j]!; xr += row[i]! * ref[j]!; }
+          expect(stats.gram![g * width * width + i * width + j]).toBeCloseTo(xx, 9);
+          expect(stats.cross![g * width * width + i * width + j]).toBeCloseTo(xr, 9);
+        }
+      }
+    }
+  });
+
+
   it('predict E[y^2] of the real layer outputs (conv, strided conv, depthwise, MatMul) on the PP-OCR classifier', async () => {
     const { model, samples } = await classifier();
     const layers = prunableLayers(model).layers;
