@@ -1,10 +1,11 @@
 // Runs a model on calibration samples and hands over chosen intermediate tensors one sample
-// at a time: the tensors become extra graph outputs of a copy, so the input model is never
+// at a time: the tensors become the only graph outputs of a copy, so the input model is never
 // touched, and only one sample's activations are alive at once.
 import { elemTypeOf, shapeOf, type Model } from '../ir/graph.js';
 import { badInput, OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { exposeAsOutputs } from '../ir/mutate.js';
+import { eliminateDeadNodes } from '../../passes/eliminate-dead-nodes.js';
 import { openSession, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
 
@@ -38,18 +39,24 @@ export async function streamActivationsOf(models: Model[], tensors: string[], sa
   const fetched = tensors.filter((t) => !inputs.has(t));
   const sessions = [];
   try {
-    for (const model of models) {
+    // Only graph inputs asked for: nothing to run.
+    for (const model of fetched.length ? models : []) {
       const probe = cloneModel(model);
+      // Only what the fetched tensors need runs: a pass over an early layer (pruning takes one
+      // layer per pass) stops where that layer's input is made, not at the model's outputs.
+      probe.graph.outputs = [];
       exposeAsOutputs(probe.graph, fetched);
+      eliminateDeadNodes.run(probe.graph, { model: probe, opset: probe.opset('') ?? 1, options: {} });
       sessions.push(await openSession(probe));
     }
     for (let i = 0; i < samples.length; i++) {
       const sample = samples[i]!;
       const all: Map<string, HostTensor>[] = [];
-      for (const session of sessions) {
-        let out: Awaited<ReturnType<typeof session.run>> = {};
+      for (let m = 0; m < models.length; m++) {
+        const session = sessions[m];
+        let out: Awaited<ReturnType<NonNullable<typeof session>['run']>> = {};
         try {
-          if (fetched.length) out = await session.run(sample, fetched);
+          if (session) out = await session.run(sample, fetched);
         } catch (err) {
           // Shapes passed the check; what fails now is the data meeting the graph (a reshape, a concat).
           throw badInput(`calibration sample ${i} does not fit the model: ${err instanceof OnnxpressError ? err.message : String(err)}`);

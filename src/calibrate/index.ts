@@ -45,8 +45,9 @@ export interface CollectOptions {
   /** Columns per piece of a layer whose X^T X is over the budget; default 128. */
   pieceColumns?: number;
   /**
-   * Each layer starts a new pass: a caller that changes a layer in onPass then gathers the
-   * next layers' statistics on the changed model (sequential, as SparseGPT prunes).
+   * A layer fed (directly or not) by a layer of the current pass starts a new pass: a caller
+   * that changes the pass's layers in onPass then gathers the next layers' statistics on the
+   * changed model (sequential, as SparseGPT prunes). Layers side by side share a pass.
    */
   layerPerPass?: boolean;
   /**
@@ -97,7 +98,36 @@ function activationBytes(model: Model, sample: Sample): Map<string, number> {
 }
 
 /** Splits requests into units of statistics and packs them, in graph order, into passes under the budget. */
-function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: number, tensorBytes: Map<string, number>, layerPerPass: boolean, cross: boolean, overBudget: CollectReport['overBudget']): Unit[][] {
+/**
+ * For each requested node, the other requested nodes its inputs are computed from (through
+ * any path, subgraph captures included): the layers whose change reaches it.
+ */
+function upstreamRequests(graph: Graph, requests: StatsRequest[]): Map<Node, Set<Node>> {
+  const asked = new Set(requests.map((r) => r.node));
+  const producers = graph.producers();
+  const out = new Map<Node, Set<Node>>();
+  for (const { node } of requests) {
+    const found = new Set<Node>();
+    const seen = new Set<Node>();
+    const stack = [node];
+    while (stack.length) {
+      const n = stack.pop()!;
+      const reads = [...n.inputs];
+      for (const sub of n.subgraphs()) reads.push(...sub.capturedNames());
+      for (const name of reads) {
+        const p = name ? producers.get(name) : undefined;
+        if (!p || seen.has(p)) continue;
+        seen.add(p);
+        if (asked.has(p)) found.add(p);
+        stack.push(p);
+      }
+    }
+    out.set(node, found);
+  }
+  return out;
+}
+
+function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: number, tensorBytes: Map<string, number>, upstream: Map<Node, Set<Node>> | undefined, cross: boolean, overBudget: CollectReport['overBudget']): Unit[][] {
   const units: Unit[] = [];
   const workOf = (r: StatsRequest, width: number) => (r.workMatrices ?? 0) * width * width * 8;
   for (const request of requests) {
@@ -129,7 +159,9 @@ function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: numbe
     const input = u.request.node.inputs[0]!;
     const add = () => u.bytes + (captured.has(input) ? 0 : (tensorBytes.get(input) ?? 0) * (cross ? 2 : 1));
     const last = passes[passes.length - 1]!;
-    const newLayer = layerPerPass && last.length > 0 && last[last.length - 1]!.request !== u.request;
+    // Sequential: a layer fed by one the pass will change waits for the next pass; one beside
+    // them (same input, another branch) gets the same statistics now as it would then.
+    const newLayer = upstream !== undefined && last.some((v) => upstream.get(u.request.node)!.has(v.request.node));
     if ((newLayer || used + add() + Math.max(work, u.workBytes) > budgetBytes) && last.length) { passes.push([]); used = 0; work = 0; captured = new Set(); }
     passes[passes.length - 1]!.push(u);
     used += add();
@@ -149,7 +181,7 @@ export async function streamLayerStats(model: Model, requests: StatsRequest[], s
   const budgetBytes = o.budgetBytes ?? Math.max(1 << 20, 3 * weightBytes(model));
   const maxPositions = o.maxPositions ?? 1024;
   const overBudget: CollectReport['overBudget'] = [];
-  const passes = plan(requests, budgetBytes, o.pieceColumns ?? 128, activationBytes(model, samples[0]!), o.layerPerPass ?? false, Boolean(o.reference), overBudget);
+  const passes = plan(requests, budgetBytes, o.pieceColumns ?? 128, activationBytes(model, samples[0]!), o.layerPerPass ? upstreamRequests(model.graph, requests) : undefined, Boolean(o.reference), overBudget);
   const report: CollectReport = { passes: passes.length, samples: samples.length, peakStatsBytes: 0, peakActivationBytes: 0, peakPassBytes: 0, budgetBytes, overBudget };
   const progress = new Progress('calibrating', passes.length * samples.length, o.quiet);
   let done = 0;

@@ -66,11 +66,37 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array, cols:
   }
 }
 
-/** A^-1 from the lower Cholesky factor of A. */
+/**
+ * A^-1 from the lower Cholesky factor of A, as L^-T L^-1: L^-1 is triangular and the product
+ * symmetric, so this takes a third of the work of solving against the identity.
+ */
 export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
+  // Row i of L^-1 by forward substitution; it is zero right of the diagonal.
+  const li = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let k = 0; k < i; k++) {
+      const f = l[ri + k]!;
+      if (f === 0) continue;
+      const rk = k * n;
+      for (let c = 0; c <= k; c++) li[ri + c]! -= f * li[rk + c]!;
+    }
+    const d = l[ri + i]!;
+    for (let c = 0; c < i; c++) li[ri + c]! /= d;
+    li[ri + i] = 1 / d;
+  }
+  // (A^-1)[i][j] = sum over k >= max(i, j) of li[k][i] li[k][j]: the upper half, then mirrored.
   const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-  choleskySolve(l, n, inv, n);
+  for (let k = 0; k < n; k++) {
+    const rk = k * n;
+    for (let i = 0; i <= k; i++) {
+      const f = li[rk + i]!;
+      if (f === 0) continue;
+      const ri = i * n;
+      for (let j = i; j <= k; j++) inv[ri + j]! += f * li[rk + j]!;
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) inv[i * n + j] = inv[j * n + i]!;
   return inv;
 }
 

@@ -63,14 +63,23 @@ function referenceTarget(stats: LayerStats, g: number, m: InputMoments, rows: Fl
     for (let i = 0; i < n; i++) { b[i * width + n] = m.mean[i]!; b[n * width + i] = moments.referenceMean[i]!; }
     b[n * width + n] = 1;
   }
-  const wAug = (r: number, j: number) => (j < n ? rows[r * n + j]! : bias![r]!);
+  const wAug = new Float64Array(k * width);
+  for (let r = 0; r < k; r++) {
+    wAug.set(rows.subarray(r * n, (r + 1) * n), r * width);
+    if (bias) wAug[r * width + n] = bias[r]!;
+  }
   // V = W + Delta with A Delta^T = (B - A) W^T: the ridge then shrinks the correction, not
   // the weights, and a layer whose inputs did not change keeps its weights exactly.
   const rhs = new Float64Array(width * k);
-  for (let i = 0; i < width; i++) for (let r = 0; r < k; r++) {
-    let s = 0;
-    for (let j = 0; j < width; j++) s += (b[i * width + j]! - a[i * width + j]!) * wAug(r, j);
-    rhs[i * k + r] = s;
+  const diff = new Float64Array(width);
+  for (let i = 0; i < width; i++) {
+    for (let j = 0; j < width; j++) diff[j] = b[i * width + j]! - a[i * width + j]!;
+    for (let r = 0; r < k; r++) {
+      let s = 0;
+      const w = r * width;
+      for (let j = 0; j < width; j++) s += diff[j]! * wAug[w + j]!;
+      rhs[i * k + r] = s;
+    }
   }
   for (let j = 0; j < width; j++) if (a[j * width + j] === 0) a[j * width + j] = 1;
   linalg.choleskySolve(linalg.dampedCholesky(a, width, DAMP), width, rhs, k);

