@@ -22,6 +22,7 @@ import { quantizeIfBodies } from './subgraphs.js';
 import { quantizeWithinTolerance } from './mixed.js';
 import { RECURRENT_CHOICES, quantizeRecurrent, recurrentNeedsAxis } from './recurrent.js';
 import { isWide } from './quant-math.js';
+import { restoreCastWeights, widenCastWeights } from './cast-weights.js';
 
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, SubgraphReport, TechniqueReport, ToleranceReport } from './options.js';
 
@@ -38,6 +39,8 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   const int8 = options.mode === 'int8-dynamic' || options.mode === 'int8-static';
   if (options.recurrent !== undefined && !RECURRENT_CHOICES.includes(options.recurrent)) throw badOption(['recurrent'], `recurrent '${String(options.recurrent)}': expected ${RECURRENT_CHOICES.join(', ')}`);
   if (options.recurrent && options.recurrent !== 'float' && !int8) throw badOption(['recurrent'], `recurrent '${options.recurrent}': int8 modes only (mode is ${options.mode})`);
+  // Weights stored as float16 behind a Cast are quantized from their values; the ones left float go back afterwards.
+  const widened = int8 || options.mode === 'int4' ? widenCastWeights(model) : [];
   let quantized: Record<string, number>;
   let techniques: TechniqueReport[] | undefined;
   let subgraphs: SubgraphReport[] | undefined;
@@ -84,6 +87,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     warnings.push('recurrent weights: the opset cannot be raised to 13, so their int8 copies behind DequantizeLinear have one scale per tensor, not per gate row');
   }
   if (int8) for (const [what, n] of Object.entries(await quantizeRecurrent(model, options, left))) quantized[what] = (quantized[what] ?? 0) + n;
+  restoreCastWeights(widened);
   // A model that comes out unchanged was not quantized: say why rather than write a copy.
   if (Object.keys(quantized).length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing was quantized${left.length ? `: ${describeLeft(left)}` : ` (no ${options.mode} op in the graph)`}`);
   // Float weights that were replaced are unread now. In the int8 modes the hard-swish pieces
