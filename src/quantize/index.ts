@@ -23,6 +23,7 @@ import { quantizeWithinTolerance } from './mixed.js';
 import { RECURRENT_CHOICES, quantizeRecurrent, recurrentNeedsAxis } from './recurrent.js';
 import { isWide } from './quant-math.js';
 import { restoreCastWeights, widenCastWeights } from './cast-weights.js';
+import { computesInHalf, decodeHalfCompute } from './float16-model.js';
 
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, SubgraphReport, TechniqueReport, ToleranceReport } from './options.js';
 
@@ -39,8 +40,15 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   const int8 = options.mode === 'int8-dynamic' || options.mode === 'int8-static';
   if (options.recurrent !== undefined && !RECURRENT_CHOICES.includes(options.recurrent)) throw badOption(['recurrent'], `recurrent '${String(options.recurrent)}': expected ${RECURRENT_CHOICES.join(', ')}`);
   if (options.recurrent && options.recurrent !== 'float' && !int8) throw badOption(['recurrent'], `recurrent '${options.recurrent}': int8 modes only (mode is ${options.mode})`);
-  // Weights stored as float16 behind a Cast are quantized from their values; the ones left float go back afterwards.
+  // Weights stored as float16 behind a Cast are quantized from their values, a model computing
+  // in float16 is decoded to float32 first; the weights left float go back to float16 afterwards.
   const widened = int8 || options.mode === 'int4' ? widenCastWeights(model) : [];
+  if ((int8 || options.mode === 'int4') && computesInHalf(model)) {
+    const decoded = decodeHalfCompute(model);
+    widened.push(...decoded.weights);
+    await optimizeModel(model, { passes: ['eliminate-noop-ops'] });
+    warnings.push(`the model computes in float16: decoded to float32 to quantize (${decoded.weights.length} weights${decoded.boundaryCasts ? `; its float16 inputs and outputs keep their type through ${decoded.boundaryCasts} Casts` : ''}); weights left float are stored in float16 again`);
+  }
   let quantized: Record<string, number>;
   let techniques: TechniqueReport[] | undefined;
   let subgraphs: SubgraphReport[] | undefined;

@@ -173,11 +173,18 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
   const feedsInteger = (t: string) => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
     c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || clampsAtZero(graph, c)));
 
+  // A graph input, or one only cast (a float16 model's input, decoded): quantizing it costs the same.
+  const isInputCast = (name: string): boolean => {
+    if (graphInputs.has(name)) return true;
+    const p = producers.get(name);
+    return !!p && p.isOnnx('Cast') && isInputCast(p.inputs[0] ?? '');
+  };
+
   // Whether a tensor comes from graph inputs through ops all left in float (decided already:
   // producers come first in graph order).
   const stem = new Map<string, boolean>();
   const inFloatStem = (name: string): boolean => {
-    if (graphInputs.has(name)) return true;
+    if (isInputCast(name)) return true;
     if (tensors.has(name)) return false;
     let known = stem.get(name);
     if (known === undefined) {
@@ -226,7 +233,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       if (wasm && !(o.depthwiseInInteger && isDepthwise(graph, node))) { left.push({ node: nameOf(node), opType: op, reason: wasm }); continue; }
       if (!o.depthwiseInInteger && depthwiseMostlyPadding(graph, node, costShapes)) { left.push({ node: nameOf(node), opType: op, reason: 'depthwise kernel mostly over padding at the calibration size: kept in float (int8 multiplies padded taps)' }); continue; }
       const converted = acts.filter((a) => !tensors.has(a));
-      let least = converted.some((a) => graphInputs.has(a)) ? MIN_MACS_PER_QUANTIZED_ELEMENT : converted.length && converted.every(inFloatStem) ? MIN_MACS_PER_QUANTIZED_STEM_ELEMENT : 0;
+      let least = converted.some(isInputCast) ? MIN_MACS_PER_QUANTIZED_ELEMENT : converted.length && converted.every(inFloatStem) ? MIN_MACS_PER_QUANTIZED_STEM_ELEMENT : 0;
       if (least && weighted && (op === 'MatMul' || op === 'Gemm')) least = MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT;
       const depth = least ? shallowReduction(graph, node, costShapes, SMALL) : undefined;
       if (depth !== undefined) { left.push({ node: nameOf(node), opType: op, reason: `reduction of ${depth} multiplies per output is too short to pay for int8 on its float input (graph input or float stem): kept in float` }); continue; }

