@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { badInput } from '../errors.js';
+import { float32ToFloat16 } from '../ir/float-formats.js';
 import type { HostTensor } from './ort.js';
 import { parseNpy } from './data/npy.js';
 import { IMAGE_EXTENSIONS, readImageAt, type ImageOptions } from './data/images.js';
@@ -130,6 +131,8 @@ function fromJson(file: string, spec: InputSpec): HostTensor {
  * cannot fit is bad input, never reshaped); adds a leading batch dim of 1 when that is all that differs.
  */
 function conform(t: HostTensor, spec: InputSpec, file: string, o: ShapeOverrides): HostTensor {
+  // An image, JSON or float32 array for a float16 input (a model that computes in float16): rounded as the model would.
+  if (t.type === 'float32' && spec.type === 'float16') t = { ...t, type: 'float16', data: Uint16Array.from(t.data as Float32Array, float32ToFloat16) };
   if (t.type !== spec.type) throw badInput(`input '${spec.name}': ${file} holds ${t.type}, the model expects ${spec.type}`);
   const wanted = wantedDims(spec, o);
   let dims = t.dims;
@@ -197,6 +200,7 @@ export function generateSamples(specs: InputSpec[], count: number, seed: number,
       let data: ArrayBufferView;
       switch (spec.type) {
         case 'float32': data = Float32Array.from({ length: n }, value); break;
+        case 'float16': data = Uint16Array.from({ length: n }, () => float32ToFloat16(value())); break;
         case 'int64': data = BigInt64Array.from({ length: n }, () => BigInt(Math.floor(value()))); break;
         case 'int32': data = Int32Array.from({ length: n }, () => Math.floor(value())); break;
         case 'bool': data = Uint8Array.from({ length: n }, () => (rand() < 0.5 ? 1 : 0)); break;

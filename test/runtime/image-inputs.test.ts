@@ -9,7 +9,8 @@ import { ensureMnistModel } from '../../models/train-mnist.js';
 import { OnnxpressError } from '../../src/errors.js';
 import { encodeNpy } from '../../src/runtime/data/npy.js';
 import { openSession } from '../../src/runtime/ort.js';
-import { loadSamples, type InputSpec } from '../../src/runtime/samples.js';
+import { generateSamples, loadSamples, type InputSpec } from '../../src/runtime/samples.js';
+import { float16ToFloat32, float32ToFloat16 } from '../../src/ir/float-formats.js';
 import { NODE_MODULES_DIR, SHARED_MODELS_DIR } from '../helpers/corpus.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -68,6 +69,18 @@ describe('images for a model with symbolic H and W', () => {
       expect(px(2, y, xx)).toBeCloseTo((xx + y) / 255, 6);
     }
     expect(notes).toEqual([]);
+  });
+
+  it('for a float16 input (a model computing in float16) arrive as float16, rounded as the model would round them; generated ones too', async () => {
+    const specs = (await specsOf(CLS)).map((sp) => ({ ...sp, type: 'float16' as const }));
+    const x = loadSamples(same, specs).samples[0]!.x!;
+    expect(x.type).toBe('float16');
+    expect(x.dims).toEqual([1, 3, 40, 100]);
+    const px = (c: number, y: number, xx: number) => float16ToFloat32((x.data as Uint16Array)[c * 4000 + y * 100 + xx]!);
+    expect(px(0, 7, 93)).toBe(float16ToFloat32(float32ToFloat16(93 / 255)));
+    const [g] = generateSamples([{ name: 'x', type: 'float16', dims: [1, 4] }], 1, 3);
+    expect(g!.x!.type).toBe('float16');
+    expect(g!.x!.data).toBeInstanceOf(Uint16Array);
   });
 
   it('take a size the user gives: a whole shape, or one dim with the other following the aspect ratio', async () => {
