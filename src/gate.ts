@@ -34,7 +34,7 @@ export async function gateModels(original: Model, originalName: string, candidat
     data: { calibrationSamples: options.data.samples.length - evaluation.length, evalSamples: evaluation.length, generated: options.data.generated, labelled: Boolean(labels) },
     bench: { backend: bench.backend, threads: bench.threads, runs: bench.runs },
     original: { ...sizes.original, latencyMs: o!.latencyMs, samplesMs: o!.samplesMs, browser: bench.browser?.[0] },
-    candidates: [{ recipe: candidateName, size: sizes.candidate, timing: c!, browser: bench.browser?.[1], eval: evalReport, clip, violations: profile ? checkProfile(candidate, profile) : [] }],
+    candidates: [{ recipe: candidateName, size: sizes.candidate, timing: c!, browser: bench.browser?.[1], eval: evalReport, clip, violations: profile ? checkProfile(candidate, profile, original) : [] }],
     warnings: bench.warnings, judgedBuild: bench.judgedBuild,
   });
   // A wasm model may ship on more than one runtime: say how far they disagree on it.

@@ -19,7 +19,7 @@ interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
-  matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; largeDepthwise?: string; placement?: string; recurrent?: string; maxAccuracyDrop?: string; minCosine?: string; fallback?: string;
+  matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; largeDepthwise?: string; placement?: string; recurrent?: string; halfWeights?: string; maxAccuracyDrop?: string; minCosine?: string; fallback?: string;
   dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
 }
 
@@ -54,6 +54,7 @@ export const quantizeCommand: CliCommand = {
       .option('--gptq', 'int8-static: round weights to minimize each layer\'s output error on the calibration data')
       .option('--bias-correction', 'int8-static: correct biases for the mean shift weight rounding causes')
       .option('--placement <p>', "int8-static: cpu (Q/DQ only where onnxruntime's CPU kernels gain) | wasm (the same for onnxruntime-web's WebAssembly kernels) | full-integer (every supported op, for int8 accelerators)", 'cpu')
+      .option('--half-weights <type>', 'int8 modes, int4: float16-stored weights (or a float16 model\'s) that stay float: float16 (as stored, behind a Cast) | float32', 'float16')
       .option('--recurrent <how>', "int8 modes: LSTM/GRU/RNN weights: float | int8-weights (standard ONNX, dequantized each run: smaller, slower layer) | ort-lstm (onnxruntime's com.microsoft.DynamicQuantizeLSTM: smaller and faster, onnxruntime only)", 'float')
       .option('--large-depthwise <where>', 'int8-static: depthwise convolutions above 3x3 in float, or every depthwise convolution in integer: float | integer (default: integer unless its taps mostly fall on padding)')
       .option('--max-accuracy-drop <points>', 'return the fewest most sensitive nodes to float until top-1 agreement with float (on the calibration samples) falls at most this many points')
@@ -100,6 +101,7 @@ export const quantizeCommand: CliCommand = {
           largeDepthwise: parseLargeDepthwise(f.largeDepthwise),
           placement: parseChoice('--placement', f.placement, ['cpu', 'wasm', 'full-integer'] as const),
           recurrent: parseChoice('--recurrent', f.recurrent, RECURRENT_CHOICES),
+          halfWeights: parseChoice('--half-weights', f.halfWeights, ['float16', 'float32'] as const),
           maxAccuracyDrop: f.maxAccuracyDrop === undefined ? undefined : parseNumber('--max-accuracy-drop', f.maxAccuracyDrop, { min: 0, max: 100 }),
           minCosine: f.minCosine === undefined ? undefined : parseNumber('--min-cosine', f.minCosine, { min: -1, max: 1 }),
           fallback: parseChoice('--fallback', f.fallback, ['float', '16-bit'] as const),

@@ -55,8 +55,12 @@ export interface TargetProfile {
 
 export interface ProfileViolation { kind: 'op' | 'dtype' | 'float-compute' | 'domain'; detail: string }
 
-/** Checks a compressed model against its profile's op and dtype lists. */
-export function checkProfile(model: Model, profile: TargetProfile): ProfileViolation[] {
+/**
+ * Checks a compressed model against its profile's op and dtype lists. `original`: the model
+ * it was made from, whose input and output types are the user's interface, not a choice
+ * compression made: a float16 model's float16 inputs and outputs (and the Casts to them) pass.
+ */
+export function checkProfile(model: Model, profile: TargetProfile, original?: Model): ProfileViolation[] {
   const out: ProfileViolation[] = [];
   const allowed = profile.allowedOps ? new Set(profile.allowedOps) : undefined;
   const seenOps = new Set<string>();
@@ -85,7 +89,9 @@ export function checkProfile(model: Model, profile: TargetProfile): ProfileViola
     for (const n of g.nodes) if (n.isOnnx('Cast')) { const to = n.getInt('to'); if (to !== undefined && !dtypes.has(to)) badValues.add(to); }
     for (const v of [...g.inputs, ...g.outputs]) { const t = elemTypeOf(v); if (t !== undefined && !dtypes.has(t)) badValues.add(t); }
   }
-  for (const d of badValues) if (!bad.has(d)) out.push({ kind: 'dtype', detail: `${dataTypeName(d)} values are computed, which ${profile.name} does not allow` });
+  const given = new Set<number>();
+  for (const v of original ? [...original.graph.inputs, ...original.graph.outputs] : []) { const t = elemTypeOf(v); if (t !== undefined) given.add(t); }
+  for (const d of badValues) if (!bad.has(d) && !given.has(d)) out.push({ kind: 'dtype', detail: `${dataTypeName(d)} values are computed, which ${profile.name} does not allow` });
   return out;
 }
 

