@@ -128,8 +128,8 @@ export async function compressModel(original: Model, modelName: string, options:
       const errors = p.layerErrors?.length ? `; layer output error ${meanOf(p.layerErrors, 'before').toExponential(2)} -> ${meanOf(p.layerErrors, 'after').toExponential(2)} (mean over ${p.layerErrors.length} layers, before -> after reconstruction)` : p.notes.length ? '; magnitude only: no real data to reconstruct on' : '';
       steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}${errors}`);
     }
-    // Float weights a float16 model keeps stay float16 only where the target allows such tensors.
-    const halfWeights = profile.allowedDtypes.includes(DataType.FLOAT16) ? 'float16' : 'float32';
+    // Float weights a float16 model keeps stay float16 (or bfloat16) only where the target allows both.
+    const halfWeights = profile.allowedDtypes.includes(DataType.FLOAT16) && profile.allowedDtypes.includes(DataType.BFLOAT16) ? 'as-stored' : 'float32';
     const q = await quantizeModel(model, { halfWeights, ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);

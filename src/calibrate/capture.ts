@@ -5,6 +5,7 @@ import { elemTypeOf, shapeOf, type Model } from '../ir/graph.js';
 import { badInput, OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { exposeAsOutputs } from '../ir/mutate.js';
+import { runPasses } from '../pass/manager.js';
 import { eliminateDeadNodes } from '../../passes/eliminate-dead-nodes.js';
 import { openSession, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
@@ -42,11 +43,11 @@ export async function streamActivationsOf(models: Model[], tensors: string[], sa
     // Only graph inputs asked for: nothing to run.
     for (const model of fetched.length ? models : []) {
       const probe = cloneModel(model);
-      // Only what the fetched tensors need runs: a pass over an early layer (pruning takes one
-      // layer per pass) stops where that layer's input is made, not at the model's outputs.
+      // Only what the fetched tensors need runs: a pass over early layers (sequential pruning
+      // takes a few at a time) stops where their inputs are made, not at the model's outputs.
       probe.graph.outputs = [];
       exposeAsOutputs(probe.graph, fetched);
-      eliminateDeadNodes.run(probe.graph, { model: probe, opset: probe.opset('') ?? 1, options: {} });
+      await runPasses(probe, [eliminateDeadNodes]);
       sessions.push(await openSession(probe));
     }
     for (let i = 0; i < samples.length; i++) {

@@ -97,7 +97,6 @@ function activationBytes(model: Model, sample: Sample): Map<string, number> {
   return out;
 }
 
-/** Splits requests into units of statistics and packs them, in graph order, into passes under the budget. */
 /**
  * For each requested node, the other requested nodes its inputs are computed from (through
  * any path, subgraph captures included): the layers whose change reaches it.
@@ -127,6 +126,7 @@ function upstreamRequests(graph: Graph, requests: StatsRequest[]): Map<Node, Set
   return out;
 }
 
+/** Splits requests into units of statistics and packs them, in graph order, into passes under the budget. */
 function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: number, tensorBytes: Map<string, number>, upstream: Map<Node, Set<Node>> | undefined, cross: boolean, overBudget: CollectReport['overBudget']): Unit[][] {
   const units: Unit[] = [];
   const workOf = (r: StatsRequest, width: number) => (r.workMatrices ?? 0) * width * width * 8;
@@ -161,8 +161,8 @@ function plan(requests: StatsRequest[], budgetBytes: number, pieceColumns: numbe
     const last = passes[passes.length - 1]!;
     // Sequential: a layer fed by one the pass will change waits for the next pass; one beside
     // them (same input, another branch) gets the same statistics now as it would then.
-    const newLayer = upstream !== undefined && last.some((v) => upstream.get(u.request.node)!.has(v.request.node));
-    if ((newLayer || used + add() + Math.max(work, u.workBytes) > budgetBytes) && last.length) { passes.push([]); used = 0; work = 0; captured = new Set(); }
+    const fedByPass = upstream !== undefined && last.some((v) => upstream.get(u.request.node)!.has(v.request.node));
+    if ((fedByPass || used + add() + Math.max(work, u.workBytes) > budgetBytes) && last.length) { passes.push([]); used = 0; work = 0; captured = new Set(); }
     passes[passes.length - 1]!.push(u);
     used += add();
     work = Math.max(work, u.workBytes);

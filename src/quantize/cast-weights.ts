@@ -1,13 +1,14 @@
 // Weights stored in float16 (or bfloat16, double) and cast to float32 where they are read:
-// what converters write to halve a file while computing in float32 (the fp16 build of
-// @imgly/background-removal's ISNet, onnxconverter-common's keep-io mixed precision). The
-// quantizers look for float32 constants, so the int8 and int4 modes first make each such
-// Cast a float32 weight (its values decoded exactly), and afterwards put back in the stored
-// type, behind its Cast, every weight that stayed float: a file never grows by it.
+// what converters write to halve a file while computing in float32 (onnxconverter-common's
+// keep-io mixed precision, a float16 model decoded by float16-model.ts). The quantizers look
+// for float32 constants, so the int8 and int4 modes first make each such Cast a float32
+// weight (its values decoded exactly), and afterwards put back every float16 or bfloat16
+// weight that stayed float in its stored type, behind its Cast: the file never grows by it.
+// Doubles are not put back: float32 is what the model computed with, in half the bytes.
 import { DataType } from '../ir/dtype.js';
 import { float32ToBfloat16, float32ToFloat16 } from '../ir/float-formats.js';
 import type { Graph, Model, Node } from '../ir/graph.js';
-import { addInitializer, NameAllocator, removeInitializer, removeNodes } from '../ir/mutate.js';
+import { addInitializer, insertNodes, NameAllocator, removeInitializer, removeNodes, setInput } from '../ir/mutate.js';
 import { Tensor } from '../ir/tensor.js';
 
 const STORED_TYPES = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
@@ -15,12 +16,13 @@ const STORED_TYPES = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataT
 /** One Cast made a float32 weight: enough to put it back. */
 export interface WidenedWeight {
   graph: Graph;
+  /** The Cast as it was (its output is the float32 weight's name). */
   cast: Node;
-  /** The stored tensor the Cast read, and whether anything else read it (then it stayed). */
+  /** The stored tensor the Cast read; several records may share one. */
   source: Tensor;
-  sourceKept: boolean;
 }
 
+/** Names this graph's nodes, its bodies and its outputs read. */
 function readNames(g: Graph): Set<string> {
   const names = new Set<string>(g.outputs.map((o) => o.name));
   for (const n of g.nodes) {
@@ -36,6 +38,7 @@ const castsToFloat = (n: Node) => n.isOnnx('Cast') && n.getInt('to') === DataTyp
 export function widenCastWeights(model: Model): WidenedWeight[] {
   const widened: WidenedWeight[] = [];
   for (const g of [...model.graphs()]) {
+    // An initializer that is also an input (IR < 4) is a default the caller may override.
     const inputs = new Set(g.inputs.map((i) => i.name));
     const outputs = new Set(g.outputs.map((o) => o.name));
     const casts = g.nodes.filter((n) => {
@@ -43,29 +46,29 @@ export function widenCastWeights(model: Model): WidenedWeight[] {
       return t !== undefined && STORED_TYPES.has(t.dataType) && !inputs.has(t.name) && !outputs.has(n.outputs[0]!);
     });
     if (!casts.length) continue;
+    // Several Casts may read one source (one per reader): look each up before any is removed.
+    const sources = new Map(casts.map((c) => [c, g.initializers.get(c.inputs[0]!)!]));
     removeNodes(g, casts);
-    const read = readNames(g);
     for (const cast of casts) {
-      const source = g.initializers.get(cast.inputs[0]!)!;
+      const source = sources.get(cast)!;
       addInitializer(g, Tensor.fromFloat32(cast.outputs[0]!, [...source.dims], source.toFloat32()));
-      const sourceKept = read.has(source.name);
-      if (!sourceKept) removeInitializer(g, source.name);
-      widened.push({ graph: g, cast, source, sourceKept });
+      widened.push({ graph: g, cast, source });
     }
+    const read = readNames(g);
+    for (const source of new Set(sources.values())) if (!read.has(source.name)) removeInitializer(g, source.name);
   }
   return widened;
 }
 
 function storedAs(dataType: number, values: Float32Array): ArrayBufferView {
-  if (dataType === DataType.DOUBLE) return Float64Array.from(values);
   const convert = dataType === DataType.FLOAT16 ? float32ToFloat16 : float32ToBfloat16;
   return Uint16Array.from(values, convert);
 }
 
 /**
- * Every widened weight still read goes back to its stored type behind its Cast, with the
- * values it has now (equalization may have rescaled it); those the quantizer replaced stay
- * gone. Returns how many went back.
+ * Every widened float16/bfloat16 weight still read goes back to its stored type behind its
+ * Cast, with the values it has now (equalization may have rescaled it); those the quantizer
+ * replaced stay gone. Records sharing a source share it again where their values still agree.
  */
 export function restoreCastWeights(widened: WidenedWeight[]): number {
   let restored = 0;
@@ -78,22 +81,23 @@ export function restoreCastWeights(widened: WidenedWeight[]): number {
     for (const w of list) {
       const name = w.cast.outputs[0]!;
       const current = g.initializers.get(name);
-      if (!current || !read.has(name)) continue;
-      const stored = Tensor.fromTyped(w.source.name, w.source.dataType, [...current.dims], storedAs(w.source.dataType, current.toFloat32()));
+      if (!current || !read.has(name) || w.source.dataType === DataType.DOUBLE) continue;
+      const values = storedAs(w.source.dataType, current.toFloat32());
+      const stored = Tensor.fromTyped(w.source.name, w.source.dataType, [...current.dims], values);
       removeInitializer(g, name);
+      const existing = g.initializers.get(w.source.name);
       let from = w.source.name;
-      if (!w.sourceKept) addInitializer(g, stored);
-      else if (stored.contentKey() !== w.source.contentKey()) {
-        // Another reader still has the original values: the changed ones get their own name.
+      if (!existing) addInitializer(g, stored);
+      else if (existing.contentKey() !== stored.contentKey()) {
+        // The source is still there with other values (another reader, another record): these get their own name.
         from = names.next(`${w.source.name}_adjusted`);
-        addInitializer(g, Tensor.fromTyped(from, stored.dataType, stored.dims, stored.typedView()));
+        addInitializer(g, Tensor.fromTyped(from, stored.dataType, stored.dims, values));
       }
-      w.cast.inputs[0] = from;
+      setInput(w.cast, 0, from);
       back.push(w.cast);
       restored++;
     }
-    // Their inputs are initializers: ahead of every node is a valid place.
-    g.nodes.unshift(...back);
+    if (back.length) insertNodes(g, back);
   }
   return restored;
 }

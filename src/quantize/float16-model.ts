@@ -6,8 +6,8 @@
 // float16 with a Cast at each, and hand back the decoded weights so those left float return
 // to float16 behind a Cast (onnxruntime folds it when the session loads).
 import { DataType } from '../ir/dtype.js';
-import { attr, Node, shapeOf, tensorType, type Graph, type Model, type ValueInfo } from '../ir/graph.js';
-import { NameAllocator, replaceAllUses } from '../ir/mutate.js';
+import { attr, elemTypeOf, Node, shapeOf, tensorType, type Graph, type Model, type ValueInfo } from '../ir/graph.js';
+import { addInitializer, insertNodes, NameAllocator, removeInitializer, renameOutput, replaceAllUses, replaceInitializer } from '../ir/mutate.js';
 import { AttrType } from '../ir/onnx-types.js';
 import { Tensor } from '../ir/tensor.js';
 import type { WidenedWeight } from './cast-weights.js';
@@ -15,7 +15,7 @@ import type { WidenedWeight } from './cast-weights.js';
 const HALF = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16]);
 const isHalf = (v: ValueInfo) => HALF.has(v.type?.tensor_type?.elem_type ?? 0);
 const asFloat = (v: ValueInfo): ValueInfo => ({ ...v, type: tensorType(DataType.FLOAT, shapeOf(v)) });
-/** Attributes holding an element type: Cast's `to`, EyeLike's and the Random ops' `dtype`. */
+/** Attributes of ONNX ops holding an element type: Cast's `to`, EyeLike's and the Random ops' `dtype`. */
 const TYPE_ATTRIBUTES = new Set(['to', 'dtype']);
 
 /** True when any value, weight, constant or Cast of the model is float16 or bfloat16. */
@@ -24,7 +24,7 @@ export function computesInHalf(model: Model): boolean {
     if ([...g.inputs, ...g.outputs, ...g.valueInfo].some(isHalf)) return true;
     if ([...g.initializers.values()].some((t) => HALF.has(t.dataType))) return true;
     for (const n of g.nodes) {
-      for (const a of n.attributes) {
+      for (const a of n.isOnnx() ? n.attributes : []) {
         if (TYPE_ATTRIBUTES.has(a.name) && a.type === AttrType.INT && HALF.has(Number(a.i))) return true;
         if (a.type === AttrType.TENSOR && a.t && HALF.has(a.t.dataType)) return true;
       }
@@ -38,32 +38,33 @@ export interface DecodedModel {
   weights: WidenedWeight[];
   /** Casts inserted at the main graph's float16 inputs and outputs. */
   boundaryCasts: number;
-  /** float16 values of the graphs whose declared type became float32. */
-  values: number;
 }
 
 /** Decodes every float16/bfloat16 value, weight and constant of the model to float32, in place. */
 export function decodeHalfCompute(model: Model): DecodedModel {
-  const out: DecodedModel = { weights: [], boundaryCasts: 0, values: 0 };
+  const out: DecodedModel = { weights: [], boundaryCasts: 0 };
   for (const g of [...model.graphs()]) {
     const names = new NameAllocator(g);
+    // The main graph's inputs and outputs stay as declared: castAtBoundary bridges them. An
+    // initializer that is also an input (IR < 4) is such an input's default.
+    const interfaceNames = new Set(g === model.graph ? [...g.inputs, ...g.outputs].map((v) => v.name) : []);
+    const inputs = new Set(g.inputs.map((v) => v.name));
     for (const [name, t] of [...g.initializers]) {
-      if (!HALF.has(t.dataType)) continue;
+      if (!HALF.has(t.dataType) || inputs.has(name)) continue;
       const stored = names.next(`${name}_${t.dataType === DataType.FLOAT16 ? 'fp16' : 'bf16'}`);
-      g.initializers.set(name, Tensor.fromFloat32(name, [...t.dims], t.toFloat32()));
+      replaceInitializer(g, Tensor.fromFloat32(name, [...t.dims], t.toFloat32()));
       const cast = new Node({ opType: 'Cast', inputs: [stored], outputs: [name], name: names.next(`${name}_Cast`), attributes: [attr.int('to', DataType.FLOAT)] });
-      out.weights.push({ graph: g, cast, source: new Tensor(stored, t.dataType, t.dims, t.data), sourceKept: false });
+      out.weights.push({ graph: g, cast, source: new Tensor(stored, t.dataType, t.dims, t.data) });
     }
     for (const n of g.nodes) {
+      if (!n.isOnnx()) continue;
       for (const a of n.attributes) {
         if (TYPE_ATTRIBUTES.has(a.name) && a.type === AttrType.INT && HALF.has(Number(a.i))) a.i = DataType.FLOAT;
         if (a.type === AttrType.TENSOR && a.t && HALF.has(a.t.dataType)) a.t = Tensor.fromFloat32(a.t.name, [...a.t.dims], a.t.toFloat32());
       }
     }
-    const before = g.valueInfo.filter(isHalf).length;
-    g.valueInfo = g.valueInfo.map((v) => (isHalf(v) ? asFloat(v) : v));
-    out.values += before;
-    if (g === model.graph) out.boundaryCasts += castAtBoundary(g, names);
+    g.valueInfo = g.valueInfo.map((v) => (isHalf(v) && !interfaceNames.has(v.name) ? asFloat(v) : v));
+    if (g === model.graph) out.boundaryCasts += castAtBoundary(g, names, out.weights);
     else {
       // A body's inputs and outputs follow the op that holds it, which now computes in float32.
       g.inputs = g.inputs.map((v) => (isHalf(v) ? asFloat(v) : v));
@@ -73,14 +74,17 @@ export function decodeHalfCompute(model: Model): DecodedModel {
   return out;
 }
 
-/** The main graph keeps its interface: float16 inputs are cast to float32 where read, float16 outputs cast back. */
-function castAtBoundary(g: Graph, names: NameAllocator): number {
-  const front: Node[] = [];
-  const back: Node[] = [];
+/**
+ * The main graph keeps its interface: float16 inputs are cast to float32 where read, float16
+ * outputs cast back from a float32 value under a new name (a weight that is an output moves
+ * to that name, and its record with it, so it can still go back to float16).
+ */
+function castAtBoundary(g: Graph, names: NameAllocator, weights: WidenedWeight[]): number {
+  const added: Node[] = [];
   for (const input of g.inputs.filter(isHalf)) {
     const decoded = names.next(`${input.name}_float`);
     replaceAllUses(g, input.name, decoded);
-    front.push(new Node({ opType: 'Cast', inputs: [input.name], outputs: [decoded], name: names.next(`${input.name}_Cast`), attributes: [attr.int('to', DataType.FLOAT)] }));
+    added.push(new Node({ opType: 'Cast', inputs: [input.name], outputs: [decoded], name: names.next(`${input.name}_Cast`), attributes: [attr.int('to', DataType.FLOAT)] }));
   }
   const inputs = new Set(g.inputs.map((i) => i.name));
   for (const output of g.outputs.filter(isHalf)) {
@@ -88,17 +92,17 @@ function castAtBoundary(g: Graph, names: NameAllocator): number {
     if (inputs.has(output.name)) continue;
     const decoded = names.next(`${output.name}_float`);
     // Inside this graph the value is float32 under its new name; only the output keeps the old one.
-    for (const n of g.nodes) n.outputs = n.outputs.map((o) => (o === output.name ? decoded : o));
+    const producer = g.nodes.find((n) => n.outputs.includes(output.name));
+    if (producer) renameOutput(producer, output.name, decoded);
     const weight = g.initializers.get(output.name);
     if (weight) {
-      g.initializers.delete(output.name);
-      weight.name = decoded;
-      g.initializers.set(decoded, weight);
+      removeInitializer(g, output.name);
+      addInitializer(g, new Tensor(decoded, weight.dataType, weight.dims, weight.data));
+      for (const w of weights) if (w.graph === g && w.cast.outputs[0] === output.name) renameOutput(w.cast, output.name, decoded);
     }
     replaceAllUses(g, output.name, decoded);
-    back.push(new Node({ opType: 'Cast', inputs: [decoded], outputs: [output.name], name: names.next(`${output.name}_Cast`), attributes: [attr.int('to', output.type!.tensor_type!.elem_type!)] }));
+    added.push(new Node({ opType: 'Cast', inputs: [decoded], outputs: [output.name], name: names.next(`${output.name}_Cast`), attributes: [attr.int('to', elemTypeOf(output)!)] }));
   }
-  g.nodes.unshift(...front);
-  g.nodes.push(...back);
-  return front.length + back.length;
+  if (added.length) insertNodes(g, added);
+  return added.length;
 }

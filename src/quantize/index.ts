@@ -40,7 +40,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   const int8 = options.mode === 'int8-dynamic' || options.mode === 'int8-static';
   if (options.recurrent !== undefined && !RECURRENT_CHOICES.includes(options.recurrent)) throw badOption(['recurrent'], `recurrent '${String(options.recurrent)}': expected ${RECURRENT_CHOICES.join(', ')}`);
   if (options.recurrent && options.recurrent !== 'float' && !int8) throw badOption(['recurrent'], `recurrent '${options.recurrent}': int8 modes only (mode is ${options.mode})`);
-  if (options.halfWeights !== undefined && options.halfWeights !== 'float16' && options.halfWeights !== 'float32') throw badOption(['halfWeights'], `halfWeights '${String(options.halfWeights)}': expected float16 or float32`);
+  if (options.halfWeights !== undefined && options.halfWeights !== 'as-stored' && options.halfWeights !== 'float32') throw badOption(['halfWeights'], `halfWeights '${String(options.halfWeights)}': expected as-stored or float32`);
   // Weights stored as float16 behind a Cast are quantized from their values, a model computing
   // in float16 is decoded to float32 first; the weights left float go back to float16 afterwards.
   const widened = int8 || options.mode === 'int4' ? widenCastWeights(model) : [];
@@ -48,7 +48,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     const decoded = decodeHalfCompute(model);
     widened.push(...decoded.weights);
     await optimizeModel(model, { passes: ['eliminate-noop-ops'] });
-    warnings.push(`the model computes in float16: decoded to float32 to quantize (${decoded.weights.length} weights${decoded.boundaryCasts ? `; its float16 inputs and outputs keep their type through ${decoded.boundaryCasts} Casts` : ''}); weights left float are stored in ${options.halfWeights === 'float32' ? 'float32 (halfWeights)' : 'float16 again'}`);
+    warnings.push(`the model computes in float16: decoded to float32 to quantize (${decoded.weights.length} weights${decoded.boundaryCasts ? `; its float16 inputs and outputs keep their type through ${decoded.boundaryCasts} Casts` : ''}); weights left float are stored ${options.halfWeights === 'float32' ? 'in float32 (halfWeights)' : 'as they were'}`);
   }
   let quantized: Record<string, number>;
   let techniques: TechniqueReport[] | undefined;

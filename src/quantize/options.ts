@@ -67,11 +67,11 @@ export interface QuantizeOptions {
   evaluation?: Sample[];
   evaluationLabels?: number[];
   /**
-   * int8 and int4 modes: weights stored in float16 (behind a Cast, or in a model that computes
-   * in float16) that stay float: 'float16' (default) stores them so again, behind a Cast
-   * onnxruntime folds at load; 'float32' for targets that allow no float16 tensor.
+   * int8 and int4 modes: weights stored in float16 or bfloat16 (behind a Cast, or in a model
+   * that computes in float16) that stay float: 'as-stored' (default) stores them so again,
+   * behind a Cast onnxruntime folds at load; 'float32' for targets without such tensors.
    */
-  halfWeights?: 'float16' | 'float32';
+  halfWeights?: 'as-stored' | 'float32';
   /** fp16: keep float32 graph inputs/outputs (default true) and ops left in float32. */
   keepIoTypes?: boolean;
   fp16BlockOps?: string[];

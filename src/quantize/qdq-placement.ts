@@ -27,7 +27,7 @@
 // lose more: every depthwise conv, and any conv reducing fewer than 64 values per output,
 // stays float (kernel-cost.ts).
 // 'full-integer' instead feeds every supported op through DequantizeLinear (int8 accelerators).
-import type { Graph, Node } from '../ir/graph.js';
+import { elemTypeOf, type Graph, type Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
 import type { LeftInFloat } from './options.js';
@@ -173,11 +173,12 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
   const feedsInteger = (t: string) => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
     c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || clampsAtZero(graph, c)));
 
-  // A graph input, or one only cast (a float16 model's input, decoded): quantizing it costs the same.
+  // A graph input, or a float16 one cast to float (a float16 model, decoded): quantizing it costs the same.
+  const halfInputs = new Set(graph.inputs.filter((i) => elemTypeOf(i) === DataType.FLOAT16 || elemTypeOf(i) === DataType.BFLOAT16).map((i) => i.name));
   const isInputCast = (name: string): boolean => {
     if (graphInputs.has(name)) return true;
     const p = producers.get(name);
-    return !!p && p.isOnnx('Cast') && isInputCast(p.inputs[0] ?? '');
+    return !!p && p.isOnnx('Cast') && halfInputs.has(p.inputs[0] ?? '');
   };
 
   // Whether a tensor comes from graph inputs through ops all left in float (decided already:

@@ -2,7 +2,7 @@
 // decides between candidates, and which ops and dtypes its models may contain.
 import type { QuantizeOptions } from '../quantize/options.js';
 import type { PruneOptions } from '../prune/index.js';
-import { elemTypeOf, type Model } from '../ir/graph.js';
+import { elemTypeOf, type Graph, type Model } from '../ir/graph.js';
 import { DataType, dataTypeName } from '../ir/dtype.js';
 import { inferShapes } from '../ir/shapes.js';
 import type { Tolerances } from '../verdict.js';
@@ -83,15 +83,17 @@ export function checkProfile(model: Model, profile: TargetProfile, original?: Mo
   const bad = new Set<number>();
   for (const t of model.tensors()) if (!dtypes.has(t.dataType)) bad.add(t.dataType);
   for (const d of bad) out.push({ kind: 'dtype', detail: `${dataTypeName(d)} tensors are not allowed on ${profile.name}` });
-  // Values computed at run time: a Cast names its result type, and graph inputs/outputs declare theirs.
+  // Values computed at run time: a Cast names its result type, and graph inputs/outputs declare
+  // theirs. The original's own inputs and outputs (and the Casts that make those outputs) pass.
+  const given = new Map<string, number | undefined>();
+  for (const v of original ? [...original.graph.inputs, ...original.graph.outputs] : []) given.set(v.name, elemTypeOf(v));
+  const isGiven = (g: Graph, name: string, type: number) => g === model.graph && given.get(name) === type;
   const badValues = new Set<number>();
   for (const g of model.graphs()) {
-    for (const n of g.nodes) if (n.isOnnx('Cast')) { const to = n.getInt('to'); if (to !== undefined && !dtypes.has(to)) badValues.add(to); }
-    for (const v of [...g.inputs, ...g.outputs]) { const t = elemTypeOf(v); if (t !== undefined && !dtypes.has(t)) badValues.add(t); }
+    for (const n of g.nodes) if (n.isOnnx('Cast')) { const to = n.getInt('to'); if (to !== undefined && !dtypes.has(to) && !isGiven(g, n.outputs[0]!, to)) badValues.add(to); }
+    for (const v of [...g.inputs, ...g.outputs]) { const t = elemTypeOf(v); if (t !== undefined && !dtypes.has(t) && !isGiven(g, v.name, t)) badValues.add(t); }
   }
-  const given = new Set<number>();
-  for (const v of original ? [...original.graph.inputs, ...original.graph.outputs] : []) { const t = elemTypeOf(v); if (t !== undefined) given.add(t); }
-  for (const d of badValues) if (!bad.has(d) && !given.has(d)) out.push({ kind: 'dtype', detail: `${dataTypeName(d)} values are computed, which ${profile.name} does not allow` });
+  for (const d of badValues) if (!bad.has(d)) out.push({ kind: 'dtype', detail: `${dataTypeName(d)} values are computed, which ${profile.name} does not allow` });
   return out;
 }
 

@@ -11,7 +11,8 @@ import { quantizeModel } from '../../src/quantize/index.js';
 import { openSession, runSamples } from '../../src/runtime/ort.js';
 import { generateSamples, type Sample } from '../../src/runtime/samples.js';
 import { elemTypeOf, type Model } from '../../src/ir/graph.js';
-import { DataType } from '../helpers/graph-builder.js';
+import { DataType, GraphBuilder, Tensor } from '../helpers/graph-builder.js';
+import { float32ToFloat16 } from '../../src/ir/float-formats.js';
 import { NODE_MODULES_DIR } from '../helpers/corpus.js';
 import { outputsCosine } from '../helpers/metrics.js';
 import { computesInHalf } from '../../src/quantize/float16-model.js';
@@ -77,7 +78,7 @@ describe('models computing in float16, in the int8 modes', () => {
     expect(checkProfile(q, cpu, h)).toEqual([]);
     // Without the original, its float16 interface is a violation like any other.
     expect(checkProfile(q, cpu).map((v) => v.kind)).toContain('dtype');
-    await expect(quantizeModel(cloneModel(h), { mode: 'int8-static', calibration, halfWeights: 'half' as 'float16' })).rejects.toThrow(/halfWeights 'half'/);
+    await expect(quantizeModel(cloneModel(h), { mode: 'int8-static', calibration, halfWeights: 'half' as 'float32' })).rejects.toThrow(/halfWeights 'half'/);
   });
 
   it('int8-dynamic on the float16 classifier: its Gemm quantized, outputs agree with float', { timeout: 60_000 }, async () => {
@@ -88,5 +89,96 @@ describe('models computing in float16, in the int8 modes', () => {
     expect(r.quantized).toHaveProperty('Gemm');
     const [ref, out] = await Promise.all([runSamples(float, samples), runSamples(q, samples)]);
     for (let i = 0; i < samples.length; i++) expect(outputsCosine(ref[i]!, out[i]!)).toBeGreaterThan(0.99);
+  });
+});
+
+/** A float16 [32, 32] weight of seeded values. */
+const halfWeight = (name: string, k: number) => Tensor.fromTyped(name, DataType.FLOAT16, [32, 32], Uint16Array.from({ length: 1024 }, (_, i) => float32ToFloat16(Math.sin(i * k) / 4)));
+const halfFeed = (dims: number[], k = 1) => ({ type: 'float16' as const, dims, data: Uint16Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => float32ToFloat16(Math.cos(i * k))) });
+
+describe('float16 graphs at the edges, int8-dynamic and int4: the result loads and agrees with the float16 model', () => {
+  const agree = async (m: Model, samples: Sample[], modes: ('int8-dynamic' | 'int4')[] = ['int8-dynamic', 'int4']) => {
+    const ref = await runSamples(m, samples);
+    for (const mode of modes) {
+      const q = cloneModel(m);
+      await quantizeModel(q, { mode, blockSize: 16 });
+      const out = await runSamples(q, samples);
+      for (let i = 0; i < samples.length; i++) {
+        for (const k of Object.keys(ref[i]!)) expect(out[i]![k]!.type, `${mode} ${k}`).toBe(ref[i]![k]!.type);
+        // Seeded weights, one scale per tensor (int8) or per 16 (int4): a few percent of error, not a broken graph.
+        expect(outputsCosine(ref[i]!, out[i]!), mode).toBeGreaterThan(mode === 'int4' ? 0.95 : 0.98);
+      }
+    }
+  };
+
+  it('one float16 weight cast twice (a Cast per reader): the MatMul quantized, the Add\'s copy back in float16, the source stored once', async () => {
+    const gb = new GraphBuilder('g');
+    gb.input('x', [32, 32]);
+    gb.graph.initializers.set('w16', halfWeight('w16', 1));
+    const wa = gb.node('Cast', ['w16'], { to: DataType.FLOAT }), wb = gb.node('Cast', ['w16'], { to: DataType.FLOAT });
+    gb.output(gb.node('Add', [gb.node('MatMul', ['x', wa]), wb]));
+    const m = gb.model();
+    const q = cloneModel(m);
+    const r = await quantizeModel(q, { mode: 'int8-dynamic' });
+    expect(r.quantized).toEqual({ MatMul: 1 });
+    expect([...q.graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT16).map((t) => t.name)).toEqual(['w16']);
+    await agree(m, [{ x: { type: 'float32', dims: [32, 32], data: Float32Array.from({ length: 1024 }, (_, i) => Math.cos(i)) } }]);
+  });
+
+  it('IR 3, a float16 weight also listed as an input: that one stays an input (cast where read), the others are quantized', async () => {
+    const gb = new GraphBuilder('g');
+    gb.input('x', [8, 32], DataType.FLOAT16);
+    gb.graph.initializers.set('w_default', halfWeight('w_default', 1));
+    gb.input('w_default', [32, 32], DataType.FLOAT16);
+    gb.graph.initializers.set('w_main', halfWeight('w_main', 3));
+    gb.output(gb.node('MatMul', [gb.node('MatMul', ['x', 'w_main']), 'w_default']), [8, 32], DataType.FLOAT16);
+    const m = gb.model(8);
+    m.irVersion = 3;
+    await agree(m, [{ x: halfFeed([8, 32]) }]);
+  });
+
+  it('value_info naming the float16 input and output, an If reading an outer weight, a weight that is an output', async () => {
+    const gb = new GraphBuilder('g');
+    gb.input('x', [8, 32], DataType.FLOAT16);
+    gb.cond();
+    gb.graph.initializers.set('w_main', halfWeight('w_main', 3));
+    gb.graph.initializers.set('w_outer', halfWeight('w_outer', 5));
+    const h = gb.node('MatMul', ['x', 'w_main']);
+    const branch = gb.ifNode('cond', (t) => t.node('MatMul', [h, 'w_outer'], {}, { outputs: ['then_y'] }), (e) => {
+      e.graph.initializers.set('w_inner', halfWeight('w_inner', 2));
+      return e.node('MatMul', [h, 'w_inner'], {}, { outputs: ['else_y'] });
+    }, DataType.FLOAT16);
+    gb.output(h, [8, 32], DataType.FLOAT16);
+    gb.output(branch, [8, 32], DataType.FLOAT16);
+    gb.output('w_outer', [32, 32], DataType.FLOAT16);
+    gb.valueInfo('x', [8, 32], DataType.FLOAT16);
+    gb.valueInfo(branch, [8, 32], DataType.FLOAT16);
+    const m = gb.model(17);
+    const samples = [true, false].map((c) => ({ x: halfFeed([8, 32]), cond: { type: 'bool' as const, dims: [], data: Uint8Array.from([c ? 1 : 0]) } }));
+    await agree(m, samples);
+    // The weight that is an output comes back in float16, not doubled in float32.
+    const q = cloneModel(m);
+    await quantizeModel(q, { mode: 'int8-dynamic' });
+    expect([...q.tensors()].filter((t) => t.dataType === DataType.FLOAT && t.elementCount >= 1024)).toEqual([]);
+  });
+});
+
+describe('the profile check and a float16 original', () => {
+  it('passes the interface the original declares, not float16 computed inside', () => {
+    const original = new GraphBuilder('o');
+    original.input('x', [4], DataType.FLOAT16);
+    original.output(original.node('Relu', ['x'], {}, { outputs: ['y'] }), [4], DataType.FLOAT16);
+    // The same interface, float32 inside, then a float16 island (Sigmoid computed in float16).
+    const c = new GraphBuilder('c');
+    c.input('x', [4], DataType.FLOAT16);
+    const relu = c.node('Relu', [c.node('Cast', ['x'], { to: DataType.FLOAT })]);
+    const island = c.node('Cast', [c.node('Sigmoid', [c.node('Cast', [relu], { to: DataType.FLOAT16 })])], { to: DataType.FLOAT });
+    c.output(c.node('Cast', [island], { to: DataType.FLOAT16 }, { outputs: ['y'] }), [4], DataType.FLOAT16);
+    const clean = new GraphBuilder('k');
+    clean.input('x', [4], DataType.FLOAT16);
+    clean.output(clean.node('Cast', [clean.node('Relu', [clean.node('Cast', ['x'], { to: DataType.FLOAT })])], { to: DataType.FLOAT16 }, { outputs: ['y'] }), [4], DataType.FLOAT16);
+    const cpu = findTarget('cpu-x86');
+    expect(checkProfile(clean.model(), cpu, original.model())).toEqual([]);
+    expect(checkProfile(c.model(), cpu, original.model()).map((v) => v.kind)).toEqual(['dtype']);
   });
 });
