@@ -1,6 +1,8 @@
 // A model that computes in float16 (here: this tool's own fp16 output of a real model, with and
 // without float32 inputs and outputs) quantized by the int8 and int4 modes: decoded to float32
 // first, its interface kept, its float weights stored in float16 again.
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
@@ -15,6 +17,7 @@ import { DataType, GraphBuilder, Tensor } from '../helpers/graph-builder.js';
 import { float32ToFloat16 } from '../../src/ir/float-formats.js';
 import { NODE_MODULES_DIR } from '../helpers/corpus.js';
 import { outputsCosine } from '../helpers/metrics.js';
+import { runCli } from '../helpers/cli.js';
 import { computesInHalf } from '../../src/quantize/float16-model.js';
 import { checkProfile, findTarget } from '../../src/targets/index.js';
 
@@ -181,4 +184,22 @@ describe('the profile check and a float16 original', () => {
     expect(checkProfile(clean.model(), cpu, original.model())).toEqual([]);
     expect(checkProfile(c.model(), cpu, original.model()).map((v) => v.kind)).toEqual(['dtype']);
   });
+});
+
+describe('a float16 model on the command line', () => {
+  it('fp16, then int8-static calibrated on float16-rounded random data: written, the warning says what happened; a bad --half-weights is one line, exit 2, nothing written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onnxpress-half-'));
+    const half = join(dir, 'cls16.onnx');
+    expect(runCli(['quantize', CLASSIFIER, '-o', half, '--mode', 'fp16', '--no-keep-io-types']).code).toBe(0);
+    const out = join(dir, 'cls16-int8.onnx');
+    const ok = runCli(['quantize', half, '-o', out, '--mode', 'int8-static', '--calibration', 'random', '--shape', 'x=1x3x48x192', '--samples', '4']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/the model computes in float16: decoded to float32/);
+    expect(statSync(out).size).toBeLessThan(statSync(half).size / 1.2);
+    const bad = join(dir, 'bad.onnx');
+    const r = runCli(['quantize', half, '-o', bad, '--mode', 'int8-dynamic', '--half-weights', 'bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('onnxpress:'))).toEqual([expect.stringMatching(/^onnxpress: --half-weights 'bogus': /)]);
+    expect(existsSync(bad)).toBe(false);
+  }, 120_000);
 });
