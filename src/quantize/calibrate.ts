@@ -1,14 +1,15 @@
 // Activation ranges for static quantization, from running the float model on real samples.
 // minmax: the observed range. percentile: the range holding that share of |x|. entropy:
 // the clipping threshold whose 8-bit histogram loses the least information (KL divergence),
-// as TensorRT and onnxruntime calibrate.
+// as TensorRT and onnxruntime calibrate. mse: the threshold whose 8-bit rounding plus
+// clipping error is least (the MSE calibrator of NVIDIA's pytorch-quantization).
 import type { Model } from '../ir/graph.js';
 import { exposeAsOutputs } from '../ir/mutate.js';
 import { cloneModel } from '../onnx/clone.js';
 import { openSession } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
 
-export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
+export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy' | 'mse';
 
 export interface CalibrationOptions {
   method: CalibrationMethod;
@@ -84,6 +85,8 @@ async function calibrateGroup(model: Model, tensors: string[], samples: Sample[]
       const nonNegative = r.min >= 0;
       const threshold = options.method === 'percentile'
         ? percentileThreshold(h.counts, h.width, options.percentile ?? 99.999)
+        : options.method === 'mse'
+        ? mseThreshold(h.counts, h.width, nonNegative ? 255 : 127.5)
         // KL alone clips mass that sits at the edge of the range (an image background of -1);
         // never clip more than 0.1% of |x|.
         : Math.max(entropyThreshold(h.counts, h.width, 128), percentileThreshold(h.counts, h.width, 99.9));
@@ -104,6 +107,33 @@ export function percentileThreshold(counts: Float64Array, width: number, percent
     if (acc >= want) return (i + 1) * width;
   }
   return counts.length * width;
+}
+
+/**
+ * The threshold T minimizing the expected squared error of 8-bit values clipped at T: each
+ * value below T rounds to a step of T / `steps` (error step^2 / 12), each one above loses
+ * |x| - T. Bins at their centres; prefix sums make every candidate O(1).
+ */
+export function mseThreshold(histogram: Float64Array, width: number, steps: number): number {
+  // Exact zeros (most of a ReLU output) are represented exactly whatever the threshold.
+  const counts = histogram.slice();
+  counts[0] = 0;
+  const n = counts.length;
+  // Suffix sums of c, c x and c x^2 over the bins above each candidate.
+  let aboveC = 0, aboveX = 0, aboveXX = 0;
+  for (let k = 0; k < n; k++) { const x = (k + 0.5) * width; aboveC += counts[k]!; aboveX += counts[k]! * x; aboveXX += counts[k]! * x * x; }
+  let below = 0;
+  let best = n, bestError = Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = (i + 0.5) * width;
+    below += counts[i]!;
+    aboveC -= counts[i]!; aboveX -= counts[i]! * x; aboveXX -= counts[i]! * x * x;
+    const t = (i + 1) * width;
+    const step = t / steps;
+    const error = (below * step * step) / 12 + aboveXX - 2 * t * aboveX + t * t * aboveC;
+    if (error < bestError) { bestError = error; best = i + 1; }
+  }
+  return best * width;
 }
 
 /**

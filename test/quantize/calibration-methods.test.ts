@@ -1,0 +1,52 @@
+// The clipping thresholds of the histogram calibrators, on histograms whose best threshold is
+// known, and the mse method end to end on real digits.
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/onnx/load.js';
+import { serializeModel } from '../../src/onnx/save.js';
+import { optimizeModel } from '../../src/optimize.js';
+import { quantizeModel } from '../../src/quantize/index.js';
+import { mseThreshold } from '../../src/quantize/calibrate.js';
+import { digitSamples, mnistAccuracy } from '../helpers/mnist.js';
+import { ensureMnistModel } from '../../models/train-mnist.js';
+
+/** A histogram of |x| over 2048 bins of width 1/2048: `count(x)` values at each bin centre. */
+function histogram(count: (x: number) => number): Float64Array {
+  return Float64Array.from({ length: 2048 }, (_, k) => count((k + 0.5) / 2048));
+}
+
+describe('mse calibration threshold', () => {
+  it('keeps the whole range of evenly spread values, and a tail of a few dozen outliers (their squared error outweighs the rounding saved)', () => {
+    expect(mseThreshold(histogram(() => 100), 1 / 2048, 255)).toBeGreaterThan(0.98);
+    expect(mseThreshold(histogram((x) => (x < 0.1 ? 1e6 / 205 : x > 0.985 ? 2 : 0)), 1 / 2048, 255)).toBeGreaterThan(0.95);
+  });
+
+  it('clips a few far outliers that would coarsen every step, and keeps the bulk', () => {
+    // 10^7 values spread over [0, 0.1] and one at 0.99: keeping it would make every step 10x
+    // coarser (10^7 x step^2 / 12 of rounding error against its 0.8 of clipping error).
+    const h = histogram((x) => (x < 0.1 ? 1e7 / 205 : 0));
+    h[2027] = 1;
+    const t = mseThreshold(h, 1 / 2048, 255);
+    expect(t).toBeGreaterThanOrEqual(0.1);
+    expect(t).toBeLessThan(0.11);
+  });
+
+  it('ignores exact zeros (a ReLU output mostly zero is not a reason to clip its tail)', () => {
+    const spread = histogram(() => 100);
+    const zeros = spread.slice();
+    zeros[0]! += 1e9;
+    expect(mseThreshold(zeros, 1 / 2048, 255)).toBe(mseThreshold(spread, 1 / 2048, 255));
+  });
+});
+
+describe('mse calibration on real digits', () => {
+  it('the MNIST MLP models/ trains: int8-static --method mse within half a point of float', { timeout: 120_000 }, async () => {
+    const file = await ensureMnistModel();
+    const model = loadModel(file);
+    const scoring = { from: 9000, count: 1000 };
+    const base = await mnistAccuracy(file, scoring);
+    await optimizeModel(model);
+    const calibration = digitSamples(model.graph.inputs[0]!.name, { from: 8000, count: 200 }).samples;
+    await quantizeModel(model, { mode: 'int8-static', calibration, method: 'mse' });
+    expect(base - (await mnistAccuracy(serializeModel(model), scoring))).toBeLessThanOrEqual(0.5);
+  });
+});
