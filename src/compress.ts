@@ -22,7 +22,7 @@ import { pruneModel } from './prune/index.js';
 import type { LayerError } from './prune/data-aware.js';
 import { quantizeModel } from './quantize/index.js';
 import { fallbackUnits } from './quantize/sensitivity.js';
-import type { LeftInFloat } from './quantize/options.js';
+import type { LeftInFloat, QuantizeOptions } from './quantize/options.js';
 import type { Sample } from './runtime/samples.js';
 import { checkProfile, findTarget, recipesFor, type ProfileViolation, type Recipe, type TargetProfile } from './targets/index.js';
 import { applyDefaults, judge, type Tolerances } from './verdict.js';
@@ -113,6 +113,8 @@ export async function compressModel(original: Model, modelName: string, options:
   const optimized = cloneModel(original);
   const optimizeReport = await optimizeModel(optimized);
 
+  // A recipe calibrating with method 'auto' chooses on its first build; its fallback builds reuse the choice.
+  const chosenMethod = new Map<string, QuantizeOptions['method']>();
   const build = async (recipe: Recipe, excludeNodes: string[] = [], wideTensors: string[] = []): Promise<Built> => {
     const model = cloneModel(optimized);
     const steps: string[] = [];
@@ -130,7 +132,12 @@ export async function compressModel(original: Model, modelName: string, options:
     }
     // Float weights a float16 model keeps stay float16 (or bfloat16) only where the target allows both.
     const halfWeights = profile.allowedDtypes.includes(DataType.FLOAT16) && profile.allowedDtypes.includes(DataType.BFLOAT16) ? 'as-stored' : 'float32';
-    const q = await quantizeModel(model, { halfWeights, ...recipe.quantize, calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
+    const method = chosenMethod.get(recipe.name) ?? recipe.quantize.method;
+    const q = await quantizeModel(model, { halfWeights, ...recipe.quantize, ...(method ? { method } : {}), calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
+    if (q.calibrationMethod) {
+      chosenMethod.set(recipe.name, q.calibrationMethod.chosen as QuantizeOptions['method']);
+      steps.push(`calibration method: ${q.calibrationMethod.chosen} (${q.calibrationMethod.scores.map((x) => `${x.method} ${x.cosine.toFixed(5)}`).join(', ')})`);
+    }
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     // What each accuracy technique did; what it bought is the comparison with the recipe without it.

@@ -35,7 +35,7 @@ export const quantizeCommand: CliCommand = {
       .option('--per-channel', 'per-output-channel weight scales (default for int8-static, and for Conv in int8-dynamic)')
       .option('--per-tensor', 'one weight scale per tensor')
       .option('--calibration <dir>', "int8-static: folder of samples (.npy, .pb, images), or 'random' (not recommended)")
-      .option('--method <method>', 'calibration: minmax | percentile | entropy | mse', 'minmax')
+      .option('--method <method>', 'calibration: minmax | percentile | entropy | mse | auto (each of the first three, keeping the one nearest float)', 'minmax')
       .option('--percentile <p>', 'percentile calibration: share of |x| kept, in percent', '99.999')
       .option('--samples <n>', 'calibration samples to use at most', '200')
       .option('--symmetric-activations', 'symmetric activation ranges (default asymmetric)')
@@ -127,9 +127,9 @@ function parseChoice<T extends string>(flag: string, v: string | undefined, choi
   throw new OnnxpressError('BAD_INPUT', `${flag} '${v}': expected ${choices.join(' or ')}`);
 }
 
-function parseMethod(m: string): 'minmax' | 'percentile' | 'entropy' | 'mse' {
-  if (m === 'minmax' || m === 'percentile' || m === 'entropy' || m === 'mse') return m;
-  throw new OnnxpressError('BAD_INPUT', `--method '${m}': expected minmax, percentile, entropy or mse`);
+function parseMethod(m: string): 'minmax' | 'percentile' | 'entropy' | 'mse' | 'auto' {
+  if (m === 'minmax' || m === 'percentile' || m === 'entropy' || m === 'mse' || m === 'auto') return m;
+  throw new OnnxpressError('BAD_INPUT', `--method '${m}': expected minmax, percentile, entropy, mse or auto`);
 }
 
 async function readCalibration(model: Model, f: Flags): Promise<Sample[]> {

@@ -24,10 +24,13 @@ import { RECURRENT_CHOICES, quantizeRecurrent, recurrentNeedsAxis } from './recu
 import { isWide } from './quant-math.js';
 import { restoreCastWeights, widenCastWeights } from './cast-weights.js';
 import { computesInHalf, decodeHalfCompute } from './float16-model.js';
+import { quantizeWithBestMethod } from './auto-method.js';
 
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, SubgraphReport, TechniqueReport, ToleranceReport } from './options.js';
 
 export async function quantizeModel(model: Model, options: QuantizeOptions): Promise<QuantizeReport> {
+  // The method first (on plain quantizations), then the tolerance's search with it.
+  if (options.method === 'auto') return quantizeWithBestMethod(model, options, quantizeModel);
   if (options.maxAccuracyDrop !== undefined || options.minCosine !== undefined) {
     return quantizeWithinTolerance(model, options, (m, o) => quantizeModel(m, { ...o, maxAccuracyDrop: undefined, minCosine: undefined }));
   }

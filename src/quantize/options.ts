@@ -46,7 +46,8 @@ export interface QuantizeOptions {
   largeDepthwise?: 'integer' | 'float';
   /** int8-static: calibration samples and method. */
   calibration?: Sample[];
-  method?: CalibrationMethod;
+  /** 'auto': each of minmax, percentile and entropy, keeping the one nearest float (auto-method.ts). */
+  method?: CalibrationMethod | 'auto';
   /** Reuse ranges measured before on this same sample array (repeated quantizations of clones of one model). */
   reuseCalibration?: boolean;
   percentile?: number;
@@ -128,6 +129,8 @@ export interface QuantizeReport {
   subgraphs?: SubgraphReport[];
   /** With maxAccuracyDrop/minCosine: what was measured before and after, and the nodes returned to float. */
   tolerance?: ToleranceReport;
+  /** With method 'auto': the method kept, and each one's worst-output cosine to float. */
+  calibrationMethod?: { chosen: string; scores: { method: string; cosine: number }[] };
 }
 
 export interface ToleranceReport {

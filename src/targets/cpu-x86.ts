@@ -7,7 +7,7 @@ export const cpuX86: TargetProfile = {
   assumes: 'onnxruntime CPU provider with every graph optimization on, all cores of the machine; int8 kernels (VNNI/AVX2) make quantized MatMul/Conv faster. Tries dynamic and static int8 and keeps the fastest that meets the tolerances.',
   recipes: [
     { name: 'int8-dynamic', quantize: { mode: 'int8-dynamic', perChannel: true } },
-    { name: 'int8-static', quantize: { mode: 'int8-static', perChannel: true } },
+    { name: 'int8-static', quantize: { mode: 'int8-static', perChannel: true, method: 'auto' } },
   ],
   bench: { backend: 'node', threads: Math.max(1, cpus().length) },
   objective: 'latency',

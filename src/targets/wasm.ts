@@ -10,12 +10,12 @@ export const wasm: TargetProfile = {
     // Priced for WebAssembly kernels: depthwise and shallow convs stay float (kernel-cost.ts).
     // In Chromium the PP-OCR recognizer and detector went from 0.78x / 0.96x of float speed
     // (the CPU provider's placement) to 1.46x / 1.39x.
-    { name: 'int8-static', quantize: { mode: 'int8-static', perChannel: true, placement: 'wasm' } },
+    { name: 'int8-static', quantize: { mode: 'int8-static', perChannel: true, placement: 'wasm', method: 'auto' } },
     // A CRNN's LSTM weights can be a third of its bytes (ddddocr's recognizer: 16 of 51.6 MiB):
     // int8 behind DequantizeLinear halves the int8 file; each run dequantizes them, so the
     // latency guard decides (tried only on models with such weights).
     { name: 'int8-dynamic+recurrent-int8', appliesTo: hasRecurrentWeights, quantize: { mode: 'int8-dynamic', perChannel: true, recurrent: 'int8-weights' } },
-    { name: 'int8-static+recurrent-int8', appliesTo: hasRecurrentWeights, quantize: { mode: 'int8-static', perChannel: true, placement: 'wasm', recurrent: 'int8-weights' } },
+    { name: 'int8-static+recurrent-int8', appliesTo: hasRecurrentWeights, quantize: { mode: 'int8-static', perChannel: true, placement: 'wasm', recurrent: 'int8-weights', method: 'auto' } },
     // Fewer channels is fewer bytes to download; without fine-tuning the tolerances decide.
     { name: 'channels-25%+int8-dynamic', prune: { method: 'channels', ratio: 0.25 }, quantize: { mode: 'int8-dynamic', perChannel: true } },
   ],

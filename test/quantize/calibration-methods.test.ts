@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { serializeModel } from '../../src/onnx/save.js';
+import { cloneModel } from '../../src/onnx/clone.js';
 import { optimizeModel } from '../../src/optimize.js';
 import { quantizeModel } from '../../src/quantize/index.js';
 import { mseThreshold } from '../../src/quantize/calibrate.js';
@@ -48,5 +49,24 @@ describe('mse calibration on real digits', () => {
     const calibration = digitSamples(model.graph.inputs[0]!.name, { from: 8000, count: 200 }).samples;
     await quantizeModel(model, { mode: 'int8-static', calibration, method: 'mse' });
     expect(base - (await mnistAccuracy(serializeModel(model), scoring))).toBeLessThanOrEqual(0.5);
+  });
+});
+
+describe('calibration method auto', () => {
+  it('quantizes with each method and keeps the one nearest float: the same bytes as asking for it, the scores reported; int8-static only', { timeout: 120_000 }, async () => {
+    const file = await ensureMnistModel();
+    const float = loadModel(file);
+    await optimizeModel(float);
+    const calibration = digitSamples(float.graph.inputs[0]!.name, { from: 8000, count: 32 }).samples;
+    const auto = cloneModel(float);
+    const r = await quantizeModel(auto, { mode: 'int8-static', calibration, method: 'auto' });
+    expect(r.calibrationMethod!.scores.map((s) => s.method)).toEqual(['minmax', 'percentile', 'entropy']);
+    const best = Math.max(...r.calibrationMethod!.scores.map((s) => s.cosine));
+    expect(r.calibrationMethod!.scores.find((s) => s.method === r.calibrationMethod!.chosen)!.cosine).toBe(best);
+    expect(r.warnings.some((w) => w.startsWith(`calibration method auto: ${r.calibrationMethod!.chosen}`))).toBe(true);
+    const direct = cloneModel(float);
+    await quantizeModel(direct, { mode: 'int8-static', calibration, method: r.calibrationMethod!.chosen as 'minmax' });
+    expect(Buffer.from(serializeModel(auto)).equals(Buffer.from(serializeModel(direct)))).toBe(true);
+    await expect(quantizeModel(cloneModel(float), { mode: 'int8-dynamic', method: 'auto' })).rejects.toThrow(/method 'auto': int8-static only/);
   });
 });
