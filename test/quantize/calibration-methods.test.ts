@@ -70,3 +70,18 @@ describe('calibration method auto', () => {
     await expect(quantizeModel(cloneModel(float), { mode: 'int8-dynamic', method: 'auto' })).rejects.toThrow(/method 'auto': int8-static only/);
   });
 });
+
+describe('calibration method auto with techniques', () => {
+  it('chooses on plain quantizations, then runs the techniques once with the method chosen: the same bytes as asking for both', { timeout: 120_000 }, async () => {
+    const file = await ensureMnistModel();
+    const float = loadModel(file);
+    await optimizeModel(float);
+    const calibration = digitSamples(float.graph.inputs[0]!.name, { from: 8000, count: 32 }).samples;
+    const auto = cloneModel(float);
+    const r = await quantizeModel(auto, { mode: 'int8-static', calibration, method: 'auto', biasCorrection: true });
+    expect(r.techniques?.map((t) => t.name)).toContain('biasCorrection');
+    const direct = cloneModel(float);
+    await quantizeModel(direct, { mode: 'int8-static', calibration, method: r.calibrationMethod!.chosen as 'minmax', biasCorrection: true });
+    expect(Buffer.from(serializeModel(auto)).equals(Buffer.from(serializeModel(direct)))).toBe(true);
+  });
+});
