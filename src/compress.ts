@@ -22,7 +22,8 @@ import { pruneModel } from './prune/index.js';
 import type { LayerError } from './prune/data-aware.js';
 import { quantizeModel } from './quantize/index.js';
 import { fallbackUnits } from './quantize/sensitivity.js';
-import type { LeftInFloat, QuantizeOptions } from './quantize/options.js';
+import type { LeftInFloat } from './quantize/options.js';
+import type { CalibrationMethod } from './quantize/calibrate.js';
 import type { Sample } from './runtime/samples.js';
 import { checkProfile, findTarget, recipesFor, type ProfileViolation, type Recipe, type TargetProfile } from './targets/index.js';
 import { applyDefaults, judge, type Tolerances } from './verdict.js';
@@ -57,7 +58,11 @@ export interface CompressOptions {
 }
 
 /** A recipe of the target by name, and what the accuracy fallback changed: nodes returned to float, activations widened to 16 bits. */
-export interface CompressChoice { recipe: string; keptInFloat: string[]; widened?: string[] }
+export interface CompressChoice {
+  recipe: string; keptInFloat: string[]; widened?: string[];
+  /** The calibration method a recipe calibrating with 'auto' chose (a rebuild reuses it, not choosing again). */
+  method?: CalibrationMethod;
+}
 
 /** What pruning did to each layer of the written model (none when its recipe does not prune). */
 export interface PruneDecisions {
@@ -74,7 +79,7 @@ export interface CompressResult {
   written: CompressChoice & { candidate: number; pruned: PruneDecisions };
 }
 
-interface Built { recipe: Recipe; model: Model; size: SizeFacts; eval: EvalReport; clip?: ClipReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; widened: string[]; leftInFloat: LeftInFloat[]; pruned: PruneDecisions }
+interface Built { recipe: Recipe; method?: CalibrationMethod; model: Model; size: SizeFacts; eval: EvalReport; clip?: ClipReport; violations: ProfileViolation[]; steps: string[]; quantized: Record<string, number>; keptInFloat: string[]; widened: string[]; leftInFloat: LeftInFloat[]; pruned: PruneDecisions }
 
 /** Splits samples into calibration and evaluation sets that never overlap. */
 export function splitData(data: CompressData): { calibration: Sample[]; evaluation: Sample[]; labels?: number[]; slices?: (string | undefined)[] } {
@@ -114,7 +119,8 @@ export async function compressModel(original: Model, modelName: string, options:
   const optimizeReport = await optimizeModel(optimized);
 
   // A recipe calibrating with method 'auto' chooses on its first build; its fallback builds reuse the choice.
-  const chosenMethod = new Map<string, QuantizeOptions['method']>();
+  const chosenMethod = new Map<string, CalibrationMethod>();
+  if (options.rebuild?.method) chosenMethod.set(options.rebuild.recipe, options.rebuild.method);
   const build = async (recipe: Recipe, excludeNodes: string[] = [], wideTensors: string[] = []): Promise<Built> => {
     const model = cloneModel(optimized);
     const steps: string[] = [];
@@ -134,17 +140,15 @@ export async function compressModel(original: Model, modelName: string, options:
     const halfWeights = profile.allowedDtypes.includes(DataType.FLOAT16) && profile.allowedDtypes.includes(DataType.BFLOAT16) ? 'as-stored' : 'float32';
     const method = chosenMethod.get(recipe.name) ?? recipe.quantize.method;
     const q = await quantizeModel(model, { halfWeights, ...recipe.quantize, ...(method ? { method } : {}), calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
-    if (q.calibrationMethod) {
-      chosenMethod.set(recipe.name, q.calibrationMethod.chosen as QuantizeOptions['method']);
-      steps.push(`calibration method: ${q.calibrationMethod.chosen} (${q.calibrationMethod.scores.map((x) => `${x.method} ${x.cosine.toFixed(5)}`).join(', ')})`);
-    }
+    if (q.calibrationMethod) chosenMethod.set(recipe.name, q.calibrationMethod.chosen);
+    if (recipe.quantize.method === 'auto') steps.push(`calibration method (auto): ${chosenMethod.get(recipe.name)}${q.calibrationMethod ? ` (worst-output cosine ${q.calibrationMethod.scores.map((x) => `${x.method} ${x.cosine.toFixed(5)}`).join(', ')})` : ', chosen by the first build'}`);
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     // What each accuracy technique did; what it bought is the comparison with the recipe without it.
     for (const t of q.techniques ?? []) steps.push(`${t.name}: ${t.detail}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
     const evalReport = await evalModels(original, model, { samples: evaluation, labels, slices, quiet: true });
-    return { recipe, model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, applied.tolerances), violations: checkProfile(model, profile, original), steps, quantized: q.quantized, keptInFloat: excludeNodes, widened: wideTensors, leftInFloat: q.leftInFloat, pruned };
+    return { recipe, method: recipe.quantize.method === 'auto' ? chosenMethod.get(recipe.name) : undefined, model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, applied.tolerances), violations: checkProfile(model, profile, original), steps, quantized: q.quantized, keptInFloat: excludeNodes, widened: wideTensors, leftInFloat: q.leftInFloat, pruned };
   };
 
   const built: Built[] = [];
@@ -210,7 +214,7 @@ export async function compressModel(original: Model, modelName: string, options:
   const written = built[judged.written]!;
   // Where the model ships on more than one runtime, say how far they disagree on it.
   if (profile.bench.backend === 'wasm') judged.report.agreement = await runtimeAgreement(original, written.model, evaluation.slice(0, 16), RUNTIME_BACKENDS);
-  return { report: judged.report, model: written.model, written: { recipe: written.recipe.name, keptInFloat: written.keptInFloat, widened: written.widened, candidate: judged.written, pruned: written.pruned } };
+  return { report: judged.report, model: written.model, written: { recipe: written.recipe.name, keptInFloat: written.keptInFloat, widened: written.widened, ...(written.method ? { method: written.method } : {}), candidate: judged.written, pruned: written.pruned } };
 
   /**
    * One fallback from `base`: its most harmful quantizations back to float (kind 'float') or

@@ -12,6 +12,7 @@ import type { ShapeOverrides } from './runtime/input-shapes.js';
 import type { ImageOptions } from './runtime/data/images.js';
 import { sourceFiles } from './onnx/output-guard.js';
 import type { CompressResult } from './compress.js';
+import type { CalibrationMethod } from './quantize/calibrate.js';
 import type { Tolerances } from './verdict.js';
 import { writeFileAtomic } from './report/write.js';
 
@@ -58,7 +59,7 @@ export interface Lock {
   data: LockedFile[];
   output: LockedFiles;
   /** The recipe the written model was built with, the nodes the accuracy fallback kept in float and the activations it widened to 16 bits. */
-  chosen: { recipe: string; keptInFloat: string[]; widened?: string[]; passed: boolean };
+  chosen: { recipe: string; keptInFloat: string[]; widened?: string[]; method?: CalibrationMethod; passed: boolean };
   verdict: { pass: boolean; failed: string[] };
   /** What each step did (prune, quantize), in order. */
   steps: string[];
@@ -106,7 +107,7 @@ export function buildLock(input: LockInput): Lock {
     input: { model: lockedFile(modelFile, dir), externalData: external.sort().map((f) => lockedFile(f, dir)) },
     data: data.map((f) => lockedFile(f, dir)),
     output: { model: lockedFile(outputs[0]!, dir), externalData: outputs.slice(1).map((f) => lockedFile(f, dir)) },
-    chosen: { recipe: result.written.recipe, keptInFloat: result.written.keptInFloat, ...(result.written.widened?.length ? { widened: result.written.widened } : {}), passed: report.chosen !== null },
+    chosen: { recipe: result.written.recipe, keptInFloat: result.written.keptInFloat, ...(result.written.widened?.length ? { widened: result.written.widened } : {}), ...(result.written.method ? { method: result.written.method } : {}), passed: report.chosen !== null },
     verdict: { pass: report.verdict.pass, failed: report.verdict.failed.map((c) => c.metric) },
     steps: written.steps,
     decisions: [
@@ -202,7 +203,7 @@ function missingFields(lock: Partial<Lock>): string | undefined {
     ['output', files(lock.output)],
     ['data', Array.isArray(lock.data) && lock.data.every(isFile)],
     ['options', typeof lock.options?.target === 'string' && typeof lock.options.data === 'object' && typeof lock.options.tolerances === 'object'],
-    ['chosen', typeof lock.chosen?.recipe === 'string' && Array.isArray(lock.chosen.keptInFloat)],
+    ['chosen', typeof lock.chosen?.recipe === 'string' && Array.isArray(lock.chosen.keptInFloat) && (lock.chosen.method === undefined || ['minmax', 'percentile', 'entropy', 'mse'].includes(lock.chosen.method))],
     ['verdict', typeof lock.verdict?.pass === 'boolean' && Array.isArray(lock.verdict.failed)],
   ];
   return checks.find(([, ok]) => !ok)?.[0];

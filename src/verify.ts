@@ -71,7 +71,7 @@ export async function verifyLock(lockFile: string, options: VerifyOptions = {}):
   log(`rebuilding ${lock.chosen.recipe}${lock.chosen.keptInFloat.length ? ` with ${lock.chosen.keptInFloat.length} node(s) in float` : ''}${lock.chosen.widened?.length ? ` with ${lock.chosen.widened.length} tensor(s) in 16-bit` : ''}`);
   const { model } = await compressModel(original, lock.input.model.path, {
     target: lock.options.target, tolerances: lock.options.tolerances, data, benchRuns: lock.options.benchRuns,
-    rebuild: { recipe: lock.chosen.recipe, keptInFloat: lock.chosen.keptInFloat, widened: lock.chosen.widened ?? [] }, log,
+    rebuild: { recipe: lock.chosen.recipe, keptInFloat: lock.chosen.keptInFloat, widened: lock.chosen.widened ?? [], ...(lock.chosen.method ? { method: lock.chosen.method } : {}) }, log,
   });
   // Saved under the locked name, so an external-data file gets the name the lock recorded.
   const dir = mkdtempSync(join(tmpdir(), 'onnxpress-verify-'));

@@ -10,6 +10,7 @@ import type { Sample } from '../runtime/samples.js';
 import { inferShapes } from '../ir/shapes.js';
 import { exposeAsOutputs } from '../ir/mutate.js';
 import { DataType } from '../ir/dtype.js';
+import { float16ToFloat32 } from '../ir/float-formats.js';
 import { Progress } from './progress.js';
 import { compareClasses, compareSlices, type ClassComparison, type SliceFigures } from './classes.js';
 
@@ -42,11 +43,17 @@ export interface EvalOptions {
 
 type Source = string | Model;
 
+/** The values as numbers: float16 outputs arrive as their bits (Uint16Array), decoded here. */
+function valuesOf(t: HostTensor): Float32Array {
+  if (t.type === 'float16') return Float32Array.from(t.data as Uint16Array, float16ToFloat32);
+  return t.data as Float32Array;
+}
+
 export class Accumulator {
   maxAbs = 0; sumAbs = 0; count = 0; dot = 0; refSq = 0; candSq = 0; errSq = 0; rows = 0; top1 = 0; top5 = 0; classifier = true;
   add(ref: HostTensor, cand: HostTensor): void {
-    const a = ref.data as Float32Array;
-    const b = cand.data as Float32Array;
+    const a = valuesOf(ref);
+    const b = valuesOf(cand);
     for (let i = 0; i < a.length; i++) {
       const x = Number(a[i]), y = Number(b[i]);
       const d = Math.abs(x - y);

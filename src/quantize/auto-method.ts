@@ -33,13 +33,15 @@ export async function quantizeWithBestMethod(model: Model, o: QuantizeOptions, q
     const candidate = cloneModel(model);
     const report = await quantize(candidate, { ...plain, method });
     const e = await evalModels(model, candidate, { samples, quiet: true });
-    const cosine = Math.min(...Object.values(e.outputs).map((m) => m.cosine));
+    // No float output to compare (Infinity) or a degenerate one (NaN: one side all zeros) ranks last.
+    const worst = Math.min(...Object.values(e.outputs).map((m) => m.cosine));
+    const cosine = Number.isFinite(worst) ? worst : -Infinity;
     scores.push({ method, cosine });
     if (!best || cosine > best.cosine) best = { method, cosine, model: candidate, report };
   }
   const chosen = best!.method;
   const report = rerun ? await quantize(model, { ...o, method: chosen }) : best!.report;
   if (!rerun) Object.assign(model, best!.model);
-  const line = scores.map((s) => `${s.method} ${s.cosine.toFixed(5)}`).join(', ');
+  const line = scores.map((s) => `${s.method} ${Number.isFinite(s.cosine) ? s.cosine.toFixed(5) : 'not comparable'}`).join(', ');
   return { ...report, calibrationMethod: { chosen, scores }, warnings: [...report.warnings, `calibration method auto: ${chosen} (worst-output cosine to float on ${samples.length} samples: ${line})`] };
 }

@@ -17,6 +17,8 @@ export interface CalibrationOptions {
   percentile?: number;
   /** Histogram bins for percentile/entropy (default 2048). */
   bins?: number;
+  /** mse: activations quantized symmetrically (a non-negative tensor then gets half the steps). */
+  symmetric?: boolean;
 }
 
 export interface Range { min: number; max: number }
@@ -30,7 +32,7 @@ const measured = new WeakMap<Sample[], Map<string, Map<string, Range>>>();
 
 /** Ranges of the named float tensors over the samples. */
 export async function calibrate(model: Model, tensors: string[], samples: Sample[], options: CalibrationOptions, reuse = false): Promise<Map<string, Range>> {
-  const key = JSON.stringify([options.method, options.percentile, options.bins]);
+  const key = JSON.stringify([options.method, options.percentile, options.bins, options.symmetric]);
   const byOptions = measured.get(samples) ?? new Map<string, Map<string, Range>>();
   const known = reuse ? byOptions.get(key) ?? new Map<string, Range>() : new Map<string, Range>();
   const missing = tensors.filter((t) => !known.has(t));
@@ -86,7 +88,8 @@ async function calibrateGroup(model: Model, tensors: string[], samples: Sample[]
       const threshold = options.method === 'percentile'
         ? percentileThreshold(h.counts, h.width, options.percentile ?? 99.999)
         : options.method === 'mse'
-        ? mseThreshold(h.counts, h.width, nonNegative ? 255 : 127.5)
+        // 8-bit steps over [0, T] for a non-negative tensor, over [-T, T] otherwise (symmetric, as the |x| histogram sees it).
+        ? mseThreshold(h.counts, h.width, nonNegative && !options.symmetric ? 255 : 127.5)
         // KL alone clips mass that sits at the edge of the range (an image background of -1);
         // never clip more than 0.1% of |x|.
         : Math.max(entropyThreshold(h.counts, h.width, 128), percentileThreshold(h.counts, h.width, 99.9));
@@ -115,7 +118,8 @@ export function percentileThreshold(counts: Float64Array, width: number, percent
  * |x| - T. Bins at their centres; prefix sums make every candidate O(1).
  */
 export function mseThreshold(histogram: Float64Array, width: number, steps: number): number {
-  // Exact zeros (most of a ReLU output) are represented exactly whatever the threshold.
+  // The first bin holds the exact zeros (most of a ReLU output), represented exactly whatever
+  // the threshold; left out, as entropy does, so they do not pull the threshold down.
   const counts = histogram.slice();
   counts[0] = 0;
   const n = counts.length;

@@ -130,7 +130,7 @@ export interface QuantizeReport {
   /** With maxAccuracyDrop/minCosine: what was measured before and after, and the nodes returned to float. */
   tolerance?: ToleranceReport;
   /** With method 'auto': the method kept, and each one's worst-output cosine to float. */
-  calibrationMethod?: { chosen: string; scores: { method: string; cosine: number }[] };
+  calibrationMethod?: { chosen: CalibrationMethod; scores: { method: CalibrationMethod; cosine: number }[] };
 }
 
 export interface ToleranceReport {

@@ -30,6 +30,9 @@ describe('the lock records what each kind of run decided, and verify rebuilds it
     expect(lock.chosen.keptInFloat.length + (lock.chosen.widened?.length ?? 0)).toBeGreaterThan(0);
     expect(lock.decisions.filter((d) => d.action === 'kept in float').map((d) => d.node)).toEqual(lock.chosen.keptInFloat);
     expect(lock.decisions.filter((d) => d.action === '16-bit activation').map((d) => d.node)).toEqual(lock.chosen.widened ?? []);
+    // The int8-static recipe calibrates with method auto: the lock pins what it chose, so the
+    // rebuild (with nodes in float, where auto might choose otherwise) uses the same.
+    if (lock.chosen.recipe === 'int8-static') expect(['minmax', 'percentile', 'entropy']).toContain(lock.chosen.method);
     const v = runCli(['verify', join(fb, LOCK_FILE)]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
     expect(v.stdout).toMatch(/reproduced byte for byte/);
