@@ -121,6 +121,8 @@ export async function compressModel(original: Model, modelName: string, options:
   // A recipe calibrating with method 'auto' chooses on its first build; its fallback builds reuse the choice.
   const chosenMethod = new Map<string, CalibrationMethod>();
   if (options.rebuild?.method) chosenMethod.set(options.rebuild.recipe, options.rebuild.method);
+  // Float weights a float16 model keeps stay float16 (or bfloat16) only where the target allows both.
+  const halfWeights = profile.allowedDtypes.includes(DataType.FLOAT16) && profile.allowedDtypes.includes(DataType.BFLOAT16) ? 'as-stored' : 'float32';
   const build = async (recipe: Recipe, excludeNodes: string[] = [], wideTensors: string[] = []): Promise<Built> => {
     const model = cloneModel(optimized);
     const steps: string[] = [];
@@ -136,8 +138,6 @@ export async function compressModel(original: Model, modelName: string, options:
       const errors = p.layerErrors?.length ? `; layer output error ${meanOf(p.layerErrors, 'before').toExponential(2)} -> ${meanOf(p.layerErrors, 'after').toExponential(2)} (mean over ${p.layerErrors.length} layers, before -> after reconstruction)` : p.notes.length ? '; magnitude only: no real data to reconstruct on' : '';
       steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}${errors}`);
     }
-    // Float weights a float16 model keeps stay float16 (or bfloat16) only where the target allows both.
-    const halfWeights = profile.allowedDtypes.includes(DataType.FLOAT16) && profile.allowedDtypes.includes(DataType.BFLOAT16) ? 'as-stored' : 'float32';
     const method = chosenMethod.get(recipe.name) ?? recipe.quantize.method;
     const q = await quantizeModel(model, { halfWeights, ...recipe.quantize, ...(method ? { method } : {}), calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
     if (q.calibrationMethod) chosenMethod.set(recipe.name, q.calibrationMethod.chosen);

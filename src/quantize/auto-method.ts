@@ -10,7 +10,7 @@ import { badOption } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { evalModels } from '../measure/eval.js';
 import type { CalibrationMethod } from './calibrate.js';
-import type { QuantizeOptions, QuantizeReport } from './options.js';
+import { TECHNIQUES, type QuantizeOptions, type QuantizeReport } from './options.js';
 
 export const AUTO_METHODS: CalibrationMethod[] = ['minmax', 'percentile', 'entropy'];
 /** Samples the methods are compared on: enough to rank them, few enough to stay cheap. */
@@ -27,8 +27,8 @@ export async function quantizeWithBestMethod(model: Model, o: QuantizeOptions, q
   const scores: { method: CalibrationMethod; cosine: number }[] = [];
   // Compared on plain quantizations: the tolerance's search and the accuracy techniques (GPTQ
   // alone takes 80 s on the PP-OCR recognizer) then run once, with the method chosen.
-  const plain = { ...o, maxAccuracyDrop: undefined, minCosine: undefined, equalize: undefined, smoothQuant: undefined, gptq: undefined, biasCorrection: undefined };
-  const rerun = o.maxAccuracyDrop !== undefined || o.minCosine !== undefined || Boolean(o.equalize || o.smoothQuant || o.gptq || o.biasCorrection);
+  const plain: QuantizeOptions = { ...o, maxAccuracyDrop: undefined, minCosine: undefined, ...Object.fromEntries(TECHNIQUES.map((t) => [t, undefined])) };
+  const rerun = o.maxAccuracyDrop !== undefined || o.minCosine !== undefined || TECHNIQUES.some((t) => o[t]);
   for (const method of AUTO_METHODS) {
     const candidate = cloneModel(model);
     const report = await quantize(candidate, { ...plain, method });

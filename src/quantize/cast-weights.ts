@@ -23,14 +23,7 @@ export interface WidenedWeight {
 }
 
 /** Names this graph's nodes, its bodies and its outputs read. */
-function readNames(g: Graph): Set<string> {
-  const names = new Set<string>(g.outputs.map((o) => o.name));
-  for (const n of g.nodes) {
-    for (const i of n.inputs) if (i) names.add(i);
-    for (const sub of n.subgraphs()) for (const c of sub.capturedNames()) names.add(c);
-  }
-  return names;
-}
+const readNames = (g: Graph) => new Set<string>([...g.consumers().keys(), ...g.outputs.map((o) => o.name)]);
 
 const castsToFloat = (n: Node) => n.isOnnx('Cast') && n.getInt('to') === DataType.FLOAT;
 

@@ -13,7 +13,8 @@ import { Tensor } from '../ir/tensor.js';
 import type { WidenedWeight } from './cast-weights.js';
 
 const HALF = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16]);
-const isHalf = (v: ValueInfo) => HALF.has(v.type?.tensor_type?.elem_type ?? 0);
+/** A value declared float16 or bfloat16. */
+export const isHalf = (v: ValueInfo) => HALF.has(v.type?.tensor_type?.elem_type ?? 0);
 const asFloat = (v: ValueInfo): ValueInfo => ({ ...v, type: tensorType(DataType.FLOAT, shapeOf(v)) });
 /** Attributes of ONNX ops holding an element type: Cast's `to`, EyeLike's and the Random ops' `dtype`. */
 const TYPE_ATTRIBUTES = new Set(['to', 'dtype']);

@@ -15,7 +15,7 @@ import { generateSamples, type Sample } from '../runtime/samples.js';
 import { quantizeDynamic } from './dynamic.js';
 import { convertToFp16, staticValueTypes } from './fp16.js';
 import { quantizeInt4 } from './int4.js';
-import type { LeftInFloat, QuantizeOptions, QuantizeReport, SubgraphReport, TechniqueReport } from './options.js';
+import { TECHNIQUES, type LeftInFloat, type QuantizeOptions, type QuantizeReport, type SubgraphReport, type TechniqueReport } from './options.js';
 import { applyTechniques } from './techniques/index.js';
 import { quantizeStatic } from './static-qdq.js';
 import { quantizeIfBodies } from './subgraphs.js';
@@ -38,7 +38,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   const left: LeftInFloat[] = [];
   const shapeUnknown = shapeDiagnostics(model.graph);
   const opsetFrom = model.opset('') ?? 1;
-  const asked = (['equalize', 'smoothQuant', 'gptq', 'biasCorrection'] as const).filter((k) => options[k]);
+  const asked = TECHNIQUES.filter((k) => options[k]);
   if (asked.length && options.mode !== 'int8-static') throw badOption([...asked], `${asked.join(', ')}: int8-static only (mode is ${options.mode})`);
   const int8 = options.mode === 'int8-dynamic' || options.mode === 'int8-static';
   if (options.recurrent !== undefined && !RECURRENT_CHOICES.includes(options.recurrent)) throw badOption(['recurrent'], `recurrent '${String(options.recurrent)}': expected ${RECURRENT_CHOICES.join(', ')}`);
@@ -46,8 +46,9 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   if (options.halfWeights !== undefined && options.halfWeights !== 'as-stored' && options.halfWeights !== 'float32') throw badOption(['halfWeights'], `halfWeights '${String(options.halfWeights)}': expected as-stored or float32`);
   // Weights stored as float16 behind a Cast are quantized from their values, a model computing
   // in float16 is decoded to float32 first; the weights left float go back to float16 afterwards.
-  const widened = int8 || options.mode === 'int4' ? widenCastWeights(model) : [];
-  if ((int8 || options.mode === 'int4') && computesInHalf(model)) {
+  const weightModes = int8 || options.mode === 'int4';
+  const widened = weightModes ? widenCastWeights(model) : [];
+  if (weightModes && computesInHalf(model)) {
     const decoded = decodeHalfCompute(model);
     widened.push(...decoded.weights);
     await optimizeModel(model, { passes: ['eliminate-noop-ops'] });

@@ -114,6 +114,9 @@ export interface SubgraphReport { node: string; branch: 'then_branch' | 'else_br
 
 export interface LeftInFloat { node: string; opType: string; reason: string }
 
+/** The accuracy-restoring techniques (int8-static only): option names, as the report names them. */
+export const TECHNIQUES = ['equalize', 'smoothQuant', 'gptq', 'biasCorrection'] as const;
+
 export interface QuantizeReport {
   mode: QuantizeMode;
   /** Quantized nodes by op type. */

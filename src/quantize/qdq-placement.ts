@@ -27,10 +27,11 @@
 // lose more: every depthwise conv, and any conv reducing fewer than 64 values per output,
 // stays float (kernel-cost.ts).
 // 'full-integer' instead feeds every supported op through DequantizeLinear (int8 accelerators).
-import { elemTypeOf, type Graph, type Node } from '../ir/graph.js';
+import type { Graph, Node } from '../ir/graph.js';
 import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
 import type { LeftInFloat } from './options.js';
+import { isHalf } from './float16-model.js';
 import { MIN_MACS_PER_QUANTIZED_ELEMENT, MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT, MIN_MACS_PER_QUANTIZED_STEM_ELEMENT, depthwiseMostlyPadding, isDepthwise, shallowReduction, slowInWasm, tooFewMacsToQuantize } from './kernel-cost.js';
 
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
@@ -174,7 +175,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
     c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || clampsAtZero(graph, c)));
 
   // A graph input, or a float16 one cast to float (a float16 model, decoded): quantizing it costs the same.
-  const halfInputs = new Set(graph.inputs.filter((i) => elemTypeOf(i) === DataType.FLOAT16 || elemTypeOf(i) === DataType.BFLOAT16).map((i) => i.name));
+  const halfInputs = new Set(graph.inputs.filter(isHalf).map((i) => i.name));
   const isInputCast = (name: string): boolean => {
     if (graphInputs.has(name)) return true;
     const p = producers.get(name);

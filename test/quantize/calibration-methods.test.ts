@@ -55,12 +55,16 @@ describe('mse calibration on real digits', () => {
   });
 });
 
+/** The MNIST MLP models/ trains, optimized, and 32 digits to calibrate on. */
+async function mlpAndDigits() {
+  const float = loadModel(ensureMnistModel());
+  await optimizeModel(float);
+  return { float, calibration: digitSamples(float.graph.inputs[0]!.name, { from: 8000, count: 32 }).samples };
+}
+
 describe('calibration method auto', () => {
   it('quantizes with each method and keeps the one nearest float: the same bytes as asking for it, the scores reported; int8-static only', { timeout: 120_000 }, async () => {
-    const file = await ensureMnistModel();
-    const float = loadModel(file);
-    await optimizeModel(float);
-    const calibration = digitSamples(float.graph.inputs[0]!.name, { from: 8000, count: 32 }).samples;
+    const { float, calibration } = await mlpAndDigits();
     const auto = cloneModel(float);
     const r = await quantizeModel(auto, { mode: 'int8-static', calibration, method: 'auto' });
     expect(r.calibrationMethod!.scores.map((s) => s.method)).toEqual(['minmax', 'percentile', 'entropy']);
@@ -76,10 +80,7 @@ describe('calibration method auto', () => {
 
 describe('calibration method auto with techniques', () => {
   it('chooses on plain quantizations, then runs the techniques once with the method chosen: the same bytes as asking for both', { timeout: 120_000 }, async () => {
-    const file = await ensureMnistModel();
-    const float = loadModel(file);
-    await optimizeModel(float);
-    const calibration = digitSamples(float.graph.inputs[0]!.name, { from: 8000, count: 32 }).samples;
+    const { float, calibration } = await mlpAndDigits();
     const auto = cloneModel(float);
     const r = await quantizeModel(auto, { mode: 'int8-static', calibration, method: 'auto', biasCorrection: true });
     expect(r.techniques?.map((t) => t.name)).toContain('biasCorrection');
