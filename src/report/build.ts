@@ -190,7 +190,7 @@ export function objectiveBytes(profile: TargetProfile, size: { bytes: number; br
 
 /**
  * The passing candidate the profile prefers. Sizes are exact, so they decide directly (ties
- * keep recipe order) among candidates within SIZE_FIRST_LATENCY_SLACK of the fastest: a few
+ * keep recipe order) among candidates not surely slower than SIZE_FIRST_LATENCY_SLACK x the fastest: a few
  * KiB saved do not pay for a model 4x slower (dynamic int8 convs on WebAssembly). Timings are
  * noisy: on latency a later candidate wins only when the 95% interval of its latency ratio
  * lies below CLEARLY_FASTER, so the same input picks the same model unless two candidates run
@@ -200,8 +200,13 @@ export function pickBest<T extends { c: CandidateReport }>(profile: TargetProfil
   if (profile.objective !== 'latency') {
     const key = (c: CandidateReport) => objectiveBytes(profile, c);
     const p50 = (c: CandidateReport) => c.latencyMs?.p50 ?? Infinity;
-    const fastest = Math.min(...passing.map((p) => p50(p.c)));
-    return passing.filter((p) => p50(p.c) <= SIZE_FIRST_LATENCY_SLACK * fastest).sort((a, b) => key(a.c) - key(b.c))[0];
+    const fastest = [...passing].sort((a, b) => p50(a.c) - p50(b.c))[0]?.c;
+    // Skipped only when surely too slow: a sub-millisecond model's few runs can show 2x on a
+    // busy machine that the next run does not, and the same input should pick the same model.
+    const tooSlow = (c: CandidateReport) => fastest?.samplesMs?.length && c.samplesMs?.length
+      ? ratioInterval(fastest.samplesMs, c.samplesMs)[0] > SIZE_FIRST_LATENCY_SLACK
+      : p50(c) > SIZE_FIRST_LATENCY_SLACK * p50(fastest!);
+    return passing.filter((p) => !tooSlow(p.c)).sort((a, b) => key(a.c) - key(b.c))[0];
   }
   let best = passing[0];
   for (const p of passing.slice(1)) {
