@@ -9,7 +9,7 @@ import type { Model } from '../ir/graph.js';
 import { badOption } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { evalModels } from '../measure/eval.js';
-import type { CalibrationMethod } from './calibrate.js';
+import { CalibrationCache, type CalibrationMethod } from './calibrate.js';
 import { TECHNIQUES, type QuantizeOptions, type QuantizeReport } from './options.js';
 
 export const AUTO_METHODS: CalibrationMethod[] = ['minmax', 'percentile', 'entropy'];
@@ -28,10 +28,13 @@ export async function quantizeWithBestMethod(model: Model, o: QuantizeOptions, q
   // Compared on plain quantizations: the tolerance's search and the accuracy techniques (GPTQ
   // alone takes 80 s on the PP-OCR recognizer) then run once, with the method chosen.
   const plain: QuantizeOptions = { ...o, maxAccuracyDrop: undefined, minCosine: undefined, ...Object.fromEntries(TECHNIQUES.map((t) => [t, undefined])) };
-  const rerun = o.maxAccuracyDrop !== undefined || o.minCosine !== undefined || TECHNIQUES.some((t) => o[t]);
+  const techniques = TECHNIQUES.some((t) => o[t]);
+  const rerun = o.maxAccuracyDrop !== undefined || o.minCosine !== undefined || techniques;
+  // The methods read one range and histogram per tensor: two passes over the samples, not five.
+  const calibrationCache = new CalibrationCache(o.calibration ?? []);
   for (const method of AUTO_METHODS) {
     const candidate = cloneModel(model);
-    const report = await quantize(candidate, { ...plain, method });
+    const report = await quantize(candidate, { ...plain, method, calibrationCache });
     const e = await evalModels(model, candidate, { samples, quiet: true });
     // No float output to compare (Infinity) or a degenerate one (NaN: one side all zeros) ranks last.
     const worst = Math.min(...Object.values(e.outputs).map((m) => m.cosine));
@@ -40,7 +43,8 @@ export async function quantizeWithBestMethod(model: Model, o: QuantizeOptions, q
     if (!best || cosine > best.cosine) best = { method, cosine, model: candidate, report };
   }
   const chosen = best!.method;
-  const report = rerun ? await quantize(model, { ...o, method: chosen }) : best!.report;
+  // A technique may change the float activations (equalization rescales them): measured afresh then.
+  const report = rerun ? await quantize(model, { ...o, method: chosen, ...(techniques ? {} : { calibrationCache }) }) : best!.report;
   if (!rerun) Object.assign(model, best!.model);
   const line = scores.map((s) => `${s.method} ${Number.isFinite(s.cosine) ? s.cosine.toFixed(5) : 'not comparable'}`).join(', ');
   return { ...report, calibrationMethod: { chosen, scores }, warnings: [...report.warnings, `calibration method auto: ${chosen} (worst-output cosine to float on ${samples.length} samples: ${line})`] };

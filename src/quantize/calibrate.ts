@@ -24,32 +24,51 @@ export interface CalibrationOptions {
 export interface Range { min: number; max: number }
 
 const BATCH_OUTPUTS = 400; // tensors fetched per session, to bound memory on large graphs
+const DEFAULT_BINS = 2048;
 
-// Ranges already measured on the same sample list with the same options: repeated
-// quantizations of one model (mixed precision trying node sets) calibrate once. Keyed by
-// tensor name, so callers must pass clones of one model, as mixed.ts does.
-const measured = new WeakMap<Sample[], Map<string, Map<string, Range>>>();
-
-/** Ranges of the named float tensors over the samples. */
-export async function calibrate(model: Model, tensors: string[], samples: Sample[], options: CalibrationOptions, reuse = false): Promise<Map<string, Range>> {
-  const key = JSON.stringify([options.method, options.percentile, options.bins, options.symmetric]);
-  const byOptions = measured.get(samples) ?? new Map<string, Map<string, Range>>();
-  const known = reuse ? byOptions.get(key) ?? new Map<string, Range>() : new Map<string, Range>();
-  const missing = tensors.filter((t) => !known.has(t));
-  for (let i = 0; i < missing.length; i += BATCH_OUTPUTS) {
-    const group = missing.slice(i, i + BATCH_OUTPUTS);
-    for (const [k, v] of await calibrateGroup(model, group, samples, options)) known.set(k, v);
-  }
-  if (reuse) { byOptions.set(key, known); measured.set(samples, byOptions); }
-  return new Map(tensors.filter((t) => known.has(t)).map((t) => [t, known.get(t)!]));
+/** What one tensor showed over the samples: its range and, for the methods that clip, a histogram of |x|. */
+interface TensorStats {
+  min: number;
+  max: number;
+  histogram?: { counts: Float64Array; width: number; bins: number };
+  /** Ranges derived before, by method options: entropy's search is not free, and mixed precision asks again per attempt. */
+  derived?: Map<string, Range>;
 }
 
-async function calibrateGroup(model: Model, tensors: string[], samples: Sample[], options: CalibrationOptions): Promise<Map<string, Range>> {
+/**
+ * Statistics measured on one sample list, by tensor name, for repeated quantizations of clones
+ * of one model (mixed precision trying node sets, 'auto' trying methods): every method reads
+ * the same range and histogram, so a tensor is measured once, not once per attempt or method.
+ * Scoped to its caller: a cache outlives neither the model nor the samples it was made for.
+ */
+export class CalibrationCache {
+  readonly stats = new Map<string, TensorStats>();
+  constructor(readonly samples: Sample[]) {}
+}
+
+/** Ranges of the named float tensors over the samples. */
+export async function calibrate(model: Model, tensors: string[], samples: Sample[], options: CalibrationOptions, cache?: CalibrationCache): Promise<Map<string, Range>> {
+  const bins = options.method === 'minmax' ? undefined : options.bins ?? DEFAULT_BINS;
+  const stats = cache?.samples === samples ? cache.stats : new Map<string, TensorStats>();
+  const missing = tensors.filter((t) => { const s = stats.get(t); return !s || (bins !== undefined && s.histogram?.bins !== bins); });
+  for (let i = 0; i < missing.length; i += BATCH_OUTPUTS) await measure(model, missing.slice(i, i + BATCH_OUTPUTS), samples, bins, stats);
+  const key = JSON.stringify([options.method, options.percentile, options.symmetric]);
+  const range = (s: TensorStats) => {
+    const known = s.derived?.get(key);
+    if (known) return known;
+    const r = rangeOf(s, options);
+    (s.derived ??= new Map()).set(key, r);
+    return r;
+  };
+  return new Map(tensors.filter((t) => stats.has(t)).map((t) => [t, range(stats.get(t)!)]));
+}
+
+/** Fills `stats` for `tensors`: a pass for the ranges not known yet, and one for the histograms asked for. */
+async function measure(model: Model, tensors: string[], samples: Sample[], bins: number | undefined, stats: Map<string, TensorStats>): Promise<void> {
   const probe = cloneModel(model);
   exposeAsOutputs(probe.graph, tensors);
   const session = await openSession(probe);
   try {
-    const minmax = new Map<string, Range>();
     const run = async (visit: (name: string, data: Float32Array) => void) => {
       for (const sample of samples) {
         const out = await session.run(sample, tensors);
@@ -59,20 +78,26 @@ async function calibrateGroup(model: Model, tensors: string[], samples: Sample[]
         }
       }
     };
-    await run((name, data) => {
-      const r = minmax.get(name) ?? { min: Infinity, max: -Infinity };
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i]!;
-        if (v < r.min) r.min = v;
-        if (v > r.max) r.max = v;
-      }
-      minmax.set(name, r);
-    });
-    if (options.method === 'minmax') return minmax;
+    if (tensors.some((t) => !stats.has(t))) {
+      const ranges = new Map<string, TensorStats>();
+      await run((name, data) => {
+        const r = ranges.get(name) ?? { min: Infinity, max: -Infinity };
+        for (let i = 0; i < data.length; i++) {
+          const v = data[i]!;
+          if (v < r.min) r.min = v;
+          if (v > r.max) r.max = v;
+        }
+        ranges.set(name, r);
+      });
+      for (const [name, r] of ranges) if (!stats.has(name)) stats.set(name, r);
+    }
+    if (bins === undefined) return;
     // Second pass: histograms of |x| over [0, max |x|].
-    const bins = options.bins ?? 2048;
-    const hists = new Map<string, { counts: Float64Array; width: number }>();
-    for (const [name, r] of minmax) hists.set(name, { counts: new Float64Array(bins), width: Math.max(Math.abs(r.min), Math.abs(r.max)) / bins || 1 });
+    const hists = new Map<string, { counts: Float64Array; width: number; bins: number }>();
+    for (const name of tensors) {
+      const r = stats.get(name);
+      if (r) hists.set(name, { counts: new Float64Array(bins), width: Math.max(Math.abs(r.min), Math.abs(r.max)) / bins || 1, bins });
+    }
     await run((name, data) => {
       const h = hists.get(name)!;
       const inv = 1 / h.width;
@@ -81,24 +106,26 @@ async function calibrateGroup(model: Model, tensors: string[], samples: Sample[]
         h.counts[b]!++;
       }
     });
-    const out = new Map<string, Range>();
-    for (const [name, r] of minmax) {
-      const h = hists.get(name)!;
-      const nonNegative = r.min >= 0;
-      const threshold = options.method === 'percentile'
-        ? percentileThreshold(h.counts, h.width, options.percentile ?? 99.999)
-        : options.method === 'mse'
-        // 8-bit steps over [0, T] for a non-negative tensor, over [-T, T] otherwise (symmetric, as the |x| histogram sees it).
-        ? mseThreshold(h.counts, h.width, nonNegative && !options.symmetric ? 255 : 127.5)
-        // KL alone clips mass that sits at the edge of the range (an image background of -1);
-        // never clip more than 0.1% of |x|.
-        : Math.max(entropyThreshold(h.counts, h.width, 128), percentileThreshold(h.counts, h.width, 99.9));
-      out.set(name, nonNegative ? { min: 0, max: Math.min(threshold, r.max) } : { min: Math.max(-threshold, r.min), max: Math.min(threshold, r.max) });
-    }
-    return out;
+    for (const [name, h] of hists) Object.assign(stats.get(name)!, { histogram: h, derived: undefined });
   } finally {
     await session.release();
   }
+}
+
+/** A method's range from a tensor's statistics. */
+function rangeOf(s: TensorStats, options: CalibrationOptions): Range {
+  if (options.method === 'minmax' || !s.histogram) return { min: s.min, max: s.max };
+  const h = s.histogram;
+  const nonNegative = s.min >= 0;
+  const threshold = options.method === 'percentile'
+    ? percentileThreshold(h.counts, h.width, options.percentile ?? 99.999)
+    : options.method === 'mse'
+    // 8-bit steps over [0, T] for a non-negative tensor, over [-T, T] otherwise (symmetric, as the |x| histogram sees it).
+    ? mseThreshold(h.counts, h.width, nonNegative && !options.symmetric ? 255 : 127.5)
+    // KL alone clips mass that sits at the edge of the range (an image background of -1);
+    // never clip more than 0.1% of |x|.
+    : Math.max(entropyThreshold(h.counts, h.width, 128), percentileThreshold(h.counts, h.width, 99.9));
+  return nonNegative ? { min: 0, max: Math.min(threshold, s.max) } : { min: Math.max(-threshold, s.min), max: Math.min(threshold, s.max) };
 }
 
 export function percentileThreshold(counts: Float64Array, width: number, percentile: number): number {

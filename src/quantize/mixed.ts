@@ -9,6 +9,7 @@ import { badOption, OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { evalModels, type EvalReport } from '../measure/eval.js';
 import type { QuantizeOptions, QuantizeReport, ToleranceReport } from './options.js';
+import { CalibrationCache } from './calibrate.js';
 import { fallbackUnits } from './sensitivity.js';
 
 type Quantize = (model: Model, options: QuantizeOptions) => Promise<QuantizeReport>;
@@ -43,10 +44,12 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
   const original = cloneModel(model);
   const wideFallback = o.fallback === '16-bit';
   const evalOptions = { samples, labels: o.evaluationLabels, quiet: true };
+  // Every attempt quantizes a clone of the same model on the same samples: measured once.
+  const calibrationCache = o.calibrationCache ?? (o.calibration ? new CalibrationCache(o.calibration) : undefined);
   const attempt = async (keep: string[]) => {
     const m = cloneModel(original);
     const fallback = wideFallback ? { wideTensors: [...(o.wideTensors ?? []), ...keep] } : { excludeNodes: [...(o.excludeNodes ?? []), ...keep] };
-    const report = await quantize(m, { ...o, ...fallback, reuseCalibration: true });
+    const report = await quantize(m, { ...o, ...fallback, calibrationCache });
     return { m, report, result: check(o, await evalModels(original, m, evalOptions)) };
   };
   // A count that cannot be built does not pass: every quantized node back in float is the

@@ -1,6 +1,6 @@
 // Options and report of `onnxpress quantize`, shared by the modes.
 import type { QType } from './quant-math.js';
-import type { CalibrationMethod } from './calibrate.js';
+import type { CalibrationCache, CalibrationMethod } from './calibrate.js';
 import type { Sample } from '../runtime/samples.js';
 import type { ShapeDiagnostic } from '../ir/shapes.js';
 import type { RecurrentWeights } from './recurrent.js';
@@ -48,8 +48,8 @@ export interface QuantizeOptions {
   calibration?: Sample[];
   /** 'auto': each of minmax, percentile and entropy, keeping the one nearest float (auto-method.ts). */
   method?: CalibrationMethod | 'auto';
-  /** Reuse ranges measured before on this same sample array (repeated quantizations of clones of one model). */
-  reuseCalibration?: boolean;
+  /** Statistics measured before on the same calibration samples, for repeated quantizations of clones of one model. */
+  calibrationCache?: CalibrationCache;
   percentile?: number;
   /**
    * Tolerance: the nodes adding the most error return to float, the fewest that make the

@@ -100,7 +100,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     kernels: o.placement === 'wasm' ? 'wasm' : 'cpu',
   }, left);
   const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
-  const ranges = await calibrate(model, wanted, o.calibration, { method: o.method === undefined || o.method === 'auto' ? 'minmax' : o.method, percentile: o.percentile, symmetric: o.symmetricActivations }, o.reuseCalibration);
+  const ranges = await calibrate(model, wanted, o.calibration, { method: o.method === undefined || o.method === 'auto' ? 'minmax' : o.method, percentile: o.percentile, symmetric: o.symmetricActivations }, o.calibrationCache);
 
   const names = body?.names ?? new NameAllocator(graph);
   const scalars = new Scalars(graph, names);

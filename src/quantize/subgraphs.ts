@@ -66,7 +66,7 @@ export async function quantizeIfBodies(model: Model, o: QuantizeOptions, left: L
     let counts: Record<string, number>;
     try {
       // Techniques (equalize, GPTQ ...) ran on the main graph only: their weights are not these.
-      counts = await quantizeStatic(alone, { ...o, calibration: samples, weightOverrides: undefined, reuseCalibration: false }, bodyLeft, perChannel, { names });
+      counts = await quantizeStatic(alone, { ...o, calibration: samples, weightOverrides: undefined, calibrationCache: undefined }, bodyLeft, perChannel, { names });
     } catch (err) {
       // The branch was quantized on a copy: the model's own is untouched.
       if (!(err instanceof OnnxpressError)) throw err;

@@ -7,7 +7,7 @@ import { serializeModel } from '../../src/onnx/save.js';
 import { cloneModel } from '../../src/onnx/clone.js';
 import { optimizeModel } from '../../src/optimize.js';
 import { quantizeModel } from '../../src/quantize/index.js';
-import { mseThreshold } from '../../src/quantize/calibrate.js';
+import { calibrate, CalibrationCache, mseThreshold } from '../../src/quantize/calibrate.js';
 import { digitSamples, mnistAccuracy } from '../helpers/mnist.js';
 import { ensureMnistModel } from '../../models/train-mnist.js';
 import { generateSamples } from '../../src/runtime/samples.js';
@@ -104,5 +104,23 @@ describe('calibration method auto when minmax loses', () => {
     const direct = cloneModel(float);
     await quantizeModel(direct, { mode: 'int8-static', calibration, method: r.calibrationMethod!.chosen });
     expect(Buffer.from(serializeModel(auto)).equals(Buffer.from(serializeModel(direct)))).toBe(true);
+  });
+});
+
+describe('calibration statistics shared through a CalibrationCache', () => {
+  it('every method reads one measurement: the same ranges as measured alone, nothing run again, and a cache made for other samples not read', { timeout: 120_000 }, async () => {
+    const { float, calibration } = await mlpAndDigits();
+    const tensors = float.graph.nodes.map((n) => n.outputs[0]!);
+    const cache = new CalibrationCache(calibration);
+    for (const method of ['minmax', 'percentile', 'entropy', 'mse'] as const) {
+      const shared = await calibrate(float, tensors, calibration, { method }, cache);
+      expect(shared.size).toBe(tensors.length);
+      expect(shared).toEqual(await calibrate(float, tensors, calibration, { method }));
+    }
+    // A model with no nodes cannot be run: ranges come back only if nothing is measured.
+    const empty = cloneModel(float);
+    empty.graph.nodes.length = 0;
+    expect((await calibrate(empty, tensors, calibration, { method: 'entropy', percentile: 99.9 }, cache)).size).toBe(tensors.length);
+    await expect(calibrate(empty, tensors, calibration, { method: 'entropy' }, new CalibrationCache(calibration.slice(1)))).rejects.toThrow();
   });
 });
