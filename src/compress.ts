@@ -118,7 +118,7 @@ export async function compressModel(original: Model, modelName: string, options:
   const optimized = cloneModel(original);
   const optimizeReport = await optimizeModel(optimized);
 
-  // A recipe calibrating with method 'auto' chooses on its first build; its fallback builds reuse the choice.
+  // A recipe calibrating with method 'auto' (the int8-static default) chooses on its first build; its fallback builds reuse the choice.
   const chosenMethod = new Map<string, CalibrationMethod>();
   if (options.rebuild?.method) chosenMethod.set(options.rebuild.recipe, options.rebuild.method);
   // Float weights a float16 model keeps stay float16 (or bfloat16) only where the target allows both.
@@ -141,14 +141,14 @@ export async function compressModel(original: Model, modelName: string, options:
     const method = chosenMethod.get(recipe.name) ?? recipe.quantize.method;
     const q = await quantizeModel(model, { halfWeights, ...recipe.quantize, ...(method ? { method } : {}), calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
     if (q.calibrationMethod) chosenMethod.set(recipe.name, q.calibrationMethod.chosen);
-    if (recipe.quantize.method === 'auto') steps.push(`calibration method (auto): ${chosenMethod.get(recipe.name)}${q.calibrationMethod ? ` (worst-output cosine ${q.calibrationMethod.scores.map((x) => `${x.method} ${x.cosine.toFixed(5)}`).join(', ')})` : ', chosen by the first build'}`);
+    if (chosenMethod.has(recipe.name)) steps.push(`calibration method (auto): ${chosenMethod.get(recipe.name)}${q.calibrationMethod ? ` (worst-output cosine ${q.calibrationMethod.scores.map((x) => `${x.method} ${x.cosine.toFixed(5)}`).join(', ')})` : ', chosen by the first build'}`);
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');
     steps.push(`quantize ${q.mode}: ${counts || 'nothing quantized'}${q.leftInFloat.length ? `; ${q.leftInFloat.length} node(s) left in float` : ''}`);
     // What each accuracy technique did; what it bought is the comparison with the recipe without it.
     for (const t of q.techniques ?? []) steps.push(`${t.name}: ${t.detail}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
     const evalReport = await evalModels(original, model, { samples: evaluation, labels, slices, quiet: true });
-    return { recipe, method: recipe.quantize.method === 'auto' ? chosenMethod.get(recipe.name) : undefined, model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, applied.tolerances), violations: checkProfile(model, profile, original), steps, quantized: q.quantized, keptInFloat: excludeNodes, widened: wideTensors, leftInFloat: q.leftInFloat, pruned };
+    return { recipe, method: chosenMethod.get(recipe.name), model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, applied.tolerances), violations: checkProfile(model, profile, original), steps, quantized: q.quantized, keptInFloat: excludeNodes, widened: wideTensors, leftInFloat: q.leftInFloat, pruned };
   };
 
   const built: Built[] = [];

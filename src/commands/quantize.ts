@@ -16,7 +16,7 @@ import type { Model } from '../ir/graph.js';
 import { formatBytes } from '../format.js';
 
 interface Flags {
-  output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method: string; percentile: string;
+  output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method?: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
   matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; largeDepthwise?: string; placement?: string; recurrent?: string; halfWeights?: string; maxAccuracyDrop?: string; minCosine?: string; fallback?: string;
@@ -35,7 +35,7 @@ export const quantizeCommand: CliCommand = {
       .option('--per-channel', 'per-output-channel weight scales (default for int8-static, and for Conv in int8-dynamic)')
       .option('--per-tensor', 'one weight scale per tensor')
       .option('--calibration <dir>', "int8-static: folder of samples (.npy, .pb, images), or 'random' (not recommended)")
-      .option('--method <method>', 'calibration: minmax | percentile | entropy | mse | auto (each of the first three, keeping the one nearest float)', 'minmax')
+      .option('--method <method>', 'calibration: auto (the default: each of minmax, percentile and entropy, keeping the one nearest float) | minmax (fastest) | percentile | entropy | mse')
       .option('--percentile <p>', 'percentile calibration: share of |x| kept, in percent', '99.999')
       .option('--samples <n>', 'calibration samples to use at most', '200')
       .option('--symmetric-activations', 'symmetric activation ranges (default asymmetric)')
@@ -81,7 +81,7 @@ export const quantizeCommand: CliCommand = {
           mode,
           perChannel: f.perTensor ? false : f.perChannel ? true : undefined,
           calibration,
-          method: parseMethod(f.method),
+          method: f.method === undefined ? undefined : parseMethod(f.method),
           percentile: parseNumber('--percentile', f.percentile, { min: 50, max: 100 }),
           symmetricActivations: f.symmetricActivations,
           symmetricWeights: f.asymmetricWeights ? false : undefined,

@@ -46,7 +46,7 @@ export interface QuantizeOptions {
   largeDepthwise?: 'integer' | 'float';
   /** int8-static: calibration samples and method. */
   calibration?: Sample[];
-  /** 'auto': each of minmax, percentile and entropy, keeping the one nearest float (auto-method.ts). */
+  /** 'auto' (the default): each of minmax, percentile and entropy, keeping the one nearest float (auto-method.ts). */
   method?: CalibrationMethod | 'auto';
   /** Statistics measured before on the same calibration samples, for repeated quantizations of clones of one model. */
   calibrationCache?: CalibrationCache;

@@ -38,8 +38,8 @@ describe('16-bit activations', () => {
   it('uint16 activations: opset 21, every Q/DQ pair 16-bit, weights still int8, far closer to float than uint8', async () => {
     const float = await floatModel();
     const [q8, q16] = [cloneModel(float), cloneModel(float)];
-    await quantizeModel(q8, { mode: 'int8-static', calibration });
-    const report = await quantizeModel(q16, { mode: 'int8-static', calibration, activationType: 'uint16' });
+    await quantizeModel(q8, { mode: 'int8-static', method: 'minmax', calibration });
+    const report = await quantizeModel(q16, { mode: 'int8-static', method: 'minmax', calibration, activationType: 'uint16' });
     expect(report.opset.to).toBe(21);
     expect(zeroPointTypes(q16).length).toBeGreaterThan(0);
     expect(new Set(zeroPointTypes(q16))).toEqual(new Set([DataType.UINT16]));
@@ -58,10 +58,10 @@ describe('16-bit activations', () => {
   it('wideTensors widens exactly the named activations', async () => {
     const float = await floatModel();
     const probe = cloneModel(float);
-    await quantizeModel(probe, { mode: 'int8-static', calibration });
+    await quantizeModel(probe, { mode: 'int8-static', method: 'minmax', calibration });
     const chosen = qdqPairs(probe.graph)[0]!.tensor;
     const m = cloneModel(float);
-    await quantizeModel(m, { mode: 'int8-static', calibration, wideTensors: [chosen] });
+    await quantizeModel(m, { mode: 'int8-static', method: 'minmax', calibration, wideTensors: [chosen] });
     const producers = m.graph.producers();
     const typeOf = (y: string) => m.graph.findInitializer(producers.get(producers.get(y)!.inputs[0]!)!.inputs[2] ?? '')?.dataType;
     expect(qdqPairs(m.graph).filter((p) => typeOf(p.y) === DataType.UINT16).map((p) => p.tensor)).toEqual([chosen]);
@@ -76,19 +76,19 @@ describe('16-bit activations', () => {
     const rand = seededRandom(3);
     const cal = Array.from({ length: 8 }, () => ({ x: { type: 'float32', dims: [1, 8, 16, 16], data: Float32Array.from({ length: 8 * 256 }, () => rand() * 2 - 1) } }));
     const m = b.model(17);
-    await quantizeModel(m, { mode: 'int8-static', calibration: cal, wideTensors: [t] });
+    await quantizeModel(m, { mode: 'int8-static', method: 'minmax', calibration: cal, wideTensors: [t] });
     expect(zeroPointTypes(m)).toContain(DataType.UINT16);
   });
 
   it('quantizationSensitivity: widening the top-ranked activation removes more output error than widening the last-ranked one; weights are ranked given the float model', async () => {
     const float = await floatModel();
     const q8 = cloneModel(float);
-    await quantizeModel(q8, { mode: 'int8-static', calibration });
+    await quantizeModel(q8, { mode: 'int8-static', method: 'minmax', calibration });
     const ranked = (await quantizationSensitivity(q8, calibration.slice(0, 8))).map((e) => e.name);
     expect(ranked.length).toBe(qdqPairs(q8.graph).length);
     const widened = async (tensor: string) => {
       const m = cloneModel(float);
-      await quantizeModel(m, { mode: 'int8-static', calibration, wideTensors: [tensor] });
+      await quantizeModel(m, { mode: 'int8-static', method: 'minmax', calibration, wideTensors: [tensor] });
       return relError(float, m);
     };
     const [top, last] = [await widened(ranked[0]!), await widened(ranked[ranked.length - 1]!)];
@@ -103,13 +103,13 @@ describe('16-bit activations', () => {
   it("minCosine with fallback '16-bit' widens the fewest ranked activations that meet it, and the file stays as small", async () => {
     const float = await floatModel();
     const plain = cloneModel(float);
-    await quantizeModel(plain, { mode: 'int8-static', calibration });
+    await quantizeModel(plain, { mode: 'int8-static', method: 'minmax', calibration });
     const cosine = Object.values((await evalModels(float, plain, { samples: calibration, quiet: true })).outputs)[0]!.cosine;
     expect(cosine).toBeLessThan(1);
     // Halfway from the plain int8 cosine to 1: plain int8 misses it, all-16-bit meets it.
     const minCosine = cosine + (1 - cosine) / 2;
     const m = cloneModel(float);
-    const report = await quantizeModel(m, { mode: 'int8-static', calibration, minCosine, fallback: '16-bit' });
+    const report = await quantizeModel(m, { mode: 'int8-static', method: 'minmax', calibration, minCosine, fallback: '16-bit' });
     const t = report.tolerance!;
     expect(t.fallback).toBe('16-bit');
     expect(t.met, JSON.stringify(t)).toBe(true);
