@@ -9,6 +9,7 @@ import { runPasses } from '../pass/manager.js';
 import { eliminateDeadNodes } from '../../passes/eliminate-dead-nodes.js';
 import { openSession, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
+import { float16ToFloat32 } from '../ir/float-formats.js';
 
 const ORT_TYPES: Record<number, string> = { 1: 'float32', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 2: 'uint8', 3: 'int8', 11: 'float64' };
 
@@ -65,7 +66,7 @@ export async function streamActivationsOf(models: Model[], tensors: string[], sa
         const values = new Map<string, HostTensor>();
         for (const t of tensors) {
           const v = inputs.has(t) ? sample[t] : out[t];
-          if (v) values.set(t, v);
+          if (v) values.set(t, asFloat32(v));
         }
         all.push(values);
       }
@@ -74,4 +75,9 @@ export async function streamActivationsOf(models: Model[], tensors: string[], sa
   } finally {
     for (const s of sessions) await s.release();
   }
+}
+
+/** A float16 model's activations, as the statistics read them: float32. */
+function asFloat32(v: HostTensor): HostTensor {
+  return v.type === 'float16' ? { type: 'float32', dims: v.dims, data: Float32Array.from(v.data as Uint16Array, float16ToFloat32) } : v;
 }

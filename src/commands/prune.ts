@@ -62,6 +62,11 @@ export const pruneCommand: CliCommand = {
           n, m, ratio, norm: f.norm === 'l2' ? 'l2' : 'l1',
           calibration, reconstruct: f.reconstruct, statistics: { quiet: f.json },
         });
+        // A file identical to the input (every layer skipped) would read as a pruned model.
+        if (report.layers.length === 0) {
+          const first = report.skipped[0];
+          throw new OnnxpressError('UNSUPPORTED', `nothing was pruned${report.skipped.length ? `: ${report.skipped.length} layer(s) skipped (${first!.name}: ${first!.reason.replace('(exclude)', '(--exclude)')}${report.skipped.length > 1 ? ', ...' : ''})` : ': no Conv, Gemm or MatMul with constant weights'}; nothing written`);
+        }
         saveModel(model, f.output);
         const bytes = { before: sizeSet(sizeBefore), after: sizeSet(sizeOf(f.output)) };
         if (f.json) printJson({ ...report, bytes, sensitivity: table });

@@ -7,6 +7,14 @@ export const DataType = {
 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
+/**
+ * Float weights a pass may rewrite through float32 and store back in their own type: float,
+ * and the half types, which float32 holds exactly (double it would round).
+ */
+export function isWeightFloat(code: number): boolean {
+  return code === DataType.FLOAT || code === DataType.FLOAT16 || code === DataType.BFLOAT16;
+}
+
 const NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(DataType).map(([k, v]) => [v, k.toLowerCase()]),
 );

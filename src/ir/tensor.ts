@@ -2,7 +2,7 @@
 // Data loaded from a file is viewed, not copied: `raw` is a slice of the file buffer.
 import { createHash } from 'node:crypto';
 import { DataType, bitsPerElement, rawByteLength, dataTypeName } from './dtype.js';
-import { bfloat16ToFloat32, float16ToFloat32, float4e2m1ToFloat32, float8ToFloat32 } from './float-formats.js';
+import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16, float4e2m1ToFloat32, float8ToFloat32 } from './float-formats.js';
 
 export type Int64 = number | bigint;
 
@@ -49,6 +49,18 @@ export class Tensor {
 
   static fromFloat32(name: string, dims: number[], values: Float32Array): Tensor {
     return Tensor.fromBytes(name, DataType.FLOAT, dims, bytesOf(values));
+  }
+
+  /**
+   * float32 values stored as `dataType`: float, float16 or bfloat16 (isWeightFloat). A pass that
+   * read a weight with toFloat32 writes it back in its own type; a half value read and written
+   * unchanged comes back with the same bits.
+   */
+  static fromFloat32As(name: string, dataType: number, dims: number[], values: Float32Array): Tensor {
+    if (dataType === DataType.FLOAT) return Tensor.fromFloat32(name, dims, values);
+    const encode = dataType === DataType.FLOAT16 ? float32ToFloat16 : dataType === DataType.BFLOAT16 ? float32ToBfloat16 : undefined;
+    if (!encode) throw new Error(`fromFloat32As: ${dataTypeName(dataType)} is not float, float16 or bfloat16`);
+    return Tensor.fromTyped(name, dataType, dims, Uint16Array.from(values, encode));
   }
 
   static fromBytes(name: string, dataType: number, dims: number[], bytes: Uint8Array): Tensor {

@@ -121,8 +121,8 @@ export function removeAndRefit(consumers: ConsumerView[], channels: number, keep
     const diff = v.rows.map((x, i) => x - w[i]!);
     const reference = meanSquaredChange(v.rows, k, undefined, v.moments);
     const after = meanSquaredChange(diff, k, biasChange?.map((x) => -x), v.moments);
-    replaced.set(v.layer.weightName, Tensor.fromFloat32(v.layer.weightName, v.layer.weight.dims, rowsToWeight(v.layer, w)));
-    if (biasTensor && biasChange) replaced.set(v.bias!, Tensor.fromFloat32(v.bias!, biasTensor.dims, Float32Array.from(biasTensor.toFloat32(), (b, r) => b + biasChange[r]!)));
+    replaced.set(v.layer.weightName, Tensor.fromFloat32As(v.layer.weightName, v.layer.weight.dataType, v.layer.weight.dims, rowsToWeight(v.layer, w)));
+    if (biasTensor && biasChange) replaced.set(v.bias!, Tensor.fromFloat32As(v.bias!, biasTensor.dataType, biasTensor.dims, Float32Array.from(biasTensor.toFloat32(), (b, r) => b + biasChange[r]!)));
     return { name: v.layer.name, before: before[idx]!.before, after: reference ? after / reference : 0, update: f.p ? 'least-squares' : biasChange ? 'bias' : 'none' };
   });
   return { keep, errors };

@@ -9,7 +9,7 @@
 // re-fitted (channel-refit.ts).
 import { dropValueInfoWhere, replaceInitializer } from '../ir/mutate.js';
 import type { Graph, Model, Node } from '../ir/graph.js';
-import { DataType } from '../ir/dtype.js';
+import { DataType, isWeightFloat } from '../ir/dtype.js';
 import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
 import { consumerView, maskErrors, outputEffect, removeAndRefit, type ChannelData } from './channel-refit.js';
@@ -54,7 +54,7 @@ interface Space {
 }
 
 const PASS_THROUGH = new Set(['Relu', 'LeakyRelu', 'Clip', 'Sigmoid', 'Tanh', 'HardSwish', 'HardSigmoid', 'Identity', 'Dropout', 'MaxPool', 'AveragePool',
-  'GlobalAveragePool', 'GlobalMaxPool', 'Elu', 'Selu', 'Softplus', 'Mish', 'Gelu', 'Erf', 'Neg', 'Abs']);
+  'GlobalAveragePool', 'GlobalMaxPool', 'Elu', 'Selu', 'Softplus', 'Mish', 'Gelu', 'Erf', 'Neg', 'Abs', 'Cast']);
 const JOINS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum']);
 
 /** Channel groups of a model, found before anything changes (so calibration can look at their layers). */
@@ -74,7 +74,7 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
   const newSpace = (size: number): number => { spaces.push({ id: spaces.length, size, parent: spaces.length, producers: [], slices: [], shapeFixes: [], depthwise: [], consumers: [] }); return spaces.length - 1; };
   const block = (name: string, reason: string) => { const v = valueSpace.get(name); if (v) { const s = find(v.space); s.blocked ??= reason; } };
   const constOf = (name: string | undefined) => (name ? g.findInitializer(name) : undefined);
-  const isFloatConst = (name: string | undefined) => constOf(name)?.dataType === DataType.FLOAT;
+  const isFloatConst = (name: string | undefined) => isWeightFloat(constOf(name)?.dataType ?? 0);
 
   for (const node of g.nodes) {
     const spaced = node.inputs.filter((i) => i && valueSpace.has(i));
@@ -91,7 +91,7 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
       const x = valueSpace.get(node.inputs[0]!);
       const w = constOf(node.inputs[1]);
       const depthwise = op === 'Conv' && w && node.getInt('group', 1) > 1 && node.getInt('group', 1) === w.dims[0] && w.dims[1] === 1;
-      if (!x || spaced.length > 1 || !w || w.dataType !== DataType.FLOAT) { for (const i of spaced) block(i, `${node.describe()} is not a plain weighted op`); continue; }
+      if (!x || spaced.length > 1 || !w || !isWeightFloat(w.dataType)) { for (const i of spaced) block(i, `${node.describe()} is not a plain weighted op`); continue; }
       if (depthwise) {
         // One filter per channel: the channels flow through, and its weights and bias follow them.
         const s = find(x.space);
@@ -134,7 +134,7 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
           } else {
             const c = constOf(i);
             const rank = shapes.get(out)?.dims?.length;
-            if (!c || c.dataType !== DataType.FLOAT || rank === undefined) { ok = false; break; }
+            if (!c || !isWeightFloat(c.dataType) || rank === undefined) { ok = false; break; }
             if (c.elementCount === 1) continue;
             // A per-channel constant ([C], [C,1,1], [1,C,1,1]) follows the channels.
             const axisInConst = c.dims.length - (rank - x.axis);
@@ -170,7 +170,7 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
     // 3. Producers: a Conv/Gemm/MatMul with constant weights starts a space of its own.
     if ((op === 'Conv' || op === 'Gemm' || op === 'MatMul') && !(valueSpace.has(out))) {
       const w = constOf(node.inputs[1]);
-      if (!w || w.dataType !== DataType.FLOAT) continue;
+      if (!w || !isWeightFloat(w.dataType)) continue;
       const transB = op === 'Gemm' && node.getInt('transB', 0) === 1;
       if (op === 'Conv' && node.getInt('group', 1) !== 1) continue;
       if (op !== 'Conv' && w.dims.length !== 2) continue;
@@ -313,5 +313,5 @@ export function sliceAxis(t: Tensor, axis: number, keep: number[], block: number
   }
   const newDims = [...dims];
   newDims[axis] = newAxis;
-  return Tensor.fromFloat32(t.name, newDims, out);
+  return Tensor.fromFloat32As(t.name, t.dataType, newDims, out);
 }

@@ -148,6 +148,6 @@ export function pruneColumnsWithData(graph: Graph, l: PrunableLayer, stats: Laye
   setWeight(graph, l, rowsToWeight(l, all));
   if (biasName && newBias && reconstruct) {
     const t = graph.findInitializer(biasName)!;
-    replaceInitializer(graph, Tensor.fromFloat32(biasName, t.dims, Float32Array.from(newBias)));
+    replaceInitializer(graph, Tensor.fromFloat32As(biasName, t.dataType, t.dims, Float32Array.from(newBias)));
   }
 }

@@ -2,6 +2,7 @@
 // With calibration samples, scores look at the activations too and what remains is
 // re-fitted to reproduce each layer's original output on them.
 import type { Model } from '../ir/graph.js';
+import { isWeightFloat } from '../ir/dtype.js';
 import { OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import type { Sample } from '../runtime/samples.js';
@@ -61,7 +62,7 @@ function parameterCounts(model: Model): { total: number; nonZero: number } {
   let total = 0, nonZero = 0;
   for (const t of model.tensors()) {
     total += t.elementCount;
-    if (t.dataType === 1) for (const v of t.toFloat32()) if (v !== 0) nonZero++;
+    if (isWeightFloat(t.dataType)) for (const v of t.toFloat32()) if (v !== 0) nonZero++;
   }
   return { total, nonZero };
 }
@@ -110,6 +111,7 @@ export async function pruneModel(model: Model, o: PruneOptions): Promise<PruneRe
     const found = prunableLayers(model);
     skipped = found.skipped;
     let targets = found.layers.filter((l) => !o.exclude?.includes(l.name));
+    skipped.push(...found.layers.filter((l) => o.exclude?.includes(l.name)).map((l) => ({ name: l.name, reason: 'excluded (exclude)' })));
     if (o.keepEnds !== false && targets.length > 2) {
       skipped.push(...[targets[0]!, targets[targets.length - 1]!].map((l) => ({ name: l.name, reason: 'first/last layer kept dense (--prune-ends to include)' })));
       targets = targets.slice(1, -1);

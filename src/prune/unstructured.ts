@@ -61,7 +61,7 @@ export function nmPrune(graph: Graph, layers: PrunableLayer[], n: number, m: num
 
 /** Stores new values under the weight's own name, keeping dtype and dims. */
 export function setWeight(graph: Graph, l: PrunableLayer, values: Float32Array): void {
-  const t = Tensor.fromFloat32(l.weightName, l.weight.dims, values);
+  const t = Tensor.fromFloat32As(l.weightName, l.weight.dataType, l.weight.dims, values);
   replaceInitializer(graph, t);
   l.weight = t;
 }

@@ -1,7 +1,7 @@
 // Which weights prune works on: constant float weights of Conv, ConvTranspose, Gemm and
 // MatMul, in main-graph order, with the layout facts each method needs.
 import type { Graph, Model, Node } from '../ir/graph.js';
-import { DataType } from '../ir/dtype.js';
+import { DataType, dataTypeName, isWeightFloat } from '../ir/dtype.js';
 import type { Tensor } from '../ir/tensor.js';
 
 export interface PrunableLayer {
@@ -34,7 +34,7 @@ export function prunableLayers(model: Model): { layers: PrunableLayer[]; skipped
     const weightName = node.inputs[1] ?? '';
     // Before IR 4 weights are also listed as inputs; their initializer is still the weight.
     const w = g.initializers.get(weightName) ?? g.findInitializer(weightName);
-    if (!w || w.dataType !== DataType.FLOAT) { skipped.push({ name, reason: 'weights are not a float initializer (computed, or not float)' }); continue; }
+    if (!w || !isWeightFloat(w.dataType)) { skipped.push({ name, reason: `weights are not a float initializer (${w ? dataTypeName(w.dataType) : 'computed'})` }); continue; }
     const layer = describe(node, name, weightName, w, g);
     if (layer) layers.push(layer);
     else skipped.push({ name, reason: `unsupported weight layout [${w.dims.join(', ')}]` });
@@ -88,7 +88,7 @@ export function rowsToWeight(l: PrunableLayer, rows: Float64Array): Float32Array
 export function biasOf(g: Graph, node: Node, outputs: number): string | undefined {
   const usable = (name: string | undefined) => {
     const t = name ? g.findInitializer(name) : undefined;
-    if (!t || t.dataType !== DataType.FLOAT || t.elementCount !== outputs || t.dims[t.dims.length - 1] !== outputs) return undefined;
+    if (!t || !isWeightFloat(t.dataType) || t.elementCount !== outputs || t.dims[t.dims.length - 1] !== outputs) return undefined;
     return (g.consumers().get(name!) ?? []).length === 1 ? name : undefined;
   };
   if (node.opType === 'Conv') return usable(node.inputs[2]);

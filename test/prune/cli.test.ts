@@ -38,6 +38,8 @@ describe('onnxpress prune --calibration', () => {
     ['pattern 5:4', ['--method', 'nm', '--pattern', '5:4'], /--pattern '5:4'/],
     ['data that does not fit the model', ['--method', 'magnitude', '--calibration', wrong], /shape \[1, 14, 56\]/],
     ['a folder that is not there', ['--method', 'magnitude', '--calibration', join(dir, 'none')], /not a folder of samples/],
+    // A file identical to the input would pass for a pruned model.
+    ['every layer excluded', ['--method', 'magnitude', '--exclude', 'fc1,fc2,fc3'], /nothing was pruned: 3 layer\(s\) skipped \(fc1: excluded \(--exclude\)/],
   ];
   for (const [what, args, message] of bad) {
     it(`${what}: one line, exit 2, nothing written`, () => {
