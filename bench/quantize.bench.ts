@@ -15,6 +15,9 @@ import { ensureMnistModel } from '../models/train-mnist.js';
 import { readMnistDigits } from '../models/mnist-digits.js';
 import { printTable, requireShared, SHARED } from './helpers.js';
 
+/** Calibration for int8-static: minmax, which the README's tables were measured with (the default then); --method= for another. */
+const METHOD = (process.argv.find((a) => a.startsWith('--method='))?.slice('--method='.length) ?? 'minmax') as 'minmax' | 'percentile' | 'entropy' | 'mse' | 'auto';
+
 requireShared();
 const digits = readMnistDigits().images.slice(8000, 8100).map((d) => ({ image: { type: 'float32', dims: [1, 1, 28, 28], data: d } }));
 const cases = [
@@ -31,7 +34,7 @@ for (const c of cases) {
   for (const mode of ['int8-static', 'int8-dynamic'] as const) {
     const m = cloneModel(original);
     await optimizeModel(m);
-    await quantizeModel(m, { mode, calibration: c.samples });
+    await quantizeModel(m, { mode, calibration: c.samples, ...(mode === 'int8-static' ? { method: METHOD } : {}) });
     candidates.push({ label: mode, model: m });
   }
   const bench = await benchModels([{ label: 'float', model: c.file }, ...candidates], { runs: 200, threads: 1, samples: c.samples.slice(0, 4), quiet: true });

@@ -94,7 +94,9 @@ async function ours(label: string, options: QuantizeOptions): Promise<QuantizeRe
     return undefined;
   }
 }
-await ours('ours int8-static', { mode: 'int8-static', calibration });
+// minmax, as onnxruntime's quantizer calibrates the twins, unless --method= asks for another.
+const method = (flag('method') ?? 'minmax') as QuantizeOptions['method'];
+await ours('ours int8-static', { mode: 'int8-static', calibration, method });
 await ours('ours int8-dynamic', { mode: 'int8-dynamic' });
 for (const f of twinFiles) variants.push({ label: `twin ${basename(f)}`, model: f });
 
@@ -103,7 +105,7 @@ const cosines = new Map<string, number>();
 for (const v of variants.slice(1)) cosines.set(v.label, worstCosine(ref, await runSamples(v.model, scoring, { optimization: 'all' })));
 if ((cosines.get('ours int8-static') ?? 1) < MIN_COSINE) {
   const label = `ours mixed (minCosine ${MIN_COSINE}, 16-bit)`;
-  if (await ours(label, { mode: 'int8-static', calibration, minCosine: MIN_COSINE, fallback: '16-bit' })) {
+  if (await ours(label, { mode: 'int8-static', calibration, method, minCosine: MIN_COSINE, fallback: '16-bit' })) {
     cosines.set(label, worstCosine(ref, await runSamples(variants.at(-1)!.model, scoring, { optimization: 'all' })));
   }
 }

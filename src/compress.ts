@@ -148,7 +148,7 @@ export async function compressModel(original: Model, modelName: string, options:
     for (const t of q.techniques ?? []) steps.push(`${t.name}: ${t.detail}`);
     warnings.push(...q.warnings.map((w) => `${recipe.name}: ${w}`).filter((w) => !warnings.includes(w)));
     const evalReport = await evalModels(original, model, { samples: evaluation, labels, slices, quiet: true });
-    return { recipe, method: chosenMethod.get(recipe.name), model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, applied.tolerances), violations: checkProfile(model, profile, original), steps, quantized: q.quantized, keptInFloat: excludeNodes, widened: wideTensors, leftInFloat: q.leftInFloat, pruned };
+    return { recipe, method: chosenMethod.get(recipe.name) ?? explicitMethod(recipe), model, size: sizeOf(model), eval: evalReport, clip: await clipFor(model, evaluation, applied.tolerances), violations: checkProfile(model, profile, original), steps, quantized: q.quantized, keptInFloat: excludeNodes, widened: wideTensors, leftInFloat: q.leftInFloat, pruned };
   };
 
   const built: Built[] = [];
@@ -310,3 +310,9 @@ function summarizeOptimize(r: OptimizeReport): CompressReport['optimize'] {
 }
 
 const meanOf = (errors: LayerError[], k: 'before' | 'after') => errors.reduce((a, e) => a + e[k], 0) / errors.length;
+
+/** The calibration method a recipe names itself (not 'auto'): recorded in the lock like a chosen one. */
+function explicitMethod(recipe: Recipe): CalibrationMethod | undefined {
+  const m = recipe.quantize.method;
+  return recipe.quantize.mode === 'int8-static' && m !== undefined && m !== 'auto' ? m : undefined;
+}

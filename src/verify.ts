@@ -16,6 +16,7 @@ import { generateSamples, loadLabels, loadSamples } from './runtime/samples.js';
 import { inputDifferences, lockPath, readLock, sha256File, type Lock, type LockDifference } from './lock.js';
 import type { CompressReport } from './report/build.js';
 import { TOOL_VERSION } from './version.js';
+import { findTarget } from './targets/index.js';
 
 export interface VerifyOptions {
   /** Timed runs per model for the gate (default: the locked count). */
@@ -69,9 +70,13 @@ export async function verifyLock(lockFile: string, options: VerifyOptions = {}):
   const original = loadModel(lockPath(lockFile, lock.input.model.path));
   const data = await loadLockedData(lockFile, lock, original);
   log(`rebuilding ${lock.chosen.recipe}${lock.chosen.keptInFloat.length ? ` with ${lock.chosen.keptInFloat.length} node(s) in float` : ''}${lock.chosen.widened?.length ? ` with ${lock.chosen.widened.length} tensor(s) in 16-bit` : ''}`);
+  // A lock that names no calibration method for an int8-static recipe predates recording it:
+  // that build calibrated with minmax, the default then (auto is now, and would choose anew).
+  const recipe = findTarget(lock.options.target).recipes.find((r) => r.name === lock.chosen.recipe);
+  const method = lock.chosen.method ?? (recipe?.quantize.mode === 'int8-static' ? 'minmax' : undefined);
   const { model } = await compressModel(original, lock.input.model.path, {
     target: lock.options.target, tolerances: lock.options.tolerances, data, benchRuns: lock.options.benchRuns,
-    rebuild: { recipe: lock.chosen.recipe, keptInFloat: lock.chosen.keptInFloat, widened: lock.chosen.widened ?? [], ...(lock.chosen.method ? { method: lock.chosen.method } : {}) }, log,
+    rebuild: { recipe: lock.chosen.recipe, keptInFloat: lock.chosen.keptInFloat, widened: lock.chosen.widened ?? [], ...(method ? { method } : {}) }, log,
   });
   // Saved under the locked name, so an external-data file gets the name the lock recorded.
   const dir = mkdtempSync(join(tmpdir(), 'onnxpress-verify-'));

@@ -43,15 +43,18 @@ interface TensorStats {
  */
 export class CalibrationCache {
   readonly stats = new Map<string, TensorStats>();
+  /** Tensors the samples showed are not float32: no range, and no second look. */
+  readonly notFloat = new Set<string>();
   constructor(readonly samples: Sample[]) {}
 }
 
 /** Ranges of the named float tensors over the samples. */
 export async function calibrate(model: Model, tensors: string[], samples: Sample[], options: CalibrationOptions, cache?: CalibrationCache): Promise<Map<string, Range>> {
   const bins = options.method === 'minmax' ? undefined : options.bins ?? DEFAULT_BINS;
-  const stats = cache?.samples === samples ? cache.stats : new Map<string, TensorStats>();
-  const missing = tensors.filter((t) => { const s = stats.get(t); return !s || (bins !== undefined && s.histogram?.bins !== bins); });
-  for (let i = 0; i < missing.length; i += BATCH_OUTPUTS) await measure(model, missing.slice(i, i + BATCH_OUTPUTS), samples, bins, stats);
+  const own = cache?.samples === samples ? cache : new CalibrationCache(samples);
+  const { stats, notFloat } = own;
+  const missing = tensors.filter((t) => { const s = stats.get(t); return !notFloat.has(t) && (!s || (bins !== undefined && s.histogram?.bins !== bins)); });
+  for (let i = 0; i < missing.length; i += BATCH_OUTPUTS) await measure(model, missing.slice(i, i + BATCH_OUTPUTS), samples, bins, own);
   const key = JSON.stringify([options.method, options.percentile, options.symmetric]);
   const range = (s: TensorStats) => {
     const known = s.derived?.get(key);
@@ -64,7 +67,7 @@ export async function calibrate(model: Model, tensors: string[], samples: Sample
 }
 
 /** Fills `stats` for `tensors`: a pass for the ranges not known yet, and one for the histograms asked for. */
-async function measure(model: Model, tensors: string[], samples: Sample[], bins: number | undefined, stats: Map<string, TensorStats>): Promise<void> {
+async function measure(model: Model, tensors: string[], samples: Sample[], bins: number | undefined, { stats, notFloat }: CalibrationCache): Promise<void> {
   const probe = cloneModel(model);
   exposeAsOutputs(probe.graph, tensors);
   const session = await openSession(probe);
@@ -90,6 +93,8 @@ async function measure(model: Model, tensors: string[], samples: Sample[], bins:
         ranges.set(name, r);
       });
       for (const [name, r] of ranges) if (!stats.has(name)) stats.set(name, r);
+      // A tensor that is not float32 gets no range; remembered, so it is not run for again.
+      for (const name of tensors) if (!stats.has(name)) notFloat.add(name);
     }
     if (bins === undefined) return;
     // Second pass: histograms of |x| over [0, max |x|].

