@@ -18,21 +18,42 @@ export interface ChannelData {
 export interface ConsumerView {
   layer: PrunableLayer;
   rows: Float64Array;
-  /** Channel c is columns [c * block, (c + 1) * block) of each row. */
+  /** Channel c of the group is columns [offset + c * block, offset + (c + 1) * block) of each row. */
   block: number;
+  offset: number;
+  channels: number;
   bias?: string;
   moments: InputMoments;
   /** Damage is measured as covariance when the bias will absorb the mean of what is removed. */
   centred: boolean;
 }
 
-export function consumerView(g: Graph, c: { node: Node; block: number }, current: (name: string) => Tensor, data: ChannelData): ConsumerView | undefined {
+/**
+ * Where a group's channels sit in a consumer's input. A consumer after a Concat reads other
+ * groups too: `columns` maps each of its current input columns to the one the statistics
+ * (taken on the unpruned model, `width` wide) know it as.
+ */
+export interface ConsumerPlace { channels: number; offset: number; columns?: number[]; width?: number }
+
+export function consumerView(g: Graph, c: { node: Node; block: number }, current: (name: string) => Tensor, data: ChannelData, place: ConsumerPlace): ConsumerView | undefined {
   const stats = data.stats.get(layerName(c.node));
   const weightName = c.node.inputs[1]!;
   const layer = describe(c.node, layerName(c.node), weightName, current(weightName), g);
-  if (!stats || !layer || stats.groups !== 1 || stats.width !== layer.fanIn) return undefined;
+  if (!stats || !layer || stats.groups !== 1) return undefined;
+  const fits = place.columns ? stats.width === place.width && layer.fanIn === place.columns.length : stats.width === layer.fanIn;
+  if (!fits) return undefined;
   const bias = biasOf(g, c.node, layer.outputs);
-  return { layer, rows: weightRows(layer), block: c.block, bias, moments: momentsOf(stats, 0), centred: Boolean(bias) && data.reconstruct };
+  const all = momentsOf(stats, 0);
+  const moments = place.columns ? selectColumns(all, place.columns) : all;
+  return { layer, rows: weightRows(layer), block: c.block, offset: place.offset, channels: place.channels, bias, moments, centred: Boolean(bias) && data.reconstruct };
+}
+
+/** The moments of the input columns `cols` (in that order). */
+function selectColumns(m: InputMoments, cols: number[]): InputMoments {
+  const n = cols.length;
+  const second = m.second ? new Float64Array(n * n) : undefined;
+  if (second) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) second[i * n + j] = m.second![cols[i]! * m.n + cols[j]!]!;
+  return { n, mean: Float64Array.from(cols, (c) => m.mean[c]!), meanSquares: Float64Array.from(cols, (c) => m.meanSquares[c]!), second };
 }
 
 /** Per channel: the energy its columns add to the consumers' outputs, sum_k w_kc^T M_cc w_kc. */
@@ -43,7 +64,7 @@ export function outputEffect(consumers: ConsumerView[], channels: number): Float
     const n = m.n;
     const mu = (j: number) => (v.centred ? m.mean[j]! : 0);
     for (let c = 0; c < channels; c++) {
-      const a = c * block;
+      const a = v.offset + c * block;
       let e = 0;
       for (let r = 0; r < v.layer.outputs; r++) {
         const w = rows.subarray(r * n + a, r * n + a + block);
@@ -66,7 +87,9 @@ export function maskErrors(consumers: ConsumerView[], keep: number[]): LayerErro
   const kept = new Set(keep);
   return consumers.map((v) => {
     const n = v.layer.fanIn, k = v.layer.outputs;
-    const dropped = v.rows.map((w, i) => (kept.has(Math.floor((i % n) / v.block)) ? 0 : w));
+    // Columns outside the group's (other parts of a Concat) stay.
+    const ours = (col: number) => col >= v.offset && col < v.offset + v.channels * v.block;
+    const dropped = v.rows.map((w, i) => (!ours(i % n) || kept.has(Math.floor((i % n - v.offset) / v.block)) ? 0 : w));
     const reference = meanSquaredChange(v.rows, k, undefined, v.moments);
     const e = meanSquaredChange(dropped, k, undefined, v.moments);
     return { name: v.layer.name, before: reference ? e / reference : 0, after: reference ? e / reference : 0, update: 'none' as const };
@@ -129,7 +152,7 @@ export function removeAndRefit(consumers: ConsumerView[], channels: number, keep
 }
 
 function columnsOf(f: Fit, ch: number): number[] {
-  return Array.from({ length: f.v.block }, (_, t) => ch * f.v.block + t);
+  return Array.from({ length: f.v.block }, (_, t) => f.v.offset + ch * f.v.block + t);
 }
 
 function removalCost(f: Fit, ch: number): number {

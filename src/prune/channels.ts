@@ -2,18 +2,15 @@
 // (Gemm/MatMul) and shrinks every tensor that depends on them, so the model is really
 // smaller and faster. Channels that must stay aligned form a group: outputs joined by
 // Add/Mul (residuals), carried through depthwise convs, BatchNorm, activations and pooling.
-// A group is pruned as one, or skipped with the reason when anything in it is not understood
-// (Concat, a graph output, a reshape that moves channels, a subgraph capture ...).
-// Without data a group's channels are ranked by weight norms; with calibration statistics of
-// the layers that read them, by their effect on those layers' outputs, which are then
-// re-fitted (channel-refit.ts).
-import { dropValueInfoWhere, replaceInitializer } from '../ir/mutate.js';
-import type { Graph, Model, Node } from '../ir/graph.js';
-import { DataType, isWeightFloat } from '../ir/dtype.js';
+// A Concat along the channels makes each input group one part of its output, cut at that
+// part's offset; a Resize whose sizes come from the tensor's own shape at run time (PyTorch's
+// F.interpolate(size=...)) carries channels through (resize-sizes.ts). A group is pruned as
+// one, or skipped with the reason when anything in it is not understood (a graph output, a
+// reshape that moves channels, a subgraph capture ...). channel-pruner.ts prunes the plan.
+import type { Model, Node } from '../ir/graph.js';
+import { isWeightFloat } from '../ir/dtype.js';
 import { inferShapes } from '../ir/shapes.js';
-import { Tensor } from '../ir/tensor.js';
-import { consumerView, maskErrors, outputEffect, removeAndRefit, type ChannelData } from './channel-refit.js';
-import { layerName, type LayerStats } from '../calibrate/index.js';
+import { sizesResizesOf, sizesShapeSource } from './resize-sizes.js';
 import type { LayerError } from './data-aware.js';
 
 export type { ChannelData } from './channel-refit.js';
@@ -35,10 +32,19 @@ export interface GroupReport {
   errors?: LayerError[];
 }
 
-/** A use of a channel space: a tensor whose `axis` indexes the group's channels (in blocks of `block`). */
-interface Slice { tensor: string; axis: number; block: number }
+/**
+ * A use of a channel space: a tensor whose `axis` indexes the group's channels (in blocks of
+ * `block`). After a Concat the group is one part of that axis: `before` lists the parts ahead
+ * of it, whose current sizes give its offset.
+ */
+export interface Slice { tensor: string; axis: number; block: number; before?: Segment[] }
 
-interface Space {
+/** A part of a value along its channel axis: a group's channels (`space`), or a fixed count no group here prunes. */
+export interface Segment { space?: number; size: number }
+/** A value made by Concat along the channel axis: its parts in order. */
+interface Joined { axis: number; segments: Segment[] }
+
+export interface Space {
   id: number;
   size: number;
   parent: number;
@@ -48,17 +54,25 @@ interface Space {
   shapeFixes: { tensor: string; index: number; block: number }[];
   /** Depthwise convs the channels run through: their group becomes the kept count. */
   depthwise: Node[];
-  /** Layers reducing over the channels (the "next layers"): channel c is their input columns [c * block, (c + 1) * block). */
-  consumers: { node: Node; block: number }[];
+  /**
+   * Layers reducing over the channels (the "next layers"): channel c is their input columns
+   * [c * block, (c + 1) * block), or, after a Concat, those of part `index` of `segments`.
+   */
+  consumers: { node: Node; block: number; part?: { segments: Segment[]; index: number } }[];
   blocked?: string;
 }
 
 const PASS_THROUGH = new Set(['Relu', 'LeakyRelu', 'Clip', 'Sigmoid', 'Tanh', 'HardSwish', 'HardSigmoid', 'Identity', 'Dropout', 'MaxPool', 'AveragePool',
   'GlobalAveragePool', 'GlobalMaxPool', 'Elu', 'Selu', 'Softplus', 'Mish', 'Gelu', 'Erf', 'Neg', 'Abs', 'Cast']);
 const JOINS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum']);
+const RESIZES = new Set(['Resize', 'Upsample']);
 
 /** Channel groups of a model, found before anything changes (so calibration can look at their layers). */
-export interface ChannelPlan { roots: Space[] }
+export interface ChannelPlan {
+  roots: Space[];
+  /** The group a space id ended up in (spaces merge while the plan is made). */
+  rootOf: (id: number) => Space;
+}
 
 /** The layers that read each prunable group's channels: where activation statistics are needed. */
 export function channelConsumers(plan: ChannelPlan): Node[] {
@@ -72,7 +86,17 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
   const find = (id: number): Space => { let s = spaces[id]!; while (s.parent !== s.id) s = spaces[s.parent]!; return s; };
   const valueSpace = new Map<string, { space: number; axis: number; block: number }>();
   const newSpace = (size: number): number => { spaces.push({ id: spaces.length, size, parent: spaces.length, producers: [], slices: [], shapeFixes: [], depthwise: [], consumers: [] }); return spaces.length - 1; };
-  const block = (name: string, reason: string) => { const v = valueSpace.get(name); if (v) { const s = find(v.space); s.blocked ??= reason; } };
+  // Values made by Concat along the channel axis, and every such list of parts (checked at the end).
+  const joined = new Map<string, Joined>();
+  const allJoined: Joined[] = [];
+  // Shapes read for Resize sizes, and the Resizes accepted because of one.
+  const shapeReads: { input: string; resizes: Node[] }[] = [];
+  const sizedByShape = new Set<Node>();
+  let sizesOf: Node[] | undefined;
+  const block = (name: string, reason: string) => {
+    const spacesOf = [valueSpace.get(name)?.space, ...(joined.get(name)?.segments.map((p) => p.space) ?? [])];
+    for (const id of spacesOf) if (id !== undefined) find(id).blocked ??= reason;
+  };
   const constOf = (name: string | undefined) => (name ? g.findInitializer(name) : undefined);
   const isFloatConst = (name: string | undefined) => isWeightFloat(constOf(name)?.dataType ?? 0);
 
@@ -86,8 +110,23 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
       continue;
     }
     const op = node.isOnnx() ? node.opType : `${node.domain}.${node.opType}`;
+    if (op === 'Concat' && (spaced.length || node.inputs.some((i) => joined.has(i)))) {
+      const rank = shapes.get(out)?.dims?.length;
+      const axis = rank === undefined ? undefined : (node.getInt('axis', 0) + rank) % rank;
+      const parts = axis === undefined ? undefined : concatParts(node.inputs, axis);
+      if (!parts) { for (const i of node.inputs) block(i, `${node.describe()} joins channels in a way not followed`); continue; }
+      const j = { axis: axis!, segments: parts };
+      joined.set(out, j);
+      allJoined.push(j);
+      continue;
+    }
+    const joinedIn = node.inputs.filter((i) => joined.has(i));
+    if (joinedIn.length) {
+      if (!readJoined(node, op, joinedIn)) { for (const i of [...joinedIn, ...spaced]) block(i, `read by ${node.describe()}`); continue; }
+      if (joined.has(out)) continue;
+    }
     // 1. Consumers that reduce over the channels of their input.
-    if ((op === 'Conv' || op === 'Gemm' || op === 'MatMul') && spaced.length) {
+    if ((op === 'Conv' || op === 'Gemm' || op === 'MatMul') && spaced.length && !joinedIn.length) {
       const x = valueSpace.get(node.inputs[0]!);
       const w = constOf(node.inputs[1]);
       const depthwise = op === 'Conv' && w && node.getInt('group', 1) > 1 && node.getInt('group', 1) === w.dims[0] && w.dims[1] === 1;
@@ -114,8 +153,13 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
     } else if (spaced.length) {
       // 2. Ops that carry channels through unchanged, or join two spaces.
       const x = valueSpace.get(spaced[0]!)!;
-      if (PASS_THROUGH.has(op)) {
+      if (PASS_THROUGH.has(op) || (RESIZES.has(op) && spaced.length === 1 && spaced[0] === node.inputs[0] && resizeKeepsChannels(node, x))) {
         valueSpace.set(out, x);
+      } else if (op === 'Shape' && spaced[0] === node.inputs[0] && (sizesOf = sizesResizesOf(g, node, x.axis))) {
+        // Read at run time for Resize sizes: it follows whatever the channels become, as long
+        // as those Resizes carry the same channels (checked once the plan is made).
+        shapeReads.push({ input: node.inputs[0]!, resizes: sizesOf });
+        continue;
       } else if (op === 'BatchNormalization' && node.inputs[0] === spaced[0] && node.outputs.filter(Boolean).length === 1) {
         const s = find(x.space);
         for (const p of node.inputs.slice(1, 5)) { if (isFloatConst(p)) s.slices.push({ tensor: p!, axis: 0, block: 1 }); else s.blocked ??= `${node.describe()} parameters are not constant`; }
@@ -186,132 +230,82 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
     }
   }
   for (const o2 of g.outputs) block(o2.name, `reaches the graph output '${o2.name}'`);
-  return { roots: spaces.filter((s) => s.parent === s.id && s.producers.length) };
-}
-
-/**
- * Prunes the groups of a plan one by one, in order, each with the calibration statistics
- * of its consumers when given; nothing reaches the graph before `finish`, so statistics can
- * still be gathered from the unchanged model in between.
- */
-export class ChannelPruner {
-  private readonly reports: GroupReport[] = [];
-  private readonly replaced = new Map<string, Tensor>();
-  private readonly depthwiseGroups = new Map<Node, number>();
-  private next = 0;
-  constructor(private readonly g: Graph, private readonly plan: ChannelPlan, private readonly o: ChannelOptions) {}
-
-  /** Layers whose input statistics each group needs, in the order groups are pruned. */
-  consumerOrder(): Node[] {
-    return channelConsumers(this.plan);
+  for (const r of shapeReads) if (!r.resizes.every((n) => sizedByShape.has(n))) block(r.input, 'its shape sizes a Resize of other channels');
+  // One group twice in a Concat would need two cuts of the same tensor at once.
+  for (const j of allJoined) {
+    const roots = j.segments.filter((p) => p.space !== undefined).map((p) => find(p.space!));
+    for (const r of roots) if (roots.indexOf(r) !== roots.lastIndexOf(r)) r.blocked ??= 'its channels meet twice in one Concat';
   }
+  return { roots: spaces.filter((s) => s.parent === s.id && s.producers.length), rootOf: find };
 
-  /** Prunes the following groups whose consumers all have statistics in `stats`, dropping those statistics. */
-  pruneReady(stats: Map<string, LayerStats>, reconstruct: boolean): void {
-    while (this.next < this.plan.roots.length) {
-      const s = this.plan.roots[this.next]!;
-      const names = s.blocked ? [] : s.consumers.map((c) => layerName(c.node));
-      if (!names.every((n) => stats.has(n))) return;
-      this.pruneSpace(s, { stats, reconstruct });
-      for (const n of names) stats.delete(n);
-      this.next++;
-    }
-  }
-
-  /** Prunes the rest, without data, writes every changed tensor, and reports each group. */
-  finish(): GroupReport[] {
-    while (this.next < this.plan.roots.length) this.pruneSpace(this.plan.roots[this.next++]!);
-    for (const t of this.replaced.values()) replaceInitializer(this.g, t);
-    for (const [n, groups] of this.depthwiseGroups) n.setAttr({ name: 'group', type: 2, i: groups });
-    // Shapes of pruned values changed: stale value_info would contradict them.
-    if (this.replaced.size) dropValueInfoWhere(this.g, () => true);
-    return this.reports;
-  }
-
-  private readonly current = (name: string): Tensor => this.replaced.get(name) ?? this.g.findInitializer(name)!;
-
-  private pruneSpace(s: Space, data?: ChannelData): void {
-    const { g, o, replaced, current } = this;
-    const producers = s.producers.map((p) => p.node.name || p.node.outputs[0]!);
-    if (s.blocked) { this.reports.push({ producers, channels: s.size, kept: s.size, skipped: s.blocked }); return; }
-    const keepCount = keptChannels(s.size, o.ratio);
-    const consumers = data ? s.consumers.map((c) => consumerView(g, c, current, data)).filter((c) => c !== undefined) : [];
-    let keep: number[];
-    let errors: LayerError[] | undefined;
-    if (consumers.length && data!.reconstruct) ({ keep, errors } = removeAndRefit(consumers, s.size, keepCount, replaced, current));
-    else {
-      const importance = consumers.length ? outputEffect(consumers, s.size) : weightNorms(s, current, o);
-      keep = Array.from({ length: s.size }, (_, c) => c).sort((a, b) => importance[b]! - importance[a]! || a - b).slice(0, keepCount).sort((a, b) => a - b);
-      if (consumers.length) errors = maskErrors(consumers, keep);
-    }
-    const touched = new Set<string>();
-    for (const sl of [...s.producers.map((p) => ({ tensor: p.weight, axis: p.axis, block: 1 })), ...s.slices]) {
-      const key = `${sl.tensor}|${sl.axis}|${sl.block}`;
-      if (touched.has(key)) continue;
-      touched.add(key);
-      replaced.set(sl.tensor, sliceAxis(current(sl.tensor), sl.axis, keep, sl.block));
-    }
-    for (const n of s.depthwise) this.depthwiseGroups.set(n, keep.length);
-    for (const fix of s.shapeFixes) {
-      const t = current(fix.tensor);
-      const values = t.toNumbers();
-      values[fix.index] = keep.length * fix.block;
-      replaced.set(fix.tensor, Tensor.fromTyped(t.name, DataType.INT64, t.dims, BigInt64Array.from(values.map(BigInt))));
-    }
-    this.reports.push({ producers, channels: s.size, kept: keepCount, errors });
-  }
-}
-
-/** Data-free ranking: the norm of each channel's producer weights. */
-function weightNorms(s: Space, current: (name: string) => Tensor, o: ChannelOptions): Float64Array {
-  const importance = new Float64Array(s.size);
-  for (const p of s.producers) {
-    const w = current(p.weight);
-    const values = w.toFloat32();
-    const per = w.elementCount / w.dims[p.axis]!;
-    for (let c = 0; c < s.size; c++) {
-      let sum = 0;
-      for (let k = 0; k < per; k++) {
-        const v = p.axis === 0 ? values[c * per + k]! : values[k * s.size + c]!;
-        sum += o.norm === 'l1' ? Math.abs(v) : v * v;
+  /** The parts of a Concat along `axis`, or undefined when one is not understood. */
+  function concatParts(inputs: string[], axis: number): Segment[] | undefined {
+    const parts: Segment[] = [];
+    for (const i of inputs) {
+      if (!i) continue;
+      const j = joined.get(i);
+      const v = valueSpace.get(i);
+      if (j) { if (j.axis !== axis) return undefined; parts.push(...j.segments); }
+      else if (v) { if (v.axis !== axis || v.block !== 1) return undefined; parts.push({ space: v.space, size: find(v.space).size }); }
+      else {
+        const size = shapes.get(i)?.dims?.[axis];
+        if (typeof size !== 'number' || size <= 0) return undefined;
+        parts.push({ size });
       }
-      importance[c]! += o.norm === 'l1' ? sum : Math.sqrt(sum);
     }
+    return parts;
   }
-  return importance;
-}
 
-/**
- * How many of `size` channels to keep: never fewer than the ratio asks, so a small group is
- * not cut deeper than the rest. CPU conv kernels work on blocks of 8 channels (onnxruntime's
- * NCHWc layout), so a layer of 16 or more channels keeps a multiple of 8: an odd count saves
- * parameters but no time.
- */
-export function keptChannels(size: number, ratio: number): number {
-  // The epsilon keeps 32 * 0.75 = 24.000000000000004 from becoming 25.
-  const exact = size * (1 - ratio) - 1e-9;
-  if (size >= 16 && size % 8 === 0) return Math.min(size, Math.max(8, Math.ceil(exact / 8) * 8));
-  return Math.max(1, Math.ceil(exact));
-}
-
-/** Keeps blocks `keep` (each `block` wide) along `axis`. */
-export function sliceAxis(t: Tensor, axis: number, keep: number[], block: number): Tensor {
-  const src = t.toFloat32();
-  const dims = t.dims;
-  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
-  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const newAxis = keep.length * block;
-  const out = new Float32Array(outer * newAxis * inner);
-  for (let o = 0; o < outer; o++) {
-    keep.forEach((c, j) => {
-      for (let b = 0; b < block; b++) {
-        const from = ((o * dims[axis]! + c * block + b) * inner);
-        const to = ((o * newAxis + j * block + b) * inner);
-        out.set(src.subarray(from, from + inner), to);
-      }
-    });
+  /**
+   * A node reading a Concat's output: activations and BatchNorm carry the parts through; a
+   * Conv, Gemm or MatMul reducing over them cuts each part's columns from its weights.
+   * False when the node is anything else (the parts' groups are then blocked).
+   */
+  function readJoined(node: Node, op: string, joinedIn: string[]): boolean {
+    const x = joined.get(node.inputs[0]!);
+    if (!x || joinedIn.length !== 1 || node.inputs.slice(1).some((i) => valueSpace.has(i))) return false;
+    const out = node.outputs[0]!;
+    const cut = (tensor: string, axis: number) => x.segments.forEach((p, k) => { if (p.space !== undefined) find(p.space).slices.push({ tensor, axis, block: 1, before: x.segments.slice(0, k) }); });
+    // The consumer is each part's next layer: its columns, at that part's offset, are the part's.
+    const reads = (blockCols: number) => x.segments.forEach((p, k) => { if (p.space !== undefined) find(p.space).consumers.push({ node, block: blockCols, part: { segments: x.segments, index: k } }); });
+    if (PASS_THROUGH.has(op)) { joined.set(out, x); return true; }
+    if (op === 'BatchNormalization' && node.outputs.filter(Boolean).length === 1 && x.axis === 1) {
+      if (!node.inputs.slice(1, 5).every((p) => isFloatConst(p))) return false;
+      for (const p of node.inputs.slice(1, 5)) cut(p, 0);
+      joined.set(out, x);
+      return true;
+    }
+    const w = constOf(node.inputs[1]);
+    if (!w || !isWeightFloat(w.dataType)) return false;
+    if (op === 'Conv') {
+      if (node.getInt('group', 1) !== 1 || x.axis !== 1) return false;
+      cut(node.inputs[1]!, 1);
+      reads(w.dims.slice(2).reduce((a, b) => a * b, 1));
+      return true;
+    }
+    if (op === 'Gemm' || op === 'MatMul') {
+      const rank = shapes.get(node.inputs[0]!)?.dims?.length;
+      if (w.dims.length !== 2 || rank === undefined || x.axis !== rank - 1 || (op === 'Gemm' && node.getInt('transA', 0))) return false;
+      cut(node.inputs[1]!, op === 'Gemm' && node.getInt('transB', 0) === 1 ? 1 : 0);
+      reads(1);
+      return true;
+    }
+    return false;
   }
-  const newDims = [...dims];
-  newDims[axis] = newAxis;
-  return Tensor.fromFloat32As(t.name, t.dataType, newDims, out);
+
+  /** A Resize (or Upsample) that leaves the channel count alone: its sizes follow the input's, or its scale on the channel axis is 1. */
+  function resizeKeepsChannels(node: Node, x: { space: number; axis: number; block: number }): boolean {
+    const sizes = node.opType === 'Resize' ? node.inputs[3] : undefined;
+    if (sizes) {
+      const c = constOf(sizes);
+      if (c) { if (x.block !== 1) return false; find(x.space).shapeFixes.push({ tensor: sizes, index: x.axis, block: 1 }); return true; }
+      const source = sizesShapeSource(g, sizes, x.axis);
+      const v = source ? valueSpace.get(source) : undefined;
+      const same = Boolean(v && find(v.space) === find(x.space) && v.axis === x.axis && v.block === x.block);
+      if (same) sizedByShape.add(node);
+      return same;
+    }
+    const scales = constOf(node.opType === 'Resize' ? node.inputs[2] : node.inputs[1]);
+    return Boolean(scales && isWeightFloat(scales.dataType) && scales.toFloat32()[x.axis] === 1);
+  }
 }

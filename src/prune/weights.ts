@@ -1,7 +1,7 @@
 // Which weights prune works on: constant float weights of Conv, ConvTranspose, Gemm and
 // MatMul, in main-graph order, with the layout facts each method needs.
 import type { Graph, Model, Node } from '../ir/graph.js';
-import { DataType, dataTypeName, isWeightFloat } from '../ir/dtype.js';
+import { dataTypeName, isWeightFloat } from '../ir/dtype.js';
 import type { Tensor } from '../ir/tensor.js';
 
 export interface PrunableLayer {
