@@ -79,5 +79,8 @@ export async function streamActivationsOf(models: Model[], tensors: string[], sa
 
 /** A float16 model's activations, as the statistics read them: float32. */
 function asFloat32(v: HostTensor): HostTensor {
-  return v.type === 'float16' ? { type: 'float32', dims: v.dims, data: Float32Array.from(v.data as Uint16Array, float16ToFloat32) } : v;
+  if (v.type !== 'float16') return v;
+  // Bits in a Uint16Array; a runtime with Float16Array hands over the values themselves.
+  const data = v.data instanceof Uint16Array ? Float32Array.from(v.data, float16ToFloat32) : Float32Array.from(v.data as unknown as ArrayLike<number>);
+  return { type: 'float32', dims: v.dims, data };
 }

@@ -42,6 +42,9 @@ export const pruneCommand: CliCommand = {
         const sparsity = parseNumber('--sparsity', f.sparsity, { min: 0, max: 0.99 });
         const ratio = parseNumber('--ratio', f.ratio, { min: 0.01, max: 0.95 });
         if (f.global && f.calibration) throw new OnnxpressError('BAD_INPUT', '--global: one threshold across layers compares magnitudes alone; with --calibration scores are compared within each layer');
+        // Weights in Constant nodes (paddle2onnx exports) become initializers: prunable, and
+        // seen by the sensitivity analysis below. Nothing else about the graph changes.
+        if (method !== 'channels') await optimizeModel(model, { passes: ['constant-to-initializer'] });
         const calibration = f.calibration ? (await readData(model, { ...f, data: f.calibration })).samples : undefined;
         let layerSparsity: Map<string, number> | undefined;
         let table: Awaited<ReturnType<typeof layerSensitivity>> | undefined;
@@ -54,7 +57,8 @@ export const pruneCommand: CliCommand = {
           layerSparsity = chooseLevels(table, sparsity);
         }
         // Channel groups are found on the optimized graph (BatchNorm folded into Conv: fewer
-        // tensors to keep aligned, constants made visible). Magnitude and N:M prune as loaded.
+        // tensors to keep aligned, constants made visible). Magnitude and N:M prune as loaded
+        // (Constant weights made initializers above).
         const sizeBefore = sizeOf(model);
         if (method === 'channels') await optimizeModel(model);
         const report = await pruneModel(model, {
@@ -63,7 +67,11 @@ export const pruneCommand: CliCommand = {
           calibration, reconstruct: f.reconstruct, statistics: { quiet: f.json },
         });
         // A file identical to the input (every layer skipped) would read as a pruned model.
-        if (report.layers.length === 0) {
+        const unchanged = report.method === 'channels' ? !report.groups?.some((g) => !g.skipped && g.kept < g.channels) : report.layers.length === 0;
+        if (unchanged && report.method === 'channels' && report.groups?.some((g) => !g.skipped)) {
+          throw new OnnxpressError('UNSUPPORTED', `nothing was pruned: at --ratio ${ratio} every group keeps all its channels (a group of 16 or more keeps a multiple of 8); nothing written`);
+        }
+        if (unchanged) {
           const first = report.skipped[0];
           throw new OnnxpressError('UNSUPPORTED', `nothing was pruned${report.skipped.length ? `: ${report.skipped.length} layer(s) skipped (${first!.name}: ${first!.reason.replace('(exclude)', '(--exclude)')}${report.skipped.length > 1 ? ', ...' : ''})` : ': no Conv, Gemm or MatMul with constant weights'}; nothing written`);
         }

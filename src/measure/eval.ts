@@ -45,7 +45,8 @@ type Source = string | Model;
 
 /** The values as numbers: float16 outputs arrive as their bits (Uint16Array), decoded here. */
 function valuesOf(t: HostTensor): Float32Array {
-  if (t.type === 'float16') return Float32Array.from(t.data as Uint16Array, float16ToFloat32);
+  // A runtime with Float16Array hands over the values, not the bits.
+  if (t.type === 'float16') return t.data instanceof Uint16Array ? Float32Array.from(t.data, float16ToFloat32) : Float32Array.from(t.data as unknown as ArrayLike<number>);
   return t.data as Float32Array;
 }
 

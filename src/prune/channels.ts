@@ -106,7 +106,7 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
     const name = node.name || out;
     if (node.subgraphs().length) {
       for (const c of node.subgraphs().flatMap((sg) => [...sg.capturedNames()])) block(c, `read inside the subgraph of ${node.describe()}`);
-      for (const i of spaced) block(i, `read by ${node.describe()}`);
+      for (const i of node.inputs) if (i) block(i, `read by ${node.describe()}`);
       continue;
     }
     const op = node.isOnnx() ? node.opType : `${node.domain}.${node.opType}`;
@@ -203,7 +203,10 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
           const target = constOf(node.inputs[1]);
           const t = target?.toNumbers();
           if (!target || !t || t.length !== 2) { block(spaced[0]!, `${node.describe()} target shape is not a constant [N, width]`); continue; }
-          if (t[1] !== -1) find(x.space).shapeFixes.push({ tensor: node.inputs[1]!, index: 1, block: width });
+          if (t[1] !== -1) {
+            if (!onlyReader(node.inputs[1]!, node)) { block(spaced[0]!, `${node.describe()} target shape is shared with another node`); continue; }
+            find(x.space).shapeFixes.push({ tensor: node.inputs[1]!, index: 1, block: width });
+          }
         }
         valueSpace.set(out, { space: x.space, axis: 1, block: width });
       } else {
@@ -231,6 +234,13 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
   }
   for (const o2 of g.outputs) block(o2.name, `reaches the graph output '${o2.name}'`);
   for (const r of shapeReads) if (!r.resizes.every((n) => sizedByShape.has(n))) block(r.input, 'its shape sizes a Resize of other channels');
+  // A weight or parameter another node also reads (dedupe merges equal constants, such as
+  // zero biases) cannot be cut for one group alone.
+  const readers = g.consumers();
+  for (const s of spaces) {
+    const shared = [...s.producers.map((p) => p.weight), ...s.slices.map((sl) => sl.tensor)].find((t) => (readers.get(t)?.length ?? 0) > 1 || g.outputNames().has(t));
+    if (shared) find(s.id).blocked ??= `its tensor '${shared}' is shared with another node`;
+  }
   // One group twice in a Concat would need two cuts of the same tensor at once.
   for (const j of allJoined) {
     const roots = j.segments.filter((p) => p.space !== undefined).map((p) => find(p.space!));
@@ -295,17 +305,35 @@ export function planChannels(model: Model, o: Pick<ChannelOptions, 'exclude'>): 
 
   /** A Resize (or Upsample) that leaves the channel count alone: its sizes follow the input's, or its scale on the channel axis is 1. */
   function resizeKeepsChannels(node: Node, x: { space: number; axis: number; block: number }): boolean {
-    const sizes = node.opType === 'Resize' ? node.inputs[3] : undefined;
+    // Resize-18 may list the axes its sizes or scales are for; one not listed keeps its size.
+    const rank = shapes.get(node.inputs[0]!)?.dims?.length;
+    const axes = node.getInts('axes')?.map((a) => (rank === undefined ? a : (a + rank) % rank));
+    if (axes && !axes.includes(x.axis)) return rank !== undefined;
+    const entry = axes ? axes.indexOf(x.axis) : x.axis;
+    // Resize-10 is (X, scales); Resize-11 on (X, roi, scales, sizes); Upsample-7 has scales as an attribute.
+    const sizes = node.opType === 'Resize' && node.inputs.length > 3 ? node.inputs[3] : undefined;
     if (sizes) {
       const c = constOf(sizes);
-      if (c) { if (x.block !== 1) return false; find(x.space).shapeFixes.push({ tensor: sizes, index: x.axis, block: 1 }); return true; }
+      if (c) {
+        if (x.block !== 1 || !onlyReader(sizes, node)) return false;
+        find(x.space).shapeFixes.push({ tensor: sizes, index: entry, block: 1 });
+        return true;
+      }
       const source = sizesShapeSource(g, sizes, x.axis);
       const v = source ? valueSpace.get(source) : undefined;
       const same = Boolean(v && find(v.space) === find(x.space) && v.axis === x.axis && v.block === x.block);
       if (same) sizedByShape.add(node);
       return same;
     }
-    const scales = constOf(node.opType === 'Resize' ? node.inputs[2] : node.inputs[1]);
-    return Boolean(scales && isWeightFloat(scales.dataType) && scales.toFloat32()[x.axis] === 1);
+    const attr = node.getFloats('scales');
+    if (attr) return attr[entry] === 1;
+    const scales = constOf(node.opType === 'Resize' && node.inputs.length > 2 ? node.inputs[2] : node.inputs[1]);
+    return Boolean(scales && isWeightFloat(scales.dataType) && scales.toFloat32()[entry] === 1);
+  }
+
+  /** A shape constant fixed for one node must be that node's alone (dedupe may have merged equal ones). */
+  function onlyReader(name: string, node: Node): boolean {
+    const readers = g.consumers().get(name) ?? [];
+    return readers.length === 1 && readers[0] === node && !g.outputNames().has(name);
   }
 }

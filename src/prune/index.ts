@@ -5,6 +5,7 @@ import type { Model } from '../ir/graph.js';
 import { isWeightFloat } from '../ir/dtype.js';
 import { OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
+import { optimizeModel } from '../optimize.js';
 import type { Sample } from '../runtime/samples.js';
 import { streamLayerStats, type CollectOptions, type CollectReport, type LayerStats } from '../calibrate/index.js';
 import { planChannels, type GroupReport } from './channels.js';
@@ -81,6 +82,8 @@ function checkOptions(o: PruneOptions): void {
 
 export async function pruneModel(model: Model, o: PruneOptions): Promise<PruneReport> {
   checkOptions(o);
+  // Weights held in Constant nodes (paddle2onnx exports) are weights all the same.
+  await optimizeModel(model, { passes: ['constant-to-initializer'] });
   // Sizes are the caller's to measure (once, on what it writes): serializing here cost compress twice per candidate.
   const before = { params: parameterCounts(model).total };
   const g = model.graph;

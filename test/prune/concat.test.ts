@@ -95,4 +95,66 @@ describe('channel pruning through Concat and a shape-sized Resize', () => {
     const report = await pruneModel(b.model(13), { method: 'channels', ratio: 0.5 });
     expect(report.groups!.find((r) => r.producers.includes('convA'))!.skipped).toMatch(/Shape/);
   });
+
+  /** convA (8 ch, 4 empty) -> Relu -> `upsample(b, relu)`, then a conv of its own, as the graph output. */
+  function upsampled(opset: number, upsample: (b: GraphBuilder, x: string) => string, extra?: (b: GraphBuilder, x: string) => void) {
+    const b = new GraphBuilder('up', 3);
+    const x = b.input('x', [1, 3, 8, 8]);
+    const wa = Array.from({ length: 8 * 27 }, (_, i) => ([1, 4, 6, 7].includes(Math.floor(i / 27)) ? 0 : Math.sin(i)));
+    const a = b.node('Relu', [b.node('Conv', [x, b.weight('wA', [8, 3, 3, 3], wa)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'convA' })]);
+    extra?.(b, x);
+    b.output(b.node('Conv', [upsample(b, a), b.weight('wC', [4, 8, 1, 1])], { kernel_shape: [1, 1] }, { name: 'convC' }));
+    return b.model(opset);
+  }
+
+  async function sameOutputs(original: ReturnType<typeof upsampled>, pruned: ReturnType<typeof upsampled>) {
+    const [a, p] = [await openSession(serializeModel(original)), await openSession(serializeModel(pruned))];
+    for (const feeds of generateSamples([{ name: 'x', type: 'float32', dims: [1, 3, 8, 8] }], 2, 5)) {
+      const [ya, yp] = [await a.run(feeds), await p.run(feeds)];
+      for (const k of Object.keys(ya)) expect(yp[k]!.dims, k).toEqual(ya[k]!.dims);
+      expect(outputsCosine(ya, yp)).toBeGreaterThan(0.999999);
+    }
+    await a.release();
+    await p.release();
+  }
+
+  it('Resize-18 with axes [2, 3]: its sizes name no channel, so they stay as they are', async () => {
+    const original = upsampled(18, (b, a) => b.node('Resize', [a, '', '', b.int64('hw', [16, 16])], { mode: 'nearest', axes: [2, 3] }));
+    const model = cloneModel(original);
+    const report = await pruneModel(model, { method: 'channels', ratio: 0.5 });
+    expect(report.groups!.find((g) => g.producers.includes('convA'))).toMatchObject({ kept: 4 });
+    expect(model.graph.findInitializer('hw')!.toNumbers()).toEqual([16, 16]);
+    await sameOutputs(original, model);
+  });
+
+  it('a constant sizes tensor another Resize also reads is not rewritten for one group', async () => {
+    // Both Resizes read 'sizes' (as dedupe leaves two equal constants): convB's must keep 8 channels.
+    const original = upsampled(13, (b, a) => b.node('Resize', [a, '', '', b.int64('sizes', [1, 8, 16, 16])], { mode: 'nearest' }), (b, x) => {
+      const convB = b.node('Conv', [x, b.weight('wB', [8, 3, 1, 1])], { kernel_shape: [1, 1] }, { name: 'convB' });
+      b.output(b.node('Resize', [convB, '', '', 'sizes'], { mode: 'nearest' }));
+    });
+    const model = cloneModel(original);
+    const report = await pruneModel(model, { method: 'channels', ratio: 0.5 });
+    expect(model.graph.findInitializer('sizes')!.toNumbers()).toEqual([1, 8, 16, 16]);
+    expect(report.groups!.find((g) => g.producers.includes('convA'))!.kept).toBe(8);
+    await sameOutputs(original, model);
+  });
+
+  it('a Concat output handed to a Loop as an input keeps its parts whole', async () => {
+    const b = new GraphBuilder('loop', 3);
+    const x = b.input('x', [1, 3, 8, 8]);
+    const conv = (name: string) => b.node('Conv', [x, b.weight(`w${name}`, [8, 3, 1, 1])], { kernel_shape: [1, 1] }, { name });
+    const cat = b.node('Concat', [conv('convA'), conv('convB')], { axis: 1 });
+    const body = new GraphBuilder('body', 1, b.graph);
+    body.input('i', [], 7);
+    body.input('c', [], 9);
+    body.input('v', [1, 16, 8, 8]);
+    body.output(body.node('Identity', ['c']), [], 9);
+    body.output(body.node('Identity', ['v']), [1, 16, 8, 8]);
+    const [looped] = b.nodeOutputs('Loop', [b.int64('trips', [1], []), '', cat], {}, { outputs: ['looped'] });
+    b.graph.nodes.at(-1)!.attributes = [{ name: 'body', type: 5, g: body.graph }];
+    b.output(b.node('Conv', [looped!, b.weight('wC', [4, 16, 1, 1])], { kernel_shape: [1, 1] }, { name: 'convC' }));
+    const report = await pruneModel(b.model(13), { method: 'channels', ratio: 0.5 });
+    for (const p of ['convA', 'convB']) expect(report.groups!.find((g) => g.producers.includes(p))!.skipped).toMatch(/Loop/);
+  });
 });
