@@ -54,7 +54,7 @@ export const quantizeCommand: CliCommand = {
       .option('--gptq', 'int8-static: round weights to minimize each layer\'s output error on the calibration data')
       .option('--bias-correction', 'int8-static: correct biases for the mean shift weight rounding causes')
       .option('--placement <p>', "int8-static: cpu (Q/DQ only where onnxruntime's CPU kernels gain) | wasm (the same for onnxruntime-web's WebAssembly kernels) | full-integer (every supported op, for int8 accelerators)", 'cpu')
-      .option('--half-weights <type>', 'int8 modes, int4: float16/bfloat16-stored weights (or a float16 model\'s) that stay float: as-stored (behind a Cast) | float32', 'as-stored')
+      .option('--half-weights <type>', 'int8 modes, int4: float16/bfloat16-stored weights (or a float16 model\'s) that stay float: as-stored (behind a Cast) | float32 | float16 (every weight left float, float32 ones too, as float16 behind a Cast: smaller, rounded)', 'as-stored')
       .option('--recurrent <how>', "int8 modes: LSTM/GRU/RNN weights: float | int8-weights (standard ONNX, dequantized each run: smaller, slower layer) | ort-lstm (onnxruntime's com.microsoft.DynamicQuantizeLSTM: smaller and faster, onnxruntime only)", 'float')
       .option('--large-depthwise <where>', 'int8-static: depthwise convolutions above 3x3 in float, or every depthwise convolution in integer: float | integer (default: integer unless its taps mostly fall on padding)')
       .option('--max-accuracy-drop <points>', 'return the fewest most sensitive nodes to float until top-1 agreement with float (on the calibration samples) falls at most this many points')
@@ -101,7 +101,7 @@ export const quantizeCommand: CliCommand = {
           largeDepthwise: parseLargeDepthwise(f.largeDepthwise),
           placement: parseChoice('--placement', f.placement, ['cpu', 'wasm', 'full-integer'] as const),
           recurrent: parseChoice('--recurrent', f.recurrent, RECURRENT_CHOICES),
-          halfWeights: parseChoice('--half-weights', f.halfWeights, ['as-stored', 'float32'] as const),
+          halfWeights: parseChoice('--half-weights', f.halfWeights, ['as-stored', 'float32', 'float16'] as const),
           maxAccuracyDrop: f.maxAccuracyDrop === undefined ? undefined : parseNumber('--max-accuracy-drop', f.maxAccuracyDrop, { min: 0, max: 100 }),
           minCosine: f.minCosine === undefined ? undefined : parseNumber('--min-cosine', f.minCosine, { min: -1, max: 1 }),
           fallback: parseChoice('--fallback', f.fallback, ['float', '16-bit'] as const),

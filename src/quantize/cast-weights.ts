@@ -7,7 +7,7 @@
 // Doubles are not put back: float32 is what the model computed with, in half the bytes.
 import { DataType } from '../ir/dtype.js';
 import { float32ToBfloat16, float32ToFloat16 } from '../ir/float-formats.js';
-import type { Graph, Model, Node } from '../ir/graph.js';
+import { attr, Node, type Graph, type Model } from '../ir/graph.js';
 import { addInitializer, insertNodes, NameAllocator, removeInitializer, removeNodes, setInput } from '../ir/mutate.js';
 import { Tensor } from '../ir/tensor.js';
 
@@ -93,4 +93,37 @@ export function restoreCastWeights(widened: WidenedWeight[]): number {
     if (back.length) insertNodes(g, back);
   }
   return restored;
+}
+
+/** Ops whose second input is a weight: where a weight left float is read. */
+const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+const FLOAT16_MAX = 65504;
+
+/**
+ * halfWeights 'float16': every float32 weight a Conv/ConvTranspose/Gemm/MatMul left in float
+ * reads (and nothing else reads) is stored as float16 behind a Cast to float, which
+ * onnxruntime folds at load: half the bytes of what stays float, the same kernels. The values
+ * round to float16 (about 3 significant digits); one beyond its range stays float32.
+ */
+export function storeFloatWeightsAsHalf(model: Model): { weights: number; bytesSaved: number } {
+  const g = model.graph;
+  const readers = g.consumers();
+  const outputs = g.outputNames();
+  const names = new NameAllocator(g);
+  const casts: Node[] = [];
+  let bytesSaved = 0;
+  for (const [name, t] of [...g.initializers]) {
+    if (t.dataType !== DataType.FLOAT || t.elementCount < 16 || outputs.has(name) || g.inputs.some((i) => i.name === name)) continue;
+    const by = readers.get(name) ?? [];
+    if (!by.length || !by.every((n) => n.isOnnx() && WEIGHTED.has(n.opType) && n.inputs.indexOf(name) === 1 && n.inputs.lastIndexOf(name) === 1)) continue;
+    const values = t.toFloat32();
+    if (values.some((v) => !(Math.abs(v) <= FLOAT16_MAX))) continue;
+    const stored = names.next(`${name}_float16`);
+    removeInitializer(g, name);
+    addInitializer(g, Tensor.fromTyped(stored, DataType.FLOAT16, [...t.dims], storedAs(DataType.FLOAT16, values)));
+    casts.push(new Node({ opType: 'Cast', name: names.next(`${name}_cast`), inputs: [stored], outputs: [name], attributes: [attr.int('to', DataType.FLOAT)] }));
+    bytesSaved += t.elementCount * 2;
+  }
+  if (casts.length) insertNodes(g, casts);
+  return { weights: casts.length, bytesSaved };
 }

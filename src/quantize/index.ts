@@ -22,7 +22,7 @@ import { quantizeIfBodies } from './subgraphs.js';
 import { quantizeWithinTolerance } from './mixed.js';
 import { RECURRENT_CHOICES, quantizeRecurrent, recurrentNeedsAxis } from './recurrent.js';
 import { isWide } from './quant-math.js';
-import { restoreCastWeights, widenCastWeights } from './cast-weights.js';
+import { restoreCastWeights, storeFloatWeightsAsHalf, widenCastWeights } from './cast-weights.js';
 import { computesInHalf, decodeHalfCompute } from './float16-model.js';
 import { quantizeWithBestMethod } from './auto-method.js';
 
@@ -45,7 +45,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   const int8 = options.mode === 'int8-dynamic' || options.mode === 'int8-static';
   if (options.recurrent !== undefined && !RECURRENT_CHOICES.includes(options.recurrent)) throw badOption(['recurrent'], `recurrent '${String(options.recurrent)}': expected ${RECURRENT_CHOICES.join(', ')}`);
   if (options.recurrent && options.recurrent !== 'float' && !int8) throw badOption(['recurrent'], `recurrent '${options.recurrent}': int8 modes only (mode is ${options.mode})`);
-  if (options.halfWeights !== undefined && options.halfWeights !== 'as-stored' && options.halfWeights !== 'float32') throw badOption(['halfWeights'], `halfWeights '${String(options.halfWeights)}': expected as-stored or float32`);
+  if (options.halfWeights !== undefined && !['as-stored', 'float32', 'float16'].includes(options.halfWeights)) throw badOption(['halfWeights'], `halfWeights '${String(options.halfWeights)}': expected as-stored, float32 or float16`);
   // Weights stored as float16 behind a Cast are quantized from their values, a model computing
   // in float16 is decoded to float32 first; the weights left float go back to float16 afterwards.
   const weightModes = int8 || options.mode === 'int4';
@@ -103,6 +103,10 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   }
   if (int8) for (const [what, n] of Object.entries(await quantizeRecurrent(model, options, left))) quantized[what] = (quantized[what] ?? 0) + n;
   if (options.halfWeights !== 'float32') restoreCastWeights(widened);
+  if (options.halfWeights === 'float16' && weightModes) {
+    const half = storeFloatWeightsAsHalf(model);
+    if (half.weights) warnings.push(`halfWeights float16: ${half.weights} weight(s) left in float stored as float16 behind a Cast (${(half.bytesSaved / 1024).toFixed(1)} KiB saved; values rounded to float16)`);
+  }
   // A model that comes out unchanged was not quantized: say why rather than write a copy.
   if (Object.keys(quantized).length === 0) throw new OnnxpressError('UNSUPPORTED', `nothing was quantized${left.length ? `: ${describeLeft(left)}` : ` (no ${options.mode} op in the graph)`}`);
   // Float weights that were replaced are unread now. In the int8 modes the hard-swish pieces

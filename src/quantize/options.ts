@@ -70,9 +70,11 @@ export interface QuantizeOptions {
   /**
    * int8 and int4 modes: weights stored in float16 or bfloat16 (behind a Cast, or in a model
    * that computes in float16) that stay float: 'as-stored' (default) stores them so again,
-   * behind a Cast onnxruntime folds at load; 'float32' for targets without such tensors.
+   * behind a Cast onnxruntime folds at load; 'float32' for targets without such tensors;
+   * 'float16' stores every weight a Conv/Gemm/MatMul left in float reads as float16 that way,
+   * float32 ones too (half their bytes, values rounded to float16).
    */
-  halfWeights?: 'as-stored' | 'float32';
+  halfWeights?: 'as-stored' | 'float32' | 'float16';
   /** fp16: keep float32 graph inputs/outputs (default true) and ops left in float32. */
   keepIoTypes?: boolean;
   fp16BlockOps?: string[];
