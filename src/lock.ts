@@ -12,7 +12,7 @@ import type { ShapeOverrides } from './runtime/input-shapes.js';
 import type { ImageOptions } from './runtime/data/images.js';
 import { sourceFiles } from './onnx/output-guard.js';
 import type { CompressResult } from './compress.js';
-import type { CalibrationMethod } from './quantize/calibrate.js';
+import { CALIBRATION_METHODS, type CalibrationMethod } from './quantize/calibrate.js';
 import type { Tolerances } from './verdict.js';
 import { writeFileAtomic } from './report/write.js';
 
@@ -203,7 +203,7 @@ function missingFields(lock: Partial<Lock>): string | undefined {
     ['output', files(lock.output)],
     ['data', Array.isArray(lock.data) && lock.data.every(isFile)],
     ['options', typeof lock.options?.target === 'string' && typeof lock.options.data === 'object' && typeof lock.options.tolerances === 'object'],
-    ['chosen', typeof lock.chosen?.recipe === 'string' && Array.isArray(lock.chosen.keptInFloat) && (lock.chosen.method === undefined || ['minmax', 'percentile', 'entropy', 'mse'].includes(lock.chosen.method))],
+    ['chosen', typeof lock.chosen?.recipe === 'string' && Array.isArray(lock.chosen.keptInFloat) && (lock.chosen.method === undefined || CALIBRATION_METHODS.includes(lock.chosen.method))],
     ['verdict', typeof lock.verdict?.pass === 'boolean' && Array.isArray(lock.verdict.failed)],
   ];
   return checks.find(([, ok]) => !ok)?.[0];

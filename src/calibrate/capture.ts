@@ -9,7 +9,7 @@ import { runPasses } from '../pass/manager.js';
 import { eliminateDeadNodes } from '../../passes/eliminate-dead-nodes.js';
 import { openSession, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
-import { float16ToFloat32 } from '../ir/float-formats.js';
+import { float16DataToFloat32 } from '../ir/float-formats.js';
 
 const ORT_TYPES: Record<number, string> = { 1: 'float32', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 2: 'uint8', 3: 'int8', 11: 'float64' };
 
@@ -79,8 +79,5 @@ export async function streamActivationsOf(models: Model[], tensors: string[], sa
 
 /** A float16 model's activations, as the statistics read them: float32. */
 function asFloat32(v: HostTensor): HostTensor {
-  if (v.type !== 'float16') return v;
-  // Bits in a Uint16Array; a runtime with Float16Array hands over the values themselves.
-  const data = v.data instanceof Uint16Array ? Float32Array.from(v.data, float16ToFloat32) : Float32Array.from(v.data as unknown as ArrayLike<number>);
-  return { type: 'float32', dims: v.dims, data };
+  return v.type === 'float16' ? { type: 'float32', dims: v.dims, data: float16DataToFloat32(v.data) } : v;
 }

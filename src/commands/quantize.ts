@@ -12,6 +12,7 @@ import { namingFlags } from './option-flags.js';
 import { optimizeModel } from '../optimize.js';
 import { quantizeModel, type QuantizeMode, type QuantizeReport } from '../quantize/index.js';
 import { RECURRENT_CHOICES } from '../quantize/recurrent.js';
+import { CALIBRATION_METHODS } from '../quantize/calibrate.js';
 import type { Model } from '../ir/graph.js';
 import { formatBytes } from '../format.js';
 
@@ -127,9 +128,11 @@ function parseChoice<T extends string>(flag: string, v: string | undefined, choi
   throw new OnnxpressError('BAD_INPUT', `${flag} '${v}': expected ${choices.join(' or ')}`);
 }
 
-function parseMethod(m: string): 'minmax' | 'percentile' | 'entropy' | 'mse' | 'auto' {
-  if (m === 'minmax' || m === 'percentile' || m === 'entropy' || m === 'mse' || m === 'auto') return m;
-  throw new OnnxpressError('BAD_INPUT', `--method '${m}': expected minmax, percentile, entropy, mse or auto`);
+const METHODS = [...CALIBRATION_METHODS, 'auto'] as const;
+
+function parseMethod(m: string): (typeof METHODS)[number] {
+  if ((METHODS as readonly string[]).includes(m)) return m as (typeof METHODS)[number];
+  throw new OnnxpressError('BAD_INPUT', `--method '${m}': expected ${METHODS.slice(0, -1).join(', ')} or ${METHODS.at(-1)}`);
 }
 
 async function readCalibration(model: Model, f: Flags): Promise<Sample[]> {

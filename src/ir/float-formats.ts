@@ -11,6 +11,14 @@ export function float16ToFloat32(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+/**
+ * float16 data from onnxruntime as float32: its bits in a Uint16Array, or, on a runtime with
+ * Float16Array, the values themselves.
+ */
+export function float16DataToFloat32(data: unknown): Float32Array {
+  return data instanceof Uint16Array ? Float32Array.from(data, float16ToFloat32) : Float32Array.from(data as ArrayLike<number>);
+}
+
 /** Round-to-nearest-even float32 -> float16 bits; out-of-range values become +-Infinity. */
 export function float32ToFloat16(value: number): number {
   f32[0] = value;

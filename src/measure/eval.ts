@@ -10,7 +10,7 @@ import type { Sample } from '../runtime/samples.js';
 import { inferShapes } from '../ir/shapes.js';
 import { exposeAsOutputs } from '../ir/mutate.js';
 import { DataType } from '../ir/dtype.js';
-import { float16ToFloat32 } from '../ir/float-formats.js';
+import { float16DataToFloat32 } from '../ir/float-formats.js';
 import { Progress } from './progress.js';
 import { compareClasses, compareSlices, type ClassComparison, type SliceFigures } from './classes.js';
 
@@ -43,11 +43,9 @@ export interface EvalOptions {
 
 type Source = string | Model;
 
-/** The values as numbers: float16 outputs arrive as their bits (Uint16Array), decoded here. */
+/** The values as numbers: float16 outputs decoded. */
 function valuesOf(t: HostTensor): Float32Array {
-  // A runtime with Float16Array hands over the values, not the bits.
-  if (t.type === 'float16') return t.data instanceof Uint16Array ? Float32Array.from(t.data, float16ToFloat32) : Float32Array.from(t.data as unknown as ArrayLike<number>);
-  return t.data as Float32Array;
+  return t.type === 'float16' ? float16DataToFloat32(t.data) : t.data as Float32Array;
 }
 
 export class Accumulator {

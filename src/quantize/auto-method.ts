@@ -10,7 +10,7 @@ import { badOption } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { evalModels } from '../measure/eval.js';
 import { CalibrationCache, type CalibrationMethod } from './calibrate.js';
-import { TECHNIQUES, type QuantizeOptions, type QuantizeReport } from './options.js';
+import { asksTechniques, TECHNIQUES, type QuantizeOptions, type QuantizeReport } from './options.js';
 
 export const AUTO_METHODS: CalibrationMethod[] = ['minmax', 'percentile', 'entropy'];
 /** Samples the methods are compared on: enough to rank them, few enough to stay cheap. */
@@ -28,8 +28,7 @@ export async function quantizeWithBestMethod(model: Model, o: QuantizeOptions, q
   // Compared on plain quantizations: the tolerance's search and the accuracy techniques (GPTQ
   // alone takes 80 s on the PP-OCR recognizer) then run once, with the method chosen.
   const plain: QuantizeOptions = { ...o, maxAccuracyDrop: undefined, minCosine: undefined, ...Object.fromEntries(TECHNIQUES.map((t) => [t, undefined])) };
-  const techniques = TECHNIQUES.some((t) => o[t]);
-  const rerun = o.maxAccuracyDrop !== undefined || o.minCosine !== undefined || techniques;
+  const rerun = o.maxAccuracyDrop !== undefined || o.minCosine !== undefined || asksTechniques(o);
   // The methods read one range and histogram per tensor: two passes over the samples, not five.
   const calibrationCache = new CalibrationCache(o.calibration ?? []);
   for (const method of AUTO_METHODS) {
@@ -43,8 +42,7 @@ export async function quantizeWithBestMethod(model: Model, o: QuantizeOptions, q
     if (!best || cosine > best.cosine) best = { method, cosine, model: candidate, report };
   }
   const chosen = best!.method;
-  // A technique may change the float activations (equalization rescales them): measured afresh then.
-  const report = rerun ? await quantize(model, { ...o, method: chosen, ...(techniques ? {} : { calibrationCache }) }) : best!.report;
+  const report = rerun ? await quantize(model, { ...o, method: chosen, calibrationCache }) : best!.report;
   if (!rerun) Object.assign(model, best!.model);
   const line = scores.map((s) => `${s.method} ${Number.isFinite(s.cosine) ? s.cosine.toFixed(5) : 'not comparable'}`).join(', ');
   return { ...report, calibrationMethod: { chosen, scores }, warnings: [...report.warnings, `calibration method auto: ${chosen} (worst-output cosine to float on ${samples.length} samples: ${line})`] };

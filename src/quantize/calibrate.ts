@@ -9,7 +9,8 @@ import { cloneModel } from '../onnx/clone.js';
 import { openSession } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
 
-export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy' | 'mse';
+export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy', 'mse'] as const;
+export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 
 export interface CalibrationOptions {
   method: CalibrationMethod;

@@ -6,7 +6,6 @@
 // weight that stayed float in its stored type, behind its Cast: the file never grows by it.
 // Doubles are not put back: float32 is what the model computed with, in half the bytes.
 import { DataType } from '../ir/dtype.js';
-import { float32ToBfloat16, float32ToFloat16 } from '../ir/float-formats.js';
 import { attr, Node, type Graph, type Model } from '../ir/graph.js';
 import { addInitializer, insertNodes, NameAllocator, removeInitializer, removeNodes, setInput } from '../ir/mutate.js';
 import { Tensor } from '../ir/tensor.js';
@@ -53,11 +52,6 @@ export function widenCastWeights(model: Model): WidenedWeight[] {
   return widened;
 }
 
-function storedAs(dataType: number, values: Float32Array): ArrayBufferView {
-  const convert = dataType === DataType.FLOAT16 ? float32ToFloat16 : float32ToBfloat16;
-  return Uint16Array.from(values, convert);
-}
-
 /**
  * Every widened float16/bfloat16 weight still read goes back to its stored type behind its
  * Cast, with the values it has now (equalization may have rescaled it); those the quantizer
@@ -75,8 +69,7 @@ export function restoreCastWeights(widened: WidenedWeight[]): number {
       const name = w.cast.outputs[0]!;
       const current = g.initializers.get(name);
       if (!current || !read.has(name) || w.source.dataType === DataType.DOUBLE) continue;
-      const values = storedAs(w.source.dataType, current.toFloat32());
-      const stored = Tensor.fromTyped(w.source.name, w.source.dataType, [...current.dims], values);
+      const stored = Tensor.fromFloat32As(w.source.name, w.source.dataType, [...current.dims], current.toFloat32());
       removeInitializer(g, name);
       const existing = g.initializers.get(w.source.name);
       let from = w.source.name;
@@ -84,7 +77,7 @@ export function restoreCastWeights(widened: WidenedWeight[]): number {
       else if (existing.contentKey() !== stored.contentKey()) {
         // The source is still there with other values (another reader, another record): these get their own name.
         from = names.next(`${w.source.name}_adjusted`);
-        addInitializer(g, Tensor.fromTyped(from, stored.dataType, stored.dims, values));
+        addInitializer(g, new Tensor(from, stored.dataType, stored.dims, stored.data));
       }
       setInput(w.cast, 0, from);
       back.push(w.cast);
@@ -120,7 +113,7 @@ export function storeFloatWeightsAsHalf(model: Model): { weights: number; bytesS
     if (values.some((v) => !(Math.abs(v) <= FLOAT16_MAX))) continue;
     const stored = names.next(`${name}_float16`);
     removeInitializer(g, name);
-    addInitializer(g, Tensor.fromTyped(stored, DataType.FLOAT16, [...t.dims], storedAs(DataType.FLOAT16, values)));
+    addInitializer(g, Tensor.fromFloat32As(stored, DataType.FLOAT16, [...t.dims], values));
     casts.push(new Node({ opType: 'Cast', name: names.next(`${name}_cast`), inputs: [stored], outputs: [name], attributes: [attr.int('to', DataType.FLOAT)] }));
     bytesSaved += t.elementCount * 2;
   }

@@ -8,7 +8,7 @@ import type { Model } from '../ir/graph.js';
 import { badOption, OnnxpressError } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { evalModels, type EvalReport } from '../measure/eval.js';
-import { TECHNIQUES, type QuantizeOptions, type QuantizeReport, type ToleranceReport } from './options.js';
+import type { QuantizeOptions, QuantizeReport, ToleranceReport } from './options.js';
 import { CalibrationCache } from './calibrate.js';
 import { fallbackUnits } from './sensitivity.js';
 
@@ -44,11 +44,9 @@ export async function quantizeWithinTolerance(model: Model, o: QuantizeOptions, 
   const original = cloneModel(model);
   const wideFallback = o.fallback === '16-bit';
   const evalOptions = { samples, labels: o.evaluationLabels, quiet: true };
-  // Every attempt quantizes a clone of the same model on the same samples: measured once.
-  // Not with a technique: bias correction edits the float biases of the layers an attempt
-  // quantizes, so each attempt calibrates a slightly different float model.
-  const techniques = TECHNIQUES.some((t) => o[t]);
-  const calibrationCache = techniques || !o.calibration ? undefined : o.calibrationCache ?? new CalibrationCache(o.calibration);
+  // Every attempt quantizes a clone of the same model on the same samples: measured once
+  // (unless a technique makes each attempt's float model its own: see calibrationCache).
+  const calibrationCache = o.calibration ? o.calibrationCache ?? new CalibrationCache(o.calibration) : undefined;
   const attempt = async (keep: string[]) => {
     const m = cloneModel(original);
     const fallback = wideFallback ? { wideTensors: [...(o.wideTensors ?? []), ...keep] } : { excludeNodes: [...(o.excludeNodes ?? []), ...keep] };

@@ -48,7 +48,12 @@ export interface QuantizeOptions {
   calibration?: Sample[];
   /** 'auto' (the default): each of minmax, percentile and entropy, keeping the one nearest float (auto-method.ts). */
   method?: CalibrationMethod | 'auto';
-  /** Statistics measured before on the same calibration samples, for repeated quantizations of clones of one model. */
+  /**
+   * Statistics measured before on the same calibration samples, for repeated quantizations of
+   * clones of one model. Not read when a technique is asked for: those change the float model
+   * calibrated (equalization rescales activations, bias correction edits the biases of what is
+   * quantized), so each quantization measures its own.
+   */
   calibrationCache?: CalibrationCache;
   percentile?: number;
   /**
@@ -118,6 +123,9 @@ export interface LeftInFloat { node: string; opType: string; reason: string }
 
 /** The accuracy-restoring techniques (int8-static only): option names, as the report names them. */
 export const TECHNIQUES = ['equalize', 'smoothQuant', 'gptq', 'biasCorrection'] as const;
+
+/** Whether the options ask for any accuracy technique. */
+export const asksTechniques = (o: QuantizeOptions): boolean => TECHNIQUES.some((t) => o[t]);
 
 export interface QuantizeReport {
   mode: QuantizeMode;

@@ -10,7 +10,7 @@ import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
 import { badOption } from '../errors.js';
 import { calibrate } from './calibrate.js';
-import type { LeftInFloat, QuantizeOptions, WeightOverride } from './options.js';
+import { asksTechniques, type LeftInFloat, type QuantizeOptions, type WeightOverride } from './options.js';
 import { planQdq } from './qdq-placement.js';
 import { shapesAtSample } from './kernel-cost.js';
 import { isWide, qParams, qRange, quantizeBias, quantizeWeights, quantizedArray, quantizedDataType, quantizedTypeOf, type QType, type QuantOptions } from './quant-math.js';
@@ -100,7 +100,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     kernels: o.placement === 'wasm' ? 'wasm' : 'cpu',
   }, left);
   const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
-  const ranges = await calibrate(model, wanted, o.calibration, { method: o.method === undefined || o.method === 'auto' ? 'minmax' : o.method, percentile: o.percentile, symmetric: o.symmetricActivations }, o.calibrationCache);
+  const ranges = await calibrate(model, wanted, o.calibration, { method: o.method === undefined || o.method === 'auto' ? 'minmax' : o.method, percentile: o.percentile, symmetric: o.symmetricActivations }, asksTechniques(o) ? undefined : o.calibrationCache);
 
   const names = body?.names ?? new NameAllocator(graph);
   const scalars = new Scalars(graph, names);

