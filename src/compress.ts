@@ -139,7 +139,8 @@ export async function compressModel(original: Model, modelName: string, options:
       steps.push(`prune ${p.method}: ${p.layers.length} layer(s), parameters ${p.parameters.before} -> ${p.parameters.after}${p.skipped.length ? `, ${p.skipped.length} skipped` : ''}${errors}`);
     }
     const method = chosenMethod.get(recipe.name) ?? recipe.quantize.method;
-    const q = await quantizeModel(model, { halfWeights, ...recipe.quantize, ...(method ? { method } : {}), calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
+    // dominantShare 0: compress's own fallback sends nodes back to the profile's tolerance, measured on the evaluation samples.
+    const q = await quantizeModel(model, { halfWeights, ...recipe.quantize, dominantShare: 0, ...(method ? { method } : {}), calibration, excludeNodes: [...(recipe.quantize.excludeNodes ?? []), ...excludeNodes], ...(wideTensors.length ? { wideTensors } : {}) });
     if (q.calibrationMethod) chosenMethod.set(recipe.name, q.calibrationMethod.chosen);
     if (chosenMethod.has(recipe.name)) steps.push(`calibration method (auto): ${chosenMethod.get(recipe.name)}${q.calibrationMethod ? ` (worst-output cosine ${q.calibrationMethod.scores.map((x) => `${x.method} ${x.cosine.toFixed(5)}`).join(', ')})` : ', chosen by the first build'}`);
     const counts = Object.entries(q.quantized).map(([op, n]) => `${n} ${op}`).join(', ');

@@ -20,7 +20,7 @@ interface Flags {
   output: string; mode: string; perChannel?: boolean; perTensor?: boolean; calibration?: string; method?: string; percentile: string;
   samples: string; symmetricActivations?: boolean; asymmetricWeights?: boolean; activationType: string; reduceRange?: boolean;
   opTypes?: string; excludeNodes?: string; excludeOpTypes?: string; keepIoTypes: boolean; blockOps?: string; blockSize: string;
-  matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; largeDepthwise?: string; placement?: string; recurrent?: string; halfWeights?: string; maxAccuracyDrop?: string; minCosine?: string; fallback?: string;
+  matmulNbits?: boolean; equalize?: boolean; smoothQuant?: string | boolean; gptq?: boolean; biasCorrection?: boolean; largeDepthwise?: string; placement?: string; recurrent?: string; halfWeights?: string; maxAccuracyDrop?: string; minCosine?: string; fallback?: string; dominantShare?: string;
   dim?: string[]; shape?: string[]; mean?: string; std?: string; scale?: string; layout?: string; json?: boolean; verbose?: boolean;
 }
 
@@ -60,7 +60,8 @@ export const quantizeCommand: CliCommand = {
       .option('--large-depthwise <where>', 'int8-static: depthwise convolutions above 3x3 in float, or every depthwise convolution in integer: float | integer (default: integer unless its taps mostly fall on padding)')
       .option('--max-accuracy-drop <points>', 'return the fewest most sensitive nodes to float until top-1 agreement with float (on the calibration samples) falls at most this many points')
       .option('--min-cosine <c>', 'the same, until every output cosine to float is at least this')
-      .option('--fallback <kind>', 'what the tolerance sends back: float (nodes, float weights) | 16-bit (activations, ranked by the output error each causes alone; weights stay 8-bit)', 'float')
+      .option('--dominant-share <share>', 'int8-static without a tolerance: a quantization whose output error alone is at least this share of the int8 model\'s (measured on 4 calibration samples) goes back to float (or 16 bits with --fallback 16-bit); 0 turns it off (default 0.25)')
+      .option('--fallback <kind>', 'what the tolerance or --dominant-share sends back: float (nodes, float weights) | 16-bit (activations, ranked by the output error each causes alone; weights stay 8-bit)', 'float')
       .option('--json', 'print one JSON object')
       .option('--verbose', 'also list the nodes whose shapes could not be inferred, and why');
     addImageFlags(addShapeFlags(cmd))
@@ -77,7 +78,7 @@ export const quantizeCommand: CliCommand = {
         const before = { bytes: loaded.fileBytes, nodeCount: loaded.nodeCount };
         const report = await namingFlags({
           blockSize: '--block-size', matMulNBits: '--matmul-nbits', equalize: '--equalize', smoothQuant: '--smooth-quant', gptq: '--gptq', biasCorrection: '--bias-correction',
-          maxAccuracyDrop: '--max-accuracy-drop', minCosine: '--min-cosine', calibration: '--calibration', recurrent: '--recurrent',
+          maxAccuracyDrop: '--max-accuracy-drop', minCosine: '--min-cosine', calibration: '--calibration', recurrent: '--recurrent', dominantShare: '--dominant-share',
         }, () => quantizeModel(model, {
           mode,
           perChannel: f.perTensor ? false : f.perChannel ? true : undefined,
@@ -106,6 +107,7 @@ export const quantizeCommand: CliCommand = {
           maxAccuracyDrop: f.maxAccuracyDrop === undefined ? undefined : parseNumber('--max-accuracy-drop', f.maxAccuracyDrop, { min: 0, max: 100 }),
           minCosine: f.minCosine === undefined ? undefined : parseNumber('--min-cosine', f.minCosine, { min: -1, max: 1 }),
           fallback: parseChoice('--fallback', f.fallback, ['float', '16-bit'] as const),
+          dominantShare: f.dominantShare === undefined ? undefined : parseNumber('--dominant-share', f.dominantShare, { min: 0, max: 1 }),
         }));
         const saved = saveModel(model, f.output);
         const sizes: Sizes = { before, after: { bytes: saved.fileBytes + saved.externalBytes, nodeCount: nodeCount(model) } };
@@ -180,6 +182,11 @@ function render(r: QuantizeReport, s: Sizes, output: string, verbose: boolean): 
     const changed = t.fallback === '16-bit' ? t.widened : t.returnedToFloat;
     lines.push(`${t.metric}  ${t.before.toFixed(4)} -> ${t.after.toFixed(4)} (${t.met ? 'meets' : 'misses'} the tolerance) with ${changed.length} ${t.fallback === '16-bit' ? 'tensor(s) widened to 16-bit' : 'node(s) returned to float'}${changed.length ? ': ' + changed.join(', ') : ''}`);
   }
+  if (r.dominant?.returned.length) {
+    const d = r.dominant;
+    lines.push(`dominant error  ${d.returned.map((x) => `${x.name} (${x.kind}, ${(100 * x.share).toFixed(0)}%)`).join(', ')} ${d.returned.length === 1 ? 'was' : 'were'} sent back: output error ${d.outputError.toExponential(2)} -> ${d.outputErrorAfter!.toExponential(2)} on ${d.samples} calibration samples (--dominant-share 0 keeps them int8)`);
+  }
+  for (const k of r.dominant?.kept ?? []) lines.push(`dominant error  ${k.name} (${k.kind}, ${(100 * k.share).toFixed(0)}%) stays int8: ${k.why}`);
   if (r.shapeUnknown.length && !verbose) lines.push(`shapes unknown at ${r.shapeUnknown.length} nodes (--verbose lists them): layers after them may be missed`);
   if (verbose && r.shapeUnknown.length) {
     lines.push(`shapes unknown (${r.shapeUnknown.length}):`);

@@ -10,6 +10,7 @@ import { badOption } from '../errors.js';
 import { cloneModel } from '../onnx/clone.js';
 import { evalModels } from '../measure/eval.js';
 import { CalibrationCache, type CalibrationMethod } from './calibrate.js';
+import { dominantRuleApplies, quantizeWithoutDominant } from './dominant.js';
 import { asksTechniques, TECHNIQUES, type QuantizeOptions, type QuantizeReport } from './options.js';
 
 export const AUTO_METHODS: CalibrationMethod[] = ['minmax', 'percentile', 'entropy'];
@@ -27,7 +28,7 @@ export async function quantizeWithBestMethod(model: Model, o: QuantizeOptions, q
   const scores: { method: CalibrationMethod; cosine: number }[] = [];
   // Compared on plain quantizations: the tolerance's search and the accuracy techniques (GPTQ
   // alone takes 80 s on the PP-OCR recognizer) then run once, with the method chosen.
-  const plain: QuantizeOptions = { ...o, maxAccuracyDrop: undefined, minCosine: undefined, ...Object.fromEntries(TECHNIQUES.map((t) => [t, undefined])) };
+  const plain: QuantizeOptions = { ...o, maxAccuracyDrop: undefined, minCosine: undefined, dominantShare: 0, ...Object.fromEntries(TECHNIQUES.map((t) => [t, undefined])) };
   const rerun = o.maxAccuracyDrop !== undefined || o.minCosine !== undefined || asksTechniques(o);
   // The methods read one range and histogram per tensor: two passes over the samples, not five.
   const calibrationCache = new CalibrationCache(o.calibration ?? []);
@@ -42,8 +43,11 @@ export async function quantizeWithBestMethod(model: Model, o: QuantizeOptions, q
     if (!best || cosine > best.cosine) best = { method, cosine, model: candidate, report };
   }
   const chosen = best!.method;
-  const report = rerun ? await quantize(model, { ...o, method: chosen, calibrationCache }) : best!.report;
-  if (!rerun) Object.assign(model, best!.model);
+  const withChosen = { ...o, method: chosen, calibrationCache };
+  // Without a rerun, the dominant-error rule starts from the quantization already made.
+  const report = rerun ? await quantize(model, withChosen)
+    : dominantRuleApplies(o) ? await quantizeWithoutDominant(model, withChosen, quantize, best!)
+    : (Object.assign(model, best!.model), best!.report);
   const line = scores.map((s) => `${s.method} ${Number.isFinite(s.cosine) ? s.cosine.toFixed(5) : 'not comparable'}`).join(', ');
   return { ...report, calibrationMethod: { chosen, scores }, warnings: [...report.warnings, `calibration method auto: ${chosen} (worst-output cosine to float on ${samples.length} samples: ${line})`] };
 }

@@ -25,6 +25,7 @@ import { isWide } from './quant-math.js';
 import { restoreCastWeights, storeFloatWeightsAsHalf, widenCastWeights } from './cast-weights.js';
 import { computesInHalf, decodeHalfCompute } from './float16-model.js';
 import { quantizeWithBestMethod } from './auto-method.js';
+import { dominantRuleApplies, quantizeWithoutDominant } from './dominant.js';
 
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, LeftInFloat, SubgraphReport, TechniqueReport, ToleranceReport } from './options.js';
 
@@ -32,10 +33,12 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   // The method first (on plain quantizations), then the tolerance's search with it.
   // int8-static calibrates with 'auto' unless told: minmax, the usual default, was the worst
   // of the three on every public model measured (README, calibration methods).
+  if (options.dominantShare !== undefined && !(options.dominantShare >= 0 && options.dominantShare <= 1)) throw badOption(['dominantShare'], `dominantShare ${options.dominantShare}: expected a share between 0 (off) and 1`);
   if ((options.method ?? (options.mode === 'int8-static' ? 'auto' : undefined)) === 'auto') return quantizeWithBestMethod(model, options, quantizeModel);
   if (options.maxAccuracyDrop !== undefined || options.minCosine !== undefined) {
     return quantizeWithinTolerance(model, options, (m, o) => quantizeModel(m, { ...o, maxAccuracyDrop: undefined, minCosine: undefined }));
   }
+  if (dominantRuleApplies(options)) return quantizeWithoutDominant(model, options, quantizeModel);
   const warnings: string[] = [];
   const left: LeftInFloat[] = [];
   const shapeUnknown = shapeDiagnostics(model.graph);

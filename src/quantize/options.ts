@@ -73,6 +73,13 @@ export interface QuantizeOptions {
   evaluation?: Sample[];
   evaluationLabels?: number[];
   /**
+   * int8-static without a tolerance: a quantization (an activation's Q/DQ pair or a weight)
+   * whose output error alone is at least this share of the whole int8 model's, measured on 4
+   * calibration samples, goes back as `fallback` says (default 0.25; 0 turns it off). Nothing
+   * is looked for when the int8 model's relative squared error is below 1e-3 (dominant.ts).
+   */
+  dominantShare?: number;
+  /**
    * int8 and int4 modes: weights stored in float16 or bfloat16 (behind a Cast, or in a model
    * that computes in float16) that stay float: 'as-stored' (default) stores them so again,
    * behind a Cast onnxruntime folds at load; 'float32' for targets without such tensors;
@@ -142,8 +149,25 @@ export interface QuantizeReport {
   subgraphs?: SubgraphReport[];
   /** With maxAccuracyDrop/minCosine: what was measured before and after, and the nodes returned to float. */
   tolerance?: ToleranceReport;
+  /** int8-static without a tolerance: the dominant-error rule (dominantShare). */
+  dominant?: DominantReport;
   /** With method 'auto': the method kept, and each one's worst-output cosine to float. */
   calibrationMethod?: { chosen: CalibrationMethod; scores: { method: CalibrationMethod; cosine: number }[] };
+}
+
+/** What the dominant-error rule measured and sent back (int8-static without a tolerance). */
+export interface DominantReport {
+  share: number;
+  /** The int8 model's relative squared output error to float (mean over `samples`), in onnxruntime. */
+  outputError: number;
+  samples: number;
+  /** Probe runs the search took (each over every sample). */
+  runs: number;
+  returned: { kind: 'activation' | 'weight'; name: string; share: number; nodes: string[] }[];
+  /** The int8 model's error with them sent back (what kept them there). */
+  outputErrorAfter?: number;
+  /** Dominant ones left quantized, and why (their nodes hold much of the weights; sending them back did not remove their share). */
+  kept: { kind: 'activation' | 'weight'; name: string; share: number; why: string }[];
 }
 
 export interface ToleranceReport {

@@ -171,8 +171,10 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
     for (const c of chain) absorbed.add(c);
     tensors.set(end, { name: end, source: t, rangeOf, factor: factor === 1 ? undefined : factor, absorbs: chain.length ? chain : undefined });
   };
-  const feedsInteger = (t: string) => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
-    c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || clampsAtZero(graph, c)));
+  // A Relu/Clip the producer's quantization absorbs counts as what reads its output: without
+  // that an int8 MatMul before a Relu whose reader stays float would round its output for nothing.
+  const feedsInteger = (t: string): boolean => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
+    c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || (clampsAtZero(graph, c) && feedsInteger(c.outputs[0] ?? ''))));
 
   // A graph input, or a float16 one cast to float (a float16 model, decoded): quantizing it costs the same.
   const halfInputs = new Set(graph.inputs.filter(isHalf).map((i) => i.name));

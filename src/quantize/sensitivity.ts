@@ -32,6 +32,31 @@ export interface Sensitivity {
  * or SmoothQuant, which rescale them.
  */
 export async function quantizationSensitivity(quantized: Model, samples: Sample[], float?: Model): Promise<Sensitivity[]> {
+  const probe = await openProbe(quantized, samples, float);
+  try {
+    const loss: number[] = [];
+    const progress = new Progress('ranking quantizations', probe.entries.length);
+    for (let i = 0; i < probe.entries.length; i++) {
+      loss.push(await probe.loss([i]));
+      progress.tick(i + 1);
+    }
+    progress.done();
+    return probe.entries.map((e, i) => ({ ...e, loss: loss[i]! })).sort((a, b) => b.loss - a.loss);
+  } finally {
+    await probe.release();
+  }
+}
+
+/** A quantized model with a switch per quantization, run on fixed samples. */
+export interface Probe {
+  entries: Omit<Sensitivity, 'loss'>[];
+  /** Output error with the quantizations at these entry indices on and every other float (relative, squared, mean over samples). */
+  loss(on: number[]): Promise<number>;
+  release(): Promise<void>;
+}
+
+/** The probe session behind quantizationSensitivity (see there for `float`). */
+export async function openProbe(quantized: Model, samples: Sample[], float?: Model): Promise<Probe> {
   const probe = cloneModel(quantized);
   const main = probe.graph;
   const names = new NameAllocator(main);
@@ -82,24 +107,28 @@ export async function quantizationSensitivity(quantized: Model, samples: Sample[
     insertNodes(graph, added);
   }
   const session = await openSession(probe);
-  const feed = (on: number) => Object.fromEntries(switches.map((m, i) => [m, { type: 'float32', dims: [], data: Float32Array.of(i === on ? 1 : 0) } as HostTensor]));
+  const feed = (on: Set<number>) => Object.fromEntries(switches.map((m, i) => [m, { type: 'float32', dims: [], data: Float32Array.of(on.has(i) ? 1 : 0) } as HostTensor]));
+  const reference: Record<string, HostTensor>[] = [];
   try {
-    const reference = [];
-    for (const s of samples) reference.push(await session.run({ ...s, ...feed(-1) }));
-    const loss = new Float64Array(entries.length);
-    const progress = new Progress('ranking quantizations', entries.length);
-    for (let i = 0; i < entries.length; i++) {
-      for (const [k, s] of samples.entries()) loss[i] += relSq(reference[k]!, await session.run({ ...s, ...feed(i) }));
-      progress.tick(i + 1);
-    }
-    progress.done();
-    return entries.map((e, i) => ({ ...e, loss: loss[i]! / samples.length })).sort((a, b) => b.loss - a.loss);
-  } finally {
+    for (const s of samples) reference.push(await session.run({ ...s, ...feed(new Set()) }));
+  } catch (err) {
     await session.release();
+    throw err;
   }
+  return {
+    entries,
+    async loss(on) {
+      const set = new Set(on);
+      let total = 0;
+      for (const [k, s] of samples.entries()) total += relSq(reference[k]!, await session.run({ ...s, ...feed(set) }));
+      return total / samples.length;
+    },
+    release: () => session.release(),
+  };
 }
 
-function relSq(ref: Record<string, HostTensor>, got: Record<string, HostTensor>): number {
+/** ||got - ref||^2 / ||ref||^2, summed over the float outputs. */
+export function relSq(ref: Record<string, HostTensor>, got: Record<string, HostTensor>): number {
   let total = 0;
   for (const [name, r] of Object.entries(ref)) {
     const a = r.data, b = got[name]?.data;
@@ -140,6 +169,17 @@ export async function fallbackUnits(original: Model, quantized: Model, samples: 
     // Every quantized node may go back (its error may show only downstream); without the op types, those that add error.
     return errors.filter((t) => (o.quantizedOps ? o.quantizedOps.has(t.opType) : t.added > 0)).map((t) => [t.node]);
   }
+  return nodesAround(original, ranked).filter((u) => u.length > 0);
+}
+
+/**
+ * The nodes of `original` to return to float to undo each quantization, in order, one unit
+ * each (a node already in an earlier unit is not repeated): the node of a weight; the readers
+ * of an activation and a Conv producing it (QLinearConv quantizes its own output), back
+ * through a Relu/Clip or constant scale the quantizer absorbs, so that its pair disappears.
+ * One unit per entry, empty where an earlier unit holds them all.
+ */
+export function nodesAround(original: Model, ranked: Omit<Sensitivity, 'loss'>[]): string[][] {
   // Value and node names are unique across the main graph and its If branches: one map serves them all.
   const graphs = quantizedGraphs(original.graph);
   const producers = new Map(graphs.flatMap((g) => [...g.producers()]));
@@ -163,7 +203,7 @@ export async function fallbackUnits(original: Model, quantized: Model, samples: 
     }
     const unit = around.map(nameOf).filter((n) => !seen.has(n));
     for (const n of unit) seen.add(n);
-    if (unit.length) units.push(unit);
+    units.push(unit);
   }
   return units;
 }
