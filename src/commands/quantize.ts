@@ -12,6 +12,7 @@ import { namingFlags } from './option-flags.js';
 import { optimizeModel } from '../optimize.js';
 import { quantizeModel, type QuantizeMode, type QuantizeReport } from '../quantize/index.js';
 import { RECURRENT_CHOICES } from '../quantize/recurrent.js';
+import { shareOfError } from '../quantize/dominant.js';
 import { CALIBRATION_METHODS } from '../quantize/calibrate.js';
 import type { Model } from '../ir/graph.js';
 import { formatBytes } from '../format.js';
@@ -184,9 +185,9 @@ function render(r: QuantizeReport, s: Sizes, output: string, verbose: boolean): 
   }
   if (r.dominant?.returned.length) {
     const d = r.dominant;
-    lines.push(`dominant error  ${d.returned.map((x) => `${x.name} (${x.kind}, ${(100 * x.share).toFixed(0)}%)`).join(', ')} ${d.returned.length === 1 ? 'was' : 'were'} sent back: output error ${d.outputError.toExponential(2)} -> ${d.outputErrorAfter!.toExponential(2)} on ${d.samples} calibration samples (--dominant-share 0 keeps them int8)`);
+    lines.push(`dominant error  sent back to ${d.fallback === '16-bit' ? '16-bit activations' : 'float'}: ${d.returned.map((x) => `${x.name} (${x.kind}: ${shareOfError(x.share)})`).join('; ')}; output error ${d.outputError.toExponential(2)} -> ${d.outputErrorAfter!.toExponential(2)} on ${d.samples} calibration samples${d.outputErrorWithTechniques === undefined ? '' : ` (${d.outputErrorWithTechniques.toExponential(2)} with the techniques)`} (--dominant-share 0 keeps them int8)`);
   }
-  for (const k of r.dominant?.kept ?? []) lines.push(`dominant error  ${k.name} (${k.kind}, ${(100 * k.share).toFixed(0)}%) stays int8: ${k.why}`);
+  for (const k of r.dominant?.kept ?? []) lines.push(`dominant error  ${k.name} (${k.kind}: ${shareOfError(k.share)}) stays int8: ${k.why}`);
   if (r.shapeUnknown.length && !verbose) lines.push(`shapes unknown at ${r.shapeUnknown.length} nodes (--verbose lists them): layers after them may be missed`);
   if (verbose && r.shapeUnknown.length) {
     lines.push(`shapes unknown (${r.shapeUnknown.length}):`);

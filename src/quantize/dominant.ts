@@ -40,14 +40,22 @@ const MAX_ROUNDS = 3;
  */
 const MAX_RUNS = 64;
 
-/** Float elements of the initializers `nodes` read (every node's when not given), main graph and If branches. */
+/**
+ * Float elements of the initializers `nodes` read (every node's when not given), main graph
+ * and If branches; a weight stored as float16 behind a Cast counts as read by the Cast's readers.
+ */
 function floatWeightElements(model: Model, nodes?: Set<string>): number {
   let n = 0;
   for (const g of quantizedGraphs(model.graph)) {
+    const producers = g.producers();
+    const weightOf = (name: string) => {
+      const p = producers.get(name);
+      return g.findInitializer(p?.opType === 'Cast' ? p.inputs[0] ?? '' : name);
+    };
     for (const node of g.nodes) {
-      if (nodes && !nodes.has(node.name || node.outputs[0] || '')) continue;
+      if (node.opType === 'Cast' || (nodes && !nodes.has(node.name || node.outputs[0] || ''))) continue;
       for (const i of node.inputs) {
-        const t = i ? g.findInitializer(i) : undefined;
+        const t = i ? weightOf(i) : undefined;
         if (t && isWeightFloat(t.dataType)) n += t.dims.reduce((a, b) => a * b, 1);
       }
     }
@@ -88,19 +96,21 @@ export interface Dominant extends Sensitivity { share: number }
  * The quantizations of `quantized` whose output error alone is at least `share` of the error
  * of all of them together, on `samples` (both as the probe emulates them).
  */
-export async function dominantQuantizations(quantized: Model, samples: Sample[], float: Model | undefined, share: number): Promise<{ dominant: Dominant[]; runs: number }> {
+export async function dominantQuantizations(quantized: Model, samples: Sample[], float: Model | undefined, share: number): Promise<{ dominant: Dominant[]; runs: number; truncated: boolean }> {
   const probe = await openProbe(quantized, samples, float);
   try {
     const all = probe.entries.map((_, i) => i);
     const outputError = await probe.loss(all);
     let runs = 1;
     const dominant: Dominant[] = [];
+    let truncated = false;
     const visit = async (group: number[], loss: number): Promise<void> => {
-      if (!(loss >= share * outputError) || runs >= MAX_RUNS) return;
+      if (!(loss >= share * outputError)) return;
       if (group.length === 1) {
         dominant.push({ ...probe.entries[group[0]!]!, loss, share: loss / outputError });
         return;
       }
+      if (runs + 2 > MAX_RUNS) { truncated = true; return; }
       const halves = [group.slice(0, group.length >> 1), group.slice(group.length >> 1)];
       const losses = [];
       for (const h of halves) losses.push(await probe.loss(h));
@@ -108,7 +118,7 @@ export async function dominantQuantizations(quantized: Model, samples: Sample[],
       for (const [i, h] of halves.entries()) await visit(h, losses[i]!);
     };
     await visit(all, outputError);
-    return { dominant: dominant.sort((a, b) => b.loss - a.loss), runs };
+    return { dominant: dominant.sort((a, b) => b.loss - a.loss), runs, truncated };
   } finally {
     await probe.release();
   }
@@ -135,8 +145,9 @@ export async function quantizeWithoutDominant(model: Model, o: QuantizeOptions, 
   first ??= await attempt({ ...plain, calibrationCache }, []);
   const search = await sendBackDominant(original, first, o, (back) => attempt({ ...plain, calibrationCache }, back));
   const result = asksTechniques(o) ? await attempt(off, search.sent) : search.result;
+  if (asksTechniques(o) && search.report && search.errorOf) search.report.outputErrorWithTechniques = await search.errorOf(result.model);
   // The nodes it sent back say why, not 'node excluded'.
-  const why = new Map(search.report?.returned.flatMap((r) => r.nodes.map((n) => [n, `its ${r.kind} ${r.name} alone caused ${(100 * r.share).toFixed(0)}% of the int8 output error: kept in float`] as const)));
+  const why = new Map(search.report?.returned.flatMap((r) => r.nodes.map((n) => [n, `its ${r.kind} ${r.name} alone caused ${shareOfError(r.share)}: kept in float`] as const)));
   const leftInFloat = result.report.leftInFloat.map((l) => (why.has(l.node) && !o.excludeNodes?.includes(l.node) ? { ...l, reason: why.get(l.node)! } : l));
   Object.assign(model, result.model);
   return { ...result.report, leftInFloat, warnings: [...result.report.warnings, ...search.warnings], ...(search.report ? { dominant: search.report } : {}) };
@@ -144,35 +155,43 @@ export async function quantizeWithoutDominant(model: Model, o: QuantizeOptions, 
 
 interface Attempt { model: Model; report: QuantizeReport }
 
+/** A share of the int8 output error in words: errors need not add up, so one alone can exceed all together. */
+export function shareOfError(share: number): string {
+  return share >= 1 ? `${share.toFixed(2)}x the error of the whole int8 model` : `${(100 * share).toFixed(0)}% of the int8 output error`;
+}
+
 /**
  * The rounds of the search from the plain quantization `first`: what was sent back (node
  * names, or tensors with fallback '16-bit'), the last attempt kept, and what was measured.
  */
-async function sendBackDominant(original: Model, first: Attempt, o: QuantizeOptions, attempt: (back: string[]) => Promise<Attempt>): Promise<{ sent: string[]; result: Attempt; report?: DominantReport; warnings: string[] }> {
+async function sendBackDominant(original: Model, first: Attempt, o: QuantizeOptions, attempt: (back: string[]) => Promise<Attempt>): Promise<{ sent: string[]; result: Attempt; report?: DominantReport; warnings: string[]; errorOf?: (m: Model) => Promise<number> }> {
   const share = o.dominantShare ?? DOMINANT_SHARE;
   const samples = (o.calibration ?? []).slice(0, PROBE_SAMPLES);
   const sent: string[] = [], warnings: string[] = [];
   if (!samples.length || !quantizedGraphs(first.model.graph).some((g) => qdqPairs(g).length > 0)) return { sent, result: first, warnings };
   // The error measured first: below NOTICEABLE_ERROR there is nothing worth the search.
   const errorOf = await errorMeter(original, samples);
-  const report: DominantReport = { share, outputError: await errorOf(first.model), samples: samples.length, runs: 0, returned: [], kept: [] };
   // 16 bits widen activations only; the plain quantization rounded the float model's own weights.
   const wide = o.fallback === '16-bit';
+  const report: DominantReport = { share, fallback: wide ? '16-bit' : 'float', outputError: await errorOf(first.model), samples: samples.length, runs: 0, returned: [], kept: [] };
   const weights = floatWeightElements(original);
   let result = first, error = report.outputError;
   // With the worst sent back another may dominate what is left: a few rounds, each measured.
   for (let round = 0; round < MAX_ROUNDS && error >= NOTICEABLE_ERROR; round++) {
     const found = await dominantQuantizations(result.model, samples, wide ? undefined : original, share);
     report.runs += found.runs;
+    if (found.truncated) warnings.push(`dominant quantizations: the search stopped at its budget of ${MAX_RUNS} probe runs; some may be missed`);
     const candidates = found.dominant.filter((d) => !wide || d.kind === 'activation');
-    const around = wide ? candidates.map((d) => [d.name]) : nodesAround(original, candidates);
+    const keptInt8 = (d: Dominant, why: string) => { if (!report.kept.some((k) => k.name === d.name)) report.kept.push({ kind: d.kind, name: d.name, share: d.share, why }); };
     // Float weights cost bytes: units holding a large part of them would undo what int8 is for.
     const picked: { d: Dominant; unit: string[] }[] = [];
-    for (const [i, d] of candidates.entries()) {
-      const unit = around[i]!.filter((n) => !sent.includes(n));
+    for (const d of candidates) {
+      const unit = wide ? [d.name] : nodesAround(original, [d], { except: [...sent, ...picked.flatMap((p) => p.unit)] })[0]!;
+      // Its nodes go back with another's already.
+      if (!unit.length) continue;
       const held = wide ? 0 : floatWeightElements(original, new Set([...sent, ...picked.flatMap((p) => p.unit), ...unit]));
       if (held <= MAX_WEIGHT_SHARE * weights) picked.push({ d, unit });
-      else report.kept.push({ kind: d.kind, name: d.name, share: d.share, why: `in float, the nodes sent back would hold ${(100 * held / weights).toFixed(0)}% of the weights` });
+      else keptInt8(d, `in float, the nodes sent back would hold ${(100 * held / weights).toFixed(0)}% of the weights`);
     }
     if (!picked.length) break;
     const units = picked.map((p) => p.unit);
@@ -185,13 +204,13 @@ async function sendBackDominant(original: Model, first: Attempt, o: QuantizeOpti
       warnings.push(`dominant quantizations kept: sending them back could not be built: ${err.message}`);
       break;
     }
-    // Measured in onnxruntime, not assumed: errors need not add up (a normalization after two
-    // quantizations can cancel part of theirs) and the probe emulates the integer kernels, so
-    // sending them back must remove a real part of the error: half the share, at least. On the
-    // PP-OCR recognizer the probe found two at over 100% and float made the error 3% worse.
+    // Measured, not assumed: errors need not add up (a normalization after two quantizations
+    // can cancel part of theirs) and sending nodes back changes the plan around them, so the
+    // model must show a real part of the error gone: half the share, at least. On the PP-OCR
+    // recognizer the search found two at over 100% and float made the error 3% worse.
     const after = await errorOf(next.model);
     if (!(after <= (1 - share / 2) * error)) {
-      for (const { d } of picked) report.kept.push({ kind: d.kind, name: d.name, share: d.share, why: `back in ${wide ? '16 bits' : 'float'}, the output error went ${error.toExponential(2)} -> ${after.toExponential(2)} only` });
+      for (const { d } of picked) keptInt8(d, `back in ${wide ? '16 bits' : 'float'}, the output error went ${error.toExponential(2)} -> ${after.toExponential(2)} only`);
       break;
     }
     for (const [i, { d }] of picked.entries()) report.returned.push({ kind: d.kind, name: d.name, share: d.share, nodes: units[i]! });
@@ -199,5 +218,5 @@ async function sendBackDominant(original: Model, first: Attempt, o: QuantizeOpti
     result = next;
     error = report.outputErrorAfter = after;
   }
-  return { sent, result, report, warnings };
+  return { sent, result, report, warnings, errorOf };
 }

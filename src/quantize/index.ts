@@ -36,7 +36,8 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
   if (options.dominantShare !== undefined && !(options.dominantShare >= 0 && options.dominantShare <= 1)) throw badOption(['dominantShare'], `dominantShare ${options.dominantShare}: expected a share between 0 (off) and 1`);
   if ((options.method ?? (options.mode === 'int8-static' ? 'auto' : undefined)) === 'auto') return quantizeWithBestMethod(model, options, quantizeModel);
   if (options.maxAccuracyDrop !== undefined || options.minCosine !== undefined) {
-    return quantizeWithinTolerance(model, options, (m, o) => quantizeModel(m, { ...o, maxAccuracyDrop: undefined, minCosine: undefined }));
+    // The tolerance's search does the measured work to the user's bound: no dominant-error rule inside its attempts.
+    return quantizeWithinTolerance(model, options, (m, o) => quantizeModel(m, { ...o, maxAccuracyDrop: undefined, minCosine: undefined, dominantShare: 0 }));
   }
   if (dominantRuleApplies(options)) return quantizeWithoutDominant(model, options, quantizeModel);
   const warnings: string[] = [];

@@ -76,7 +76,7 @@ export interface QuantizeOptions {
    * int8-static without a tolerance: a quantization (an activation's Q/DQ pair or a weight)
    * whose output error alone is at least this share of the whole int8 model's, measured on 4
    * calibration samples, goes back as `fallback` says (default 0.25; 0 turns it off). Nothing
-   * is looked for when the int8 model's relative squared error is below 1e-3 (dominant.ts).
+   * is looked for when the int8 model's relative squared error is below 5e-3 (dominant.ts).
    */
   dominantShare?: number;
   /**
@@ -158,14 +158,23 @@ export interface QuantizeReport {
 /** What the dominant-error rule measured and sent back (int8-static without a tolerance). */
 export interface DominantReport {
   share: number;
+  /** What sending back means: nodes to float, or activations to 16 bits. */
+  fallback: 'float' | '16-bit';
   /** The int8 model's relative squared output error to float (mean over `samples`), in onnxruntime. */
   outputError: number;
   samples: number;
   /** Probe runs the search took (each over every sample). */
   runs: number;
+  /**
+   * What was sent back: `share` is of the error of the model it was found in (the first, or
+   * the last kept after an earlier round), and may exceed 1 where errors do not add up;
+   * `nodes` are the nodes returned to float (fallback '16-bit': the tensors widened).
+   */
   returned: { kind: 'activation' | 'weight'; name: string; share: number; nodes: string[] }[];
-  /** The int8 model's error with them sent back (what kept them there). */
+  /** The error with them sent back. With accuracy techniques both are measured on plain quantizations (the search runs there). */
   outputErrorAfter?: number;
+  /** With accuracy techniques: the error of the model returned (techniques applied, what was found sent back). */
+  outputErrorWithTechniques?: number;
   /** Dominant ones left quantized, and why (their nodes hold much of the weights; sending them back did not remove their share). */
   kept: { kind: 'activation' | 'weight'; name: string; share: number; why: string }[];
 }

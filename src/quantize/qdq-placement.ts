@@ -61,6 +61,12 @@ const INTEGER_OPS: Record<string, number[] | 'all'> = {
 };
 /** Ops that move data without changing it: the output shares the input's scale. */
 const SHARED_SCALE = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Gather', 'Resize']);
+/**
+ * Ops whose output is quantized whatever reads it once they run in integer (QLinearConv has
+ * no float output; the integer ops and the scale-sharing ones write their own pair): to undo
+ * that pair the op itself returns to float, not only its readers.
+ */
+export const QUANTIZES_ITS_OUTPUT: ReadonlySet<string> = new Set(['Conv', 'Mul', ...Object.keys(INTEGER_OPS), ...SHARED_SCALE]);
 /** Elements of a float input small enough to quantize just to keep an op in integer. */
 const SMALL = 4096;
 /** Ops whose float results quantization hurts most; they stay in float. */
@@ -171,10 +177,12 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
     for (const c of chain) absorbed.add(c);
     tensors.set(end, { name: end, source: t, rangeOf, factor: factor === 1 ? undefined : factor, absorbs: chain.length ? chain : undefined });
   };
-  // A Relu/Clip the producer's quantization absorbs counts as what reads its output: without
-  // that an int8 MatMul before a Relu whose reader stays float would round its output for nothing.
+  // What the producer's quantization absorbs (a Relu/Clip, a scalar Mul/Div: planOutput's
+  // chain) counts as what reads beyond it: without that an int8 MatMul before a Relu whose
+  // reader stays float would round its output for nothing.
+  const absorbable = (c: Node) => (o.absorbActivations && clampsAtZero(graph, c)) || scalarFactor(graph, c) !== undefined;
   const feedsInteger = (t: string): boolean => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
-    c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || (clampsAtZero(graph, c) && feedsInteger(c.outputs[0] ?? ''))));
+    c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType) || (absorbable(c) && feedsInteger(c.outputs[0] ?? ''))));
 
   // A graph input, or a float16 one cast to float (a float16 model, decoded): quantizing it costs the same.
   const halfInputs = new Set(graph.inputs.filter(isHalf).map((i) => i.name));

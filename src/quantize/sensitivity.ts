@@ -16,6 +16,8 @@ import type { Sample } from '../runtime/samples.js';
 import { perTensorErrors } from '../measure/eval.js';
 import { Progress } from '../measure/progress.js';
 import { qdqPairs, quantizedGraphs } from './qdq-pairs.js';
+import { QUANTIZES_ITS_OUTPUT } from './qdq-placement.js';
+import { float16DataToFloat32 } from '../ir/float-formats.js';
 
 export interface Sensitivity {
   /** An activation's Q/DQ pair (the tensor its readers see), or a weighted node's int8 weight (the node). */
@@ -127,11 +129,12 @@ export async function openProbe(quantized: Model, samples: Sample[], float?: Mod
   };
 }
 
-/** ||got - ref||^2 / ||ref||^2, summed over the float outputs. */
+/** ||got - ref||^2 / ||ref||^2, summed over the float (float32, float16) outputs. */
 export function relSq(ref: Record<string, HostTensor>, got: Record<string, HostTensor>): number {
   let total = 0;
+  const floats = (t: HostTensor | undefined) => (t?.type === 'float16' ? float16DataToFloat32(t.data) : t?.data);
   for (const [name, r] of Object.entries(ref)) {
-    const a = r.data, b = got[name]?.data;
+    const a = floats(r), b = floats(got[name]);
     if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) continue;
     let err = 0, norm = 0;
     for (let k = 0; k < a.length; k++) { const d = a[k]! - b[k]!; err += d * d; norm += a[k]! * a[k]!; }
@@ -177,36 +180,40 @@ export async function fallbackUnits(original: Model, quantized: Model, samples: 
  * each (a node already in an earlier unit is not repeated): the node of a weight; the readers
  * of an activation and a Conv producing it (QLinearConv quantizes its own output), back
  * through a Relu/Clip or constant scale the quantizer absorbs, so that its pair disappears.
- * One unit per entry, empty where an earlier unit holds them all.
+ * One unit per entry, without the nodes of `except`, and (unless `repeat`) without those of an
+ * earlier unit: empty where they hold them all.
  */
-export function nodesAround(original: Model, ranked: Omit<Sensitivity, 'loss'>[]): string[][] {
+export function nodesAround(original: Model, ranked: Omit<Sensitivity, 'loss'>[], o: { except?: Iterable<string>; repeat?: boolean } = {}): string[][] {
   // Value and node names are unique across the main graph and its If branches: one map serves them all.
   const graphs = quantizedGraphs(original.graph);
   const producers = new Map(graphs.flatMap((g) => [...g.producers()]));
   const consumers = new Map<string, Node[]>();
   for (const g of graphs) for (const [name, list] of g.consumers()) consumers.set(name, [...(consumers.get(name) ?? []), ...list]);
   const nameOf = (n: Node) => n.name || n.outputs[0] || '?';
-  const seen = new Set<string>();
+  const isScalar = (name: string) => graphs.some((g) => g.findInitializer(name)?.dims.reduce((a, b) => a * b, 1) === 1);
+  const absorbed = (n: Node) => n.opType === 'Relu' || n.opType === 'Clip' || ((n.opType === 'Mul' || n.opType === 'Div') && n.inputs.some(isScalar));
+  const exclude = new Set(o.except ?? []);
   const units: string[][] = [];
   for (const e of ranked) {
     const around: Node[] = [];
     if (e.kind === 'weight') around.push(...graphs.flatMap((g) => g.nodes.filter((n) => n.name === e.name)));
     else {
       around.push(...(consumers.get(e.name) ?? []));
-      // A Conv quantizes its output for itself (QLinearConv has no float output): it goes too.
+      // An op that quantizes its own output (QLinearConv, the integer ops) goes too, found
+      // back through what the quantizer absorbs into it: a Relu/Clip, a scalar Mul/Div.
       const chain: Node[] = [];
-      for (let p = producers.get(e.name); p; p = ABSORBABLE.has(p.opType) && p.inputs[0] ? producers.get(p.inputs[0]) : undefined) {
+      for (let p = producers.get(e.name); p; p = absorbed(p) ? producers.get(p.inputs.find((i) => !isScalar(i)) ?? '') : undefined) {
         chain.push(p);
-        if (!ABSORBABLE.has(p.opType)) break;
+        if (!absorbed(p)) break;
       }
-      if (chain[chain.length - 1]?.opType === 'Conv') around.push(...chain);
+      const last = chain[chain.length - 1];
+      if (last && !absorbed(last) && QUANTIZES_ITS_OUTPUT.has(last.opType)) around.push(...chain);
     }
-    const unit = around.map(nameOf).filter((n) => !seen.has(n));
-    for (const n of unit) seen.add(n);
+    const unit = around.map(nameOf).filter((n) => !exclude.has(n));
+    if (!o.repeat) for (const n of unit) exclude.add(n);
     units.push(unit);
   }
   return units;
 }
 
-/** Ops the static quantizer folds into the producer's output quantization. */
-const ABSORBABLE = new Set(['Relu', 'Clip', 'Mul', 'Div']);
+

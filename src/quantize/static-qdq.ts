@@ -88,19 +88,33 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   const actOptions: QuantOptions = { type: o.activationType ?? 'uint8', symmetric: o.symmetricActivations ?? false, reduceRange: false };
   const weightOptions: QuantOptions = { type: o.weightType ?? 'int8', symmetric: o.symmetricWeights ?? true, reduceRange: o.reduceRange };
   noteSubgraphNodes(model, left, !body);
-  const plan = planQdq(graph, {
-    shapes: inferShapes(graph),
-    runShapes: shapesAtSample(graph, o.calibration[0]),
-    allowed: (node) => allowed(node, o, left),
+  const shapes = inferShapes(graph), runShapes = shapesAtSample(graph, o.calibration[0]);
+  const calibration = o.calibration;
+  const planned = async (float: Map<Node, string>) => {
+    const planLeft: LeftInFloat[] = [...float].map(([n, reason]) => ({ node: n.name || n.outputs[0] || '?', opType: n.opType, reason }));
+    const plan = planPlaced(planLeft, (node) => !float.has(node) && allowed(node, o, planLeft));
+    const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
+    const ranges = await calibrate(model, wanted, calibration, { method: o.method === undefined || o.method === 'auto' ? 'minmax' : o.method, percentile: o.percentile, symmetric: o.symmetricActivations }, asksTechniques(o) ? undefined : o.calibrationCache);
+    return { plan, ranges, planLeft };
+  };
+  const planPlaced = (planLeft: LeftInFloat[], isAllowed: (node: Node) => boolean) => planQdq(graph, {
+    shapes,
+    runShapes,
+    allowed: isAllowed,
     absorbActivations: !actOptions.symmetric,
     opset: model.opset('') ?? 1,
     largeDepthwiseInFloat: o.largeDepthwise === 'float',
     depthwiseInInteger: o.largeDepthwise === 'integer',
     fullInteger: o.placement === 'full-integer',
     kernels: o.placement === 'wasm' ? 'wasm' : 'cpu',
-  }, left);
-  const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
-  const ranges = await calibrate(model, wanted, o.calibration, { method: o.method === undefined || o.method === 'auto' ? 'minmax' : o.method, percentile: o.percentile, symmetric: o.symmetricActivations }, asksTechniques(o) ? undefined : o.calibrationCache);
+  }, planLeft);
+  // A Concat in integer requantizes every input to one output scale: inputs whose calibrated
+  // ranges are far apart (a detector head's box offsets beside its sigmoid scores) leave the
+  // narrow ones a few of the 256 steps. Such a Concat stays float, and the plan is made again.
+  let { plan, ranges, planLeft } = await planned(new Map());
+  const spread = o.placement === 'full-integer' ? new Map<Node, string>() : spreadConcats(graph, plan, ranges);
+  if (spread.size) ({ plan, ranges, planLeft } = await planned(spread));
+  left.push(...planLeft);
 
   const names = body?.names ?? new NameAllocator(graph);
   const scalars = new Scalars(graph, names);
@@ -261,6 +275,28 @@ export function noteFloat(graph: Graph, left: LeftInFloat[], reason: string): vo
 }
 
 /** The op-type and node filters of the options; an excluded node is listed once. */
+/** Most a Concat's widest input range may exceed its narrowest for one shared scale: the narrowest keeps about 26 of the 256 steps. */
+const MAX_CONCAT_RANGE_RATIO = 10;
+
+/** Integer Concats whose inputs' calibrated ranges differ more than MAX_CONCAT_RANGE_RATIO, with the reason. */
+function spreadConcats(graph: Graph, plan: ReturnType<typeof planQdq>, ranges: Map<string, { min: number; max: number }>): Map<Node, string> {
+  const width = (name: string): number | undefined => {
+    let t = plan.tensors.get(name);
+    while (t?.shareWith) t = plan.tensors.get(t.shareWith);
+    const r = t?.rangeOf ? ranges.get(t.rangeOf) : undefined;
+    return r && Number.isFinite(r.min) && Number.isFinite(r.max) ? Math.max(r.max, 0) - Math.min(r.min, 0) : undefined;
+  };
+  const out = new Map<Node, string>();
+  for (const node of graph.nodes) {
+    if (node.opType !== 'Concat' || !plan.integer.has(node)) continue;
+    const widths = node.inputs.filter((i) => !graph.findInitializer(i)).map(width).filter((w): w is number => w !== undefined);
+    if (widths.length < 2) continue;
+    const [lo, hi] = [Math.min(...widths), Math.max(...widths)];
+    if (hi > MAX_CONCAT_RANGE_RATIO * lo) out.set(node, `its inputs' ranges differ ${(hi / lo).toFixed(0)}x: one shared int8 scale would leave the narrowest ${Math.max(1, Math.floor(256 * lo / hi))} of 256 steps, so it stays float`);
+  }
+  return out;
+}
+
 export function allowed(node: Node, o: QuantizeOptions, left: LeftInFloat[]): boolean {
   const name = node.name || node.outputs[0] || '?';
   if (o.opTypes && !o.opTypes.includes(node.opType)) return false;

@@ -13,10 +13,11 @@ import { serializeModel } from '../../src/onnx/save.js';
 import { optimizeModel } from '../../src/optimize.js';
 import { evalModels } from '../../src/measure/eval.js';
 import { quantizeModel } from '../../src/quantize/index.js';
-import { quantizationSensitivity } from '../../src/quantize/sensitivity.js';
+import { nodesAround, quantizationSensitivity } from '../../src/quantize/sensitivity.js';
+import { qdqPairs } from '../../src/quantize/qdq-pairs.js';
 import { openSession } from '../../src/runtime/ort.js';
 import { seededRandom, type Sample } from '../../src/runtime/samples.js';
-import { GraphBuilder } from '../helpers/graph-builder.js';
+import { DataType, GraphBuilder, Node, Tensor, attr } from '../helpers/graph-builder.js';
 import { digitSamples } from '../helpers/mnist.js';
 import { runCli } from '../helpers/cli.js';
 import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
@@ -65,7 +66,7 @@ describe('dominant-error rule (built graphs)', () => {
     expect(d.returned.map((x) => [x.kind, x.name, x.nodes])).toEqual([['activation', 'relu6', ['matmul7']]]);
     expect(d.returned[0]!.share).toBeGreaterThanOrEqual(0.25);
     expect(d.outputErrorAfter!).toBeLessThan(d.outputError / 2);
-    expect(r.leftInFloat.find((l) => l.node === 'matmul7')?.reason).toMatch(/relu6 alone caused \d+% of the int8 output error/);
+    expect(r.leftInFloat.find((l) => l.node === 'matmul7')?.reason).toMatch(/relu6 alone caused (\d+% of the int8 output error|[\d.]+x the error of the whole int8 model): kept in float/);
     expect(r.quantized.MatMul).toBe(11);
     // The full ranking (one run per quantization) puts the same one first.
     const ranked = await quantizationSensitivity(plain, calibration.slice(0, 4), float);
@@ -74,11 +75,41 @@ describe('dominant-error rule (built graphs)', () => {
     // On inputs it was not measured on, far nearer float.
     const [before, after] = [await relError(float, plain, heldOut), await relError(float, ruled, heldOut)];
     expect(after, `${before} -> ${after}`).toBeLessThan(before / 2);
-    // dominantShare 0 is the plain quantization, byte for byte.
-    const off = cloneModel(float);
-    const r0 = await quantizeModel(off, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
+    // dominantShare 0 leaves every MatMul int8; the rule's own output is the same twice.
+    const r0 = await quantizeModel(cloneModel(float), { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
     expect(r0.dominant).toBeUndefined();
-    expect(serializeModel(off)).toEqual(serializeModel(plain));
+    expect(r0.quantized.MatMul).toBe(12);
+    const again = cloneModel(float);
+    await quantizeModel(again, { mode: 'int8-static', method: 'minmax', calibration });
+    expect(serializeModel(again)).toEqual(serializeModel(ruled));
+  });
+
+  it('does not run inside a tolerance\'s search: minCosine returns its own nodes and says so', async () => {
+    const float = outlierChain(12, 6);
+    const q = cloneModel(float);
+    const r = await quantizeModel(q, { mode: 'int8-static', method: 'minmax', calibration, minCosine: 0.999 });
+    expect(r.dominant).toBeUndefined();
+    expect(r.tolerance!.met).toBe(true);
+    expect(r.tolerance!.returnedToFloat).toContain('matmul7');
+  });
+
+  it('undoes a pair an integer op writes: a residual Add in integer goes back to float with its reader', async () => {
+    const b = new GraphBuilder('residual', 4);
+    const x = b.input('x', [1, WIDTH]);
+    const r1 = b.node('Relu', [b.node('MatMul', [x, b.weight('w1', [WIDTH, WIDTH])])]);
+    const r2 = b.node('Relu', [b.node('MatMul', [r1, b.weight('w2', [WIDTH, WIDTH])])]);
+    const sum = b.node('Add', [r1, r2]);
+    b.output(b.node('MatMul', [sum, b.weight('w3', [WIDTH, WIDTH])]));
+    const float = b.model(17);
+    const plain = cloneModel(float);
+    const r = await quantizeModel(plain, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
+    expect(r.quantized.Add).toBe(1);
+    expect(qdqPairs(plain.graph).map((p) => p.tensor)).toContain('add');
+    const [unit] = nodesAround(float, [{ kind: 'activation', name: 'add' }]);
+    expect(new Set(unit)).toEqual(new Set(['matmul3', 'add']));
+    const undone = cloneModel(float);
+    await quantizeModel(undone, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0, excludeNodes: unit });
+    expect(qdqPairs(undone.graph).map((p) => p.tensor)).not.toContain('add');
   });
 
   it('with fallback 16-bit the dominant activation is widened instead, and every weight stays int8', async () => {
@@ -101,6 +132,22 @@ describe('dominant-error rule (built graphs)', () => {
     expect(r.dominant!.kept.map((k) => k.name)).toContain('relu2');
     expect(r.dominant!.kept.find((k) => k.name === 'relu2')!.why).toMatch(/would hold 25% of the weights/);
     expect(serializeModel(ruled)).toEqual(serializeModel(plain));
+  });
+
+  it('counts float16 weights behind a Cast in that guard too', async () => {
+    const float = outlierChain(4, 2);
+    // Each weight stored as float16, read through a Cast to float (as fp16 exports keep them).
+    for (const node of [...float.graph.nodes]) {
+      if (node.opType !== 'MatMul') continue;
+      const w = float.graph.findInitializer(node.inputs[1]!)!;
+      const half = Tensor.fromFloat32As(`${w.name}_h`, DataType.FLOAT16, w.dims, w.toFloat32());
+      float.graph.initializers.delete(w.name);
+      float.graph.initializers.set(half.name, half);
+      float.graph.nodes.unshift(new Node({ opType: 'Cast', inputs: [half.name], outputs: [w.name], attributes: [attr.int('to', DataType.FLOAT)] }));
+    }
+    const r = await quantizeModel(cloneModel(float), { mode: 'int8-static', method: 'minmax', calibration });
+    expect(r.dominant!.returned).toEqual([]);
+    expect(r.dominant!.kept.find((k) => k.name === 'relu2')?.why).toMatch(/would hold 25% of the weights/);
   });
 
   it('rejects a share outside [0, 1] naming the option, and the CLI names the flag in one line, exit 2', async () => {

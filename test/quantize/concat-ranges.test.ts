@@ -1,0 +1,78 @@
+// A Concat in integer requantizes its inputs to one output scale: a detector head's box
+// offsets beside its sigmoid scores would leave the scores a step or two. static-qdq keeps
+// such a Concat float (measured: ddddocr's YOLOX-style head, objectness cosine 0.918 -> 0.997).
+// Built graphs: the head shape with far-apart ranges, and the same with near ones.
+import { describe, expect, it } from 'vitest';
+import type { Model } from '../../src/ir/graph.js';
+import { cloneModel } from '../../src/onnx/clone.js';
+import { quantizeModel } from '../../src/quantize/index.js';
+import { openSession } from '../../src/runtime/ort.js';
+import { seededRandom, type Sample } from '../../src/runtime/samples.js';
+import { GraphBuilder } from '../helpers/graph-builder.js';
+
+/** x -> Conv -> Relu -> h; Concat(Conv(h) * `boxScale` [8 channels], Sigmoid(Conv(h)) [2 channels]) -> Reshape. */
+function head(boxScale: number): Model {
+  const b = new GraphBuilder('head', 5);
+  const x = b.input('x', [1, 4, 8, 8]);
+  const pads = [1, 1, 1, 1];
+  const h = b.node('Relu', [b.node('Conv', [x, b.weight('w0', [16, 4, 3, 3]), b.weight('b0', [16])], { pads })]);
+  const w1 = b.weight('w1', [8, 16, 3, 3], undefined, [-boxScale, boxScale]);
+  const box = b.node('Conv', [h, w1, b.weight('b1', [8])], { pads });
+  const score = b.node('Sigmoid', [b.node('Conv', [h, b.weight('w2', [2, 16, 3, 3]), b.weight('b2', [2])], { pads })]);
+  const joined = b.node('Concat', [box, score], { axis: 1 });
+  b.output(b.node('Reshape', [joined, b.int64('shape', [1, 10, 64])]));
+  return b.model(17);
+}
+
+function inputs(count: number, seed: number): Sample[] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: count }, () => ({ x: { type: 'float32', dims: [1, 4, 8, 8], data: Float32Array.from({ length: 256 }, () => rand()) } }));
+}
+
+/** Largest absolute error of the score rows (8 and 9 of 10) against float. */
+async function scoreError(float: Model, q: Model, samples: Sample[]): Promise<number> {
+  const [a, b] = [await openSession(float), await openSession(q)];
+  try {
+    let worst = 0;
+    for (const s of samples) {
+      const [ra, rb] = [Object.values(await a.run(s))[0]!.data as Float32Array, Object.values(await b.run(s))[0]!.data as Float32Array];
+      for (let k = 8 * 64; k < 10 * 64; k++) worst = Math.max(worst, Math.abs(ra[k]! - rb[k]!));
+    }
+    return worst;
+  } finally {
+    await a.release();
+    await b.release();
+  }
+}
+
+describe('Concat of far-apart ranges', () => {
+  const calibration = inputs(8, 1), heldOut = inputs(4, 2);
+
+  it('stays float, saying why; the scores keep their own scale while both convs and the sigmoid stay int8', async () => {
+    const float = head(20);
+    const q = cloneModel(float);
+    const r = await quantizeModel(q, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
+    const reason = r.leftInFloat.find((l) => l.opType === 'Concat')?.reason ?? '';
+    expect(reason).toMatch(/inputs' ranges differ \d+x: one shared int8 scale would leave the narrowest \d+ of 256 steps/);
+    expect(r.quantized.Concat).toBeUndefined();
+    expect(r.quantized.Conv).toBe(3);
+    expect(r.quantized.Sigmoid).toBe(1);
+    expect(Number(/differ (\d+)x/.exec(reason)![1])).toBeGreaterThan(10);
+    // What the shared scale would have cost: the same model with its Concat in integer, as
+    // full-integer placement keeps every supported op (the scores' own error, from their
+    // logits' 8 bits, is what remains in both).
+    const shared = cloneModel(float);
+    const rs = await quantizeModel(shared, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0, placement: 'full-integer' });
+    expect(rs.quantized.Concat).toBe(1);
+    const [own, one] = [await scoreError(float, q, heldOut), await scoreError(float, shared, heldOut)];
+    expect(one, `own scale ${own}, shared ${one}`).toBeGreaterThan(3 * own);
+  });
+
+  it('a Concat whose inputs span similar ranges still runs in integer', async () => {
+    const float = head(0.05);
+    const q = cloneModel(float);
+    const r = await quantizeModel(q, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
+    expect(r.leftInFloat.filter((l) => l.opType === 'Concat')).toEqual([]);
+    expect(r.quantized.Concat).toBe(1);
+  });
+});
