@@ -20,6 +20,7 @@ import { openSession, type HostTensor } from '../runtime/ort.js';
 import { isWeightFloat } from '../ir/dtype.js';
 import { qdqPairs, quantizedGraphs } from './qdq-pairs.js';
 import type { Sample } from '../runtime/samples.js';
+import { Progress } from '../measure/progress.js';
 
 /** Default share of the output error above which one quantization is sent back. */
 export const DOMINANT_SHARE = 0.25;
@@ -115,9 +116,13 @@ export async function dominantQuantizations(quantized: Model, samples: Sample[],
       const losses = [];
       for (const h of halves) losses.push(await probe.loss(h));
       runs += 2;
+      progress.tick(runs);
       for (const [i, h] of halves.entries()) await visit(h, losses[i]!);
     };
+    // Out of the budget: the search usually ends well before it.
+    const progress = new Progress('looking for dominant quantizations (probe runs of the budget)', MAX_RUNS);
     await visit(all, outputError);
+    progress.done();
     return { dominant: dominant.sort((a, b) => b.loss - a.loss), runs, truncated };
   } finally {
     await probe.release();
