@@ -90,24 +90,24 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   noteSubgraphNodes(model, left, !body);
   const shapes = inferShapes(graph), runShapes = shapesAtSample(graph, o.calibration[0]);
   const calibration = o.calibration;
+  // The plan with the nodes of `float` kept float (each with its reason), and the ranges it needs.
   const planned = async (float: Map<Node, string>) => {
     const planLeft: LeftInFloat[] = [...float].map(([n, reason]) => ({ node: n.name || n.outputs[0] || '?', opType: n.opType, reason }));
-    const plan = planPlaced(planLeft, (node) => !float.has(node) && allowed(node, o, planLeft));
+    const plan = planQdq(graph, {
+      shapes,
+      runShapes,
+      allowed: (node) => !float.has(node) && allowed(node, o, planLeft),
+      absorbActivations: !actOptions.symmetric,
+      opset: model.opset('') ?? 1,
+      largeDepthwiseInFloat: o.largeDepthwise === 'float',
+      depthwiseInInteger: o.largeDepthwise === 'integer',
+      fullInteger: o.placement === 'full-integer',
+      kernels: o.placement === 'wasm' ? 'wasm' : 'cpu',
+    }, planLeft);
     const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
     const ranges = await calibrate(model, wanted, calibration, { method: o.method === undefined || o.method === 'auto' ? 'minmax' : o.method, percentile: o.percentile, symmetric: o.symmetricActivations }, asksTechniques(o) ? undefined : o.calibrationCache);
     return { plan, ranges, planLeft };
   };
-  const planPlaced = (planLeft: LeftInFloat[], isAllowed: (node: Node) => boolean) => planQdq(graph, {
-    shapes,
-    runShapes,
-    allowed: isAllowed,
-    absorbActivations: !actOptions.symmetric,
-    opset: model.opset('') ?? 1,
-    largeDepthwiseInFloat: o.largeDepthwise === 'float',
-    depthwiseInInteger: o.largeDepthwise === 'integer',
-    fullInteger: o.placement === 'full-integer',
-    kernels: o.placement === 'wasm' ? 'wasm' : 'cpu',
-  }, planLeft);
   // A Concat in integer requantizes every input to one output scale: inputs whose calibrated
   // ranges are far apart (a detector head's box offsets beside its sigmoid scores) leave the
   // narrow ones a few of the 256 steps. Such a Concat stays float, and the plan is made again.
