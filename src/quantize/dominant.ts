@@ -87,9 +87,12 @@ async function errorMeter(reference: Model, samples: Sample[]): Promise<(candida
 
 type Quantize = (model: Model, options: QuantizeOptions) => Promise<QuantizeReport>;
 
-/** Whether int8-static looks for dominant quantizations: no tolerance asked (its search does the measured work), share not 0. */
+/**
+ * Whether int8-static looks for dominant quantizations: no tolerance asked (its search does the
+ * measured work), not full-integer placement (an int8-only accelerator runs no float node), share not 0.
+ */
 export const dominantRuleApplies = (o: QuantizeOptions): boolean =>
-  o.mode === 'int8-static' && o.maxAccuracyDrop === undefined && o.minCosine === undefined && (o.dominantShare ?? DOMINANT_SHARE) > 0;
+  o.mode === 'int8-static' && o.maxAccuracyDrop === undefined && o.minCosine === undefined && o.placement !== 'full-integer' && (o.dominantShare ?? DOMINANT_SHARE) > 0;
 
 export interface Dominant extends Sensitivity { share: number }
 

@@ -73,7 +73,7 @@ export interface QuantizeOptions {
   evaluation?: Sample[];
   evaluationLabels?: number[];
   /**
-   * int8-static without a tolerance: a quantization (an activation's Q/DQ pair or a weight)
+   * int8-static without a tolerance (and not placement 'full-integer'): a quantization (an activation's Q/DQ pair or a weight)
    * whose output error alone is at least this share of the whole int8 model's, measured on 4
    * calibration samples, goes back as `fallback` says (default 0.25; 0 turns it off). Nothing
    * is looked for when the int8 model's relative squared error is below 5e-3 (dominant.ts).

@@ -85,6 +85,12 @@ describe('dominant-error rule (built graphs)', () => {
     expect(serializeModel(again)).toEqual(serializeModel(ruled));
   });
 
+  it('does not run with full-integer placement: an int8-only accelerator runs no float node', async () => {
+    const r = await quantizeModel(outlierChain(12, 6), { mode: 'int8-static', method: 'minmax', calibration, placement: 'full-integer' });
+    expect(r.dominant).toBeUndefined();
+    expect(r.quantized.MatMul).toBe(12);
+  });
+
   it('does not run inside a tolerance\'s search: minCosine returns its own nodes and says so', async () => {
     const float = outlierChain(12, 6);
     const q = cloneModel(float);
