@@ -2,7 +2,7 @@
 // images of ../shared/data/ocr/KIND, score on the other 32, size, and latency (onnxruntime-node,
 // one thread, interleaved, tinybench medians). npx tsx bench/qdq.bench.ts [det|rec|cls ...] [--no-latency]
 // [--method=entropy|percentile|mse|auto] [--min-cosine=0.99] [--fallback=16-bit] [--activation-type=uint16] [--large-depthwise=float]
-// [--exclude-op-types=A,B] [--placement=wasm] [--verbose]
+// [--exclude-op-types=A,B] [--placement=wasm] [--dominant-share=S] [--verbose]
 // [--backend=wasm|browser]: time in onnxruntime-web (WebAssembly, one thread) in Node, or in
 // headless Chromium's WebAssembly-only build (scores are onnxruntime-node's either way).
 // [--twins=PATH{kind}.onnx,...]: other int8 files of the same models (e.g. onnxruntime's quantizer
@@ -29,7 +29,7 @@ const args = process.argv.slice(2);
 const kinds = (args.filter((a) => !a.startsWith('--')) as OcrKind[]);
 const latency = !args.includes('--no-latency');
 const flag = (name: string) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a?.slice(name.length + 3); };
-const extra = { method: flag('method') as 'minmax' | 'entropy' | 'percentile' | 'mse' | 'auto' | undefined, minCosine: flag('min-cosine') ? Number(flag('min-cosine')) : undefined, largeDepthwise: flag('large-depthwise') as 'float' | undefined, excludeOpTypes: flag('exclude-op-types')?.split(','), fallback: flag('fallback') as '16-bit' | undefined, activationType: flag('activation-type') as 'uint16' | undefined, placement: flag('placement') as 'wasm' | undefined };
+const extra = { method: flag('method') as 'minmax' | 'entropy' | 'percentile' | 'mse' | 'auto' | undefined, minCosine: flag('min-cosine') ? Number(flag('min-cosine')) : undefined, largeDepthwise: flag('large-depthwise') as 'float' | undefined, excludeOpTypes: flag('exclude-op-types')?.split(','), fallback: flag('fallback') as '16-bit' | undefined, activationType: flag('activation-type') as 'uint16' | undefined, placement: flag('placement') as 'wasm' | undefined, dominantShare: flag('dominant-share') ? Number(flag('dominant-share')) : undefined };
 const backend = flag('backend') ?? 'node';
 
 async function outputsOf(model: Model, samples: Sample[]) {
