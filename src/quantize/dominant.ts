@@ -155,7 +155,7 @@ export async function quantizeWithoutDominant(model: Model, o: QuantizeOptions, 
   const result = asksTechniques(o) ? await attempt(off, search.sent) : search.result;
   if (asksTechniques(o) && search.report && search.errorOf) search.report.outputErrorWithTechniques = await search.errorOf(result.model);
   // The nodes it sent back say why, not 'node excluded'.
-  const why = new Map(search.report?.returned.flatMap((r) => r.nodes.map((n) => [n, `its ${r.kind} ${r.name} alone caused ${shareOfError(r.share)}: kept in float`] as const)));
+  const why = new Map(o.fallback === '16-bit' ? [] : search.report?.returned.flatMap((r) => r.nodes.map((n) => [n, `its ${r.kind} ${r.name} alone caused ${shareOfError(r.share)}: kept in float`] as const)));
   const leftInFloat = result.report.leftInFloat.map((l) => (why.has(l.node) && !o.excludeNodes?.includes(l.node) ? { ...l, reason: why.get(l.node)! } : l));
   Object.assign(model, result.model);
   return { ...result.report, leftInFloat, warnings: [...result.report.warnings, ...search.warnings], ...(search.report ? { dominant: search.report } : {}) };
@@ -194,7 +194,7 @@ async function sendBackDominant(original: Model, first: Attempt, o: QuantizeOpti
     // Float weights cost bytes: units holding a large part of them would undo what int8 is for.
     const picked: { d: Dominant; unit: string[] }[] = [];
     for (const d of candidates) {
-      const unit = wide ? [d.name] : nodesAround(original, [d], { except: [...sent, ...picked.flatMap((p) => p.unit)] })[0]!;
+      const unit = wide ? [d.name] : nodesAround(original, result.model, [d], { except: [...sent, ...picked.flatMap((p) => p.unit)] })[0]!;
       // Its nodes go back with another's already.
       if (!unit.length) continue;
       const held = wide ? 0 : floatWeightElements(original, new Set([...sent, ...picked.flatMap((p) => p.unit), ...unit]));

@@ -172,18 +172,18 @@ export async function fallbackUnits(original: Model, quantized: Model, samples: 
     // Every quantized node may go back (its error may show only downstream); without the op types, those that add error.
     return errors.filter((t) => (o.quantizedOps ? o.quantizedOps.has(t.opType) : t.added > 0)).map((t) => [t.node]);
   }
-  return nodesAround(original, ranked).filter((u) => u.length > 0);
+  return nodesAround(original, quantized, ranked).filter((u) => u.length > 0);
 }
 
 /**
- * The nodes of `original` to return to float to undo each quantization, in order, one unit
- * each (a node already in an earlier unit is not repeated): the node of a weight; the readers
+ * The nodes of `original` to return to float to undo each quantization of `quantized` (made
+ * from it), in order, one unit each (a node already in an earlier unit is not repeated): the node of a weight; the readers
  * of an activation and a Conv producing it (QLinearConv quantizes its own output), back
  * through a Relu/Clip or constant scale the quantizer absorbs, so that its pair disappears.
  * One unit per entry, without the nodes of `except`, and (unless `repeat`) without those of an
  * earlier unit: empty where they hold them all.
  */
-export function nodesAround(original: Model, ranked: Omit<Sensitivity, 'loss'>[], o: { except?: Iterable<string>; repeat?: boolean } = {}): string[][] {
+export function nodesAround(original: Model, quantized: Model, ranked: Omit<Sensitivity, 'loss'>[], o: { except?: Iterable<string>; repeat?: boolean } = {}): string[][] {
   // Value and node names are unique across the main graph and its If branches: one map serves them all.
   const graphs = quantizedGraphs(original.graph);
   const producers = new Map(graphs.flatMap((g) => [...g.producers()]));
@@ -191,7 +191,13 @@ export function nodesAround(original: Model, ranked: Omit<Sensitivity, 'loss'>[]
   for (const g of graphs) for (const [name, list] of g.consumers()) consumers.set(name, [...(consumers.get(name) ?? []), ...list]);
   const nameOf = (n: Node) => n.name || n.outputs[0] || '?';
   const isScalar = (name: string) => graphs.some((g) => g.findInitializer(name)?.dims.reduce((a, b) => a * b, 1) === 1);
-  const absorbed = (n: Node) => n.opType === 'Relu' || n.opType === 'Clip' || ((n.opType === 'Mul' || n.opType === 'Div') && n.inputs.some(isScalar));
+  // What the quantization did, read from the quantized model by node name (an unnamed node is
+  // taken as absorbed and in integer, which can only send back more than needed).
+  const qGraphs = quantizedGraphs(quantized.graph);
+  const qNodes = new Map(qGraphs.flatMap((g) => g.nodes.filter((n) => n.name).map((n) => [n.name, n] as const)));
+  const qProducers = new Map(qGraphs.flatMap((g) => [...g.producers()]));
+  const absorbed = (n: Node) => (n.opType === 'Relu' || n.opType === 'Clip' || ((n.opType === 'Mul' || n.opType === 'Div') && n.inputs.some(isScalar))) && !(n.name && qNodes.has(n.name));
+  const inInteger = (n: Node) => { const q = n.name ? qNodes.get(n.name) : undefined; return !q || q.inputs.some((i) => qProducers.get(i)?.opType === 'DequantizeLinear'); };
   const exclude = new Set(o.except ?? []);
   const units: string[][] = [];
   for (const e of ranked) {
@@ -207,7 +213,7 @@ export function nodesAround(original: Model, ranked: Omit<Sensitivity, 'loss'>[]
         if (!absorbed(p)) break;
       }
       const last = chain[chain.length - 1];
-      if (last && !absorbed(last) && QUANTIZES_ITS_OUTPUT.has(last.opType)) around.push(...chain);
+      if (last && !absorbed(last) && QUANTIZES_ITS_OUTPUT.has(last.opType) && inInteger(last)) around.push(...chain);
     }
     const unit = around.map(nameOf).filter((n) => !exclude.has(n));
     if (!o.repeat) for (const n of unit) exclude.add(n);

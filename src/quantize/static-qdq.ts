@@ -9,7 +9,7 @@ import { NameAllocator, addInitializer, insertNodes, removeNodes, renameOutput, 
 import { inferShapes } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
 import { badOption } from '../errors.js';
-import { calibrate } from './calibrate.js';
+import { CalibrationCache, calibrate } from './calibrate.js';
 import { asksTechniques, type LeftInFloat, type QuantizeOptions, type WeightOverride } from './options.js';
 import { planQdq } from './qdq-placement.js';
 import { shapesAtSample } from './kernel-cost.js';
@@ -90,6 +90,9 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   noteSubgraphNodes(model, left, !body);
   const shapes = inferShapes(graph), runShapes = shapesAtSample(graph, o.calibration[0]);
   const calibration = o.calibration;
+  // The caller's measurements unless a technique changed the model since; either way one
+  // measurement serves every plan below (the model does not change between them).
+  const cache = asksTechniques(o) || !o.calibrationCache ? new CalibrationCache(calibration) : o.calibrationCache;
   // The plan with the nodes of `float` kept float (each with its reason), and the ranges it needs.
   const planned = async (float: Map<Node, string>) => {
     const planLeft: LeftInFloat[] = [...float].map(([n, reason]) => ({ node: n.name || n.outputs[0] || '?', opType: n.opType, reason }));
@@ -105,15 +108,20 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
       kernels: o.placement === 'wasm' ? 'wasm' : 'cpu',
     }, planLeft);
     const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
-    const ranges = await calibrate(model, wanted, calibration, { method: o.method === undefined || o.method === 'auto' ? 'minmax' : o.method, percentile: o.percentile, symmetric: o.symmetricActivations }, asksTechniques(o) ? undefined : o.calibrationCache);
+    const ranges = await calibrate(model, wanted, calibration, { method: o.method === undefined || o.method === 'auto' ? 'minmax' : o.method, percentile: o.percentile, symmetric: o.symmetricActivations }, cache);
     return { plan, ranges, planLeft };
   };
   // A Concat in integer requantizes every input to one output scale: inputs whose calibrated
   // ranges are far apart (a detector head's box offsets beside its sigmoid scores) leave the
   // narrow ones a few of the 256 steps. Such a Concat stays float, and the plan is made again.
-  let { plan, ranges, planLeft } = await planned(new Map());
-  const spread = o.placement === 'full-integer' ? new Map<Node, string>() : spreadConcats(graph, plan, ranges);
-  if (spread.size) ({ plan, ranges, planLeft } = await planned(spread));
+  // A Concat kept float can give another its own narrow input (a Gather that shared the first's
+  // scale): planned again until none is new, at most once per Concat.
+  const spread = new Map<Node, string>();
+  let { plan, ranges, planLeft } = await planned(spread);
+  for (let more = o.placement === 'full-integer' ? new Map<Node, string>() : spreadConcats(graph, plan, ranges); more.size; more = spreadConcats(graph, plan, ranges)) {
+    for (const [n, why] of more) spread.set(n, why);
+    ({ plan, ranges, planLeft } = await planned(spread));
+  }
   left.push(...planLeft);
 
   const names = body?.names ?? new NameAllocator(graph);
@@ -280,16 +288,22 @@ const MAX_CONCAT_RANGE_RATIO = 10;
 
 /** Integer Concats whose inputs' calibrated ranges differ more than MAX_CONCAT_RANGE_RATIO, with the reason. */
 function spreadConcats(graph: Graph, plan: ReturnType<typeof planQdq>, ranges: Map<string, { min: number; max: number }>): Map<Node, string> {
+  const span = (min: number, max: number) => (Number.isFinite(min) && Number.isFinite(max) ? Math.max(max, 0) - Math.min(min, 0) : undefined);
+  // The range a reader sees: the calibrated one times the scalar the pair absorbed (its DQ scales by it).
   const width = (name: string): number | undefined => {
+    const c = graph.findInitializer(name);
+    if (c) { const v = c.toFloat32(); return v.length ? span(Math.min(...v), Math.max(...v)) : undefined; }
     let t = plan.tensors.get(name);
     while (t?.shareWith) t = plan.tensors.get(t.shareWith);
     const r = t?.rangeOf ? ranges.get(t.rangeOf) : undefined;
-    return r && Number.isFinite(r.min) && Number.isFinite(r.max) ? Math.max(r.max, 0) - Math.min(r.min, 0) : undefined;
+    const w = r ? span(r.min, r.max) : undefined;
+    return w === undefined ? undefined : w * (t!.factor ?? 1);
   };
   const out = new Map<Node, string>();
   for (const node of graph.nodes) {
     if (node.opType !== 'Concat' || !plan.integer.has(node)) continue;
-    const widths = node.inputs.filter((i) => !graph.findInitializer(i)).map(width).filter((w): w is number => w !== undefined);
+    // An all-zero input loses nothing at any scale.
+    const widths = node.inputs.map(width).filter((w): w is number => w !== undefined && w > 0);
     if (widths.length < 2) continue;
     const [lo, hi] = [Math.min(...widths), Math.max(...widths)];
     if (hi > MAX_CONCAT_RANGE_RATIO * lo) out.set(node, `its inputs' ranges differ ${(hi / lo).toFixed(0)}x: one shared int8 scale would leave the narrowest ${Math.max(1, Math.floor(256 * lo / hi))} of 256 steps, so it stays float`);

@@ -68,6 +68,43 @@ describe('Concat of far-apart ranges', () => {
     expect(one, `own scale ${own}, shared ${one}`).toBeGreaterThan(3 * own);
   });
 
+  it('judges an input by the range its readers see: a scalar the pair absorbed scales it', async () => {
+    // box * k beside the scores: k = 0.01 brings the boxes to the scores' range, k = 100 takes them far away.
+    const scaled = (k: number) => {
+      const b = new GraphBuilder('head', 5);
+      const x = b.input('x', [1, 4, 8, 8]);
+      const pads = [1, 1, 1, 1];
+      const h = b.node('Relu', [b.node('Conv', [x, b.weight('w0', [16, 4, 3, 3]), b.weight('b0', [16])], { pads })]);
+      const box = b.node('Mul', [b.node('Conv', [h, b.weight('w1', [8, 16, 3, 3]), b.weight('b1', [8])], { pads }), b.scalar('k', k)]);
+      const score = b.node('Sigmoid', [b.node('Conv', [h, b.weight('w2', [2, 16, 3, 3]), b.weight('b2', [2])], { pads })]);
+      b.output(b.node('Reshape', [b.node('Concat', [box, score], { axis: 1 }), b.int64('shape', [1, 10, 64])]));
+      return b.model(17);
+    };
+    const near = await quantizeModel(scaled(0.02), { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
+    expect(near.quantized['Mul (absorbed)']).toBe(1);
+    expect(near.quantized.Concat).toBe(1);
+    const far = await quantizeModel(scaled(100), { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
+    expect(far.quantized.Concat).toBeUndefined();
+    expect(far.leftInFloat.find((l) => l.opType === 'Concat')?.reason).toMatch(/ranges differ/);
+  });
+
+  it('plans again until no Concat is newly spread: one kept float can hand another a narrow input', async () => {
+    // Concat(box, score) -> Gather(the scores) beside a mid-range conv in a second Concat: with
+    // the first Concat float the Gather takes the scores' own range, far from the conv's.
+    const b = new GraphBuilder('head2', 5);
+    const x = b.input('x', [1, 4, 8, 8]);
+    const pads = [1, 1, 1, 1];
+    const h = b.node('Relu', [b.node('Conv', [x, b.weight('w0', [16, 4, 3, 3]), b.weight('b0', [16])], { pads })]);
+    const box = b.node('Conv', [h, b.weight('w1', [8, 16, 3, 3], undefined, [-20, 20]), b.weight('b1', [8])], { pads });
+    const score = b.node('Sigmoid', [b.node('Conv', [h, b.weight('w2', [2, 16, 3, 3]), b.weight('b2', [2])], { pads })]);
+    const picked = b.node('Gather', [b.node('Concat', [box, score], { axis: 1 }), b.int64('idx', [8, 9])], { axis: 1 });
+    const mid = b.node('Conv', [h, b.weight('w3', [2, 16, 3, 3], undefined, [-6, 6]), b.weight('b3', [2])], { pads });
+    b.output(b.node('Reshape', [b.node('Concat', [picked, mid], { axis: 1 }), b.int64('shape', [1, 4, 64])]));
+    const r = await quantizeModel(b.model(17), { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
+    expect(r.leftInFloat.filter((l) => /ranges differ/.test(l.reason)).map((l) => l.node).sort()).toEqual(['concat', 'concat2']);
+    expect(r.quantized.Concat).toBeUndefined();
+  });
+
   it('a Concat whose inputs span similar ranges still runs in integer', async () => {
     const float = head(0.05);
     const q = cloneModel(float);

@@ -112,7 +112,7 @@ describe('dominant-error rule (built graphs)', () => {
     const r = await quantizeModel(plain, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
     expect(r.quantized.Add).toBe(1);
     expect(qdqPairs(plain.graph).map((p) => p.tensor)).toContain('add');
-    const [unit] = nodesAround(float, [{ kind: 'activation', name: 'add' }]);
+    const [unit] = nodesAround(float, plain, [{ kind: 'activation', name: 'add' }]);
     expect(new Set(unit)).toEqual(new Set(['matmul3', 'add']));
     const undone = cloneModel(float);
     await quantizeModel(undone, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0, excludeNodes: unit });

