@@ -292,7 +292,12 @@ function spreadConcats(graph: Graph, plan: ReturnType<typeof planQdq>, ranges: M
   // The range a reader sees: the calibrated one times the scalar the pair absorbed (its DQ scales by it).
   const width = (name: string): number | undefined => {
     const c = graph.findInitializer(name);
-    if (c) { const v = c.toFloat32(); return v.length ? span(Math.min(...v), Math.max(...v)) : undefined; }
+    if (c) {
+      const v = c.toFloat32();
+      let [lo, hi] = [Infinity, -Infinity];
+      for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
+      return v.length ? span(lo, hi) : undefined;
+    }
     let t = plan.tensors.get(name);
     while (t?.shareWith) t = plan.tensors.get(t.shareWith);
     const r = t?.rangeOf ? ranges.get(t.rangeOf) : undefined;

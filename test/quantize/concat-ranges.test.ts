@@ -105,6 +105,18 @@ describe('Concat of far-apart ranges', () => {
     expect(r.quantized.Concat).toBeUndefined();
   });
 
+  it('reads a large constant input (coordinate channels beside a feature map) without failing', async () => {
+    // 8 x 160 x 160 constant values: too many to spread into Math.min's arguments.
+    const b = new GraphBuilder('coords', 5);
+    const x = b.input('x', [1, 4, 160, 160]);
+    const h = b.node('Relu', [b.node('Conv', [x, b.weight('w0', [16, 4, 3, 3]), b.weight('b0', [16])], { pads: [1, 1, 1, 1] })]);
+    b.output(b.node('Conv', [b.node('Concat', [h, b.weight('grid', [1, 8, 160, 160], undefined, [0, 1])], { axis: 1 }), b.weight('w1', [4, 24, 1, 1]), b.weight('b1', [4])]));
+    const rand = seededRandom(3);
+    const large = [{ x: { type: 'float32', dims: [1, 4, 160, 160], data: Float32Array.from({ length: 4 * 160 * 160 }, () => rand()) } } as Sample];
+    const r = await quantizeModel(b.model(17), { mode: 'int8-static', method: 'minmax', calibration: large, dominantShare: 0 });
+    expect(r.quantized.Conv).toBe(2);
+  });
+
   it('a Concat whose inputs span similar ranges still runs in integer', async () => {
     const float = head(0.05);
     const q = cloneModel(float);

@@ -211,5 +211,9 @@ describe('QDQ placement: what a MatMul output pair needs (built graphs)', () => 
     const fused = cloneModel(build(false));
     const r = await quantizeModel(fused, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
     expect(r.quantized).toMatchObject({ 'Relu (absorbed)': 1, 'Mul (absorbed)': 1, MatMul: 2 });
+    // Symmetric activations absorb no clamp: the MatMul's own output gets no pair before its float Relu.
+    const symmetric = cloneModel(build(false));
+    await quantizeModel(symmetric, { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0, symmetricActivations: true, activationType: 'int8' });
+    expect(qdqPairs(symmetric.graph).map((p) => p.tensor)).not.toContain('matmul');
   });
 });
