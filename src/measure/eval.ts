@@ -43,8 +43,8 @@ export interface EvalOptions {
 
 type Source = string | Model;
 
-/** The values as numbers: float16 outputs decoded. */
-function valuesOf(t: HostTensor): Float32Array {
+/** The values as numbers: float16 outputs decoded (other types come as they are). */
+export function valuesOf(t: HostTensor): Float32Array {
   return t.type === 'float16' ? float16DataToFloat32(t.data) : t.data as Float32Array;
 }
 

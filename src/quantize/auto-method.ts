@@ -44,10 +44,11 @@ export async function quantizeWithBestMethod(model: Model, o: QuantizeOptions, q
   }
   const chosen = best!.method;
   const withChosen = { ...o, method: chosen, calibrationCache };
+  let report: QuantizeReport;
+  if (rerun) report = await quantize(model, withChosen);
   // Without a rerun, the dominant-error rule starts from the quantization already made.
-  const report = rerun ? await quantize(model, withChosen)
-    : dominantRuleApplies(o) ? await quantizeWithoutDominant(model, withChosen, quantize, best!)
-    : (Object.assign(model, best!.model), best!.report);
+  else if (dominantRuleApplies(o)) report = await quantizeWithoutDominant(model, withChosen, quantize, best!);
+  else { Object.assign(model, best!.model); report = best!.report; }
   const line = scores.map((s) => `${s.method} ${Number.isFinite(s.cosine) ? s.cosine.toFixed(5) : 'not comparable'}`).join(', ');
   return { ...report, calibrationMethod: { chosen, scores }, warnings: [...report.warnings, `calibration method auto: ${chosen} (worst-output cosine to float on ${samples.length} samples: ${line})`] };
 }

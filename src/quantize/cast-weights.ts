@@ -9,6 +9,7 @@ import { DataType } from '../ir/dtype.js';
 import { attr, Node, type Graph, type Model } from '../ir/graph.js';
 import { addInitializer, insertNodes, NameAllocator, removeInitializer, removeNodes, setInput } from '../ir/mutate.js';
 import { Tensor } from '../ir/tensor.js';
+import { WEIGHTED } from './static-qdq.js';
 
 const STORED_TYPES = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
 
@@ -88,8 +89,6 @@ export function restoreCastWeights(widened: WidenedWeight[]): number {
   return restored;
 }
 
-/** Ops whose second input is a weight: where a weight left float is read. */
-const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 const FLOAT16_MAX = 65504;
 
 /**

@@ -16,7 +16,7 @@ import { cloneModel } from '../onnx/clone.js';
 import { CalibrationCache } from './calibrate.js';
 import { asksTechniques, TECHNIQUES, type DominantReport, type QuantizeOptions, type QuantizeReport } from './options.js';
 import { nodesAround, openProbe, relSq, type Sensitivity } from './sensitivity.js';
-import { openSession, type HostTensor } from '../runtime/ort.js';
+import { runSamples } from '../runtime/ort.js';
 import { isWeightFloat } from '../ir/dtype.js';
 import { qdqPairs, quantizedGraphs } from './qdq-pairs.js';
 import type { Sample } from '../runtime/samples.js';
@@ -66,23 +66,8 @@ function floatWeightElements(model: Model, nodes?: Set<string>): number {
 
 /** Output errors against `reference`'s outputs on fixed samples (relative, squared, mean over samples), in onnxruntime. */
 async function errorMeter(reference: Model, samples: Sample[]): Promise<(candidate: Model) => Promise<number>> {
-  const expected: Record<string, HostTensor>[] = [];
-  const ref = await openSession(reference);
-  try {
-    for (const s of samples) expected.push(await ref.run(s));
-  } finally {
-    await ref.release();
-  }
-  return async (candidate) => {
-    const session = await openSession(candidate);
-    try {
-      let total = 0;
-      for (const [k, s] of samples.entries()) total += relSq(expected[k]!, await session.run(s));
-      return total / samples.length;
-    } finally {
-      await session.release();
-    }
-  };
+  const expected = await runSamples(reference, samples);
+  return async (candidate) => (await runSamples(candidate, samples)).reduce((total, got, k) => total + relSq(expected[k]!, got), 0) / samples.length;
 }
 
 type Quantize = (model: Model, options: QuantizeOptions) => Promise<QuantizeReport>;
@@ -194,10 +179,11 @@ async function sendBackDominant(original: Model, first: Attempt, o: QuantizeOpti
     // Float weights cost bytes: units holding a large part of them would undo what int8 is for.
     const picked: { d: Dominant; unit: string[] }[] = [];
     for (const d of candidates) {
-      const unit = wide ? [d.name] : nodesAround(original, result.model, [d], { except: [...sent, ...picked.flatMap((p) => p.unit)] })[0]!;
+      const taken = [...sent, ...picked.flatMap((p) => p.unit)];
+      const unit = wide ? [d.name] : nodesAround(original, result.model, [d], { except: taken })[0]!;
       // Its nodes go back with another's already.
       if (!unit.length) continue;
-      const held = wide ? 0 : floatWeightElements(original, new Set([...sent, ...picked.flatMap((p) => p.unit), ...unit]));
+      const held = wide ? 0 : floatWeightElements(original, new Set([...taken, ...unit]));
       if (held <= MAX_WEIGHT_SHARE * weights) picked.push({ d, unit });
       else keptInt8(d, `in float, the nodes sent back would hold ${(100 * held / weights).toFixed(0)}% of the weights`);
     }

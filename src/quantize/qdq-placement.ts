@@ -178,9 +178,10 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
     tensors.set(end, { name: end, source: t, rangeOf, factor: factor === 1 ? undefined : factor, absorbs: chain.length ? chain : undefined });
   };
   // A Relu/Clip reader counts as integer only if the quantization absorbs it (asymmetric
-  // activations) and what reads it (after the scalar Mul/Div planOutput may absorb with it) is: without that an int8 MatMul before a Relu whose reader
-  // stays float would round its output for nothing. A scalar Mul/Div read directly does not
-  // count (QK^T / sqrt(d) -> Add(mask) -> Softmax stays float).
+  // activations) and what reads it (after the scalar Mul/Div planOutput may absorb with it)
+  // is: without that an int8 MatMul before a Relu whose reader stays float would round its
+  // output for nothing. A scalar Mul/Div read directly does not count (QK^T / sqrt(d) ->
+  // Add(mask) -> Softmax stays float).
   const integerReader = (c: Node) => c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType);
   const readIntegerAfterClamp = (t: string): boolean => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
     integerReader(c) || (scalarFactor(graph, c) !== undefined && readIntegerAfterClamp(c.outputs[0] ?? ''))));

@@ -13,11 +13,10 @@ import { Tensor } from '../ir/tensor.js';
 import { cloneModel } from '../onnx/clone.js';
 import { openSession, type HostTensor } from '../runtime/ort.js';
 import type { Sample } from '../runtime/samples.js';
-import { perTensorErrors } from '../measure/eval.js';
+import { perTensorErrors, valuesOf } from '../measure/eval.js';
 import { Progress } from '../measure/progress.js';
 import { qdqPairs, quantizedGraphs } from './qdq-pairs.js';
 import { QUANTIZES_ITS_OUTPUT } from './qdq-placement.js';
-import { float16DataToFloat32 } from '../ir/float-formats.js';
 
 export interface Sensitivity {
   /** An activation's Q/DQ pair (the tensor its readers see), or a weighted node's int8 weight (the node). */
@@ -132,9 +131,10 @@ export async function openProbe(quantized: Model, samples: Sample[], float?: Mod
 /** ||got - ref||^2 / ||ref||^2, summed over the float (float32, float16) outputs. */
 export function relSq(ref: Record<string, HostTensor>, got: Record<string, HostTensor>): number {
   let total = 0;
-  const floats = (t: HostTensor | undefined) => (t?.type === 'float16' ? float16DataToFloat32(t.data) : t?.data);
   for (const [name, r] of Object.entries(ref)) {
-    const a = floats(r), b = floats(got[name]);
+    const other = got[name];
+    if (!other) continue;
+    const a = valuesOf(r), b = valuesOf(other);
     if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) continue;
     let err = 0, norm = 0;
     for (let k = 0; k < a.length; k++) { const d = a[k]! - b[k]!; err += d * d; norm += a[k]! * a[k]!; }
@@ -180,10 +180,10 @@ export async function fallbackUnits(original: Model, quantized: Model, samples: 
  * from it), in order, one unit each (a node already in an earlier unit is not repeated): the node of a weight; the readers
  * of an activation and a Conv producing it (QLinearConv quantizes its own output), back
  * through a Relu/Clip or constant scale the quantizer absorbs, so that its pair disappears.
- * One unit per entry, without the nodes of `except`, and (unless `repeat`) without those of an
- * earlier unit: empty where they hold them all.
+ * One unit per entry, without the nodes of `except` or of an earlier unit: empty where they
+ * hold them all.
  */
-export function nodesAround(original: Model, quantized: Model, ranked: Omit<Sensitivity, 'loss'>[], o: { except?: Iterable<string>; repeat?: boolean } = {}): string[][] {
+export function nodesAround(original: Model, quantized: Model, ranked: Omit<Sensitivity, 'loss'>[], o: { except?: Iterable<string> } = {}): string[][] {
   // Value and node names are unique across the main graph and its If branches: one map serves them all.
   const graphs = quantizedGraphs(original.graph);
   const producers = new Map(graphs.flatMap((g) => [...g.producers()]));
@@ -216,7 +216,7 @@ export function nodesAround(original: Model, quantized: Model, ranked: Omit<Sens
       if (last && !absorbed(last) && QUANTIZES_ITS_OUTPUT.has(last.opType) && inInteger(last)) around.push(...chain);
     }
     const unit = around.map(nameOf).filter((n) => !exclude.has(n));
-    if (!o.repeat) for (const n of unit) exclude.add(n);
+    for (const n of unit) exclude.add(n);
     units.push(unit);
   }
   return units;

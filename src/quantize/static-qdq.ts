@@ -20,7 +20,8 @@ export const STATIC_OPS = [
   'Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'Add', 'Mul', 'Concat', 'AveragePool', 'GlobalAveragePool', 'LeakyRelu', 'Sigmoid',
   'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Gather', 'MaxPool', 'Resize', 'Relu', 'Clip',
 ];
-const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
+/** Ops whose second input is a weight. */
+export const WEIGHTED: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 
 /** Where each weighted op keeps its output channels in the weight tensor. */
 function weightAxis(node: Node, rank: number): number | undefined {
@@ -113,9 +114,9 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   };
   // A Concat in integer requantizes every input to one output scale: inputs whose calibrated
   // ranges are far apart (a detector head's box offsets beside its sigmoid scores) leave the
-  // narrow ones a few of the 256 steps. Such a Concat stays float, and the plan is made again.
-  // A Concat kept float can give another its own narrow input (a Gather that shared the first's
-  // scale): planned again until none is new, at most once per Concat.
+  // narrow ones a few of the 256 steps. Such a Concat stays float, and the plan is made again,
+  // until no Concat is newly spread: one kept float can give another a narrow input (a Gather
+  // that shared its scale).
   const spread = new Map<Node, string>();
   let { plan, ranges, planLeft } = await planned(spread);
   for (let more = o.placement === 'full-integer' ? new Map<Node, string>() : spreadConcats(graph, plan, ranges); more.size; more = spreadConcats(graph, plan, ranges)) {
@@ -282,7 +283,6 @@ export function noteFloat(graph: Graph, left: LeftInFloat[], reason: string): vo
   for (const node of graph.nodes) if (node.isOnnx() && STATIC_OPS.includes(node.opType)) left.push({ node: node.name || node.outputs[0] || '?', opType: node.opType, reason });
 }
 
-/** The op-type and node filters of the options; an excluded node is listed once. */
 /** Most a Concat's widest input range may exceed its narrowest for one shared scale: the narrowest keeps about 26 of the 256 steps. */
 const MAX_CONCAT_RANGE_RATIO = 10;
 
@@ -316,6 +316,7 @@ function spreadConcats(graph: Graph, plan: ReturnType<typeof planQdq>, ranges: M
   return out;
 }
 
+/** The op-type and node filters of the options; an excluded node is listed once. */
 export function allowed(node: Node, o: QuantizeOptions, left: LeftInFloat[]): boolean {
   const name = node.name || node.outputs[0] || '?';
   if (o.opTypes && !o.opTypes.includes(node.opType)) return false;
