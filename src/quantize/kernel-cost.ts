@@ -68,6 +68,22 @@ export const MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT = 4;
 export const MIN_REDUCTION_DEPTH = 16;
 
 /**
+ * A conv reading fewer input channels than this (a first conv on a grey or RGB image) from a
+ * graph input or the float stem stays float unless it has MIN_NARROW_INPUT_OUTPUTS output
+ * channels or more. onnxruntime's float kernel reads such an NCHW input directly, while its
+ * int8 one unrolls every pixel's few taps into a short GEMM and requantizes each output, so
+ * depth alone does not decide it. Measured (one thread, built Conv -> Relu -> Conv 3x3 chains,
+ * whole-chain medians with the first conv in int8 over the same chain with it in float):
+ * 1 channel 5x5 into 8 or 32 outputs 1.25-1.44x slower, 1 channel 7x7 into 16 1.48x, 2 or 3
+ * channels 3x3 into 16 1.19-1.25x, 3 channels 3x3 into 32 1.07x, 3 channels 5x5 into 24 1.00x;
+ * with 64 outputs int8 won (3x3: 0.89x, 7x7 stride 2: 0.92x), as it did with 4 channels in
+ * (3x3 into 16: 0.95x). The ONNX MNIST CNN (1 channel 5x5 into 8) and CIFAR ResNet-20 (3x3
+ * into 16) ran their int8 first conv 3x slower than float (per-node profile).
+ */
+export const MIN_NARROW_INPUT_CHANNELS = 4;
+export const MIN_NARROW_INPUT_OUTPUTS = 64;
+
+/**
  * onnxruntime-web's WebAssembly kernels (placement 'wasm'): its int8 GEMM has no fast 8-bit
  * dot product to lean on, so int8 pays only where a conv reduces deep. Measured per layer in
  * onnxruntime-web 1.30 (one thread; PP-OCR recognizer and classifier): every depthwise
@@ -95,6 +111,21 @@ export function shallowReduction(graph: Graph, node: Node, shapes: ShapeMap, sma
   const depth = reductionDepth(graph, node);
   const elements = elementCount(node.outputs.slice(0, 1), shapes);
   return depth !== undefined && depth < MIN_REDUCTION_DEPTH && elements !== undefined && elements > small ? depth : undefined;
+}
+
+/**
+ * A non-depthwise Conv with a constant weight reading fewer than MIN_NARROW_INPUT_CHANNELS
+ * channels per group into fewer than MIN_NARROW_INPUT_OUTPUTS: its [input channels, output
+ * channels]; otherwise undefined. No size exemption: the Keras MNIST CNN's 1-channel 3x3 into 4
+ * (3,136 outputs) ran 3x slower in int8 (31 us against 10), and the squeeze-excite convs that
+ * other rules exempt for their 1x1 maps read more channels than this.
+ */
+export function narrowInput(graph: Graph, node: Node): [number, number] | undefined {
+  if (node.opType !== 'Conv' || isDepthwise(graph, node)) return undefined;
+  const w = graph.findInitializer(node.inputs[1] ?? '');
+  if (!w || w.dims.length < 3) return undefined;
+  const [outputs, inputs] = [w.dims[0]!, w.dims[1]!];
+  return inputs < MIN_NARROW_INPUT_CHANNELS && outputs < MIN_NARROW_INPUT_OUTPUTS ? [inputs, outputs] : undefined;
 }
 
 /** Input channels per group x kernel taps of a Conv with a constant weight; undefined otherwise. */

@@ -32,7 +32,7 @@ import type { ShapeMap } from '../ir/shapes.js';
 import { DataType } from '../ir/dtype.js';
 import type { LeftInFloat } from './options.js';
 import { isHalf } from './float16-model.js';
-import { MIN_MACS_PER_QUANTIZED_ELEMENT, MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT, MIN_MACS_PER_QUANTIZED_STEM_ELEMENT, depthwiseMostlyPadding, isDepthwise, shallowReduction, slowInWasm, tooFewMacsToQuantize } from './kernel-cost.js';
+import { MIN_MACS_PER_QUANTIZED_ELEMENT, MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT, MIN_MACS_PER_QUANTIZED_STEM_ELEMENT, MIN_NARROW_INPUT_CHANNELS, MIN_NARROW_INPUT_OUTPUTS, depthwiseMostlyPadding, isDepthwise, narrowInput, shallowReduction, slowInWasm, tooFewMacsToQuantize } from './kernel-cost.js';
 
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
@@ -253,6 +253,8 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       if (least && weighted && (op === 'MatMul' || op === 'Gemm')) least = MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT;
       const depth = least ? shallowReduction(graph, node, costShapes, SMALL) : undefined;
       if (depth !== undefined) { left.push({ node: nameOf(node), opType: op, reason: `reduction of ${depth} multiplies per output is too short to pay for int8 on its float input (graph input or float stem): kept in float` }); continue; }
+      const narrow = least ? narrowInput(graph, node) : undefined;
+      if (narrow) { left.push({ node: nameOf(node), opType: op, reason: `${narrow[0]} input channel(s) into ${narrow[1]} outputs on its float input (graph input or float stem): onnxruntime's int8 kernel runs such a conv slower than its float one (measured 1.07-1.48x below ${MIN_NARROW_INPUT_CHANNELS} in and ${MIN_NARROW_INPUT_OUTPUTS} out): kept in float` }); continue; }
       if (!(o.depthwiseInInteger && isDepthwise(graph, node)) && tooFewMacsToQuantize(node, converted, costShapes, SMALL, least)) { left.push({ node: nameOf(node), opType: op, reason: 'too few multiply-accumulates per element to pay for quantizing its float input (graph input or float stem): kept in float' }); continue; }
       acts.forEach(planInput);
       integer.add(node);

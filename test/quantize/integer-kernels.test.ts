@@ -137,3 +137,30 @@ describe('a SiLU net keeps its elementwise Mul and the Concat after it in intege
     expect(report.quantized.Mul ?? 0).toBe(0);
   });
 });
+
+describe("a Gemm's [1, N] bias (PyTorch and CNTK exports)", () => {
+  it('is quantized to int32 [N], so onnxruntime fuses the Gemm into QGemm; outputs agree', async () => {
+    const b = new GraphBuilder('gemm-bias-2d');
+    const x = b.input('x', [1, 64]);
+    const h = b.node('Relu', [b.node('Gemm', [x, b.weight('w1', [64, 32]), b.weight('b1', [1, 32])], {}, { name: 'first' })]);
+    b.output(b.node('Gemm', [h, b.weight('w2', [32, 10]), b.weight('b2', [1, 10])], {}, { name: 'head' }));
+    const float = b.model(17);
+    const rand = seededRandom(5);
+    const sample = () => ({ x: { type: 'float32', dims: [1, 64], data: Float32Array.from({ length: 64 }, () => rand() * 2 - 1) } });
+    const int8 = cloneModel(float);
+    await quantizeModel(int8, { mode: 'int8-static', calibration: Array.from({ length: 8 }, sample) });
+    const biases = int8.graph.nodes.filter((n) => n.opType === 'Gemm').map((n) => int8.graph.nodes.find((d) => d.outputs[0] === n.inputs[2]));
+    for (const dq of biases) {
+      expect(dq?.opType).toBe('DequantizeLinear');
+      const q = int8.graph.initializers.get(dq!.inputs[0]!)!;
+      expect(q.dataType).toBe(DataType.INT32);
+      expect(q.dims.length).toBe(1);
+    }
+    const runs = await ortRuns(int8, 'all');
+    expect(runs.Gemm ?? 0, JSON.stringify(runs)).toBe(0);
+    expect(runs.QGemm).toBe(2);
+    const scoring = Array.from({ length: 8 }, sample);
+    const [ref, got] = [await runSamples(float, scoring), await runSamples(int8, scoring)];
+    expect(ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length).toBeGreaterThan(0.99);
+  });
+});

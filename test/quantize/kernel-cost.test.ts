@@ -134,3 +134,44 @@ describe('shallow stems and weight-bound heads', () => {
     expect(got.filter((g, i) => g === ref[i]).length).toBeGreaterThanOrEqual(ref.length - 2);
   });
 });
+
+/** image (C channels) -> Conv C->O kxk named 'first' -> Relu -> Conv O->16 3x3 -> Relu. */
+function firstConvNet(c: number, o: number, k: number): ReturnType<GraphBuilder['model']> {
+  const b = new GraphBuilder(`first-${c}-${o}-${k}`);
+  const x = b.input('image', [1, c, 32, 32]);
+  const c1 = b.node('Conv', [x, b.weight('w1', [o, c, k, k], undefined, [-0.5, 0.5]), b.weight('b1', [o])], { pads: [k >> 1, k >> 1, k >> 1, k >> 1] }, { name: 'first' });
+  const c2 = b.node('Conv', [b.node('Relu', [c1]), b.weight('w2', [16, o, 3, 3], undefined, [-0.2, 0.2]), b.weight('b2', [16])], { pads: [1, 1, 1, 1] }, { name: 'second' });
+  b.output(b.node('Relu', [c2]));
+  return b.model(17);
+}
+
+describe('first convs reading few channels', () => {
+  it('1 or 3 channels into fewer than 64 outputs stay float, saying why; 4 channels in, or 64 out, run int8; outputs agree', async () => {
+    const cases: [number, number, number, boolean][] = [[1, 8, 5, false], [3, 16, 3, false], [3, 32, 3, false], [4, 16, 3, true], [3, 64, 3, true]];
+    for (const [c, o, k, int8First] of cases) {
+      const float = firstConvNet(c, o, k);
+      const calibration = await generated(float, [1, c, 32, 32], 8, 1);
+      const int8 = cloneModel(float);
+      const report = await quantizeModel(int8, { mode: 'int8-static', calibration });
+      const left = report.leftInFloat.find((l) => l.node === 'first');
+      const label = `${c} -> ${o} ${k}x${k}`;
+      if (int8First) expect(left, label).toBeUndefined();
+      else expect(left?.reason, label).toMatch(new RegExp(`^${c} input channel\\(s\\) into ${o} outputs .*slower than its float one`));
+      // The second conv runs int8 either way.
+      expect(report.leftInFloat.find((l) => l.node === 'second'), label).toBeUndefined();
+      expect(report.quantized.Conv, label).toBe(int8First ? 2 : 1);
+      const scoring = await generated(float, [1, c, 32, 32], 4, 2);
+      const [ref, got] = [await runSamples(serializeModel(float), scoring), await runSamples(serializeModel(int8), scoring)];
+      expect(ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length, label).toBeGreaterThan(0.99);
+    }
+  });
+
+  const mnist8 = requireShared('mnist/mnist-8.onnx');
+  it.skipIf(!mnist8)('the ONNX MNIST CNN (../shared): its 1-channel 5x5 first conv stays float, the second conv and the Gemm run int8', async () => {
+    const float = await optimized(mnist8!);
+    const { samples } = digitSamples(float.graph.inputs[0]!.name, { from: 5000, count: 32 });
+    const report = await quantizeModel(cloneModel(float), { mode: 'int8-static', calibration: samples });
+    expect(report.leftInFloat.map((l) => l.reason)).toEqual([expect.stringMatching(/^1 input channel\(s\) into 8 outputs/)]);
+    expect(report.quantized).toMatchObject({ Conv: 1, Gemm: 1 });
+  });
+});

@@ -1,5 +1,5 @@
 // quantize says so when its output is larger than its input: a model whose weights are too
-// few to pay for the scales, zero points and Q/DQ nodes int8 adds (here one 2x1x3x3 Conv).
+// few to pay for the scales, zero points and Q/DQ nodes int8 adds (here one 2x4x3x3 Conv).
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,8 @@ import { runCli } from '../helpers/cli.js';
 describe('quantize output size', () => {
   it('warns, in one line with both sizes, when the quantized file is larger than the input', () => {
     const b = new GraphBuilder('tiny');
-    const x = b.input('x', [1, 1, 16, 16]);
-    b.output(b.node('Conv', [x, b.weight('w', [2, 1, 3, 3]), b.weight('b', [2])], {}, { name: 'conv' }));
+    const x = b.input('x', [1, 4, 16, 16]);
+    b.output(b.node('Conv', [x, b.weight('w', [2, 4, 3, 3]), b.weight('b', [2])], {}, { name: 'conv' }));
     const dir = mkdtempSync(join(tmpdir(), 'onnxpress-size-'));
     const input = join(dir, 'tiny.onnx'), out = join(dir, 'tiny.int8.onnx');
     saveModel(b.model(17), input);
