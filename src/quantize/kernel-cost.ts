@@ -68,8 +68,8 @@ export const MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT = 4;
 export const MIN_REDUCTION_DEPTH = 16;
 
 /**
- * A conv reading fewer input channels than this (a first conv on a grey or RGB image) from a
- * graph input or the float stem stays float unless it has MIN_NARROW_INPUT_OUTPUTS output
+ * A conv reading fewer input channels than this (a first conv on a grey or RGB image) stays
+ * float unless it has MIN_NARROW_INPUT_OUTPUTS output
  * channels or more. onnxruntime's float kernel reads such an NCHW input directly, while its
  * int8 one unrolls every pixel's few taps into a short GEMM and requantizes each output, so
  * depth alone does not decide it. Measured (one thread, built Conv -> Relu -> Conv 3x3 chains,
@@ -114,16 +114,19 @@ export function shallowReduction(graph: Graph, node: Node, shapes: ShapeMap, sma
 }
 
 /**
- * A non-depthwise Conv with a constant weight reading fewer than MIN_NARROW_INPUT_CHANNELS
+ * A non-depthwise 2-D Conv with a constant weight reading fewer than MIN_NARROW_INPUT_CHANNELS
  * channels per group into fewer than MIN_NARROW_INPUT_OUTPUTS: its [input channels, output
  * channels]; otherwise undefined. No size exemption: the Keras MNIST CNN's 1-channel 3x3 into 4
  * (3,136 outputs) ran 3x slower in int8 (31 us against 10), and the squeeze-excite convs that
- * other rules exempt for their 1x1 maps read more channels than this.
+ * other rules exempt for their 1x1 maps read more channels than this. 2-D only: a 1-D conv on
+ * 3 channels of audio (k 7 into 32) measured faster in int8, 1.02-1.26x slower left float.
+ * The CPU's kernels only: onnxruntime-web's have their own threshold (slowInWasm), and a 3x7x7
+ * stem into 32 kept float there ran 1.13-1.18x slower.
  */
 export function narrowInput(graph: Graph, node: Node): [number, number] | undefined {
   if (node.opType !== 'Conv' || isDepthwise(graph, node)) return undefined;
   const w = graph.findInitializer(node.inputs[1] ?? '');
-  if (!w || w.dims.length < 3) return undefined;
+  if (!w || w.dims.length !== 4) return undefined;
   const [outputs, inputs] = [w.dims[0]!, w.dims[1]!];
   return inputs < MIN_NARROW_INPUT_CHANNELS && outputs < MIN_NARROW_INPUT_OUTPUTS ? [inputs, outputs] : undefined;
 }

@@ -253,9 +253,10 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       if (least && weighted && (op === 'MatMul' || op === 'Gemm')) least = MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT;
       const depth = least ? shallowReduction(graph, node, costShapes, SMALL) : undefined;
       if (depth !== undefined) { left.push({ node: nameOf(node), opType: op, reason: `reduction of ${depth} multiplies per output is too short to pay for int8 on its float input (graph input or float stem): kept in float` }); continue; }
-      const narrow = least ? narrowInput(graph, node) : undefined;
-      if (narrow) { left.push({ node: nameOf(node), opType: op, reason: `${narrow[0]} input channel(s) into ${narrow[1]} outputs on its float input (graph input or float stem): onnxruntime's int8 kernel runs such a conv slower than its float one (measured 1.07-1.48x below ${MIN_NARROW_INPUT_CHANNELS} in and ${MIN_NARROW_INPUT_OUTPUTS} out): kept in float` }); continue; }
       if (!(o.depthwiseInInteger && isDepthwise(graph, node)) && tooFewMacsToQuantize(node, converted, costShapes, SMALL, least)) { left.push({ node: nameOf(node), opType: op, reason: 'too few multiply-accumulates per element to pay for quantizing its float input (graph input or float stem): kept in float' }); continue; }
+      // The kernel itself is slower, wherever its input comes from (the image, mostly).
+      const narrow = o.kernels === 'wasm' ? undefined : narrowInput(graph, node);
+      if (narrow) { left.push({ node: nameOf(node), opType: op, reason: `${narrow[0]} input channel(s) into ${narrow[1]} outputs: onnxruntime's int8 kernel runs such a conv slower than its float one (measured 1.07-1.48x below ${MIN_NARROW_INPUT_CHANNELS} in and ${MIN_NARROW_INPUT_OUTPUTS} out): kept in float` }); continue; }
       acts.forEach(planInput);
       integer.add(node);
       // QLinearConv needs its output quantized; MatMul and Gemm have float-output kernels.

@@ -155,7 +155,13 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     let source = t.source, dq = t.name;
     if (t.graphInput) {
       dq = names.next(`${t.name}_dq`);
+      // A weighted op the plan leaves float reads the input as given: rounded to 8 bits it would
+      // only lose precision (and onnxruntime would quantize a Conv on it anyway). Inside the
+      // graph the float reader must read the DequantizeLinear: a second reader of an integer
+      // op's output would keep onnxruntime from fusing that op.
+      const raw = graph.nodes.filter((n) => WEIGHTED.has(n.opType) && !plan.integer.has(n) && n.inputs[0] === t.name);
       replaceAllUses(graph, t.name, dq);
+      for (const n of raw) n.inputs[0] = t.name;
     } else if (source === t.name) {
       source = names.next(`${t.name}_f`);
       renameOutput(producers.get(t.name)!, t.name, source);

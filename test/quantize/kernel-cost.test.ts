@@ -156,13 +156,45 @@ describe('first convs reading few channels', () => {
       const left = report.leftInFloat.find((l) => l.node === 'first');
       const label = `${c} -> ${o} ${k}x${k}`;
       if (int8First) expect(left, label).toBeUndefined();
-      else expect(left?.reason, label).toMatch(new RegExp(`^${c} input channel\\(s\\) into ${o} outputs .*slower than its float one`));
+      else expect(left?.reason, label).toMatch(new RegExp(`^${c} input channel\\(s\\) into ${o} outputs: .*slower than its float one`));
       // The second conv runs int8 either way.
       expect(report.leftInFloat.find((l) => l.node === 'second'), label).toBeUndefined();
       expect(report.quantized.Conv, label).toBe(int8First ? 2 : 1);
       const scoring = await generated(float, [1, c, 32, 32], 4, 2);
       const [ref, got] = [await runSamples(serializeModel(float), scoring), await runSamples(serializeModel(int8), scoring)];
       expect(ref.reduce((s, r, i) => s + outputsCosine(r, got[i]!), 0) / ref.length, label).toBeGreaterThan(0.99);
+    }
+  });
+
+  it('not for 1-D convs, nor under the wasm placement (each measured faster in int8 there)', async () => {
+    const b = new GraphBuilder('audio');
+    const x = b.input('audio', [1, 3, 4000]);
+    const c1 = b.node('Conv', [x, b.weight('w1', [32, 3, 7], undefined, [-0.5, 0.5]), b.weight('b1', [32])], { pads: [3, 3], strides: [2] }, { name: 'first' });
+    b.output(b.node('Relu', [b.node('Conv', [b.node('Relu', [c1]), b.weight('w2', [32, 32, 1], undefined, [-0.2, 0.2])], {}, { name: 'second' })]));
+    const audio = b.model(17);
+    const report = await quantizeModel(cloneModel(audio), { mode: 'int8-static', calibration: await generated(audio, [1, 3, 4000], 4, 1) });
+    expect(report.leftInFloat).toEqual([]);
+    // 3 channels 7x7 into 32: a 147-deep reduction, which onnxruntime-web's int8 kernel wins.
+    const stem = firstConvNet(3, 32, 7);
+    const wasm = await quantizeModel(cloneModel(stem), { mode: 'int8-static', placement: 'wasm', calibration: await generated(stem, [1, 3, 32, 32], 4, 1) });
+    expect(wasm.leftInFloat.find((l) => l.node === 'first')).toBeUndefined();
+    const cpu = await quantizeModel(cloneModel(stem), { mode: 'int8-static', calibration: await generated(stem, [1, 3, 32, 32], 4, 1) });
+    expect(cpu.leftInFloat.find((l) => l.node === 'first')?.reason).toMatch(/^3 input channel\(s\) into 32 outputs/);
+  });
+
+  it('an image read by a narrow and a wide conv: the narrow one stays float in either node order and reads the image unrounded', async () => {
+    for (const narrowFirst of [true, false]) {
+      const b = new GraphBuilder('two-readers');
+      const x = b.input('image', [1, 3, 32, 32]);
+      const conv = (name: string, o: number) => b.node('Relu', [b.node('Conv', [x, b.weight(`w_${name}`, [o, 3, 3, 3], undefined, [-0.5, 0.5]), b.weight(`b_${name}`, [o])], { pads: [1, 1, 1, 1] }, { name })]);
+      const [narrow, wide] = narrowFirst ? [conv('narrow', 16), conv('wide', 64)] : ((w) => [conv('narrow', 16), w])(conv('wide', 64));
+      b.output(b.node('Concat', [narrow!, wide!], { axis: 1 }));
+      const float = b.model(17);
+      const int8 = cloneModel(float);
+      const report = await quantizeModel(int8, { mode: 'int8-static', calibration: await generated(float, [1, 3, 32, 32], 4, 1) });
+      expect(report.leftInFloat.map((l) => l.node), `narrow first: ${narrowFirst}`).toEqual(['narrow']);
+      expect(int8.graph.nodes.find((n) => n.name === 'narrow')!.inputs[0]).toBe('image');
+      expect(int8.graph.nodes.find((n) => n.name === 'wide')!.inputs[0]).not.toBe('image');
     }
   });
 

@@ -29,7 +29,7 @@ const REC = join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx');
 const OCR_DATA = join(SHARED_DIR, 'data/ocr');
 
 describe('QDQ placement (PP-OCR classifier from npm, generated inputs)', () => {
-  it('every Conv but the padding-bound depthwise ones and the float stem fuses into QLinearConv, Relu/Clip are absorbed, Softmax stays float, outputs agree', async () => {
+  it('every Conv but the padding-bound depthwise ones, the float stem and the grouped 1x1 reading 2 channels per group fuses into QLinearConv, Relu/Clip are absorbed, Softmax stays float, outputs agree', async () => {
     const float = await optimized(CLS);
     const int8 = cloneModel(float);
     const calibration = await generated(float, [1, 3, 48, 192], 8, 1);
@@ -43,7 +43,7 @@ describe('QDQ placement (PP-OCR classifier from npm, generated inputs)', () => {
     // Most 5x5 depthwise layers run on 2- and 3-row maps at 48x192: most of their taps are padding.
     const floatConvs = report.leftInFloat.filter((l) => l.opType === 'Conv');
     expect(floatConvs.length).toBeGreaterThan(0);
-    for (const l of floatConvs) expect(l.reason).toMatch(/padding|float stem/);
+    for (const l of floatConvs) expect(l.reason).toMatch(/padding|float stem|^2 input channel\(s\) into 8 outputs/);
     const runs = await ortRuns(int8, 'extended');
     expect(runs.QLinearConv).toBe(convs - floatConvs.length);
     expect((runs.Conv ?? 0) + (runs.FusedConv ?? 0)).toBe(floatConvs.length);
