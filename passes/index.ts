@@ -22,6 +22,8 @@ import { fuseGelu } from './fuse-gelu.js';
 import { fuseHardSigmoid } from './fuse-hard-sigmoid.js';
 import { inferShapesPass } from './infer-shapes.js';
 import { removeInitializerInputs } from './remove-initializer-inputs.js';
+import { channelShuffleToGather } from './channel-shuffle-to-gather.js';
+import { sumToAdd } from './sum-to-add.js';
 
 export type { Pass, PassContext, PassResult } from '../src/pass/pass.js';
 
@@ -41,6 +43,8 @@ export const allPasses: Pass[] = [
   fuseConsecutiveReshapes,
   fusePadIntoConv,
   fuseShapeIntoReshape,
+  channelShuffleToGather,
+  sumToAdd,
   fuseLayerNorm,
   fuseGelu,
   fuseHardSigmoid,

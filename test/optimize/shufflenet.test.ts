@@ -1,0 +1,41 @@
+// ShuffleNet (the ONNX model zoo's v1 architecture, ../shared's light graph with seeded
+// weights): optimize turns its 16 channel shuffles into Gathers and its 13 residual Sums
+// into Adds, computing the same outputs, and int8-static then runs them in integer.
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/onnx/load.js';
+import { cloneModel } from '../../src/onnx/clone.js';
+import { optimizeModel } from '../../src/optimize.js';
+import { quantizeModel } from '../../src/quantize/index.js';
+import { runSamples } from '../../src/runtime/ort.js';
+import { withSeededWeights } from '../../models/light-weights.js';
+import { requireShared } from '../helpers/corpus.js';
+import { maxRelativeError } from '../helpers/compare.js';
+import { outputsCosine } from '../helpers/metrics.js';
+import { generated } from '../helpers/quantized.js';
+
+const file = requireShared('light/light_shufflenet.onnx');
+
+describe('ShuffleNet v1 (../shared light graph, seeded weights)', () => {
+  it.skipIf(!file)('optimize: shuffles become Gathers, Sums become Adds, same outputs; int8-static runs both in integer', async () => {
+    const original = loadModel(file!);
+    expect(withSeededWeights(original)).toBeGreaterThan(100);
+    const float = cloneModel(original);
+    const report = await optimizeModel(float);
+    const ops = (t: string) => float.graph.nodes.filter((n) => n.opType === t);
+    expect(ops('Gather').filter((n) => n.getInt('axis') === 1).length).toBe(16);
+    expect(ops('Transpose')).toEqual([]);
+    expect(ops('Sum')).toEqual([]);
+    expect(ops('Add').length).toBeGreaterThanOrEqual(13);
+    expect(report.after.nodeCount).toBeLessThan(report.before.nodeCount);
+    const samples = await generated(original, [1, 3, 224, 224], 2, 1);
+    const [ref, got] = [await runSamples(original, samples), await runSamples(float, samples)];
+    ref.forEach((r, i) => expect(maxRelativeError(r, got[i]!)).toBeLessThan(1e-4));
+
+    const int8 = cloneModel(float);
+    const q = await quantizeModel(int8, { mode: 'int8-static', calibration: await generated(float, [1, 3, 224, 224], 4, 2) });
+    expect(q.quantized.Gather).toBeGreaterThanOrEqual(15);
+    expect(q.quantized.Add).toBe(13);
+    const scored = await runSamples(int8, samples);
+    expect(ref.reduce((s, r, i) => s + outputsCosine(r, scored[i]!), 0) / ref.length).toBeGreaterThan(0.98);
+  });
+});

@@ -1,0 +1,38 @@
+import { GraphBuilder } from '../helpers/graph-builder.js';
+import { escapeCases, inCustomDomain, testPass } from '../helpers/pass-tester.js';
+import type { Escape } from '../helpers/pass-tester.js';
+
+// x [1, 12, 5, 5] -> Relu -> Reshape split -> Transpose perm -> Reshape merge -> Neg -> y
+function shuffle(split: number[], merge: number[], options: { perm?: number[]; xDims?: (number | string)[]; extraSplit?: Escape; extraTranspose?: Escape } = {}) {
+  return () => {
+    const b = new GraphBuilder();
+    const r = b.node('Relu', [b.input('x', options.xDims ?? [1, 12, 5, 5])]);
+    const s = b.node('Reshape', [r, b.int64('split', split)]);
+    const t = b.node('Transpose', [s], { perm: options.perm ?? [0, 2, 1, 3, 4] });
+    b.output(b.node('Neg', [b.node('Reshape', [t, b.int64('merge', merge)])]));
+    options.extraSplit?.(b, s);
+    options.extraTranspose?.(b, t);
+    return b.model(13);
+  };
+}
+
+const gone = { Gather: 1, Reshape: 0, Transpose: 0 };
+
+testPass('channel-shuffle-to-gather', {
+  kind: 'cleanup',
+  invalid: [
+    { name: '3 groups of 4 channels', build: shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5]), ops: gone, stats: { rewritten: 1 } },
+    { name: '4 groups of 3, batch copied (0) and channels inferred (-1)', build: shuffle([0, 4, 3, 5, 5], [0, -1, 5, 5]), ops: gone, stats: { rewritten: 1 } },
+    { name: 'batch inferred (-1), as PyTorch exports view(b, g, c // g, h, w)', build: shuffle([-1, 2, 6, 5, 5], [1, 12, 5, 5]), ops: gone, stats: { rewritten: 1 } },
+    { name: 'a symbolic batch', build: shuffle([0, 3, 4, 5, 5], [0, 12, 5, 5], { xDims: ['n', 12, 5, 5] }), ops: gone, stats: { rewritten: 1 } },
+  ],
+  valid: [
+    { name: 'another permutation (a spatial transpose)', build: shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5], { perm: [0, 1, 2, 4, 3] }), diagnostic: 'not read by one Transpose [0,2,1,3,4]' },
+    { name: 'a first reshape that splits the map, not the channels', build: shuffle([1, 12, 5, 5, 1], [1, 12, 5, 5]), diagnostic: 'does not split the channels' },
+    { name: 'a second reshape that does not merge the channels back', build: shuffle([1, 3, 4, 5, 5], [1, 4, 15, 5]), diagnostic: 'does not merge the channels back' },
+    { name: 'channels not known', build: shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5], { xDims: [1, 'c', 5, 5] }), diagnostic: 'channels or map size not known' },
+    ...escapeCases('the split', (extra) => shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5], { extraSplit: extra }), 'not read by one Transpose'),
+    ...escapeCases('the transposed value', (extra) => shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5], { extraTranspose: extra }), 'not read by one Reshape'),
+    { name: 'a Transpose of a custom domain', build: inCustomDomain(shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5]), 'Transpose'), diagnostic: 'not read by one Transpose' },
+  ],
+});
