@@ -39,6 +39,7 @@ export const channelShuffleToGather = rulePass<ShuffleMatch>('channel-shuffle-to
     // Batch: copied, inferred (-1, the rest then fix it) or the same number.
     const batch = (t: number, allowZero: boolean) => t === -1 || keeps(t, n, allowZero);
     if (!(batch(t1[0]!, zero1) && g > 0 && k > 0 && g * k === c && t1[3] === h && t1[4] === w)) return noMatch('first reshape does not split the channels into groups');
+    if (g === 1 || k === 1) return noMatch('one group (or one channel per group): nothing is shuffled, and a Gather would copy');
     if (!(batch(t2[0]!, zero2) && (t2[1] === c || (t2[1] === -1 && t2[0] !== -1)) && t2[2] === h && t2[3] === w)) return noMatch('second reshape does not merge the channels back');
     return matched({ split, transpose, merge, groups: g, perGroup: k });
   },

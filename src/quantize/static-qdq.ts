@@ -6,12 +6,12 @@
 import { Node, attr, type Graph, type Model } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
 import { NameAllocator, addInitializer, insertNodes, removeNodes, renameOutput, replaceAllUses, setInput } from '../ir/mutate.js';
-import { inferShapes } from '../ir/shapes.js';
+import { inferShapes, type ShapeMap } from '../ir/shapes.js';
 import { Tensor } from '../ir/tensor.js';
 import { badOption } from '../errors.js';
 import { CalibrationCache, calibrate } from './calibrate.js';
 import { asksTechniques, type LeftInFloat, type QuantizeOptions, type WeightOverride } from './options.js';
-import { planQdq } from './qdq-placement.js';
+import { planQdq, type PlanOptions } from './qdq-placement.js';
 import { shapesAtSample } from './kernel-cost.js';
 import { isWide, qParams, qRange, quantizeBias, quantizeWeights, quantizedArray, quantizedDataType, quantizedTypeOf, type QType, type QuantOptions } from './quant-math.js';
 
@@ -79,6 +79,35 @@ function zeroPointInput(p: Params, scalars: Scalars): string[] {
  */
 export interface BodyScope { names: NameAllocator }
 
+/** The placement options quantizeStatic plans with, in one place so others can plan alike. */
+function placementOf(model: Model, o: QuantizeOptions, shapes: ShapeMap, runShapes: ShapeMap, isAllowed: (node: Node) => boolean): PlanOptions {
+  return {
+    shapes,
+    runShapes,
+    allowed: isAllowed,
+    absorbActivations: !(o.symmetricActivations ?? false),
+    opset: model.opset('') ?? 1,
+    largeDepthwiseInFloat: o.largeDepthwise === 'float',
+    depthwiseInInteger: o.largeDepthwise === 'integer',
+    fullInteger: o.placement === 'full-integer',
+    kernels: o.placement === 'wasm' ? 'wasm' : 'cpu',
+  };
+}
+
+/**
+ * The weighted nodes of the main graph whose weights quantizeStatic will round: those its
+ * plan runs in integer, and ConvTranspose (weights only). Techniques that edit weights or
+ * biases for the rounding (bias correction, GPTQ) must leave the others alone: a conv the
+ * cost model keeps float keeps its float weights, so a correction would only add error.
+ * Without Concat spreading (it keeps Concats, not weighted nodes, float).
+ */
+export function weightsRounded(model: Model, o: QuantizeOptions): Set<Node> {
+  const graph = model.graph;
+  const left: LeftInFloat[] = [];
+  const plan = planQdq(graph, placementOf(model, o, inferShapes(graph), shapesAtSample(graph, o.calibration?.[0]), (node) => allowed(node, o, left)), left);
+  return new Set(graph.nodes.filter((n) => WEIGHTED.has(n.opType) && (plan.integer.has(n) || (n.opType === 'ConvTranspose' && allowed(n, o, [])))));
+}
+
 /**
  * Quantizes `model.graph`. The main graph's If branches are left to subgraphs.ts (the caller
  * runs quantizeIfBodies next); other subgraphs, and any nested in a body, are listed float.
@@ -97,17 +126,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   // The plan with the nodes of `float` kept float (each with its reason), and the ranges it needs.
   const planned = async (float: Map<Node, string>) => {
     const planLeft: LeftInFloat[] = [...float].map(([n, reason]) => ({ node: n.name || n.outputs[0] || '?', opType: n.opType, reason }));
-    const plan = planQdq(graph, {
-      shapes,
-      runShapes,
-      allowed: (node) => !float.has(node) && allowed(node, o, planLeft),
-      absorbActivations: !actOptions.symmetric,
-      opset: model.opset('') ?? 1,
-      largeDepthwiseInFloat: o.largeDepthwise === 'float',
-      depthwiseInInteger: o.largeDepthwise === 'integer',
-      fullInteger: o.placement === 'full-integer',
-      kernels: o.placement === 'wasm' ? 'wasm' : 'cpu',
-    }, planLeft);
+    const plan = planQdq(graph, placementOf(model, o, shapes, runShapes, (node) => !float.has(node) && allowed(node, o, planLeft)), planLeft);
     const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
     const ranges = await calibrate(model, wanted, calibration, { method: o.method === undefined || o.method === 'auto' ? 'minmax' : o.method, percentile: o.percentile, symmetric: o.symmetricActivations }, cache);
     return { plan, ranges, planLeft };
@@ -153,19 +172,24 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     }
     if (!p) continue; // never reached by calibration (a dead branch): stays float
     let source = t.source, dq = t.name;
+    // A weighted op the plan leaves float reads the value as computed: rounded to 8 bits it
+    // would only lose precision (and onnxruntime would quantize a Conv on it anyway). Only
+    // where a float op wrote it from float inputs (a graph input, its Cast): a second reader of
+    // an integer op's output, or of a data-movement op between a DequantizeLinear and this
+    // pair, would keep onnxruntime from fusing or folding it. Nor when the pair absorbed an
+    // activation or a scale: its source is not the value then.
+    const producer = producers.get(t.name);
+    const floatWritten = !producer || (!plan.integer.has(producer) && !producer.inputs.some((i) => plan.tensors.has(i)));
+    const exact = floatWritten && t.source === t.name && !t.absorbs?.length && !t.factor && !t.sourceFactor;
+    const floatReaders = exact ? graph.nodes.filter((n) => WEIGHTED.has(n.opType) && !plan.integer.has(n) && n.inputs.includes(t.name)) : [];
     if (t.graphInput) {
       dq = names.next(`${t.name}_dq`);
-      // A weighted op the plan leaves float reads the input as given: rounded to 8 bits it would
-      // only lose precision (and onnxruntime would quantize a Conv on it anyway). Inside the
-      // graph the float reader must read the DequantizeLinear: a second reader of an integer
-      // op's output would keep onnxruntime from fusing that op.
-      const raw = graph.nodes.filter((n) => WEIGHTED.has(n.opType) && !plan.integer.has(n) && n.inputs[0] === t.name);
       replaceAllUses(graph, t.name, dq);
-      for (const n of raw) n.inputs[0] = t.name;
     } else if (source === t.name) {
       source = names.next(`${t.name}_f`);
       renameOutput(producers.get(t.name)!, t.name, source);
     }
+    for (const n of floatReaders) n.inputs = n.inputs.map((i) => (i === dq ? source : i));
     const qName = names.next(`${t.name}_q`);
     const qScale = t.sourceFactor ? scalars.float(p.value / t.sourceFactor) : p.scale;
     // Q/DQ nodes go unnamed (names are optional): on small models their names weigh more than the weights saved.
@@ -203,7 +227,8 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
     const bias = graph.findInitializer(node.inputs[2] ?? '');
     // A 16-bit input runs the op in float anyway, and its tiny scale would saturate int32 biases.
     const width = bias ? biasWidth(node, bias) : undefined;
-    if (bias && x && !isWide(x.type) && bias.dataType === DataType.FLOAT && width !== undefined && (q.scales.length === 1 || q.scales.length === width)) {
+    // Only an integer kernel takes an int32 bias; a float op (ConvTranspose, weights only) keeps its own.
+    if (bias && x && plan.integer.has(node) && !isWide(x.type) && bias.dataType === DataType.FLOAT && width !== undefined && (q.scales.length === 1 || q.scales.length === width)) {
       setInput(node, 2, addBias(graph, names, node.inputs[2]!, bias, x.value, q.scales, newNodes));
     }
   }

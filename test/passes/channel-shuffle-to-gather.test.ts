@@ -30,6 +30,7 @@ testPass('channel-shuffle-to-gather', {
     { name: 'another permutation (a spatial transpose)', build: shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5], { perm: [0, 1, 2, 4, 3] }), diagnostic: 'not read by one Transpose [0,2,1,3,4]' },
     { name: 'a first reshape that splits the map, not the channels', build: shuffle([1, 12, 5, 5, 1], [1, 12, 5, 5]), diagnostic: 'does not split the channels' },
     { name: 'a second reshape that does not merge the channels back', build: shuffle([1, 3, 4, 5, 5], [1, 4, 15, 5]), diagnostic: 'does not merge the channels back' },
+    { name: 'one group: the identity permutation', build: shuffle([1, 1, 12, 5, 5], [1, 12, 5, 5]), diagnostic: 'nothing is shuffled' },
     { name: 'channels not known', build: shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5], { xDims: [1, 'c', 5, 5] }), diagnostic: 'channels or map size not known' },
     ...escapeCases('the split', (extra) => shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5], { extraSplit: extra }), 'not read by one Transpose'),
     ...escapeCases('the transposed value', (extra) => shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5], { extraTranspose: extra }), 'not read by one Reshape'),

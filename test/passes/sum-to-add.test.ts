@@ -20,6 +20,7 @@ testPass('sum-to-add', {
   valid: [
     { name: 'a Sum of three inputs', build: sum([[2, 3], [2, 3], [2, 3]]), diagnostic: '3 inputs' },
     { name: 'a Sum of one input', build: sum([[2, 3]]), diagnostic: '1 inputs' },
+    { name: 'opset 6 (onnxruntime has Sum-6 but no Add-6)', build: sum([[2, 3], [2, 3]], 6), diagnostic: 'no Add below 7' },
     { name: 'a Sum of a custom domain', build: inCustomDomain(sum([[2, 3], [2, 3]]), 'Sum') },
   ],
 });

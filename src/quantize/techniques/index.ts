@@ -11,7 +11,7 @@ import { layerName, streamLayerStats, type LayerStats, type StatsRequest } from 
 import { describe, weightRows, type PrunableLayer } from '../../prune/weights.js';
 import { qRange, quantizeWeights } from '../quant-math.js';
 import type { QuantizeOptions, TechniqueReport, WeightOverride } from '../options.js';
-import { allowed as allowedStatic } from '../static-qdq.js';
+import { weightsRounded } from '../static-qdq.js';
 import { meanShift, subtractFromBias } from './bias-correction.js';
 import { equalizeCrossLayer } from './equalize.js';
 import { gptqRound, roundToNearest } from './gptq.js';
@@ -54,9 +54,11 @@ function roundableLayers(model: Model, o: QuantizeOptions): PrunableLayer[] {
   const g = model.graph;
   const consumers = g.consumers();
   const out: PrunableLayer[] = [];
+  // The static quantizer's own plan, so a technique never rounds a weight it leaves in float
+  // (the options' exclusions, and the convs its cost model keeps float).
+  const rounded = weightsRounded(model, o);
   for (const node of g.nodes) {
-    // The static quantizer's own selection, so a technique never rounds a weight it leaves in float.
-    if (!node.isOnnx() || !['Conv', 'Gemm', 'MatMul'].includes(node.opType) || !allowedStatic(node, o, [])) continue;
+    if (!node.isOnnx() || !['Conv', 'Gemm', 'MatMul'].includes(node.opType) || !rounded.has(node)) continue;
     const name = node.name || node.outputs[0] || '?';
     // Gemm with transA reads its input's rows as columns: the row statistics do not fit it.
     if (node.opType === 'Gemm' && node.getInt('transA', 0)) continue;
