@@ -48,8 +48,21 @@ export const fuseShapeIntoReshape = rulePass<ShapeMatch>('fuse-shape-into-reshap
   },
 });
 
-/** The dims a Shape node (with start/end) reports, when its input's shape is known. */
+/**
+ * The dims a Shape node (with start/end) reports, when its input's shape is known; or the one
+ * dim of Unsqueeze(Gather(Shape(y), i), axes [0]), how PyTorch exports x.size(0) for view().
+ */
 function shapeSlice(index: GraphIndex, name: string, shapes: ReturnType<typeof inferShapes>): Dim[] | undefined {
+  const unsqueeze = index.producerOf(name, 'Unsqueeze');
+  if (unsqueeze) {
+    const axes = unsqueeze.getInts('axes') ?? index.constant(unsqueeze.inputs[1])?.toNumbers();
+    const gather = index.producerOf(unsqueeze.inputs[0], 'Gather');
+    const at = gather ? index.constant(gather.inputs[1]) : undefined;
+    if (axes?.length !== 1 || axes[0] !== 0 || !gather || gather.getInt('axis', 0) !== 0 || !at || at.dims.length !== 0) return undefined;
+    const dims = shapeSlice(index, gather.inputs[0]!, shapes);
+    const i = at.toNumbers()[0]!;
+    return dims && i >= -dims.length && i < dims.length ? [dims[i < 0 ? i + dims.length : i]!] : undefined;
+  }
   const shape = index.producerOf(name, 'Shape');
   if (!shape) return undefined;
   const dims = shapes.get(shape.inputs[0]!)?.dims;

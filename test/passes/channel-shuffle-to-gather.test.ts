@@ -1,3 +1,8 @@
+import { describe, expect, it } from 'vitest';
+import { cloneModel } from '../../src/onnx/clone.js';
+import { serializeModel } from '../../src/onnx/save.js';
+import { optimizeModel } from '../../src/optimize.js';
+import { runOnce } from '../../src/runtime/ort.js';
 import { GraphBuilder } from '../helpers/graph-builder.js';
 import { escapeCases, inCustomDomain, testPass } from '../helpers/pass-tester.js';
 import type { Escape } from '../helpers/pass-tester.js';
@@ -36,4 +41,22 @@ testPass('channel-shuffle-to-gather', {
     ...escapeCases('the transposed value', (extra) => shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5], { extraTranspose: extra }), 'not read by one Reshape'),
     { name: 'a Transpose of a custom domain', build: inCustomDomain(shuffle([1, 3, 4, 5, 5], [1, 12, 5, 5]), 'Transpose'), diagnostic: 'not read by one Transpose' },
   ],
+});
+
+describe('in the default pipeline', () => {
+  it("PyTorch's shuffle with a dynamic batch (view(x.size(0), g, c // g, h, w), transpose(1, 2), view(x.size(0), -1, h, w)) becomes one Gather", async () => {
+    const b = new GraphBuilder('torch-shuffle');
+    const x = b.node('Relu', [b.input('x', ['batch', 12, 5, 5])]);
+    const size0 = b.node('Unsqueeze', [b.node('Gather', [b.node('Shape', [x]), b.int64('zero', [0], [])], { axis: 0 }), b.int64('ax0', [0])]);
+    const split = b.node('Reshape', [x, b.node('Concat', [size0, b.int64('rest1', [3, 4, 5, 5])], { axis: 0 })]);
+    const t = b.node('Transpose', [split], { perm: [0, 2, 1, 3, 4] });
+    b.output(b.node('Neg', [b.node('Reshape', [t, b.node('Concat', [size0, b.int64('rest2', [-1, 5, 5])], { axis: 0 })])]));
+    const model = b.model(13);
+    const before = cloneModel(model);
+    await optimizeModel(model);
+    expect(model.graph.nodes.map((n) => n.opType)).toEqual(['Relu', 'Gather', 'Neg']);
+    const feeds = { x: { type: 'float32', dims: [2, 12, 5, 5], data: Float32Array.from({ length: 600 }, (_, i) => Math.sin(i)) } };
+    const [ref, got] = [await runOnce(serializeModel(before), feeds), await runOnce(serializeModel(model), feeds)];
+    expect(Array.from(Object.values(got)[0]!.data as Float32Array)).toEqual(Array.from(Object.values(ref)[0]!.data as Float32Array));
+  });
 });

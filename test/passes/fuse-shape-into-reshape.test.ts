@@ -24,6 +24,17 @@ function flattenExport(o: Options = {}) {
   };
 }
 
+// x.view(x.size(0), -1) as PyTorch exports it at opset 13: Unsqueeze(Gather(Shape(x), i), [0]).
+function sizeExport(index: number) {
+  return () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', ['N', 3, 4]);
+    const dim = b.node('Unsqueeze', [b.node('Gather', [b.node('Shape', [x]), b.int64('i', [index], [])], { axis: 0 }), b.int64('axes', [0])]);
+    b.output(b.node('Reshape', [x, b.node('Concat', [dim, b.int64('rest', [-1])], { axis: 0 })]));
+    return b.model(13);
+  };
+}
+
 const targetOf = (m: import('../helpers/graph-builder.js').Model) => m.graph.findInitializer(m.graph.nodes.find((n) => n.opType === 'Reshape')!.inputs[1]!)?.toNumbers();
 
 testPass('fuse-shape-into-reshape', {
@@ -32,11 +43,14 @@ testPass('fuse-shape-into-reshape', {
     // Shape and Concat are left unread: eliminate-dead-nodes removes them.
     { name: 'a symbolic batch dim taken from Shape', build: flattenExport(), nodeCount: 3, stats: { fused: 1 }, check: (m) => expect(targetOf(m)).toEqual([0, -1]) },
     { name: 'two dims taken from Shape', build: flattenExport({ end: 2, rest: [4] }), stats: { fused: 1 }, check: (m) => expect(targetOf(m)).toEqual([0, 0, 4]) },
+    { name: "x.size(0) as Unsqueeze(Gather(Shape(x), 0))", build: sizeExport(0), stats: { fused: 1 }, check: (m) => expect(targetOf(m)).toEqual([0, -1]) },
+    { name: 'the same with a negative index (-3)', build: sizeExport(-3), stats: { fused: 1 }, check: (m) => expect(targetOf(m)).toEqual([0, -1]) },
   ],
   valid: [
     { name: 'dims of another tensor', build: flattenExport({ shapeOf: 'other' }), diagnostic: 'not the input dims at the same positions' },
     { name: 'dims taken from other positions', build: flattenExport({ start: 1, end: 2 }), diagnostic: 'not the input dims at the same positions' },
     { name: 'allowzero with a constant 0', build: flattenExport({ rest: [0, -1], reshapeAttrs: { allowzero: 1 } }), diagnostic: 'a constant 0 would change meaning' },
+    { name: 'x.size(1) in the batch position', build: sizeExport(1), diagnostic: 'not the input dims at the same positions' },
     { name: 'two -1 entries', build: flattenExport({ rest: [-1, -1] }), diagnostic: 'more than one -1' },
     {
       name: 'a target that is not a Concat',
