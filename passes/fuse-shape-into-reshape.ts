@@ -1,6 +1,7 @@
-// Reshape(x, Concat(Shape(y)[a:b], constants)) where the dims taken from y are x's own dims
-// at the same positions is Reshape(x, constant) with 0 ("copy this dim") in those places.
-// PyTorch exports flatten this way (batch dim from Shape); the constant shape then lets
+// Reshape(x, Concat(Shape(y)[a:b] or Unsqueeze(Gather(Shape(y), i)), constants)) where the
+// dims taken from y are x's own dims at the same positions is Reshape(x, constant) with 0
+// ("copy this dim") in those places. PyTorch exports flatten and view(x.size(0), ...) this
+// way (batch dim from Shape); the constant shape then lets
 // the Shape/Concat chain go and later passes see a static Reshape.
 import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
@@ -38,6 +39,8 @@ export const fuseShapeIntoReshape = rulePass<ShapeMatch>('fuse-shape-into-reshap
       }
     }
     if (target.filter((v) => v === -1).length > 1) return noMatch('more than one -1');
+    // With allowzero the 0 copies nothing; without it, 0 beside -1 over an empty tensor is what onnxruntime refuses.
+    if (reshape.getInt('allowzero', 0) === 1 && target.includes(-1)) return noMatch('allowzero with a -1: copying dims would change meaning');
     return matched({ reshape, target });
   },
   apply({ reshape, target }, graph: Graph) {
@@ -72,7 +75,11 @@ function shapeSlice(index: GraphIndex, name: string, shapes: ReturnType<typeof i
   return dims.slice(clamp(shape.getInt('start', 0)), clamp(shape.getInt('end', rank)));
 }
 
-/** Two dims are provably equal: the same number, or the same symbol. */
+/**
+ * Two dims are provably equal: the same number, or the same symbol (ONNX IR: dimension
+ * variables are not scoped, so tensors sharing a symbol share its value; onnxruntime does
+ * not check inputs against that).
+ */
 function sameDim(a: Dim | undefined, b: Dim | undefined): boolean {
   return a !== null && a !== undefined && a === b;
 }

@@ -25,13 +25,13 @@ function flattenExport(o: Options = {}) {
 }
 
 // x.view(x.size(0), -1) as PyTorch exports it at opset 13: Unsqueeze(Gather(Shape(x), i), [0]).
-function sizeExport(index: number) {
+function sizeExport(index: number, opset = 13) {
   return () => {
     const b = new GraphBuilder();
     const x = b.input('x', ['N', 3, 4]);
     const dim = b.node('Unsqueeze', [b.node('Gather', [b.node('Shape', [x]), b.int64('i', [index], [])], { axis: 0 }), b.int64('axes', [0])]);
     b.output(b.node('Reshape', [x, b.node('Concat', [dim, b.int64('rest', [-1])], { axis: 0 })]));
-    return b.model(13);
+    return b.model(opset);
   };
 }
 
@@ -50,6 +50,7 @@ testPass('fuse-shape-into-reshape', {
     { name: 'dims of another tensor', build: flattenExport({ shapeOf: 'other' }), diagnostic: 'not the input dims at the same positions' },
     { name: 'dims taken from other positions', build: flattenExport({ start: 1, end: 2 }), diagnostic: 'not the input dims at the same positions' },
     { name: 'allowzero with a constant 0', build: flattenExport({ rest: [0, -1], reshapeAttrs: { allowzero: 1 } }), diagnostic: 'a constant 0 would change meaning' },
+    { name: 'x.size(0) with allowzero and a -1 (an empty batch would stop running)', build: () => { const m = sizeExport(0, 14)(); m.graph.nodes.find((n) => n.opType === 'Reshape')!.attributes.push({ name: 'allowzero', type: 2, i: 1 } as never); return m; }, diagnostic: 'allowzero with a -1' },
     { name: 'x.size(1) in the batch position', build: sizeExport(1), diagnostic: 'not the input dims at the same positions' },
     { name: 'two -1 entries', build: flattenExport({ rest: [-1, -1] }), diagnostic: 'more than one -1' },
     {
