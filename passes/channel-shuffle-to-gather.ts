@@ -16,9 +16,6 @@ import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/
 
 interface ShuffleMatch { split: Node; transpose: Node; merge: Node; groups: number; perGroup: number }
 
-/** A Reshape target entry that keeps input dim `i` (`0` copies it unless allowzero; or the same number). */
-const keeps = (target: number, dim: unknown, allowZero: boolean) => (target === 0 && !allowZero) || (typeof dim === 'number' && target === dim);
-
 export const channelShuffleToGather = rulePass<ShuffleMatch>('channel-shuffle-to-gather', 'rewrite a channel shuffle (Reshape -> Transpose [0,2,1,3,4] -> Reshape) as one Gather along the channels', {
   rootOps: ['Reshape'],
   match(split, index: GraphIndex): Match<ShuffleMatch> {
@@ -36,8 +33,8 @@ export const channelShuffleToGather = rulePass<ShuffleMatch>('channel-shuffle-to
     if (typeof c !== 'number' || typeof h !== 'number' || typeof w !== 'number') return noMatch('channels or map size not known');
     const [g, k] = [t1[1]!, t1[2]!];
     const zero1 = split.getInt('allowzero', 0) === 1, zero2 = merge.getInt('allowzero', 0) === 1;
-    // Batch: copied, inferred (-1, the rest then fix it) or the same number.
-    const batch = (t: number, allowZero: boolean) => t === -1 || keeps(t, n, allowZero);
+    // Batch: inferred (-1, the rest then fix it), copied (0, unless allowzero) or the same number.
+    const batch = (t: number, allowZero: boolean) => t === -1 || (t === 0 && !allowZero) || (typeof n === 'number' && t === n);
     if (!(batch(t1[0]!, zero1) && g > 0 && k > 0 && g * k === c && t1[3] === h && t1[4] === w)) return noMatch('first reshape does not split the channels into groups');
     if (g === 1 || k === 1) return noMatch('one group (or one channel per group): nothing is shuffled, and a Gather would copy');
     if (!(batch(t2[0]!, zero2) && (t2[1] === c || (t2[1] === -1 && t2[0] !== -1)) && t2[2] === h && t2[3] === w)) return noMatch('second reshape does not merge the channels back');

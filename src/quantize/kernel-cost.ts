@@ -69,8 +69,8 @@ export const MIN_REDUCTION_DEPTH = 16;
 
 /**
  * A conv reading fewer input channels than this (a first conv on a grey or RGB image) stays
- * float unless it has MIN_NARROW_INPUT_OUTPUTS output
- * channels or more. onnxruntime's float kernel reads such an NCHW input directly, while its
+ * float unless it has MIN_NARROW_INPUT_OUTPUTS output channels or more. onnxruntime's float
+ * kernel reads such an NCHW input directly, while its
  * int8 one unrolls every pixel's few taps into a short GEMM and requantizes each output, so
  * depth alone does not decide it. Measured (one thread, built Conv -> Relu -> Conv 3x3 chains,
  * whole-chain medians with the first conv in int8 over the same chain with it in float):

@@ -11,7 +11,7 @@ import { Tensor } from '../ir/tensor.js';
 import { badOption } from '../errors.js';
 import { CalibrationCache, calibrate } from './calibrate.js';
 import { asksTechniques, type LeftInFloat, type QuantizeOptions, type WeightOverride } from './options.js';
-import { planQdq, type PlanOptions } from './qdq-placement.js';
+import { planQdq, type PlanOptions, type QdqPlan } from './qdq-placement.js';
 import { shapesAtSample } from './kernel-cost.js';
 import { isWide, qParams, qRange, quantizeBias, quantizeWeights, quantizedArray, quantizedDataType, quantizedTypeOf, type QType, type QuantOptions } from './quant-math.js';
 
@@ -105,7 +105,12 @@ export function weightsRounded(model: Model, o: QuantizeOptions): Set<Node> {
   const graph = model.graph;
   const left: LeftInFloat[] = [];
   const plan = planQdq(graph, placementOf(model, o, inferShapes(graph), shapesAtSample(graph, o.calibration?.[0]), (node) => allowed(node, o, left)), left);
-  return new Set(graph.nodes.filter((n) => WEIGHTED.has(n.opType) && (plan.integer.has(n) || (n.opType === 'ConvTranspose' && allowed(n, o, [])))));
+  return new Set(graph.nodes.filter((n) => roundsWeights(n, plan, o)));
+}
+
+/** Whether quantizeStatic rounds this node's weight: it runs in integer, or it is a ConvTranspose (weights only; no integer kernel on CPU). */
+function roundsWeights(node: Node, plan: QdqPlan, o: QuantizeOptions): boolean {
+  return node.isOnnx() && WEIGHTED.has(node.opType) && (plan.integer.has(node) || (node.opType === 'ConvTranspose' && allowed(node, o, [])));
 }
 
 /**
@@ -187,7 +192,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
       replaceAllUses(graph, t.name, dq);
     } else if (source === t.name) {
       source = names.next(`${t.name}_f`);
-      renameOutput(producers.get(t.name)!, t.name, source);
+      renameOutput(producer!, t.name, source);
     }
     for (const n of floatReaders) n.inputs = n.inputs.map((i) => (i === dq ? source : i));
     const qName = names.next(`${t.name}_q`);
@@ -209,7 +214,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   const counts: Record<string, number> = {};
   const count = (op: string) => { counts[op] = (counts[op] ?? 0) + 1; };
   for (const [op, n] of Object.entries(absorbedCounts)) counts[`${op} (absorbed)`] = n;
-  const weightNodes = graph.nodes.filter((n) => n.isOnnx() && WEIGHTED.has(n.opType) && (plan.integer.has(n) || (n.opType === 'ConvTranspose' && allowed(n, o, []))));
+  const weightNodes = graph.nodes.filter((n) => roundsWeights(n, plan, o));
   for (const node of weightNodes) {
     const w = graph.findInitializer(node.inputs[1] ?? '');
     const axis = w ? weightAxis(node, w.dims.length) : undefined;
