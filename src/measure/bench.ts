@@ -1,6 +1,7 @@
 // Latency and size of one or more models, measured side by side. With several models the
 // runs interleave in rounds (A B A B ...) so that machine drift hits all of them alike;
-// each round is a tinybench run. Ratios to the first model come with a bootstrap interval
+// each round is a tinybench run, and each figure a mean of back-to-back runs lasting at least
+// MIN_FIGURE_MS (a single run of a tiny model is mostly scheduler noise). Ratios to the first model come with a bootstrap interval
 // and are flagged noisy when that interval contains 1: the models cannot be told apart.
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants as zlib } from 'node:zlib';
@@ -60,6 +61,14 @@ export interface BenchReport { backend: 'node' | 'wasm'; threads: number; runs: 
 
 const ROUND_RUNS = 5;
 
+/**
+ * Each figure spans at least this long: a run of a sub-millisecond model is one scheduler
+ * hiccup away from 10x, so such a figure is the mean of enough back-to-back runs (a 40 us MLP's
+ * five single runs once read 0.8 ms against 0.04 the run before, and flipped compress's pick).
+ */
+const MIN_FIGURE_MS = 2;
+const MAX_REPEAT = 500;
+
 /** A model's bytes: the file read, or the in-memory model serialized. */
 export function bytesOf(m: string | Uint8Array | Model): Uint8Array {
   return typeof m === 'string' ? readFileSync(m) : m instanceof Uint8Array ? m : serializeModel(m);
@@ -100,18 +109,30 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
   const samples: number[][] = sources.map(() => []);
   const peaks = sources.map(() => 0);
   try {
-    for (const s of sessions) for (let w = 0; w < (options.warmup ?? 5); w++) await s.session.run(feeds[w % feeds.length]!);
+    const repeats: number[] = [];
+    for (const s of sessions) {
+      const warm: number[] = [];
+      for (let w = 0; w < Math.max(1, options.warmup ?? 5); w++) {
+        const t = performance.now();
+        await s.session.run(feeds[w % feeds.length]!);
+        warm.push(performance.now() - t);
+      }
+      repeats.push(Math.min(MAX_REPEAT, Math.max(1, Math.ceil(MIN_FIGURE_MS / Math.max(1e-3, Math.min(...warm.slice(-3)))))));
+    }
     const progress = new Progress('bench', runs, options.quiet);
     let k = 0;
     const deadline = options.timeMs ? performance.now() + options.timeMs * sources.length : Infinity;
-    for (let done = 0; done < runs && performance.now() < deadline; done += ROUND_RUNS) {
-      const n = Math.min(ROUND_RUNS, runs - done);
+    // At least three rounds, so that even a short run interleaves the models.
+    const roundRuns = Math.max(1, Math.min(ROUND_RUNS, Math.ceil(runs / 3)));
+    for (let done = 0; done < runs && performance.now() < deadline; done += roundRuns) {
+      const n = Math.min(roundRuns, runs - done);
       for (const [i, s] of sessions.entries()) {
+        const repeat = repeats[i]!;
         const bench = new Bench({ iterations: n, time: 0, warmupIterations: 0, warmupTime: 0, retainSamples: true });
-        bench.add(sources[i]!.label, async () => { await s.session.run(feeds[k++ % feeds.length]!); });
+        bench.add(sources[i]!.label, async () => { for (let r = 0; r < repeat; r++) await s.session.run(feeds[k++ % feeds.length]!); });
         await bench.run();
         const result = bench.tasks[0]!.result as unknown as { latency?: { samples?: number[] } };
-        samples[i]!.push(...(result.latency?.samples ?? []));
+        samples[i]!.push(...(result.latency?.samples ?? []).map((ms) => ms / repeat));
         peaks[i] = Math.max(peaks[i]!, process.memoryUsage().rss - s.rssBefore);
       }
       progress.tick(Math.min(runs, done + n));
