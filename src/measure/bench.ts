@@ -112,18 +112,19 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
     const repeats: number[] = [];
     for (const s of sessions) {
       const warm: number[] = [];
-      for (let w = 0; w < Math.max(1, options.warmup ?? 5); w++) {
+      // Two runs past the asked warm-up size the figures: a first run is several times slower.
+      for (let w = 0; w < (options.warmup ?? 5) + 2; w++) {
         const t = performance.now();
         await s.session.run(feeds[w % feeds.length]!);
         warm.push(performance.now() - t);
       }
-      repeats.push(Math.min(MAX_REPEAT, Math.max(1, Math.ceil(MIN_FIGURE_MS / Math.max(1e-3, Math.min(...warm.slice(-3)))))));
+      repeats.push(Math.min(MAX_REPEAT, Math.max(1, Math.ceil(MIN_FIGURE_MS / Math.max(1e-3, Math.min(...warm.slice(-2)))))));
     }
     const progress = new Progress('bench', runs, options.quiet);
     let k = 0;
     const deadline = options.timeMs ? performance.now() + options.timeMs * sources.length : Infinity;
     // At least three rounds, so that even a short run interleaves the models.
-    const roundRuns = Math.max(1, Math.min(ROUND_RUNS, Math.ceil(runs / 3)));
+    const roundRuns = Math.max(1, Math.min(ROUND_RUNS, Math.floor(runs / 3)));
     for (let done = 0; done < runs && performance.now() < deadline; done += roundRuns) {
       const n = Math.min(roundRuns, runs - done);
       for (const [i, s] of sessions.entries()) {
