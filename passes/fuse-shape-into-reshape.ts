@@ -1,10 +1,8 @@
-// Reshape(x, Concat(Shape(y)[a:b] or Unsqueeze(size expression), constants)) is Reshape(x,
-// constant) when every dim taken from y is either known (a number: written as it is) or x's
-// own symbolic dim at the same position (written 0, "copy this dim"). A size expression is
-// Gather(Shape(y), i), or integer arithmetic on such and constants, as PyTorch exports
-// x.size(i) and c // g. PyTorch exports flatten and view(x.size(0), ...) this way with a
-// dynamic batch; the constant shape lets the Shape chain go and later passes (the channel
-// shuffle's among them) see a static Reshape.
+// Reshape(x, Concat(Shape(y)[a:b] or Unsqueeze(Gather(Shape(y), i)), constants)) where the
+// dims taken from y are x's own dims at the same positions is Reshape(x, constant) with 0
+// ("copy this dim") in those places. PyTorch exports flatten and view(x.size(0), ...) this
+// way (batch dim from Shape); the constant shape then lets
+// the Shape/Concat chain go and later passes see a static Reshape.
 import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
 import type { Dim } from '../src/ir/graph.js';
@@ -36,11 +34,8 @@ export const fuseShapeIntoReshape = rulePass<ShapeMatch>('fuse-shape-into-reshap
       const dims = shapeSlice(index, piece, shapes);
       if (!dims) return noMatch(`'${piece}' is neither a constant nor a Shape slice`);
       for (const d of dims) {
-        // A known size is written as it is (passes that read targets see plain numbers); 0, which
-        // would read as "copy", only for a symbolic dim of x's own at that position.
-        if (typeof d === 'number' && d > 0) target.push(d);
-        else if (typeof d !== 'number' && sameDim(d, data[target.length])) target.push(0);
-        else return noMatch('a Shape dim is neither known nor the input dim at its position');
+        if (!sameDim(d, data[target.length])) return noMatch('Shape dims are not the input dims at the same positions');
+        target.push(0);
       }
     }
     if (target.filter((v) => v === -1).length > 1) return noMatch('more than one -1');
@@ -58,15 +53,18 @@ export const fuseShapeIntoReshape = rulePass<ShapeMatch>('fuse-shape-into-reshap
 
 /**
  * The dims a Shape node (with start/end) reports, when its input's shape is known; or the one
- * dim of Unsqueeze(size expression, axes [0]), how PyTorch exports x.size(0) for view().
+ * dim of Unsqueeze(Gather(Shape(y), i), axes [0]), how PyTorch exports x.size(0) for view().
  */
 function shapeSlice(index: GraphIndex, name: string, shapes: ReturnType<typeof inferShapes>): Dim[] | undefined {
   const unsqueeze = index.producerOf(name, 'Unsqueeze');
   if (unsqueeze) {
     const axes = unsqueeze.getInts('axes') ?? index.constant(unsqueeze.inputs[1])?.toNumbers();
-    if (axes?.length !== 1 || axes[0] !== 0) return undefined;
-    const dim = sizeValue(index, unsqueeze.inputs[0]!, shapes);
-    return dim === undefined ? undefined : [dim];
+    const gather = index.producerOf(unsqueeze.inputs[0], 'Gather');
+    const at = gather ? index.constant(gather.inputs[1]) : undefined;
+    if (axes?.length !== 1 || axes[0] !== 0 || !gather || gather.getInt('axis', 0) !== 0 || !at || at.dims.length !== 0) return undefined;
+    const dims = shapeSlice(index, gather.inputs[0]!, shapes);
+    const i = at.toNumbers()[0]!;
+    return dims && i >= -dims.length && i < dims.length ? [dims[i < 0 ? i + dims.length : i]!] : undefined;
   }
   const shape = index.producerOf(name, 'Shape');
   if (!shape) return undefined;
@@ -75,42 +73,6 @@ function shapeSlice(index: GraphIndex, name: string, shapes: ReturnType<typeof i
   const rank = dims.length;
   const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
   return dims.slice(clamp(shape.getInt('start', 0)), clamp(shape.getInt('end', rank)));
-}
-
-const ARITHMETIC: Record<string, (a: number, b: number) => number | undefined> = {
-  Add: (a, b) => a + b,
-  Sub: (a, b) => a - b,
-  Mul: (a, b) => a * b,
-  // Integer Div truncates; on the non-negative sizes here that is floor division (c // g).
-  Div: (a, b) => (b > 0 && a >= 0 ? Math.floor(a / b) : undefined),
-};
-
-/**
- * A scalar size: Gather(Shape slice, i) (a dim, maybe symbolic), an integer constant, or
- * Add/Sub/Mul/Div of two known ones. Undefined when it is none of these.
- */
-function sizeValue(index: GraphIndex, name: string, shapes: ReturnType<typeof inferShapes>, depth = 0): Dim | undefined {
-  if (depth > 8) return undefined;
-  const constant = index.constant(name);
-  if (constant) {
-    const isInteger = constant.dataType === DataType.INT64 || constant.dataType === DataType.INT32;
-    return isInteger && constant.dims.reduce((a, b) => a * b, 1) === 1 ? constant.toNumbers()[0] : undefined;
-  }
-  const gather = index.producerOf(name, 'Gather');
-  if (gather) {
-    const at = index.constant(gather.inputs[1]);
-    if (gather.getInt('axis', 0) !== 0 || !at || at.dims.length !== 0) return undefined;
-    const dims = shapeSlice(index, gather.inputs[0]!, shapes);
-    const i = at.toNumbers()[0]!;
-    return dims && i >= -dims.length && i < dims.length ? dims[i < 0 ? i + dims.length : i] : undefined;
-  }
-  for (const [op, apply] of Object.entries(ARITHMETIC)) {
-    const node = index.producerOf(name, op);
-    if (!node) continue;
-    const [a, b] = node.inputs.map((input) => sizeValue(index, input, shapes, depth + 1));
-    return typeof a === 'number' && typeof b === 'number' ? apply(a, b) : undefined;
-  }
-  return undefined;
 }
 
 /**
