@@ -1,8 +1,9 @@
 // Latency and size of one or more models, measured side by side. With several models the
 // runs interleave in rounds (A B A B ...) so that machine drift hits all of them alike;
 // each round is a tinybench run, and each figure a mean of back-to-back runs lasting at least
-// MIN_FIGURE_MS (a single run of a tiny model is mostly scheduler noise). Ratios to the first model come with a bootstrap interval
-// and are flagged noisy when that interval contains 1: the models cannot be told apart.
+// MIN_FIGURE_MS (a single run of a tiny model is mostly scheduler noise). Ratios to the first
+// model come with a bootstrap interval and are flagged noisy when that interval contains 1:
+// the models cannot be told apart.
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants as zlib } from 'node:zlib';
 import { Bench } from 'tinybench';
@@ -12,7 +13,7 @@ import { openSession, type Session } from '../runtime/ort.js';
 import { openWebSession } from '../runtime/ort-web.js';
 import { generateSamples, type Sample } from '../runtime/samples.js';
 import { Progress } from './progress.js';
-import { median, ratioInterval, sampleSummary, type Summary } from './stats.js';
+import { median, ratioInterval, runsPerFigure, sampleSummary, type Summary } from './stats.js';
 
 /** A model to time; `size`, when the caller already measured it, saves serializing and compressing it again. */
 export interface BenchSource { label: string; model: string | Model; size?: ReturnType<typeof sizeOf> }
@@ -118,7 +119,7 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
         await s.session.run(feeds[w % feeds.length]!);
         warm.push(performance.now() - t);
       }
-      repeats.push(Math.min(MAX_REPEAT, Math.max(1, Math.ceil(MIN_FIGURE_MS / Math.max(1e-3, Math.min(...warm.slice(-2)))))));
+      repeats.push(runsPerFigure(warm, { spanMs: MIN_FIGURE_MS, minRunMs: 1e-3, max: MAX_REPEAT, last: 2 }));
     }
     const progress = new Progress('bench', runs, options.quiet);
     let k = 0;

@@ -48,3 +48,12 @@ export function ratioInterval(a: number[], b: number[], seed = 1, resamples = 10
   const s = sortedCopy(ratios);
   return [quantile(s, 0.025), quantile(s, 0.975)];
 }
+
+/**
+ * How many back-to-back runs one timing figure holds so that it spans `spanMs`, judged by
+ * the fastest of the `last` warm-up runs (the first runs are several times slower);
+ * `minRunMs` floors that estimate (a coarse clock's step), `max` caps the count.
+ */
+export function runsPerFigure(warmMs: number[], o: { spanMs: number; minRunMs: number; max: number; last: number }): number {
+  return Math.min(o.max, Math.max(1, Math.ceil(o.spanMs / Math.max(o.minRunMs, Math.min(...warmMs.slice(-o.last))))));
+}

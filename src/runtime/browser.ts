@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, normalize, sep } from 'node:path';
 import { OnnxpressError } from '../errors.js';
+import { runsPerFigure } from '../measure/stats.js';
 import type { HostTensor } from './ort.js';
 import type { Sample } from './samples.js';
 
@@ -180,7 +181,7 @@ export class BrowserRuntime {
           await BrowserRuntime.create(page, i);
           const warm = await BrowserRuntime.time(page, i, feeds, warmup, 0);
           // Enough back-to-back runs per figure to span 5 ms: 50 clock steps.
-          repeats.push(Math.min(200, Math.max(1, Math.ceil(5 / Math.max(0.05, Math.min(...warm.slice(-3)))))));
+          repeats.push(runsPerFigure(warm, { spanMs: 5, minRunMs: 0.05, max: 200, last: 3 }));
         }
         for (let done = 0; done < runs; done += 5) {
           for (const [i] of models.entries()) steady[i]!.push(...(await BrowserRuntime.time(page, i, feeds, Math.min(5, runs - done), done, repeats[i])));
