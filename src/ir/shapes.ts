@@ -35,23 +35,40 @@ export function inferShapes(graph: Graph, outer?: ShapeMap): ShapeMap {
 }
 
 /**
+ * Shapes that follow from the graph inputs, initializers and operator rules alone. Declared
+ * value_info and output shapes are left out: onnxruntime checks only the inputs, so a pass
+ * that writes an inferred size into the graph as a number must not trust a declaration (a
+ * TopK with a runtime k declared [N, 4] may run as [3, 8]).
+ */
+export function inferDerivedShapes(graph: Graph): ShapeMap {
+  return inferShapesWithDiagnostics(graph, undefined, new Map(), false).shapes;
+}
+
+/**
  * A subgraph alone is inferred as part of the whole model: the enclosing graphs first
  * (their If branches with them, kept in `memo`), so it sees what they know at its node.
+ * `declared` false seeds nothing from value_info or output declarations (inferDerivedShapes).
  */
-export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap, memo = new Map<Graph, ShapeInference>()): ShapeInference {
+export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap, memo = new Map<Graph, ShapeInference>(), declared = true): ShapeInference {
   const known = outer ? undefined : memo.get(graph);
   if (known) return known;
   if (!outer && graph.parent) {
-    const enclosing = inferShapesWithDiagnostics(graph.parent, undefined, memo);
+    const enclosing = inferShapesWithDiagnostics(graph.parent, undefined, memo, declared);
     const reached = memo.get(graph);
     if (reached) return reached;
     outer = enclosing.shapes; // a Loop/Scan body, or a branch not taken
   }
   const shapes: ShapeMap = new Map(outer);
-  for (const v of [...graph.inputs, ...graph.valueInfo, ...graph.outputs]) {
-    const dims = shapeOf(v);
-    const elemType = elemTypeOf(v);
-    if (dims || elemType) shapes.set(v.name, { elemType, dims });
+  // A name may be declared twice (value_info and an output without dims): what one declaration
+  // leaves out the other keeps. An outer value of the same name is shadowed, not merged.
+  const seen = new Map<string, ValueShape>();
+  for (const v of declared ? [...graph.inputs, ...graph.valueInfo, ...graph.outputs] : graph.inputs) {
+    const prev = seen.get(v.name);
+    const dims = shapeOf(v) ?? prev?.dims;
+    const elemType = elemTypeOf(v) || prev?.elemType;
+    if (!dims && !elemType) continue;
+    seen.set(v.name, { elemType, dims });
+    shapes.set(v.name, { elemType, dims });
   }
   for (const [name, t] of graph.initializers) {
     if (!graph.inputs.some((i) => i.name === name)) shapes.set(name, { elemType: t.dataType, dims: [...t.dims], value: tensorValue(t) });
@@ -60,7 +77,7 @@ export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap, memo 
   const diagnostics: ShapeDiagnostic[] = [];
   for (const node of graph.nodes) {
     const reasons: string[] = [];
-    const ctx = ruleContext(node, shapes, producers, reasons, memo);
+    const ctx = ruleContext(node, shapes, producers, reasons, memo, declared);
     let outs: (ValueShape | undefined)[];
     try {
       outs = node.isOnnx('Constant') ? [constantShape(node)] : applyRule(node, ctx);
@@ -96,7 +113,7 @@ export function shapeDiagnostics(graph: Graph, outer?: ShapeMap): ShapeDiagnosti
   return out;
 }
 
-function ruleContext(node: Node, shapes: ShapeMap, producers: Map<string, Node>, reasons: string[], memo: Map<Graph, ShapeInference>): RuleContext {
+function ruleContext(node: Node, shapes: ShapeMap, producers: Map<string, Node>, reasons: string[], memo: Map<Graph, ShapeInference>, declared: boolean): RuleContext {
   const ins = node.inputs.map((i) => (i ? shapes.get(i) : undefined));
   const value = (i: number) => ins[i]?.value;
   return {
@@ -114,7 +131,7 @@ function ruleContext(node: Node, shapes: ShapeMap, producers: Map<string, Node>,
       const p = producers.get(name);
       return p ? `'${name}' (from ${p.describe()})` : `'${name}'`;
     },
-    subgraph: (g) => inferShapesWithDiagnostics(g, shapes, memo).shapes,
+    subgraph: (g) => inferShapesWithDiagnostics(g, shapes, memo, declared).shapes,
   };
 }
 

@@ -201,6 +201,13 @@ describe('inferShapes: what it does not know', () => {
     expect(inferShapes(b.graph).get(out)).toMatchObject({ elemType: DataType.INT64, dims: ['K', 3] });
     expect(dimsOf('Relu', undefined)).toBeUndefined();
   });
+  it('a graph output declared without dims keeps the dims its value_info declares', () => {
+    const b = new GraphBuilder();
+    const out = b.node('NonMaxSuppression', [b.input('boxes', [1, 4, 4]), b.input('scores', [1, 1, 4])]);
+    b.valueInfo(out, ['K', 3], DataType.INT64);
+    b.output(out, undefined, DataType.INT64);
+    expect(inferShapes(b.graph).get(out)).toMatchObject({ elemType: DataType.INT64, dims: ['K', 3] });
+  });
   it('initializers have their own dims; an initializer that is also an input is not trusted', () => {
     const b = new GraphBuilder();
     b.weight('w', [2, 3]);
