@@ -1,26 +1,30 @@
-// Reshape(x, Concat(Shape(y)[a:b] or Unsqueeze(Gather(Shape(y), i)), constants)) where the
-// dims taken from y are x's own dims at the same positions is Reshape(x, constant) with 0
-// ("copy this dim") in those places. PyTorch exports flatten and view(x.size(0), ...) this
-// way (batch dim from Shape); the constant shape then lets
-// the Shape/Concat chain go and later passes see a static Reshape.
+// Reshape(x, Concat(Shape(y)[a:b] or Unsqueeze(size expression), constants)) is Reshape(x,
+// constant) when every dim taken from y is either known (a number: written as it is) or x's
+// own symbolic dim at the same position (written 0, "copy this dim"). A size expression is
+// Gather(Shape(y), i), or integer arithmetic on such and constants, as PyTorch exports
+// x.size(i) and c // g. PyTorch exports flatten and view(x.size(0), ...) this way with a
+// dynamic batch; the constant shape lets the Shape chain go and later passes (the channel
+// shuffle's among them) see a static Reshape. Sizes come from dims derived from the inputs
+// and initializers only: a declared value_info is not checked by onnxruntime, so a number
+// taken from one could be wrong at run time.
 import type { Graph, Node } from '../src/ir/graph.js';
 import { attr } from '../src/ir/graph.js';
 import type { Dim } from '../src/ir/graph.js';
 import { DataType } from '../src/ir/dtype.js';
 import { NameAllocator, addInitializer, setInput } from '../src/ir/mutate.js';
-import { inferShapes } from '../src/ir/shapes.js';
+import { inferDerivedShapes, type ShapeMap } from '../src/ir/shapes.js';
 import { Tensor } from '../src/ir/tensor.js';
 import { matched, noMatch, rulePass, type GraphIndex, type Match } from '../src/pass/rule.js';
 
 interface ShapeMatch { reshape: Node; target: number[] }
 
-export const fuseShapeIntoReshape = rulePass<ShapeMatch>('fuse-shape-into-reshape', 'replace a Reshape target built from Shape of the same dims by a constant with 0 (copy) entries', {
+export const fuseShapeIntoReshape = rulePass<ShapeMatch>('fuse-shape-into-reshape', 'replace a Reshape target built from Shape (and size arithmetic) by a constant: known sizes as numbers, 0 (copy) for the input\'s own symbolic dims', {
   rootOps: ['Reshape'],
   match(reshape, index): Match<ShapeMatch> {
     const concat = index.producerOf(reshape.inputs[1], 'Concat');
     if (!concat) return noMatch('target is not a Concat');
-    const shapes = inferShapes(index.graph);
-    const data = shapes.get(reshape.inputs[0]!)?.dims;
+    const sizes = new SizeReader(index, inferDerivedShapes(index.graph));
+    const data = sizes.shapes.get(reshape.inputs[0]!)?.dims;
     if (!data) return noMatch('input rank unknown');
     const target: number[] = [];
     for (const piece of concat.inputs) {
@@ -31,11 +35,13 @@ export const fuseShapeIntoReshape = rulePass<ShapeMatch>('fuse-shape-into-reshap
         target.push(...values);
         continue;
       }
-      const dims = shapeSlice(index, piece, shapes);
+      const dims = sizes.slice(piece);
       if (!dims) return noMatch(`'${piece}' is neither a constant nor a Shape slice`);
       for (const d of dims) {
-        if (!sameDim(d, data[target.length])) return noMatch('Shape dims are not the input dims at the same positions');
-        target.push(0);
+        // 0 reads as "copy", so it stands only for a symbolic dim of x's own at that position.
+        if (typeof d === 'number' && d > 0) target.push(d);
+        else if (typeof d === 'string' && d === data[target.length]) target.push(0);
+        else return noMatch('a Shape dim is neither known nor the input dim at its position');
       }
     }
     if (target.filter((v) => v === -1).length > 1) return noMatch('more than one -1');
@@ -51,35 +57,70 @@ export const fuseShapeIntoReshape = rulePass<ShapeMatch>('fuse-shape-into-reshap
   },
 });
 
-/**
- * The dims a Shape node (with start/end) reports, when its input's shape is known; or the one
- * dim of Unsqueeze(Gather(Shape(y), i), axes [0]), how PyTorch exports x.size(0) for view().
- */
-function shapeSlice(index: GraphIndex, name: string, shapes: ReturnType<typeof inferShapes>): Dim[] | undefined {
-  const unsqueeze = index.producerOf(name, 'Unsqueeze');
-  if (unsqueeze) {
-    const axes = unsqueeze.getInts('axes') ?? index.constant(unsqueeze.inputs[1])?.toNumbers();
-    const gather = index.producerOf(unsqueeze.inputs[0], 'Gather');
-    const at = gather ? index.constant(gather.inputs[1]) : undefined;
-    if (axes?.length !== 1 || axes[0] !== 0 || !gather || gather.getInt('axis', 0) !== 0 || !at || at.dims.length !== 0) return undefined;
-    const dims = shapeSlice(index, gather.inputs[0]!, shapes);
-    const i = at.toNumbers()[0]!;
-    return dims && i >= -dims.length && i < dims.length ? [dims[i < 0 ? i + dims.length : i]!] : undefined;
-  }
-  const shape = index.producerOf(name, 'Shape');
-  if (!shape) return undefined;
-  const dims = shapes.get(shape.inputs[0]!)?.dims;
-  if (!dims) return undefined;
-  const rank = dims.length;
-  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
-  return dims.slice(clamp(shape.getInt('start', 0)), clamp(shape.getInt('end', rank)));
-}
+const ARITHMETIC: Record<string, (a: number, b: number) => number | undefined> = {
+  Add: (a, b) => a + b,
+  Sub: (a, b) => a - b,
+  Mul: (a, b) => a * b,
+  // Integer Div truncates; on the non-negative sizes here that is floor division (c // g).
+  Div: (a, b) => (b > 0 && a >= 0 ? Math.floor(a / b) : undefined),
+};
 
-/**
- * Two dims are provably equal: the same number, or the same symbol (ONNX IR: dimension
- * variables are not scoped, so tensors sharing a symbol share its value; onnxruntime does
- * not check inputs against that).
- */
-function sameDim(a: Dim | undefined, b: Dim | undefined): boolean {
-  return a !== null && a !== undefined && a === b;
+/** Reads Shape slices and scalar size expressions, each value once (chained arithmetic stays linear). */
+class SizeReader {
+  private readonly sizes = new Map<string, Dim | undefined>();
+  constructor(private readonly index: GraphIndex, readonly shapes: ShapeMap) {}
+
+  /**
+   * The dims a Shape node (with start/end) reports, when its input's shape is known; or the
+   * one dim of Unsqueeze(size expression, axes [0]), how PyTorch exports x.size(0) for view().
+   */
+  slice(name: string): Dim[] | undefined {
+    const unsqueeze = this.index.producerOf(name, 'Unsqueeze');
+    if (unsqueeze) {
+      const axes = unsqueeze.getInts('axes') ?? this.index.constant(unsqueeze.inputs[1])?.toNumbers();
+      if (axes?.length !== 1 || axes[0] !== 0) return undefined;
+      const dim = this.size(unsqueeze.inputs[0]!);
+      return dim === undefined ? undefined : [dim];
+    }
+    const shape = this.index.producerOf(name, 'Shape');
+    if (!shape) return undefined;
+    const dims = this.shapes.get(shape.inputs[0]!)?.dims;
+    if (!dims) return undefined;
+    const rank = dims.length;
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
+    return dims.slice(clamp(shape.getInt('start', 0)), clamp(shape.getInt('end', rank)));
+  }
+
+  /** A scalar size: Gather(Shape slice, i), an integer constant, or Add/Sub/Mul/Div of two known ones. */
+  size(name: string): Dim | undefined {
+    if (this.sizes.has(name)) return this.sizes.get(name);
+    this.sizes.set(name, undefined); // a cycle reads as unknown
+    const value = this.read(name);
+    this.sizes.set(name, value);
+    return value;
+  }
+
+  private read(name: string): Dim | undefined {
+    const constant = this.index.constant(name);
+    if (constant) {
+      const isInteger = constant.dataType === DataType.INT64 || constant.dataType === DataType.INT32;
+      return isInteger && constant.dims.reduce((a, b) => a * b, 1) === 1 ? constant.toNumbers()[0] : undefined;
+    }
+    const gather = this.index.producerOf(name, 'Gather');
+    if (gather) {
+      const at = this.index.constant(gather.inputs[1]);
+      if (gather.getInt('axis', 0) !== 0 || !at || at.dims.length !== 0) return undefined;
+      const dims = this.slice(gather.inputs[0]!);
+      const i = at.toNumbers()[0]!;
+      return dims && i >= -dims.length && i < dims.length ? dims[i < 0 ? i + dims.length : i] : undefined;
+    }
+    for (const [op, apply] of Object.entries(ARITHMETIC)) {
+      const node = this.index.producerOf(name, op);
+      if (!node) continue;
+      const [a, b] = node.inputs.map((input) => this.size(input));
+      const value = typeof a === 'number' && typeof b === 'number' ? apply(a, b) : undefined;
+      return value !== undefined && Number.isSafeInteger(value) ? value : undefined;
+    }
+    return undefined;
+  }
 }
