@@ -1,13 +1,14 @@
 // The ONNX project's "light" models (../shared/models/light) keep their architecture and
 // replace every weight by a ConstantOfShape: a few kilobytes instead of megabytes, but a
 // network of constant weights says nothing about how int8 placement or speed behaves. This
-// gives each ConstantOfShape with a constant shape a seeded random initializer instead:
+// gives each float ConstantOfShape with a constant shape a seeded random initializer instead:
 // fan-in scaled for weights (rank >= 2), in [0.5, 1.5) for vectors (BatchNorm scales and
 // variances must stay positive). Real-shaped, real-sized, deterministic.
 import type { Model } from '../src/ir/graph.js';
 import { removeNodes } from '../src/ir/mutate.js';
 import { seededRandom } from '../src/runtime/samples.js';
 import { Tensor } from '../src/ir/tensor.js';
+import { DataType } from '../src/ir/dtype.js';
 
 export function withSeededWeights(model: Model, seed = 3): number {
   const g = model.graph;
@@ -16,6 +17,9 @@ export function withSeededWeights(model: Model, seed = 3): number {
   const replaced = [];
   for (const n of g.nodes) {
     if (n.opType !== 'ConstantOfShape') continue;
+    // Only float fills are weights; an integer or bool fill (a mask, an index) keeps its meaning.
+    const fill = n.attributes.find((a) => a.name === 'value')?.t;
+    if (fill && fill.dataType !== DataType.FLOAT) continue;
     const source = n.inputs[0] ?? '';
     const shape = g.initializers.get(source) ?? producers.get(source)?.attributes.find((a) => a.name === 'value')?.t;
     if (!shape) continue;
