@@ -272,7 +272,7 @@ function fallbackBase(built: Built[], report: CompressReport, eligible: (b: Buil
  * milliseconds of samples cannot separate 1.2x from a busy machine's noise, a few seconds can.
  */
 const UNDECIDED_BUDGET_MS = 3000;
-/** ... with no more runs than this per model: the bootstrap intervals sort every sample 1000 times. */
+/** ... with no more figures than this per model: the bootstrap intervals sort every sample 1000 times. */
 const MAX_RUNS = 1000;
 
 /**
@@ -289,8 +289,9 @@ export async function benchSideBySide(sources: BenchSource[], on: TargetProfile[
   const first = await time(runs);
   const undecided = ratioLimit !== undefined && first.ratios.some((r) => r.ci95[0] <= ratioLimit && ratioLimit < r.ci95[1]);
   if (!undecided) return first;
-  const fastestMs = Math.min(...first.models.map((m) => m.latencyMs.p50));
-  return time(Math.min(MAX_RUNS, Math.max(2 * runs, Math.ceil(UNDECIDED_BUDGET_MS / fastestMs))), first);
+  // A figure is the mean of runsPerFigure back-to-back runs: the budget buys figures, not runs.
+  const figureMs = Math.min(...first.models.map((m) => m.latencyMs.p50)) * Math.max(1, first.runsPerFigure);
+  return time(Math.min(MAX_RUNS, Math.max(2 * runs, Math.ceil(UNDECIDED_BUDGET_MS / figureMs))), first);
 }
 
 /** Higher is closer to the original: the worst output cosine, less the top-1 drop as a share (a gain is noise, not closeness). */

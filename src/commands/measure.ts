@@ -56,7 +56,7 @@ export const benchCommand: CliCommand = {
 };
 
 export function renderBench(r: BenchReport): string {
-  const lines = [`backend ${r.backend}, ${r.threads} thread(s), ${r.runs} runs each`, 'model'.padEnd(40) + 'size'.padStart(11) + 'brotli'.padStart(11) + 'init ms'.padStart(10) + 'p50 ms'.padStart(10) + 'p90 ms'.padStart(10)];
+  const lines = [`backend ${r.backend}, ${r.threads} thread(s), ${r.runs} figures each${r.runsPerFigure > 1 ? ` (each the mean of ${r.runsPerFigure} back-to-back runs)` : ''}`, 'model'.padEnd(40) + 'size'.padStart(11) + 'brotli'.padStart(11) + 'init ms'.padStart(10) + 'p50 ms'.padStart(10) + 'p90 ms'.padStart(10)];
   for (const m of r.models) lines.push(m.file.slice(-40).padEnd(40) + formatBytes(m.bytes).padStart(11) + formatBytes(m.brotliBytes).padStart(11) + m.initMs.toFixed(1).padStart(10) + m.latencyMs.p50.toFixed(3).padStart(10) + m.latencyMs.p90.toFixed(3).padStart(10));
   for (const q of r.ratios) lines.push(`${q.file}: ${q.ratio.toFixed(3)}x the first model's median (95% CI ${q.ci95[0].toFixed(3)}-${q.ci95[1].toFixed(3)})${q.noisy ? ': NOISY, the interval contains 1 (cannot tell the models apart)' : q.ci95[1] < 1 ? ': faster' : ': slower'}`);
   return lines.join('\n');

@@ -1,7 +1,8 @@
 // Latency and size of one or more models, measured side by side. With several models the
 // runs interleave in rounds (A B A B ...) so that machine drift hits all of them alike;
-// each round is a tinybench run, and each figure a mean of back-to-back runs lasting at least
-// MIN_FIGURE_MS (a single run of a tiny model is mostly scheduler noise). Ratios to the first
+// each round is a tinybench run, and each figure a mean of the same number of back-to-back
+// runs for every model, lasting at least MIN_FIGURE_MS (a single run of a tiny model is mostly
+// scheduler noise). Ratios to the first
 // model come with a bootstrap interval and are flagged noisy when that interval contains 1:
 // the models cannot be told apart.
 import { readFileSync, statSync } from 'node:fs';
@@ -58,7 +59,16 @@ export interface BenchRatio {
   noisy: boolean;
 }
 
-export interface BenchReport { backend: 'node' | 'wasm'; threads: number; runs: number; models: ModelBench[]; ratios: BenchRatio[] }
+export interface BenchReport {
+  backend: 'node' | 'wasm';
+  threads: number;
+  /** Timing figures per model; percentiles and intervals are over these. */
+  runs: number;
+  /** Back-to-back runs averaged into each figure, the same for every model. */
+  runsPerFigure: number;
+  models: ModelBench[];
+  ratios: BenchRatio[];
+}
 
 const ROUND_RUNS = 5;
 
@@ -109,8 +119,9 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
   const feeds = options.samples?.length ? options.samples : generateSamples(sessions[0]!.session.inputs, 1, 1, { dimOverrides: options.dimOverrides, shapeOverrides: options.shapeOverrides });
   const samples: number[][] = sources.map(() => []);
   const peaks = sources.map(() => 0);
+  let repeat = 1;
   try {
-    const repeats: number[] = [];
+    const needs: number[] = [];
     for (const s of sessions) {
       const warm: number[] = [];
       // Two runs past the asked warm-up size the figures: a first run is several times slower.
@@ -119,8 +130,12 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
         await s.session.run(feeds[w % feeds.length]!);
         warm.push(performance.now() - t);
       }
-      repeats.push(runsPerFigure(warm, { spanMs: MIN_FIGURE_MS, minRunMs: 1e-3, max: MAX_REPEAT, last: 2 }));
+      needs.push(runsPerFigure(warm, { spanMs: MIN_FIGURE_MS, minRunMs: 1e-3, max: MAX_REPEAT, last: 2 }));
     }
+    // One batch size for every model: a mean over 100 runs and one over 50 weigh the slow tail
+    // differently, which biased ratios of sub-millisecond models by up to 4%. The fastest
+    // model's need sets it, so each figure still spans at least MIN_FIGURE_MS.
+    repeat = Math.max(...needs);
     const progress = new Progress('bench', runs, options.quiet);
     let k = 0;
     const deadline = options.timeMs ? performance.now() + options.timeMs * sources.length : Infinity;
@@ -129,7 +144,6 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
     for (let done = 0; done < runs && performance.now() < deadline; done += roundRuns) {
       const n = Math.min(roundRuns, runs - done);
       for (const [i, s] of sessions.entries()) {
-        const repeat = repeats[i]!;
         const bench = new Bench({ iterations: n, time: 0, warmupIterations: 0, warmupTime: 0, retainSamples: true });
         bench.add(sources[i]!.label, async () => { for (let r = 0; r < repeat; r++) await s.session.run(feeds[k++ % feeds.length]!); });
         await bench.run();
@@ -152,7 +166,7 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
     samplesMs: samples[i]!,
   }));
   const ratios = models.slice(1).map((m, i): BenchRatio => ({ file: m.file, ...compareLatency(models[0]!.samplesMs, m.samplesMs, i + 7) }));
-  return { backend, threads, runs: Math.min(...samples.map((x) => x.length)), models, ratios };
+  return { backend, threads, runs: Math.min(...samples.map((x) => x.length)), runsPerFigure: repeat, models, ratios };
 }
 
 /**

@@ -71,5 +71,5 @@ export async function benchInBrowser(sources: BenchSource[], o: BrowserBenchOpti
     return { build, createMs: t.cold.createMs, firstRunsMs: t.cold.firstRunsMs, coldMs: t.cold.createMs + t.cold.firstRunsMs.reduce((a, b) => a + b, 0), steadyP50Ms: median(t.samplesMs) };
   }));
   const ratios = models.slice(1).map((m, i) => ({ file: m.file, ...compareLatency(models[0]!.samplesMs, m.samplesMs, i + 7) }));
-  return { backend: 'wasm', threads: 1, runs: Math.min(...models.map((m) => m.samplesMs.length)), models, ratios, browser: browserFigures, judgedBuild: o.build, warnings: [] };
+  return { backend: 'wasm', threads: 1, runs: Math.min(...models.map((m) => m.samplesMs.length)), runsPerFigure: of(0, o.build).runsPerFigure, models, ratios, browser: browserFigures, judgedBuild: o.build, warnings: [] };
 }

@@ -61,7 +61,7 @@ export interface ColdStart {
   firstRunsMs: number[];
 }
 
-export interface BrowserTiming { label: string; build: WebBuild; cold: ColdStart; /** Steady-state run times after warm-up. */ samplesMs: number[] }
+export interface BrowserTiming { label: string; build: WebBuild; cold: ColdStart; /** Steady-state run times after warm-up. */ samplesMs: number[]; /** Runs averaged into each sample, the same for every model of a build. */ runsPerFigure: number }
 
 type Page = { evaluate<R, A>(fn: ((arg: A) => R | Promise<R>) | string, arg?: A): Promise<R>; goto(url: string): Promise<unknown>; close(): Promise<void>; route(url: string, handler: (route: Route) => unknown): Promise<void> };
 type Route = { request(): { url(): string }; fulfill(r: { status?: number; body?: Buffer | string; contentType?: string }): Promise<void> };
@@ -183,10 +183,13 @@ export class BrowserRuntime {
           // Enough back-to-back runs per figure to span 5 ms: 50 clock steps.
           repeats.push(runsPerFigure(warm, { spanMs: 5, minRunMs: 0.05, max: 200, last: 3 }));
         }
+        // One batch size for all models, as in the Node bench: means over different counts
+        // weigh the slow tail differently.
+        const repeat = Math.max(...repeats);
         for (let done = 0; done < runs; done += 5) {
-          for (const [i] of models.entries()) steady[i]!.push(...(await BrowserRuntime.time(page, i, feeds, Math.min(5, runs - done), done, repeats[i])));
+          for (const [i] of models.entries()) steady[i]!.push(...(await BrowserRuntime.time(page, i, feeds, Math.min(5, runs - done), done, repeat)));
         }
-        models.forEach((m, i) => out.push({ label: m.label, build, cold: cold[i]!, samplesMs: steady[i]! }));
+        models.forEach((m, i) => out.push({ label: m.label, build, cold: cold[i]!, samplesMs: steady[i]!, runsPerFigure: repeat }));
       } finally {
         await page.close();
       }

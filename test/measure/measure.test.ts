@@ -120,7 +120,7 @@ describe('bench: NOISY means the interval cannot tell the models apart', () => {
 
   it('the printed verdict says faster, slower or NOISY accordingly', () => {
     const report = {
-      backend: 'node' as const, threads: 1, runs: 60, models: [],
+      backend: 'node' as const, threads: 1, runs: 60, runsPerFigure: 1, models: [],
       ratios: [
         { file: 'half.onnx', ...compareLatency(base, scaled(0.5)) },
         { file: 'same.onnx', ...compareLatency(base, base) },
