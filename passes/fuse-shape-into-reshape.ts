@@ -57,6 +57,9 @@ export const fuseShapeIntoReshape = rulePass<ShapeMatch>('fuse-shape-into-reshap
   },
 });
 
+/** Size arithmetic deeper than this is not followed (a stack overflow would end the optimize). */
+const MAX_DEPTH = 64;
+
 const ARITHMETIC: Record<string, (a: number, b: number) => number | undefined> = {
   Add: (a, b) => a + b,
   Sub: (a, b) => a - b,
@@ -74,12 +77,12 @@ class SizeReader {
    * The dims a Shape node (with start/end) reports, when its input's shape is known; or the
    * one dim of Unsqueeze(size expression, axes [0]), how PyTorch exports x.size(0) for view().
    */
-  slice(name: string): Dim[] | undefined {
+  slice(name: string, depth = 0): Dim[] | undefined {
     const unsqueeze = this.index.producerOf(name, 'Unsqueeze');
     if (unsqueeze) {
       const axes = unsqueeze.getInts('axes') ?? this.index.constant(unsqueeze.inputs[1])?.toNumbers();
       if (axes?.length !== 1 || axes[0] !== 0) return undefined;
-      const dim = this.size(unsqueeze.inputs[0]!);
+      const dim = this.size(unsqueeze.inputs[0]!, depth + 1);
       return dim === undefined ? undefined : [dim];
     }
     const shape = this.index.producerOf(name, 'Shape');
@@ -92,32 +95,35 @@ class SizeReader {
   }
 
   /** A scalar size: Gather(Shape slice, i), an integer constant, or Add/Sub/Mul/Div of two known ones. */
-  size(name: string): Dim | undefined {
+  size(name: string, depth = 0): Dim | undefined {
     if (this.sizes.has(name)) return this.sizes.get(name);
+    if (depth > MAX_DEPTH) return undefined;
     this.sizes.set(name, undefined); // a cycle reads as unknown
-    const value = this.read(name);
+    const value = this.read(name, depth);
     this.sizes.set(name, value);
     return value;
   }
 
-  private read(name: string): Dim | undefined {
+  private read(name: string, depth: number): Dim | undefined {
     const constant = this.index.constant(name);
     if (constant) {
       const isInteger = constant.dataType === DataType.INT64 || constant.dataType === DataType.INT32;
-      return isInteger && constant.dims.reduce((a, b) => a * b, 1) === 1 ? constant.toNumbers()[0] : undefined;
+      const value = isInteger && constant.dims.reduce((a, b) => a * b, 1) === 1 ? constant.toNumbers()[0] : undefined;
+      // An int64 past 2^53 is not read exactly as a number.
+      return value !== undefined && Number.isSafeInteger(value) ? value : undefined;
     }
     const gather = this.index.producerOf(name, 'Gather');
     if (gather) {
       const at = this.index.constant(gather.inputs[1]);
       if (gather.getInt('axis', 0) !== 0 || !at || at.dims.length !== 0) return undefined;
-      const dims = this.slice(gather.inputs[0]!);
+      const dims = this.slice(gather.inputs[0]!, depth + 1);
       const i = at.toNumbers()[0]!;
       return dims && i >= -dims.length && i < dims.length ? dims[i < 0 ? i + dims.length : i] : undefined;
     }
     for (const [op, apply] of Object.entries(ARITHMETIC)) {
       const node = this.index.producerOf(name, op);
       if (!node) continue;
-      const [a, b] = node.inputs.map((input) => this.size(input));
+      const [a, b] = node.inputs.map((input) => this.size(input, depth + 1));
       const value = typeof a === 'number' && typeof b === 'number' ? apply(a, b) : undefined;
       return value !== undefined && Number.isSafeInteger(value) ? value : undefined;
     }

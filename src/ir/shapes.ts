@@ -62,9 +62,12 @@ export function inferShapesWithDiagnostics(graph: Graph, outer?: ShapeMap, memo 
   // A name may be declared twice (value_info and an output without dims): what one declaration
   // leaves out the other keeps. An outer value of the same name is shadowed, not merged.
   const seen = new Map<string, ValueShape>();
+  // Without declarations only the main graph's inputs keep their dims (onnxruntime checks
+  // those); a Loop or Scan body's inputs are declarations it does not check.
+  const trusted = declared || !graph.parent;
   for (const v of declared ? [...graph.inputs, ...graph.valueInfo, ...graph.outputs] : graph.inputs) {
     const prev = seen.get(v.name);
-    const dims = shapeOf(v) ?? prev?.dims;
+    const dims = (trusted ? shapeOf(v) : undefined) ?? prev?.dims;
     const elemType = elemTypeOf(v) || prev?.elemType;
     if (!dims && !elemType) continue;
     seen.set(v.name, { elemType, dims });

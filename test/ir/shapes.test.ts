@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, type Attrs } from '../helpers/graph-builder.js';
 import type { Dim } from '../../src/ir/graph.js';
-import { broadcast, inferShapes, nodeMacs, writeValueInfo } from '../../src/ir/shapes.js';
+import { broadcast, inferDerivedShapes, inferShapes, nodeMacs, writeValueInfo } from '../../src/ir/shapes.js';
 
 /** Dims inferred for the output of one `op` over inputs x (and whatever `extra` adds). */
 function dimsOf(op: string, xDims: Dim[] | undefined, attrs: Attrs = {}, extra: (b: GraphBuilder) => string[] = () => [], elemType: number = DataType.FLOAT) {
@@ -97,6 +97,18 @@ describe('inferShapes: Conv and pooling', () => {
     expect(dimsOf('MaxPool', [1, 3, 8, 8], { kernel_shape: [3, 3], strides: [2, 2] })).toEqual([1, 3, 3, 3]);
     expect(dimsOf('MaxPool', [1, 3, 8, 8], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 })).toEqual([1, 3, 4, 4]);
     expect(dimsOf('AveragePool', [1, 3, 8, 8], { kernel_shape: [2, 2], strides: [2, 2] })).toEqual([1, 3, 4, 4]);
+  });
+  it('ceil_mode drops a last window that would start in the trailing pad (as onnxruntime and PyTorch do)', () => {
+    expect(dimsOf('MaxPool', [1, 1, 4, 4], { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], ceil_mode: 1 })).toEqual([1, 1, 2, 2]);
+    expect(dimsOf('AveragePool', [1, 1, 5, 5], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 })).toEqual([1, 1, 3, 3]);
+  });
+  it('Resize: sizes under an aspect-ratio policy, and tf_crop_and_resize scales, give unknown dims', () => {
+    const sizes = (b: GraphBuilder) => ['', '', b.int64('sizes', [1, 1, 4, 8])];
+    expect(dimsOf('Resize', [1, 1, 2, 2], {}, sizes)).toEqual([1, 1, 4, 8]);
+    expect(dimsOf('Resize', [1, 1, 2, 2], { keep_aspect_ratio_policy: 'not_larger' }, sizes)).toEqual([null, null, null, null]);
+    const scales = (b: GraphBuilder) => [b.weight('roi', [8], [0, 0, 0, 0, 1, 1, 0.5, 0.5]), b.weight('scales', [4], [1, 1, 2, 2])];
+    expect(dimsOf('Resize', [1, 1, 4, 4], {}, scales)).toEqual([1, 1, 8, 8]);
+    expect(dimsOf('Resize', [1, 1, 4, 4], { coordinate_transformation_mode: 'tf_crop_and_resize' }, scales)).toEqual([null, null, null, null]);
   });
   it('global pooling keeps batch and channels', () => {
     expect(dimsOf('GlobalAveragePool', ['N', 16, 7, 7])).toEqual(['N', 16, 1, 1]);
@@ -226,6 +238,21 @@ describe('inferShapes: subgraphs', () => {
     const y = b.output(b.ifCapturing(b.cond(), relu));
     const then = b.graph.nodes.find((n) => n.outputs.includes(y))!.subgraphs()[0]!;
     expect(inferShapes(then).get('relu_then')?.dims).toEqual(['N', 3]);
+  });
+});
+
+describe('inferDerivedShapes', () => {
+  it('reads neither value_info nor the declared inputs of a Loop body, which onnxruntime does not check', () => {
+    const b = new GraphBuilder();
+    const out = b.node('NonMaxSuppression', [b.input('boxes', [1, 4, 4]), b.input('scores', [1, 1, 4])]);
+    b.valueInfo(out, ['K', 3], DataType.INT64);
+    b.output(b.loopCapturing(b.node('Relu', [b.input('x', [2, 3])])));
+    expect(inferShapes(b.graph).get(out)?.dims).toEqual(['K', 3]);
+    expect(inferDerivedShapes(b.graph).get(out)?.dims).toBeUndefined();
+    const body = b.graph.nodes.find((n) => n.opType === 'Loop')!.subgraphs()[0]!;
+    expect(inferShapes(body).get('iter')?.dims).toEqual([]);
+    expect(inferDerivedShapes(body).get('iter')).toMatchObject({ elemType: DataType.INT64, dims: undefined });
+    expect(inferDerivedShapes(body).get('relu_copy')?.dims).toEqual([2, 3]);
   });
 });
 

@@ -45,7 +45,11 @@ export function convLike(ctx: RuleContext): Dim[] | undefined {
     else if (autoPad === 'VALID') out.push(Math.ceil((size - k + 1) / strides[i]!));
     else {
       const span = size + pads[i]! + pads[i + spatial]! - k;
-      out.push((ceil ? Math.ceil(span / strides[i]!) : Math.floor(span / strides[i]!)) + 1);
+      let n = (ceil ? Math.ceil(span / strides[i]!) : Math.floor(span / strides[i]!)) + 1;
+      // ceil_mode: a last window that would start past the input and its leading pad is
+      // dropped (onnxruntime and PyTorch: 4 wide, k 2, s 2, pads [0, 1] gives 2, not 3).
+      if (ceil && (n - 1) * strides[i]! >= size + pads[i]!) n--;
+      out.push(n);
     }
   }
   return out;

@@ -214,9 +214,12 @@ export function resize(ctx: RuleContext): Dim[] | undefined {
   if (!x) return undefined;
   const old = node.opType === 'Upsample' || node.inputs.length === 2; // Upsample, Resize-10: (X, scales)
   const sizes = !old && node.inputs[3] ? ctx.value(3) : undefined;
+  // Resize-18's not_larger/not_smaller shrink `sizes` to keep the aspect ratio: not worked out here.
+  if (sizes && node.getString('keep_aspect_ratio_policy', 'stretch') !== 'stretch') return x.map(() => null);
   if (sizes && sizes.length === x.length && !node.getInts('axes')) return sizes;
   const scales = node.getFloats('scales') ?? (old ? ctx.numbers(1) : node.inputs[2] ? ctx.numbers(2) : undefined);
-  if (!scales || scales.length !== x.length) return x.map(() => null);
+  // tf_crop_and_resize scales the region of interest, not the input: its size depends on roi.
+  if (!scales || scales.length !== x.length || node.getString('coordinate_transformation_mode', '') === 'tf_crop_and_resize') return x.map(() => null);
   return x.map((d, i) => {
     const s = scales[i]!;
     if (typeof d === 'number') return Math.floor(d * s);
