@@ -289,8 +289,9 @@ export async function benchSideBySide(sources: BenchSource[], on: TargetProfile[
   const first = await time(runs);
   const undecided = ratioLimit !== undefined && first.ratios.some((r) => r.ci95[0] <= ratioLimit && ratioLimit < r.ci95[1]);
   if (!undecided) return first;
-  // A figure is the mean of runsPerFigure back-to-back runs: the budget buys figures, not runs.
-  const figureMs = Math.min(...first.models.map((m) => m.latencyMs.p50)) * Math.max(1, first.runsPerFigure);
+  // A figure is the mean of runsPerFigure back-to-back runs: the budget buys figures, not
+  // runs, sized by the slowest model's so that none takes much longer than the budget.
+  const figureMs = Math.max(...first.models.map((m) => m.latencyMs.p50)) * Math.max(1, first.runsPerFigure);
   return time(Math.min(MAX_RUNS, Math.max(2 * runs, Math.ceil(UNDECIDED_BUDGET_MS / figureMs))), first);
 }
 

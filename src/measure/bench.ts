@@ -14,7 +14,7 @@ import { openSession, type Session } from '../runtime/ort.js';
 import { openWebSession } from '../runtime/ort-web.js';
 import { generateSamples, type Sample } from '../runtime/samples.js';
 import { Progress } from './progress.js';
-import { median, ratioInterval, runsPerFigure, sampleSummary, type Summary } from './stats.js';
+import { median, ratioInterval, runsPerFigure, sampleSummary, sharedRepeat, type Summary } from './stats.js';
 
 /** A model to time; `size`, when the caller already measured it, saves serializing and compressing it again. */
 export interface BenchSource { label: string; model: string | Model; size?: ReturnType<typeof sizeOf> }
@@ -132,10 +132,7 @@ export async function benchModels(sources: BenchSource[], options: BenchOptions 
       }
       needs.push(runsPerFigure(warm, { spanMs: MIN_FIGURE_MS, minRunMs: 1e-3, max: MAX_REPEAT, last: 2 }));
     }
-    // One batch size for every model: a mean over 100 runs and one over 50 weigh the slow tail
-    // differently, which biased ratios of sub-millisecond models by up to 4%. The fastest
-    // model's need sets it, so each figure still spans at least MIN_FIGURE_MS.
-    repeat = Math.max(...needs);
+    repeat = sharedRepeat(needs);
     const progress = new Progress('bench', runs, options.quiet);
     let k = 0;
     const deadline = options.timeMs ? performance.now() + options.timeMs * sources.length : Infinity;

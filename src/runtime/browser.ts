@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, normalize, sep } from 'node:path';
 import { OnnxpressError } from '../errors.js';
-import { runsPerFigure } from '../measure/stats.js';
+import { runsPerFigure, sharedRepeat } from '../measure/stats.js';
 import type { HostTensor } from './ort.js';
 import type { Sample } from './samples.js';
 
@@ -185,7 +185,7 @@ export class BrowserRuntime {
         }
         // One batch size for all models, as in the Node bench: means over different counts
         // weigh the slow tail differently.
-        const repeat = Math.max(...repeats);
+        const repeat = sharedRepeat(repeats);
         for (let done = 0; done < runs; done += 5) {
           for (const [i] of models.entries()) steady[i]!.push(...(await BrowserRuntime.time(page, i, feeds, Math.min(5, runs - done), done, repeat)));
         }

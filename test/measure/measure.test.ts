@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { benchModels, compareLatency } from '../../src/measure/bench.js';
+import { sharedRepeat } from '../../src/measure/stats.js';
+import { ensureMnistModel } from '../../models/train-mnist.js';
 import { renderBench } from '../../src/commands/measure.js';
 import { evalModels } from '../../src/measure/eval.js';
 import { openSession } from '../../src/runtime/ort.js';
@@ -91,6 +93,19 @@ describe.skipIf(!MNIST8)('bench', () => {
       for (const k of ['file', 'bytes', 'gzipBytes', 'brotliBytes', 'initMs', 'latencyMs', 'peakRssBytes']) expect(m).toHaveProperty(k);
       for (const k of ['mean', 'p50', 'p90', 'p99', 'sd', 'ci95']) expect(m.latencyMs).toHaveProperty(k);
     }
+  });
+});
+
+describe('bench: one batch size per comparison', () => {
+  it("the fastest model's need, but never more than 8 times the slowest model's own", () => {
+    expect(sharedRepeat([50, 45, 60])).toBe(60);
+    expect(sharedRepeat([89, 1])).toBe(8);
+    expect(sharedRepeat([1, 1])).toBe(1);
+  });
+  it('every model of a run is timed with it, and the report says so', async () => {
+    const r = await benchModels([{ label: 'mlp', model: ensureMnistModel() }, { label: 'mlp again', model: ensureMnistModel() }], { runs: 6, warmup: 1, quiet: true });
+    expect(r.runsPerFigure).toBeGreaterThanOrEqual(1);
+    expect(r.models.map((m) => m.samplesMs.length)).toEqual([6, 6]);
   });
 });
 
