@@ -3,7 +3,7 @@
 // (QLinearConv, QLinearMatMul/MatMulIntegerToFloat, QGemm, QLinearAdd/Mul/Concat/AveragePool/
 // GlobalAveragePool/LeakyRelu/Sigmoid), and drops the pairs around data-movement ops whose
 // input and output share one scale (Reshape, Transpose, Squeeze, Unsqueeze, Gather, MaxPool,
-// Resize). Anything else runs in float on dequantized values, so a pair around it only costs
+// Resize, Split). Anything else runs in float on dequantized values, so a pair around it only costs
 // time and error. The default ('cpu') plan therefore:
 // - quantizes the activation inputs of Conv, MatMul and Gemm (the ops that pay for it);
 // - runs Add, Concat, pooling, LeakyRelu, Sigmoid in integer only when their activations
@@ -40,7 +40,7 @@ const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0,
 const FULL_INTEGER: Record<string, number[] | 'all'> = {
   Conv: [0], ConvTranspose: [0], MatMul: [0, 1], Gemm: [0, 1], Add: 'all', Mul: 'all', Relu: [0], Clip: [0], LeakyRelu: [0], Sigmoid: [0],
   MaxPool: [0], AveragePool: [0], GlobalAveragePool: [0], Concat: 'all', Reshape: [0], Transpose: [0], Flatten: [0], Squeeze: [0],
-  Unsqueeze: [0], Softmax: [0], Resize: [0],
+  Unsqueeze: [0], Softmax: [0], Resize: [0], Split: [0],
 };
 
 /** Whether the op quantizes its activation inputs for itself (so they stay quantized while it does). */
@@ -60,7 +60,9 @@ const INTEGER_OPS: Record<string, number[] | 'all'> = {
   Add: 'all', Concat: 'all', AveragePool: [0], GlobalAveragePool: [0], LeakyRelu: [0], Sigmoid: [0],
 };
 /** Ops that move data without changing it: the output shares the input's scale. */
-const SHARED_SCALE = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Gather', 'Resize']);
+// Split too: onnxruntime runs DQ -> Split -> Q (every output at the input's scale) as an int8
+// Split, so a ShuffleNet V2 or CSP block's chunk(2) does not leave its halves in float.
+const SHARED_SCALE = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Gather', 'Resize', 'Split']);
 /**
  * Ops whose output is quantized whatever reads it once they run in integer (QLinearConv has
  * no float output; the integer ops and the scale-sharing ones write their own pair): to undo
@@ -182,7 +184,9 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
   // is: without that an int8 MatMul before a Relu whose reader stays float would round its
   // output for nothing. A scalar Mul/Div read directly does not count (QK^T / sqrt(d) ->
   // Add(mask) -> Softmax stays float).
-  const integerReader = (c: Node) => c.opType in ANCHORS || c.opType in INTEGER_OPS || SHARED_SCALE.has(c.opType);
+  // Not a Split: its outputs share one scale, so quantizing a tensor only for a Split to read
+  // would give GPT-2's fused q, k and v one range; a Split shares a scale the input has anyway.
+  const integerReader = (c: Node) => c.opType in ANCHORS || c.opType in INTEGER_OPS || (SHARED_SCALE.has(c.opType) && c.opType !== 'Split');
   const readIntegerAfterClamp = (t: string): boolean => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
     integerReader(c) || (scalarFactor(graph, c) !== undefined && readIntegerAfterClamp(c.outputs[0] ?? ''))));
   const feedsInteger = (t: string): boolean => !graphOutputs.has(t) && (consumers.get(t) ?? []).every((c) => o.allowed(c) && (
@@ -219,6 +223,14 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
     return !!x && !!y && x.length === y.length && x.every((d, i) => (typeof d === 'number' || (typeof d === 'string' && d !== '')) && d === y[i]);
   };
   const gatesQuantized = (n: Node) => n.inputs.length === 2 && n.inputs.every((i) => isActivation(i) && tensors.has(i)) && sameShape(n.inputs[0]!, n.inputs[1]!);
+  // A data-movement op on a quantized input: each output (Split has several) takes its scale.
+  const shareScale = (node: Node): boolean => {
+    const outs = node.outputs.filter((t) => t);
+    if (!outs.length || !outs.every((t) => isFloat(t) && !tensors.has(t))) return false;
+    integer.add(node);
+    for (const t of outs) tensors.set(t, { name: t, source: t, shareWith: node.inputs[0]! });
+    return true;
+  };
   const costShapes = o.runShapes ?? o.shapes;
   for (const node of graph.nodes) {
     if (!node.isOnnx() || absorbed.has(node)) continue;
@@ -232,8 +244,8 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       if (!acts.length && !graph.findInitializer(node.inputs[1] ?? '')) continue;
       acts.forEach(planInput);
       integer.add(node);
-      if (SHARED_SCALE.has(op) && tensors.has(node.inputs[0] ?? '') && isFloat(out) && !tensors.has(out)) tensors.set(out, { name: out, source: out, shareWith: node.inputs[0]! });
-      else planOutput(out);
+      if (SHARED_SCALE.has(op) && tensors.has(node.inputs[0] ?? '') && shareScale(node)) continue;
+      planOutput(out);
       continue;
     }
     if (FRAGILE_OPS.has(op) || ((op === 'Sub' || op === 'Div') && node.inputs.every(isActivation))) { left.push({ node: nameOf(node), opType: op, reason: 'numerically fragile: kept in float' }); continue; }
@@ -271,10 +283,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       integer.add(node);
       planOutput(out);
     } else if (SHARED_SCALE.has(op)) {
-      const input = node.inputs[0] ?? '';
-      if (!tensors.has(input) || !isFloat(out) || tensors.has(out)) continue;
-      integer.add(node);
-      tensors.set(out, { name: out, source: out, shareWith: input });
+      if (tensors.has(node.inputs[0] ?? '')) shareScale(node);
     }
   }
   return { tensors, integer };

@@ -1,6 +1,8 @@
 // ShuffleNet (the ONNX model zoo's v1 architecture, ../shared's light graph with seeded
 // weights): optimize turns its 16 channel shuffles into Gathers and its 13 residual Sums
-// into Adds, computing the same outputs, and int8-static then runs them in integer.
+// into Adds, computing the same outputs, and int8-static then runs them in integer. V2 as
+// torchvision exports it with a dynamic batch (models/shufflenet-v2.ts) reads every shuffle
+// size from x.size() at run time: the same Gathers once those targets fold to constants.
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { cloneModel } from '../../src/onnx/clone.js';
@@ -8,10 +10,11 @@ import { optimizeModel } from '../../src/optimize.js';
 import { quantizeModel } from '../../src/quantize/index.js';
 import { runSamples } from '../../src/runtime/ort.js';
 import { withSeededWeights } from '../../models/light-weights.js';
+import { buildShuffleNetV2 } from '../../models/shufflenet-v2.js';
 import { requireShared } from '../helpers/corpus.js';
 import { maxRelativeError } from '../helpers/compare.js';
 import { outputsCosine } from '../helpers/metrics.js';
-import { generated } from '../helpers/quantized.js';
+import { generated, ortRuns } from '../helpers/quantized.js';
 
 const file = requireShared('light/light_shufflenet.onnx');
 
@@ -35,6 +38,31 @@ describe('ShuffleNet v1 (../shared light graph, seeded weights)', () => {
     const q = await quantizeModel(int8, { mode: 'int8-static', calibration: await generated(float, [1, 3, 224, 224], 4, 2) });
     expect(q.quantized.Gather).toBeGreaterThanOrEqual(15);
     expect(q.quantized.Add).toBe(13);
+    const scored = await runSamples(int8, samples);
+    expect(ref.reduce((s, r, i) => s + outputsCosine(r, scored[i]!), 0) / ref.length).toBeGreaterThan(0.98);
+  });
+});
+
+describe('ShuffleNet V2 x0.5 as torchvision exports it, dynamic batch (models/shufflenet-v2.ts)', () => {
+  it('optimize: the Shape-built shuffle targets fold, all 16 shuffles become Gathers, same outputs at batch 2; int8-static keeps shuffles and splits integer', async () => {
+    const original = buildShuffleNetV2();
+    const float = cloneModel(original);
+    await optimizeModel(float);
+    const ops = (t: string) => float.graph.nodes.filter((n) => n.opType === t);
+    expect(ops('Gather').filter((n) => n.getInt('axis') === 1).length).toBe(16);
+    expect([...ops('Transpose'), ...ops('Shape'), ...ops('Reshape')]).toEqual([]);
+    // Batch 2: a size written as 0 (copy) or -1 must still follow the batch at run time.
+    const samples = await generated(original, [2, 3, 224, 224], 2, 1);
+    const [ref, got] = [await runSamples(original, samples), await runSamples(float, samples)];
+    ref.forEach((r, i) => expect(maxRelativeError(r, got[i]!)).toBeLessThan(1e-4));
+
+    const int8 = cloneModel(float);
+    const q = await quantizeModel(int8, { mode: 'int8-static', calibration: await generated(float, [1, 3, 224, 224], 4, 2) });
+    expect(q.quantized.Gather).toBe(16);
+    // chunk(2)'s Splits share their input's scale, so onnxruntime runs them in int8 with no
+    // DequantizeLinear in between (the one left is the float head's).
+    expect(q.quantized.Split).toBe(13);
+    expect(await ortRuns(int8, 'extended')).toMatchObject({ Split: 13, QLinearConcat: 16, DequantizeLinear: 1 });
     const scored = await runSamples(int8, samples);
     expect(ref.reduce((s, r, i) => s + outputsCosine(r, scored[i]!), 0) / ref.length).toBeGreaterThan(0.98);
   });
