@@ -64,8 +64,9 @@ const MAX_REPEAT_SPREAD = 8;
 /**
  * One batch size for every model of a comparison: a mean over 100 runs and one over 50 weigh
  * the slow tail differently, which biased ratios of sub-millisecond models by up to 4%. The
- * fastest model's need sets it, so its figures still span the asked time; but the slowest runs at
- * most MAX_REPEAT_SPREAD times its own need: models 8x apart are told apart without it, and
+ * fastest model's need sets it (its figures span the asked time), unless that is over
+ * MAX_REPEAT_SPREAD times the slowest model's own need: then the cap sets it, and the fastest
+ * model's figures are shorter. Models 8x apart are told apart without it, and
  * a 1.6 ms model beside a 12 us one would otherwise take 89 runs per figure (7 s, not 0.3).
  */
 export function sharedRepeat(needs: number[], spread = MAX_REPEAT_SPREAD): number {

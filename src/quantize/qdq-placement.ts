@@ -34,6 +34,8 @@ import type { LeftInFloat } from './options.js';
 import { isHalf } from './float16-model.js';
 import { MIN_MACS_PER_QUANTIZED_ELEMENT, MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT, MIN_MACS_PER_QUANTIZED_STEM_ELEMENT, MIN_NARROW_INPUT_CHANNELS, MIN_NARROW_INPUT_OUTPUTS, depthwiseMostlyPadding, isDepthwise, narrowInput, shallowReduction, slowInWasm, tooFewMacsToQuantize } from './kernel-cost.js';
 
+/** Ops whose second input may be a weight that full-integer placement quantizes alone. */
+const WEIGHTED_OPS: Record<string, true> = { Conv: true, ConvTranspose: true, MatMul: true, Gemm: true };
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
 /** What full-integer placement quantizes: every op an int8 accelerator runs, at its activation inputs. */
@@ -224,9 +226,12 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
   };
   const gatesQuantized = (n: Node) => n.inputs.length === 2 && n.inputs.every((i) => isActivation(i) && tensors.has(i)) && sameShape(n.inputs[0]!, n.inputs[1]!);
   // A data-movement op on a quantized input: each output (Split has several) takes its scale.
+  // onnxruntime folds a Split's pairs only when every output has one, and drops the pair of an
+  // output nothing reads: such a Split would run in float, so it is left there.
   const shareScale = (node: Node): boolean => {
     const outs = node.outputs.filter((t) => t);
-    if (!outs.length || !outs.every((t) => isFloat(t) && !tensors.has(t))) return false;
+    const read = (t: string) => graphOutputs.has(t) || (consumers.get(t) ?? []).length > 0;
+    if (!outs.length || outs.length < node.outputs.length || !outs.every((t) => isFloat(t) && !tensors.has(t) && read(t))) return false;
     integer.add(node);
     for (const t of outs) tensors.set(t, { name: t, source: t, shareWith: node.inputs[0]! });
     return true;
@@ -241,7 +246,9 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
     if (o.fullInteger && op in FULL_INTEGER && o.allowed(node)) {
       const positions = FULL_INTEGER[op]!;
       const acts = node.inputs.filter((name, i) => (positions === 'all' || positions.includes(i)) && isActivation(name));
-      if (!acts.length && !graph.findInitializer(node.inputs[1] ?? '')) continue;
+      // Only a weighted op has anything to quantize without a float activation (its weights);
+      // a Reshape's shape or a Split's sizes are not weights.
+      if (!acts.length && !(op in WEIGHTED_OPS && graph.findInitializer(node.inputs[1] ?? ''))) continue;
       acts.forEach(planInput);
       integer.add(node);
       if (SHARED_SCALE.has(op) && tensors.has(node.inputs[0] ?? '') && shareScale(node)) continue;

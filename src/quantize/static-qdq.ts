@@ -132,9 +132,7 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   const planned = async (float: Map<Node, string>) => {
     const planLeft: LeftInFloat[] = [...float].map(([n, reason]) => ({ node: n.name || n.outputs[0] || '?', opType: n.opType, reason }));
     const plan = planQdq(graph, placementOf(model, o, shapes, runShapes, (node) => !float.has(node) && allowed(node, o, planLeft)), planLeft);
-    // A Split's outputs share its input's scale; their own ranges are calibrated only to check that one scale serves them all.
-    const splitOutputs = graph.nodes.filter((n) => n.opType === 'Split' && plan.integer.has(n)).flatMap((n) => n.outputs.filter((t) => t));
-    const wanted = [...new Set([...[...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])), ...splitOutputs])];
+    const wanted = [...new Set([...plan.tensors.values()].flatMap((t) => (t.rangeOf ? [t.rangeOf] : [])))];
     const ranges = await calibrate(model, wanted, calibration, { method: o.method === undefined || o.method === 'auto' ? 'minmax' : o.method, percentile: o.percentile, symmetric: o.symmetricActivations }, cache);
     return { plan, ranges, planLeft };
   };
@@ -142,10 +140,11 @@ export async function quantizeStatic(model: Model, o: QuantizeOptions, left: Lef
   // ranges are far apart (a detector head's box offsets beside its sigmoid scores) leave the
   // narrow ones a few of the 256 steps. Such a Concat stays float, and the plan is made again,
   // until no Concat is newly spread: one kept float can give another a narrow input (a Gather
-  // that shared its scale). A Split's outputs keep its input's one scale: the same test.
+  // that shared its scale). A Split needs no such test: its input is quantized whether or not
+  // it runs in int8, so its outputs carry that one grid either way.
   const spread = new Map<Node, string>();
   let { plan, ranges, planLeft } = await planned(spread);
-  for (let more = o.placement === 'full-integer' ? new Map<Node, string>() : spreadScales(graph, plan, ranges); more.size; more = spreadScales(graph, plan, ranges)) {
+  for (let more = o.placement === 'full-integer' ? new Map<Node, string>() : spreadConcats(graph, plan, ranges); more.size; more = spreadConcats(graph, plan, ranges)) {
     for (const [n, why] of more) spread.set(n, why);
     ({ plan, ranges, planLeft } = await planned(spread));
   }
@@ -325,8 +324,8 @@ export function noteFloat(graph: Graph, left: LeftInFloat[], reason: string): vo
 /** Most a Concat's widest input range may exceed its narrowest for one shared scale: the narrowest keeps about 26 of the 256 steps. */
 const MAX_CONCAT_RANGE_RATIO = 10;
 
-/** Integer Concats (inputs) and Splits (outputs) whose calibrated ranges differ more than MAX_CONCAT_RANGE_RATIO under one scale, with the reason. */
-function spreadScales(graph: Graph, plan: ReturnType<typeof planQdq>, ranges: Map<string, { min: number; max: number }>): Map<Node, string> {
+/** Integer Concats whose inputs' calibrated ranges differ more than MAX_CONCAT_RANGE_RATIO, with the reason. */
+function spreadConcats(graph: Graph, plan: ReturnType<typeof planQdq>, ranges: Map<string, { min: number; max: number }>): Map<Node, string> {
   const span = (min: number, max: number) => (Number.isFinite(min) && Number.isFinite(max) ? Math.max(max, 0) - Math.min(min, 0) : undefined);
   // The range a reader sees: the calibrated one times the scalar the pair absorbed (its DQ scales by it).
   const width = (name: string): number | undefined => {
@@ -344,14 +343,13 @@ function spreadScales(graph: Graph, plan: ReturnType<typeof planQdq>, ranges: Ma
     return w === undefined ? undefined : w * (t!.factor ?? 1);
   };
   const out = new Map<Node, string>();
-  const calibrated = (name: string) => { const r = ranges.get(name); return r ? span(r.min, r.max) : undefined; };
   for (const node of graph.nodes) {
-    if ((node.opType !== 'Concat' && node.opType !== 'Split') || !plan.integer.has(node)) continue;
+    if (node.opType !== 'Concat' || !plan.integer.has(node)) continue;
     // An all-zero input loses nothing at any scale.
-    const widths = (node.opType === 'Split' ? node.outputs.map(calibrated) : node.inputs.map(width)).filter((w): w is number => w !== undefined && w > 0);
+    const widths = node.inputs.map(width).filter((w): w is number => w !== undefined && w > 0);
     if (widths.length < 2) continue;
     const [lo, hi] = [Math.min(...widths), Math.max(...widths)];
-    if (hi > MAX_CONCAT_RANGE_RATIO * lo) out.set(node, `its ${node.opType === 'Split' ? 'outputs' : 'inputs'}' ranges differ ${(hi / lo).toFixed(0)}x: one shared int8 scale would leave the narrowest ${Math.max(1, Math.floor(256 * lo / hi))} of 256 steps, so it stays float`);
+    if (hi > MAX_CONCAT_RANGE_RATIO * lo) out.set(node, `its inputs' ranges differ ${(hi / lo).toFixed(0)}x: one shared int8 scale would leave the narrowest ${Math.max(1, Math.floor(256 * lo / hi))} of 256 steps, so it stays float`);
   }
   return out;
 }

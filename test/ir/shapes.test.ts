@@ -102,6 +102,11 @@ describe('inferShapes: Conv and pooling', () => {
     expect(dimsOf('MaxPool', [1, 1, 4, 4], { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], ceil_mode: 1 })).toEqual([1, 1, 2, 2]);
     expect(dimsOf('AveragePool', [1, 1, 5, 5], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 })).toEqual([1, 1, 3, 3]);
   });
+  it('a pool under auto_pad with dilations or ceil_mode has unknown spatial dims (onnxruntime departs from the spec there)', () => {
+    expect(dimsOf('MaxPool', [1, 1, 8, 8], { kernel_shape: [3, 3], dilations: [2, 2], auto_pad: 'SAME_UPPER' })).toEqual([1, 1, null, null]);
+    expect(dimsOf('MaxPool', [1, 1, 8, 8], { kernel_shape: [3, 3], strides: [3, 3], auto_pad: 'VALID', ceil_mode: 1 })).toEqual([1, 1, null, null]);
+    expect(dimsOf('MaxPool', [1, 1, 8, 8], { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' })).toEqual([1, 1, 4, 4]);
+  });
   it('Resize: sizes under an aspect-ratio policy, and tf_crop_and_resize scales, give unknown dims', () => {
     const sizes = (b: GraphBuilder) => ['', '', b.int64('sizes', [1, 1, 4, 8])];
     expect(dimsOf('Resize', [1, 1, 2, 2], {}, sizes)).toEqual([1, 1, 4, 8]);

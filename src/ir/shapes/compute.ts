@@ -41,7 +41,10 @@ export function convLike(ctx: RuleContext): Dim[] | undefined {
     const size = x[2 + i];
     if (typeof size !== 'number') { out.push(null); continue; }
     const k = (kernel[i]! - 1) * dilations[i]! + 1;
-    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') out.push(Math.ceil(size / strides[i]!));
+    // onnxruntime's pools part from the spec under auto_pad with dilations (SAME pads as if
+    // undilated: k3 d2 on 8 gives 6) or ceil_mode (VALID rounds up): not worked out here.
+    if (!isConv && autoPad !== 'NOTSET' && (ceil || dilations[i]! > 1)) out.push(null);
+    else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') out.push(Math.ceil(size / strides[i]!));
     else if (autoPad === 'VALID') out.push(Math.ceil((size - k + 1) / strides[i]!));
     else {
       const span = size + pads[i]! + pads[i + spatial]! - k;
