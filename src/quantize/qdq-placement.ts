@@ -290,7 +290,9 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       integer.add(node);
       planOutput(out);
     } else if (SHARED_SCALE.has(op)) {
-      if (tensors.has(node.inputs[0] ?? '')) shareScale(node);
+      if (tensors.has(node.inputs[0] ?? '') && !shareScale(node) && op === 'Split' && node.outputs.some((t) => !t || (!graphOutputs.has(t) && !(consumers.get(t) ?? []).length))) {
+        left.push({ node: nameOf(node), opType: op, reason: 'an output nothing reads: onnxruntime runs a Split in int8 only when every output has its pair, so it stays float' });
+      }
     }
   }
   return { tensors, integer };

@@ -156,5 +156,6 @@ describe('Split', () => {
     const r = await quantizeModel(split(1, true), { mode: 'int8-static', method: 'minmax', calibration, dominantShare: 0 });
     expect(r.quantized.Split).toBeUndefined();
     expect(r.quantized.Conv).toBe(3);
+    expect(r.leftInFloat.find((l) => l.opType === 'Split')?.reason).toMatch(/an output nothing reads/);
   });
 });
