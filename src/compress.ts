@@ -273,7 +273,7 @@ function fallbackBase(built: Built[], report: CompressReport, eligible: (b: Buil
  */
 const UNDECIDED_BUDGET_MS = 3000;
 /** ... with no more figures than this per model: the bootstrap intervals sort every sample 1000 times. */
-const MAX_RUNS = 1000;
+const MAX_FIGURES = 1000;
 
 /**
  * The side-by-side bench compress and gate judge latency on: `runs` interleaved runs per
@@ -292,7 +292,7 @@ export async function benchSideBySide(sources: BenchSource[], on: TargetProfile[
   // A figure is the mean of runsPerFigure back-to-back runs: the budget buys figures, not
   // runs, sized by the slowest model's so that none takes much longer than the budget.
   const figureMs = Math.max(...first.models.map((m) => m.latencyMs.p50)) * Math.max(1, first.runsPerFigure);
-  return time(Math.min(MAX_RUNS, Math.max(2 * runs, Math.ceil(UNDECIDED_BUDGET_MS / figureMs))), first);
+  return time(Math.min(MAX_FIGURES, Math.max(2 * runs, Math.ceil(UNDECIDED_BUDGET_MS / figureMs))), first);
 }
 
 /** Higher is closer to the original: the worst output cosine, less the top-1 drop as a share (a gain is noise, not closeness). */

@@ -2,9 +2,8 @@
 // runs interleave in rounds (A B A B ...) so that machine drift hits all of them alike;
 // each round is a tinybench run, and each figure a mean of the same number of back-to-back
 // runs for every model, lasting at least MIN_FIGURE_MS (a single run of a tiny model is mostly
-// scheduler noise). Ratios to the first
-// model come with a bootstrap interval and are flagged noisy when that interval contains 1:
-// the models cannot be told apart.
+// scheduler noise). Ratios to the first model come with a bootstrap interval and are flagged
+// noisy when that interval contains 1: the models cannot be told apart.
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants as zlib } from 'node:zlib';
 import { Bench } from 'tinybench';

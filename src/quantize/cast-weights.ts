@@ -9,7 +9,7 @@ import { DataType } from '../ir/dtype.js';
 import { attr, Node, type Graph, type Model } from '../ir/graph.js';
 import { addInitializer, insertNodes, NameAllocator, removeInitializer, removeNodes, setInput } from '../ir/mutate.js';
 import { Tensor } from '../ir/tensor.js';
-import { WEIGHTED } from './static-qdq.js';
+import { WEIGHTED } from './qdq-placement.js';
 
 const STORED_TYPES = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
 

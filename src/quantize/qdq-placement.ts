@@ -34,8 +34,8 @@ import type { LeftInFloat } from './options.js';
 import { isHalf } from './float16-model.js';
 import { MIN_MACS_PER_QUANTIZED_ELEMENT, MIN_MACS_PER_QUANTIZED_GEMM_ELEMENT, MIN_MACS_PER_QUANTIZED_STEM_ELEMENT, MIN_NARROW_INPUT_CHANNELS, MIN_NARROW_INPUT_OUTPUTS, depthwiseMostlyPadding, isDepthwise, narrowInput, shallowReduction, slowInWasm, tooFewMacsToQuantize } from './kernel-cost.js';
 
-/** Ops whose second input may be a weight that full-integer placement quantizes alone. */
-const WEIGHTED_OPS: Record<string, true> = { Conv: true, ConvTranspose: true, MatMul: true, Gemm: true };
+/** Ops whose second input is a weight. */
+export const WEIGHTED: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 /** Ops with an integer kernel that need their weight-or-activation inputs quantized, and those positions. */
 const ANCHORS: Record<string, number[]> = { Conv: [0], MatMul: [0, 1], Gemm: [0, 1] };
 /** What full-integer placement quantizes: every op an int8 accelerator runs, at its activation inputs. */
@@ -228,12 +228,11 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
   // A data-movement op on a quantized input: each output (Split has several) takes its scale.
   // onnxruntime folds a Split's pairs only when every output has one, and drops the pair of an
   // output nothing reads: such a Split would run in float, so it is left there.
+  const isRead = (t: string) => !!t && (graphOutputs.has(t) || (consumers.get(t) ?? []).length > 0);
   const shareScale = (node: Node): boolean => {
-    const outs = node.outputs.filter((t) => t);
-    const read = (t: string) => graphOutputs.has(t) || (consumers.get(t) ?? []).length > 0;
-    if (!outs.length || outs.length < node.outputs.length || !outs.every((t) => isFloat(t) && !tensors.has(t) && read(t))) return false;
+    if (!node.outputs.length || !node.outputs.every((t) => isRead(t) && isFloat(t) && !tensors.has(t))) return false;
     integer.add(node);
-    for (const t of outs) tensors.set(t, { name: t, source: t, shareWith: node.inputs[0]! });
+    for (const t of node.outputs) tensors.set(t, { name: t, source: t, shareWith: node.inputs[0]! });
     return true;
   };
   const costShapes = o.runShapes ?? o.shapes;
@@ -248,7 +247,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       const acts = node.inputs.filter((name, i) => (positions === 'all' || positions.includes(i)) && isActivation(name));
       // Only a weighted op has anything to quantize without a float activation (its weights);
       // a Reshape's shape or a Split's sizes are not weights.
-      if (!acts.length && !(op in WEIGHTED_OPS && graph.findInitializer(node.inputs[1] ?? ''))) continue;
+      if (!acts.length && !(WEIGHTED.has(op) && graph.findInitializer(node.inputs[1] ?? ''))) continue;
       acts.forEach(planInput);
       integer.add(node);
       if (SHARED_SCALE.has(op) && tensors.has(node.inputs[0] ?? '') && shareScale(node)) continue;
@@ -290,7 +289,7 @@ export function planQdq(graph: Graph, o: PlanOptions, left: LeftInFloat[]): QdqP
       integer.add(node);
       planOutput(out);
     } else if (SHARED_SCALE.has(op)) {
-      if (tensors.has(node.inputs[0] ?? '') && !shareScale(node) && op === 'Split' && node.outputs.some((t) => !t || (!graphOutputs.has(t) && !(consumers.get(t) ?? []).length))) {
+      if (tensors.has(node.inputs[0] ?? '') && !shareScale(node) && op === 'Split' && !node.outputs.every(isRead)) {
         left.push({ node: nameOf(node), opType: op, reason: 'an output nothing reads: onnxruntime runs a Split in int8 only when every output has its pair, so it stays float' });
       }
     }

@@ -11,7 +11,7 @@ import { Tensor } from '../ir/tensor.js';
 import { badOption } from '../errors.js';
 import { CalibrationCache, calibrate } from './calibrate.js';
 import { asksTechniques, type LeftInFloat, type QuantizeOptions, type WeightOverride } from './options.js';
-import { planQdq, type PlanOptions, type QdqPlan } from './qdq-placement.js';
+import { WEIGHTED, planQdq, type PlanOptions, type QdqPlan } from './qdq-placement.js';
 import { shapesAtSample } from './kernel-cost.js';
 import { isWide, qParams, qRange, quantizeBias, quantizeWeights, quantizedArray, quantizedDataType, quantizedTypeOf, type QType, type QuantOptions } from './quant-math.js';
 
@@ -20,8 +20,6 @@ export const STATIC_OPS = [
   'Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'Add', 'Mul', 'Concat', 'AveragePool', 'GlobalAveragePool', 'LeakyRelu', 'Sigmoid',
   'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Gather', 'MaxPool', 'Resize', 'Split', 'Relu', 'Clip',
 ];
-/** Ops whose second input is a weight. */
-export const WEIGHTED: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 
 /** Where each weighted op keeps its output channels in the weight tensor. */
 function weightAxis(node: Node, rank: number): number | undefined {
